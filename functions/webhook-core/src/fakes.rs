@@ -1,0 +1,221 @@
+//! In-memory implementations of the ports, for tests. Each records the operations called on it and can be
+//! told to fail any of them, as an AWS dependency would after its retries.
+
+use crate::error::DependencyError;
+use crate::payload::WebhookId;
+use crate::phone::PhoneNumber;
+use crate::ports::{CallStore, ClaimOutcome, SmsSender, StoreOutcome, TextLedger};
+use crate::records::{CallRecord, SentText, TextClaimRecord, TextStatus};
+use crate::sms::SmsText;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Which operations were called, in order, and which are made to fail.
+#[derive(Debug, Default)]
+pub struct Operations {
+    called: Mutex<Vec<&'static str>>,
+    failing: Mutex<HashSet<&'static str>>,
+}
+
+impl Operations {
+    pub fn fail(&self, operation: &'static str) {
+        lock(&self.failing).insert(operation);
+    }
+
+    pub fn heal(&self, operation: &'static str) {
+        lock(&self.failing).remove(operation);
+    }
+
+    pub fn called(&self) -> Vec<&'static str> {
+        lock(&self.called).clone()
+    }
+
+    fn call(&self, operation: &'static str) -> Result<(), DependencyError> {
+        lock(&self.called).push(operation);
+        match lock(&self.failing).contains(operation) {
+            true => Err(DependencyError::new(operation, "injected failure")),
+            false => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentSms {
+    pub to: String,
+    pub text: String,
+    pub message_id: String,
+}
+
+/// Records texts instead of sending them. Operation: `send`.
+#[derive(Debug, Default)]
+pub struct FakeSms {
+    pub operations: Operations,
+    sent: Mutex<Vec<SentSms>>,
+}
+
+impl FakeSms {
+    pub fn sent(&self) -> Vec<SentSms> {
+        lock(&self.sent).clone()
+    }
+}
+
+impl SmsSender for FakeSms {
+    async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, DependencyError> {
+        self.operations.call("send")?;
+        let mut sent = lock(&self.sent);
+        let message_id = format!("fake-message-{}", sent.len() + 1);
+        sent.push(SentSms { to: to.e164().to_owned(), text: text.as_str().to_owned(), message_id: message_id.clone() });
+        Ok(message_id)
+    }
+}
+
+/// One sent-texts item: the claim as written, then what `mark_sent` adds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerEntry {
+    pub item: Value,
+    pub status: TextStatus,
+    pub claimed_by: String,
+    pub lease_expires_at: i64,
+    pub message_id: Option<String>,
+}
+
+/// The sent-texts table with the adapter's conditions. Operations: `claim`, `mark_sent`, `release`.
+#[derive(Debug, Default)]
+pub struct FakeLedger {
+    pub operations: Operations,
+    entries: Mutex<HashMap<WebhookId, LedgerEntry>>,
+}
+
+impl FakeLedger {
+    pub fn entry(&self, id: WebhookId) -> Option<LedgerEntry> {
+        lock(&self.entries).get(&id).cloned()
+    }
+
+    /// Puts an entry as a delivery that died mid-way would have left it.
+    pub fn insert(&self, id: WebhookId, entry: LedgerEntry) {
+        lock(&self.entries).insert(id, entry);
+    }
+}
+
+impl TextLedger for FakeLedger {
+    async fn claim(&self, claim: &TextClaimRecord<'_>) -> Result<ClaimOutcome, DependencyError> {
+        self.operations.call("claim")?;
+        let mut entries = lock(&self.entries);
+        match entries.get(&claim.text.id) {
+            Some(entry) if entry.status == TextStatus::Sent => return Ok(ClaimOutcome::AlreadySent),
+            Some(entry) if entry.lease_expires_at >= claim.claimed_at_epoch => return Ok(ClaimOutcome::InProgress),
+            _ => {}
+        }
+        let item = serde_json::to_value(claim).map_err(|_| DependencyError::new("claim", "unserialisable"))?;
+        entries.insert(
+            claim.text.id,
+            LedgerEntry {
+                item,
+                status: TextStatus::Claimed,
+                claimed_by: claim.claimed_by.to_owned(),
+                lease_expires_at: claim.lease_expires_at,
+                message_id: None,
+            },
+        );
+        Ok(ClaimOutcome::Claimed)
+    }
+
+    async fn mark_sent(&self, id: WebhookId, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
+        self.operations.call("mark_sent")?;
+        match lock(&self.entries).get_mut(&id) {
+            Some(entry) if entry.claimed_by == claimed_by => {
+                entry.status = TextStatus::Sent;
+                entry.message_id = Some(sent.message_id.to_owned());
+                Ok(())
+            }
+            _ => Err(DependencyError::new("mark_sent", "condition failed")),
+        }
+    }
+
+    async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {
+        self.operations.call("release")?;
+        let mut entries = lock(&self.entries);
+        if entries.get(&id).is_some_and(|e| e.claimed_by == claimed_by && e.status == TextStatus::Claimed) {
+            entries.remove(&id);
+        }
+        Ok(())
+    }
+}
+
+/// The calls table, items as JSON. Operation: `store`.
+#[derive(Debug, Default)]
+pub struct FakeCallStore {
+    pub operations: Operations,
+    items: Mutex<HashMap<WebhookId, Value>>,
+}
+
+impl FakeCallStore {
+    pub fn item(&self, id: WebhookId) -> Option<Value> {
+        lock(&self.items).get(&id).cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        lock(&self.items).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl CallStore for FakeCallStore {
+    async fn store(&self, record: &CallRecord<'_>) -> Result<StoreOutcome, DependencyError> {
+        self.operations.call("store")?;
+        let mut items = lock(&self.items);
+        if items.contains_key(&record.call.id) {
+            return Ok(StoreOutcome::AlreadyStored);
+        }
+        let item = serde_json::to_value(record).map_err(|_| DependencyError::new("store", "unserialisable"))?;
+        items.insert(record.call.id, item);
+        Ok(StoreOutcome::Stored)
+    }
+}
+
+/// Collects the JSON log lines written through [`crate::telemetry::subscriber`].
+#[derive(Debug, Clone, Default)]
+pub struct LogCapture(std::sync::Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// Routes this thread's `tracing` events here until the guard drops.
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        tracing::subscriber::set_default(crate::telemetry::subscriber(self.clone()).finish())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.0)).into_owned()
+    }
+
+    /// Every line parsed as JSON (a line that is not JSON fails the test that reads it).
+    pub fn lines(&self) -> Vec<Value> {
+        self.text().lines().map(|line| serde_json::from_str(line).unwrap_or(Value::Null)).collect()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        lock(&self.0).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+    type Writer = Self;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}

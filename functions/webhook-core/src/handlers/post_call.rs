@@ -1,0 +1,60 @@
+use super::{Accepted, Invocation, Webhook};
+use crate::auth::Authenticator;
+use crate::config::{PostCallConfig, Retention};
+use crate::error::WebhookError;
+use crate::http::parse_json;
+use crate::payload::PostCall;
+use crate::phone::{self, CountryCode, PhoneNumber};
+use crate::ports::{CallStore, StoreOutcome};
+use crate::records::CallRecord;
+use crate::telemetry::RequestSummary;
+
+/// Stores each call record once, keyed by its webhook id.
+pub struct PostCallHandler<C> {
+    authenticator: Authenticator,
+    default_country: CountryCode,
+    retention: Option<Retention>,
+    pub(super) calls: C,
+}
+
+impl<C: CallStore> PostCallHandler<C> {
+    pub fn new(config: PostCallConfig, calls: C) -> Self {
+        Self {
+            authenticator: config.common.authenticator,
+            default_country: config.common.default_country,
+            retention: config.common.retention,
+            calls,
+        }
+    }
+}
+
+impl<C: CallStore> Webhook for PostCallHandler<C> {
+    const FUNCTION: &'static str = "post-call";
+
+    fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
+    }
+
+    async fn process(
+        &self,
+        body: &[u8],
+        invocation: &Invocation,
+        summary: &mut RequestSummary,
+    ) -> Result<Accepted, WebhookError> {
+        let call: PostCall = parse_json(body)?;
+        summary.id = Some(call.id);
+        summary.set_kind(call.end_reason().map_or("unspecified", |reason| reason.as_str()));
+
+        // A call record is worth keeping even when its number is odd: store it, just without `phone_e164`.
+        let raw_phone = call.record_phone_number.as_deref();
+        summary.phone_last4 = raw_phone.map(|raw| phone::last4(raw).to_owned());
+        let phone = raw_phone.and_then(|raw| PhoneNumber::parse(raw, self.default_country).ok());
+
+        let record = CallRecord::new(&call, phone.as_ref(), invocation.received_at, self.retention);
+        let status = match self.calls.store(&record).await? {
+            StoreOutcome::Stored => "stored",
+            StoreOutcome::AlreadyStored => "duplicate",
+        };
+        Ok(Accepted::new(status, call.id))
+    }
+}

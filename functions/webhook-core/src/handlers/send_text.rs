@@ -1,0 +1,87 @@
+use super::{Accepted, Invocation, Webhook};
+use crate::auth::Authenticator;
+use crate::config::{Retention, SendTextConfig};
+use crate::error::WebhookError;
+use crate::http::parse_json;
+use crate::payload::SendText;
+use crate::phone::{self, CountryCode, PhoneNumber};
+use crate::ports::{ClaimOutcome, SmsSender, TextLedger};
+use crate::records::{SentText, TextClaimRecord};
+use crate::sms::SmsText;
+use crate::telemetry::RequestSummary;
+use time::OffsetDateTime;
+
+/// Texts the lead at once, at most once per webhook id.
+pub struct SendTextHandler<L, S> {
+    authenticator: Authenticator,
+    default_country: CountryCode,
+    retention: Option<Retention>,
+    pub(super) ledger: L,
+    pub(super) sms: S,
+}
+
+impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
+    pub fn new(config: SendTextConfig, ledger: L, sms: S) -> Self {
+        Self {
+            authenticator: config.common.authenticator,
+            default_country: config.common.default_country,
+            retention: config.common.retention,
+            ledger,
+            sms,
+        }
+    }
+}
+
+impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
+    const FUNCTION: &'static str = "send-text";
+
+    fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
+    }
+
+    async fn process(
+        &self,
+        body: &[u8],
+        invocation: &Invocation,
+        summary: &mut RequestSummary,
+    ) -> Result<Accepted, WebhookError> {
+        let text: SendText = parse_json(body)?;
+        summary.id = Some(text.id);
+        summary.set_kind(text.text_type.as_ref().map_or("unspecified", |kind| kind.as_str()));
+        summary.phone_last4 = Some(phone::last4(&text.record_phone_number).to_owned());
+
+        let to = PhoneNumber::parse(&text.record_phone_number, self.default_country).map_err(|error| {
+            WebhookError::Unprocessable { message: error.to_string(), field: Some("record_phone_number".into()) }
+        })?;
+        let message = SmsText::parse(&text.message).map_err(|error| WebhookError::Unprocessable {
+            message: error.to_string(),
+            field: Some("message".into()),
+        })?;
+
+        let claim = TextClaimRecord::new(&text, &to, &invocation.request_id, invocation.received_at, self.retention);
+        match self.ledger.claim(&claim).await? {
+            ClaimOutcome::Claimed => {}
+            ClaimOutcome::AlreadySent => return Ok(Accepted::new("duplicate", text.id)),
+            ClaimOutcome::InProgress => return Err(WebhookError::InProgress),
+        }
+
+        let message_id = match self.sms.send(&to, message).await {
+            Ok(message_id) => message_id,
+            Err(publish_error) => {
+                // Give the id back so 2X's retry sends the text; if that fails too, the claim's lease
+                // expires and a later retry takes it over.
+                if let Err(release_error) = self.ledger.release(text.id, &invocation.request_id).await {
+                    summary.add_error(&release_error);
+                }
+                return Err(publish_error.into());
+            }
+        };
+
+        // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
+        let sent = SentText::new(&message_id, OffsetDateTime::now_utc());
+        if let Err(record_error) = self.ledger.mark_sent(text.id, &invocation.request_id, &sent).await {
+            summary.add_error(&record_error);
+        }
+        Ok(Accepted { message_id: Some(message_id), ..Accepted::new("sent", text.id) })
+    }
+}

@@ -1,0 +1,516 @@
+//! Every row of the HTTP contract, on the handlers with in-memory fakes, driven by the sample events.
+
+use super::{PostCallHandler, SendTextHandler, Webhook, handle};
+use crate::config::{PostCallConfig, SendTextConfig};
+use crate::fakes::{FakeCallStore, FakeLedger, FakeSms, LedgerEntry, LogCapture};
+use crate::payload::WebhookId;
+use crate::records::TextStatus;
+use lambda_http::http::{HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Context, Request, RequestExt};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+const TOKEN: &str = "local-dev-token";
+
+fn sample(name: &str) -> String {
+    let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// A sample event as lambda_http hands it to the handler, with a Lambda request id.
+fn event(name: &str) -> Request {
+    request_from(&sample(name), &format!("req-{name}"))
+}
+
+fn request_from(event_json: &str, request_id: &str) -> Request {
+    let mut context = Context::default();
+    context.request_id = request_id.into();
+    lambda_http::request::from_str(event_json).expect("a valid API Gateway event").with_lambda_context(context)
+}
+
+/// A sample event with its JSON body replaced.
+fn event_with_body(name: &str, body: &str) -> Request {
+    let mut envelope: Value = serde_json::from_str(&sample(name)).unwrap();
+    envelope["body"] = body.into();
+    request_from(&envelope.to_string(), &format!("req-{name}-edited"))
+}
+
+/// A sample event's body as JSON, edited by `edit`.
+fn edited_body(name: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let envelope: Value = serde_json::from_str(&sample(name)).unwrap();
+    let mut body: Value = serde_json::from_str(envelope["body"].as_str().unwrap()).unwrap();
+    edit(&mut body);
+    body.to_string()
+}
+
+fn env(extra: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("AUTH_TOKEN".into(), TOKEN.into()),
+        ("SENT_TEXTS_TABLE".into(), "texts".into()),
+        ("CALLS_TABLE".into(), "calls".into()),
+    ];
+    pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    move |name| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+fn send_text(extra_env: &[(&str, &str)]) -> SendTextHandler<FakeLedger, FakeSms> {
+    let config = SendTextConfig::from_lookup(env(extra_env)).unwrap();
+    SendTextHandler::new(config, FakeLedger::default(), FakeSms::default())
+}
+
+fn post_call(extra_env: &[(&str, &str)]) -> PostCallHandler<FakeCallStore> {
+    PostCallHandler::new(PostCallConfig::from_lookup(env(extra_env)).unwrap(), FakeCallStore::default())
+}
+
+async fn answer<W: Webhook>(webhook: &W, request: Request) -> (StatusCode, Value) {
+    let response = handle(webhook, request).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).expect("every body is JSON"),
+        other => panic!("expected a text body, got {other:?}"),
+    };
+    (response.status(), body)
+}
+
+fn id(value: u64) -> WebhookId {
+    WebhookId::new(value)
+}
+
+// ---- send-text ----
+
+#[tokio::test]
+async fn pre_call_text_is_sent_to_the_e164_number_and_recorded() {
+    let handler = send_text(&[]);
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "sent", "id": 1234, "message_id": "fake-message-1"}));
+    let sent = handler.sms.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "+12025550143");
+    assert_eq!(sent[0].text, "We will call you in several minutes, looking forward to talking with you.");
+
+    let entry = handler.ledger.entry(id(1234)).expect("the claim is recorded");
+    assert_eq!(entry.status, TextStatus::Sent);
+    assert_eq!(entry.message_id.as_deref(), Some("fake-message-1"));
+    assert_eq!(entry.claimed_by, "req-send-text-pre-call");
+    assert_eq!(entry.item["phone_e164"], "+12025550143");
+    assert_eq!(entry.item["type"], "pre-call");
+    assert_eq!(entry.item["meta"], json!({"lead_id": "123", "test_id": "abc"}));
+    assert_eq!(handler.ledger.operations.called(), ["claim", "mark_sent"]);
+}
+
+#[tokio::test]
+async fn post_voicemail_text_with_a_bare_number_and_string_id_is_sent() {
+    let handler = send_text(&[]);
+    let (status, body) = answer(&handler, event("send-text-post-voicemail")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "sent");
+    assert_eq!(body["id"], 1235, "a string id is answered as a number");
+    assert_eq!(handler.sms.sent()[0].to, "+12025550187");
+    assert!(handler.sms.sent()[0].text.ends_with("📞"));
+}
+
+#[tokio::test]
+async fn a_repeated_delivery_is_a_duplicate_and_sends_nothing() {
+    let handler = send_text(&[]);
+    assert_eq!(answer(&handler, event("send-text-pre-call")).await.0, StatusCode::OK);
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "duplicate", "id": 1234}));
+    assert_eq!(handler.sms.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_or_missing_token_is_401_before_anything_is_parsed_or_called() {
+    let handler = send_text(&[]);
+    for request in [
+        event("send-text-bad-token"),
+        {
+            let mut request = event("send-text-pre-call");
+            request.headers_mut().remove("authorization");
+            request
+        },
+        {
+            // Nothing is parsed: even a broken body answers 401, not 400.
+            let mut request = event_with_body("send-text-pre-call", "{not json");
+            request.headers_mut().insert("authorization", HeaderValue::from_static("wrong"));
+            request
+        },
+    ] {
+        let (status, body) = answer(&handler, request).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body, json!({"error": "unauthorized"}));
+    }
+    assert!(handler.ledger.operations.called().is_empty());
+    assert!(handler.sms.operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn the_configured_header_name_and_the_previous_token_are_honoured() {
+    let handler = send_text(&[("AUTH_HEADER_NAME", "X-TwoX-Auth"), ("AUTH_TOKEN", "new"), ("AUTH_TOKEN_PREVIOUS", "old")]);
+    let with_header = |name: &'static str, value: &'static str| {
+        let mut request = event("send-text-pre-call");
+        request.headers_mut().remove("authorization");
+        request.headers_mut().insert(name, HeaderValue::from_static(value));
+        request
+    };
+    assert_eq!(answer(&handler, with_header("authorization", "new")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer(&handler, with_header("x-twox-auth", "old")).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_missing_phone_is_400_naming_the_field() {
+    let handler = send_text(&[]);
+    let (status, body) = answer(&handler, event("send-text-missing-phone")).await;
+
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "record_phone_number");
+    assert!(body["error"].as_str().unwrap().contains("missing field `record_phone_number`"), "{body}");
+    assert!(handler.ledger.operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn bodies_that_are_not_json_or_have_wrong_types_are_400() {
+    let handler = send_text(&[]);
+    let cases = [
+        ("not json", None),
+        ("", None),
+        ("[1, 2]", None),
+        (r#"{"id": true, "record_phone_number": "+12025550143", "message": "hi"}"#, Some("id")),
+        (r#"{"id": 1.5, "record_phone_number": "+12025550143", "message": "hi"}"#, Some("id")),
+        (r#"{"id": "12a", "record_phone_number": "+12025550143", "message": "hi"}"#, Some("id")),
+        (r#"{"id": 7, "record_phone_number": 2025550143, "message": "hi"}"#, Some("record_phone_number")),
+        (r#"{"id": 7, "record_phone_number": "+12025550143", "message": ["hi"]}"#, Some("message")),
+        (r#"{"record_phone_number": "+12025550143", "message": "hi"}"#, Some("id")),
+    ];
+    for (body, field) in cases {
+        let (status, answer_body) = answer(&handler, event_with_body("send-text-pre-call", body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(answer_body["field"].as_str(), field, "{body}: {answer_body}");
+        assert!(answer_body["error"].is_string());
+    }
+    assert!(handler.sms.sent().is_empty());
+}
+
+#[tokio::test]
+async fn unusable_phone_or_message_is_422_naming_the_field() {
+    let handler = send_text(&[]);
+    let (status, body) = answer(&handler, event("send-text-invalid-phone")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "record_phone_number");
+
+    for (message, expected) in [("", StatusCode::UNPROCESSABLE_ENTITY), ("   ", StatusCode::UNPROCESSABLE_ENTITY)]
+        .into_iter()
+        .chain([(&*"a".repeat(1601), StatusCode::UNPROCESSABLE_ENTITY), (&*"a".repeat(1600), StatusCode::OK)])
+    {
+        let body = edited_body("send-text-pre-call", |body| body["message"] = message.into());
+        let (status, answer_body) = answer(&handler, event_with_body("send-text-pre-call", &body)).await;
+        assert_eq!(status, expected, "message of {} bytes", message.len());
+        if expected != StatusCode::OK {
+            assert_eq!(answer_body["field"], "message");
+        }
+    }
+    assert_eq!(handler.sms.sent().len(), 1, "only the 1,600-byte message is sent");
+}
+
+#[tokio::test]
+async fn unknown_types_and_fields_are_accepted_and_kept() {
+    let handler = send_text(&[]);
+    let body = edited_body("send-text-pre-call", |body| {
+        body["type"] = "appointment-reminder".into();
+        body["campaign_channel"] = json!({"name": "sms", "weight": 2});
+        body.as_object_mut().unwrap().remove("workflow_end");
+    });
+    let (status, _) = answer(&handler, event_with_body("send-text-pre-call", &body)).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let item = handler.ledger.entry(id(1234)).unwrap().item;
+    assert_eq!(item["type"], "appointment-reminder");
+    assert_eq!(item["campaign_channel"], json!({"name": "sms", "weight": 2}));
+}
+
+#[tokio::test]
+async fn a_failed_claim_is_503_and_sends_nothing() {
+    let handler = send_text(&[]);
+    handler.ledger.operations.fail("claim");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body, json!({"error": "a service this webhook depends on is unavailable; deliver again later"}));
+    assert!(handler.sms.operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_publish_is_503_and_releases_the_claim_so_the_retry_sends() {
+    let handler = send_text(&[]);
+    handler.sms.operations.fail("send");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!body["error"].as_str().unwrap().contains("injected"), "no internal detail in the body");
+    assert_eq!(handler.ledger.entry(id(1234)), None, "the claim was released");
+    assert_eq!(handler.ledger.operations.called(), ["claim", "release"]);
+
+    handler.sms.operations.heal("send");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "sent");
+    assert_eq!(handler.sms.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failure_to_record_the_message_id_still_answers_sent() {
+    let handler = send_text(&[]);
+    handler.ledger.operations.fail("mark_sent");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::OK, "the SMS is out; a 5xx would make 2X text the lead again");
+    assert_eq!(body["status"], "sent");
+    assert_eq!(handler.sms.sent().len(), 1);
+}
+
+fn unfinished_claim(lease_expires_at: i64) -> LedgerEntry {
+    LedgerEntry {
+        item: json!({}),
+        status: TextStatus::Claimed,
+        claimed_by: "another-delivery".into(),
+        lease_expires_at,
+        message_id: None,
+    }
+}
+
+#[tokio::test]
+async fn a_live_claim_held_by_another_delivery_is_409_and_sends_nothing() {
+    let handler = send_text(&[]);
+    let in_a_minute = OffsetDateTime::now_utc().unix_timestamp() + 60;
+    handler.ledger.insert(id(1234), unfinished_claim(in_a_minute));
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"].is_string());
+    assert!(handler.sms.sent().is_empty());
+}
+
+#[tokio::test]
+async fn an_abandoned_claim_is_taken_over_and_the_text_sent() {
+    let handler = send_text(&[]);
+    let a_minute_ago = OffsetDateTime::now_utc().unix_timestamp() - 60;
+    handler.ledger.insert(id(1234), unfinished_claim(a_minute_ago));
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("sent")));
+    assert_eq!(handler.ledger.entry(id(1234)).unwrap().claimed_by, "req-send-text-pre-call");
+}
+
+#[tokio::test]
+async fn only_post_is_accepted() {
+    let handler = send_text(&[]);
+    let mut request = event("send-text-pre-call");
+    *request.method_mut() = Method::GET;
+    let (status, body) = answer(&handler, request).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(body["error"].is_string());
+    assert!(handler.sms.sent().is_empty());
+}
+
+#[tokio::test]
+async fn retention_sets_the_ttl_on_the_claim() {
+    let handler = send_text(&[("RETENTION_DAYS", "7")]);
+    answer(&handler, event("send-text-pre-call")).await;
+    let item = handler.ledger.entry(id(1234)).unwrap().item;
+    let claimed_at = OffsetDateTime::parse(item["claimed_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert_eq!(item["expires_at"], claimed_at.unix_timestamp() + 7 * 86_400);
+    assert_eq!(item["lease_expires_at"], claimed_at.unix_timestamp() + 60);
+}
+
+// ---- post-call ----
+
+/// The sample's body, as 2X sent it.
+fn sample_body(name: &str) -> Value {
+    let envelope: Value = serde_json::from_str(&sample(name)).unwrap();
+    serde_json::from_str(envelope["body"].as_str().unwrap()).unwrap()
+}
+
+/// The stored item without what we add, as the payload it came from: a string `id` is stored as a number.
+fn payload_part(mut item: Value) -> Value {
+    for added in ["received_at", "phone_e164", "expires_at"] {
+        item.as_object_mut().unwrap().remove(added);
+    }
+    item
+}
+
+/// A null field of ours is stored as absent, the same thing to every reader.
+fn without_nulls(mut value: Value) -> Value {
+    value.as_object_mut().unwrap().retain(|_, v| !v.is_null());
+    value
+}
+
+#[tokio::test]
+async fn the_seed_call_is_stored_whole_with_what_we_add() {
+    let handler = post_call(&[]);
+    let (status, body) = answer(&handler, event("post-call-transferred")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "stored", "id": 123}));
+    let item = handler.calls.item(id(123)).unwrap();
+    assert_eq!(payload_part(item.clone()), sample_body("post-call-transferred"));
+    assert_eq!(item["call"]["end_reason"], "transferred", "an undocumented end_reason is kept verbatim");
+    assert_eq!(item["transcript"][1], json!({"role": "Assistant", "content": "Hi, is John available?"}));
+    assert_eq!(item["phone_e164"], "+12025550143");
+    assert!(OffsetDateTime::parse(item["received_at"].as_str().unwrap(), &Rfc3339).is_ok());
+    assert_eq!(item.get("expires_at"), None, "no TTL unless RETENTION_DAYS is set");
+}
+
+#[tokio::test]
+async fn a_failed_call_keeps_its_failure_reason_and_unknown_fields() {
+    let handler = post_call(&[]);
+    let (status, _) = answer(&handler, event("post-call-failure-reason")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let item = handler.calls.item(id(124)).unwrap();
+    assert_eq!(payload_part(item.clone()), sample_body("post-call-failure-reason"));
+    assert_eq!(item["call"]["failure_reason"], "number_no_service");
+    assert_eq!(item["call"]["sip_code"], 404);
+    assert_eq!(item["recording_url"], "https://example.com/recordings/124.mp3");
+    assert_eq!(item["phone_e164"], "+12025550111", "a bare 10-digit number is normalised");
+}
+
+#[tokio::test]
+async fn an_unanswered_call_without_transcript_last_name_or_workflow_end_is_stored() {
+    let handler = post_call(&[]);
+    let (status, body) = answer(&handler, event("post-call-no-answer")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["id"], 125);
+    let item = handler.calls.item(id(125)).unwrap();
+    let mut expected = without_nulls(sample_body("post-call-no-answer"));
+    expected["id"] = 125.into();
+    assert_eq!(payload_part(item.clone()), expected);
+    assert_eq!(item.get("transcript"), None);
+    assert_eq!(item.get("workflow_end"), None);
+}
+
+#[tokio::test]
+async fn the_seeds_invalid_json_is_400() {
+    let handler = post_call(&[]);
+    let (status, body) = answer(&handler, event("post-call-malformed-json")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().starts_with("the request body is not valid JSON"), "{body}");
+    assert!(handler.calls.is_empty());
+}
+
+#[tokio::test]
+async fn wrong_types_in_a_call_are_400_naming_the_path() {
+    let handler = post_call(&[]);
+    for (edit, field) in [
+        (json!({"call": {"answered": "yes"}}), "call.answered"),
+        (json!({"transcript": [{"role": "User", "content": 5}]}), "transcript[0].content"),
+        (json!({"transcript": "Hello?"}), "transcript"),
+    ] {
+        let body = edited_body("post-call-transferred", |body| {
+            for (key, value) in edit.as_object().unwrap() {
+                body[key] = value.clone();
+            }
+        });
+        let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{edit}");
+        assert_eq!(answer_body["field"], field);
+    }
+    assert!(handler.calls.is_empty());
+}
+
+#[tokio::test]
+async fn a_repeated_call_keeps_the_first_record() {
+    let handler = post_call(&[]);
+    answer(&handler, event("post-call-transferred")).await;
+    let first = handler.calls.item(id(123)).unwrap();
+    let (status, body) = answer(&handler, event("post-call-transferred")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "duplicate", "id": 123}));
+    assert_eq!(handler.calls.item(id(123)).unwrap(), first);
+    assert_eq!(handler.calls.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_store_is_503_and_the_retry_stores() {
+    let handler = post_call(&[]);
+    handler.calls.operations.fail("store");
+    let (status, body) = answer(&handler, event("post-call-transferred")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body["error"].is_string());
+    assert!(handler.calls.is_empty());
+
+    handler.calls.operations.heal("store");
+    assert_eq!(answer(&handler, event("post-call-transferred")).await.1["status"], "stored");
+}
+
+#[tokio::test]
+async fn a_call_with_an_unusable_number_is_stored_without_phone_e164() {
+    let handler = post_call(&[]);
+    let body = edited_body("post-call-transferred", |body| body["record_phone_number"] = "+1...".into());
+    let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+    assert_eq!(status, StatusCode::OK);
+    let item = handler.calls.item(id(123)).unwrap();
+    assert_eq!(item["record_phone_number"], "+1...");
+    assert_eq!(item.get("phone_e164"), None);
+}
+
+#[tokio::test]
+async fn retention_sets_the_ttl_on_the_call() {
+    let handler = post_call(&[("RETENTION_DAYS", "90")]);
+    answer(&handler, event("post-call-transferred")).await;
+    let item = handler.calls.item(id(123)).unwrap();
+    let received_at = OffsetDateTime::parse(item["received_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert_eq!(item["expires_at"], received_at.unix_timestamp() + 90 * 86_400);
+}
+
+#[tokio::test]
+async fn post_call_401s_make_no_store_call() {
+    let handler = post_call(&[]);
+    let mut request = event("post-call-transferred");
+    request.headers_mut().insert("authorization", HeaderValue::from_static("local-dev-token "));
+    assert_eq!(answer(&handler, request).await.0, StatusCode::UNAUTHORIZED);
+    assert!(handler.calls.operations.called().is_empty());
+}
+
+// ---- logs ----
+
+#[tokio::test]
+async fn each_request_logs_one_json_summary_line_without_secrets() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let texts = send_text(&[]);
+    let calls = post_call(&[]);
+    texts.sms.operations.fail("send");
+    answer(&texts, event("send-text-pre-call")).await;
+    texts.sms.operations.heal("send");
+    answer(&texts, event("send-text-pre-call")).await;
+    answer(&texts, event("send-text-bad-token")).await;
+    answer(&calls, event("post-call-transferred")).await;
+
+    let lines = logs.lines();
+    assert_eq!(lines.len(), 4, "one line per request:\n{}", logs.text());
+    let failed = &lines[0];
+    assert_eq!(failed["level"], "ERROR");
+    assert_eq!(failed["outcome"], "dependency_failed");
+    assert_eq!(failed["status"], 503);
+    assert!(failed["errors"].as_str().unwrap().contains("send failed"));
+    let sent = &lines[1];
+    assert_eq!(
+        (&sent["function"], &sent["id"], &sent["kind"], &sent["outcome"], &sent["status"], &sent["phone_last4"]),
+        (&json!("send-text"), &json!(1234), &json!("pre-call"), &json!("sent"), &json!(200), &json!("0143"))
+    );
+    assert_eq!(sent["request_id"], "req-send-text-pre-call");
+    assert!(sent["duration_ms"].is_number());
+    assert_eq!(lines[2]["outcome"], "unauthorized");
+    assert_eq!((&lines[3]["function"], &lines[3]["kind"]), (&json!("post-call"), &json!("transferred")));
+
+    let text = logs.text();
+    for secret in [TOKEN, "not-the-token", "2025550143", "We will call you", "Hi, is John available?", "Hello?"] {
+        assert!(!text.contains(secret), "{secret:?} appears in the logs:\n{text}");
+    }
+}

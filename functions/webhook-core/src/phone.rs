@@ -1,0 +1,103 @@
+//! Phone numbers as SNS needs them: E.164, validated against libphonenumber's metadata.
+
+use phonenumber::Mode;
+pub use phonenumber::country::Id as CountryCode;
+use std::fmt;
+
+/// A valid phone number in E.164 form (`+` and up to 15 digits). Only [`PhoneNumber::parse`] makes one.
+///
+/// Its `Debug` shows the last four digits only, so it cannot leak into logs by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PhoneError {
+    #[error("the phone number could not be read as a phone number")]
+    Unparseable,
+    #[error("the phone number is not a valid number for its country")]
+    Invalid,
+}
+
+impl PhoneNumber {
+    /// Parses what 2X sends (`+1…` or a bare national number), reading national numbers as `default_country`.
+    pub fn parse(raw: &str, default_country: CountryCode) -> Result<Self, PhoneError> {
+        let number = phonenumber::parse(Some(default_country), raw.trim()).map_err(|_| PhoneError::Unparseable)?;
+        if !phonenumber::is_valid(&number) {
+            return Err(PhoneError::Invalid);
+        }
+        Ok(Self(number.format().mode(Mode::E164).to_string()))
+    }
+
+    /// The full E.164 number, for SNS and storage only: never log it.
+    pub fn e164(&self) -> &str {
+        &self.0
+    }
+
+    /// The last four digits: all of a number that may be logged.
+    pub fn last4(&self) -> &str {
+        last4(&self.0)
+    }
+}
+
+/// The last four characters of a (possibly unvalidated) number, for logs.
+pub fn last4(raw: &str) -> &str {
+    let start = raw.char_indices().rev().nth(3).map_or(0, |(index, _)| index);
+    &raw[start..]
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber(…{})", self.last4())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn us(raw: &str) -> Result<String, PhoneError> {
+        PhoneNumber::parse(raw, CountryCode::US).map(|n| n.e164().to_owned())
+    }
+
+    #[test]
+    fn e164_input_is_kept() {
+        assert_eq!(us("+12025550143"), Ok("+12025550143".into()));
+    }
+
+    #[test]
+    fn bare_ten_digit_us_numbers_get_the_country_code() {
+        assert_eq!(us("2025550143"), Ok("+12025550143".into()));
+        assert_eq!(us("(202) 555-0143"), Ok("+12025550143".into()));
+        assert_eq!(us(" 202.555.0143 "), Ok("+12025550143".into()));
+    }
+
+    #[test]
+    fn national_numbers_follow_the_default_country() {
+        let uk = PhoneNumber::parse("020 7946 0018", CountryCode::GB).map(|n| n.e164().to_owned());
+        assert_eq!(uk, Ok("+442079460018".into()));
+    }
+
+    #[test]
+    fn foreign_e164_ignores_the_default_country() {
+        assert_eq!(us("+44 20 7946 0018"), Ok("+442079460018".into()));
+    }
+
+    #[test]
+    fn placeholders_and_impossible_numbers_are_refused() {
+        assert_eq!(us("+1..."), Err(PhoneError::Unparseable));
+        assert_eq!(us("..."), Err(PhoneError::Unparseable));
+        assert_eq!(us(""), Err(PhoneError::Unparseable));
+        assert!(us("12345").is_err());
+        assert!(us("+1 000 000 0000").is_err());
+        // Well-formed, but no US area code starts with 1.
+        assert_eq!(us("+1 123 555 0143"), Err(PhoneError::Invalid));
+    }
+
+    #[test]
+    fn debug_and_last4_show_only_four_digits() {
+        let number = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
+        assert_eq!(number.last4(), "0143");
+        assert_eq!(format!("{number:?}"), "PhoneNumber(…0143)");
+        assert_eq!(last4("12"), "12");
+    }
+}

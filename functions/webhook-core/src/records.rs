@@ -1,0 +1,114 @@
+//! The DynamoDB items we write, as plain serde types (the adapters turn them into items with serde_dynamo).
+
+use crate::config::Retention;
+use crate::payload::{PostCall, SendText};
+use crate::phone::PhoneNumber;
+use serde::Serialize;
+use std::time::Duration;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// How long a claim blocks other deliveries of the same id before it counts as abandoned: longer than any
+/// function run (API Gateway gives up after 30 s), so only a claim whose function died is ever taken over.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    // Formatting a UTC OffsetDateTime as RFC 3339 only fails for years outside 0..=9999.
+    at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+fn epoch_after(at: OffsetDateTime, after: Duration) -> i64 {
+    at.unix_timestamp().saturating_add(i64::try_from(after.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// TTL attribute value when retention is configured.
+fn expires_at(at: OffsetDateTime, retention: Option<Retention>) -> Option<i64> {
+    retention.map(|retention| epoch_after(at, retention.duration()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextStatus {
+    /// A delivery is sending it now.
+    Claimed,
+    /// SNS accepted it; `message_id` is set.
+    Sent,
+}
+
+/// The sent-texts item written when a delivery claims its id: the text as received plus the claim.
+/// On success the adapter sets `status` to `sent` and adds `message_id` and `sent_at`.
+#[derive(Debug, Serialize)]
+pub struct TextClaimRecord<'a> {
+    #[serde(flatten)]
+    pub text: &'a SendText,
+    pub phone_e164: &'a str,
+    pub status: TextStatus,
+    /// The Lambda request id of the claiming delivery: only it may release or complete the claim.
+    pub claimed_by: &'a str,
+    pub claimed_at: String,
+    /// Epoch seconds after which another delivery may take over an unfinished claim.
+    pub lease_expires_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The claim time as epoch seconds, for the adapter's lease condition.
+    #[serde(skip)]
+    pub claimed_at_epoch: i64,
+}
+
+impl<'a> TextClaimRecord<'a> {
+    pub fn new(
+        text: &'a SendText,
+        phone: &'a PhoneNumber,
+        claimed_by: &'a str,
+        now: OffsetDateTime,
+        retention: Option<Retention>,
+    ) -> Self {
+        Self {
+            text,
+            phone_e164: phone.e164(),
+            status: TextStatus::Claimed,
+            claimed_by,
+            claimed_at: rfc3339(now),
+            lease_expires_at: epoch_after(now, CLAIM_LEASE),
+            expires_at: expires_at(now, retention),
+            claimed_at_epoch: now.unix_timestamp(),
+        }
+    }
+}
+
+/// What the ledger records once SNS has accepted a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentText<'a> {
+    pub message_id: &'a str,
+    pub sent_at: String,
+}
+
+impl<'a> SentText<'a> {
+    pub fn new(message_id: &'a str, now: OffsetDateTime) -> Self {
+        Self { message_id, sent_at: rfc3339(now) }
+    }
+}
+
+/// The calls item: every field of the payload as received, plus what we add.
+#[derive(Debug, Serialize)]
+pub struct CallRecord<'a> {
+    #[serde(flatten)]
+    pub call: &'a PostCall,
+    pub received_at: String,
+    /// Present when `record_phone_number` is a valid number: the key for looking calls up by lead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_e164: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+impl<'a> CallRecord<'a> {
+    pub fn new(
+        call: &'a PostCall,
+        phone: Option<&'a PhoneNumber>,
+        now: OffsetDateTime,
+        retention: Option<Retention>,
+    ) -> Self {
+        Self { call, received_at: rfc3339(now), phone_e164: phone.map(PhoneNumber::e164), expires_at: expires_at(now, retention) }
+    }
+}
