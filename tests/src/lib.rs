@@ -1,1 +1,291 @@
+//! Test harness: the AWS emulator (moto's server) and the functions under `cargo lambda watch`, started and
+//! stopped by the process that uses them. Shared by the integration tests and the `local-demo` binary.
+//!
+//! Both tools come from the project's virtual environment (`scripts/bootstrap` creates it).
 
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+pub const AUTH_TOKEN: &str = "local-dev-token";
+pub const REGION: &str = "us-east-1";
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn venv_bin(tool: &str) -> Result<PathBuf, Error> {
+    let path = repo_root().join(".venv/bin").join(tool);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("{} is missing: run scripts/bootstrap first", path.display()).into())
+    }
+}
+
+/// What a sample event in `events/` is sent to and must be answered with.
+#[derive(Debug, Clone, Copy)]
+pub struct SampleEvent {
+    pub name: &'static str,
+    pub function: &'static str,
+    pub status: u16,
+    /// `status` of a 2xx body; `None` for errors.
+    pub outcome: Option<&'static str>,
+}
+
+const fn sample(name: &'static str, function: &'static str, status: u16, outcome: Option<&'static str>) -> SampleEvent {
+    SampleEvent { name, function, status, outcome }
+}
+
+/// Every file in `events/`, with its expected answer on a first delivery in this order.
+pub const SAMPLE_EVENTS: &[SampleEvent] = &[
+    sample("post-call-failure-reason", "post-call", 200, Some("stored")),
+    sample("post-call-malformed-json", "post-call", 400, None),
+    sample("post-call-no-answer", "post-call", 200, Some("stored")),
+    sample("post-call-transferred", "post-call", 200, Some("stored")),
+    sample("send-text-bad-token", "send-text", 401, None),
+    sample("send-text-invalid-phone", "send-text", 422, None),
+    sample("send-text-missing-phone", "send-text", 400, None),
+    sample("send-text-post-voicemail", "send-text", 200, Some("sent")),
+    sample("send-text-pre-call", "send-text", 200, Some("sent")),
+];
+
+impl SampleEvent {
+    pub fn path(&self) -> PathBuf {
+        repo_root().join("events").join(format!("{}.json", self.name))
+    }
+
+    /// The API Gateway event as stored.
+    pub fn event(&self) -> Result<String, Error> {
+        Ok(std::fs::read_to_string(self.path())?)
+    }
+
+    /// The webhook body inside the event, as 2X sent it.
+    pub fn payload(&self) -> Result<Value, Error> {
+        let event: Value = serde_json::from_str(&self.event()?)?;
+        let body = event["body"].as_str().ok_or("event has no body")?;
+        Ok(serde_json::from_str(body)?)
+    }
+
+    pub fn named(name: &str) -> Result<&'static SampleEvent, Error> {
+        SAMPLE_EVENTS.iter().find(|sample| sample.name == name).ok_or_else(|| format!("no sample {name}").into())
+    }
+}
+
+/// moto's server on a free loopback port, for as long as this value lives (and never longer than this
+/// process: it exits when its standard input closes).
+pub struct Emulator {
+    pub endpoint: String,
+    child: Child,
+    _stdin: ChildStdin,
+}
+
+impl Emulator {
+    pub fn start() -> Result<Self, Error> {
+        let mut child = Command::new(venv_bin("python")?)
+            .arg(repo_root().join("scripts/emulator.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdin = child.stdin.take().ok_or("emulator stdin")?;
+        let stdout = child.stdout.take().ok_or("emulator stdout")?;
+        let mut endpoint = String::new();
+        BufReader::new(stdout).read_line(&mut endpoint)?;
+        let endpoint = endpoint.trim().to_owned();
+        if !endpoint.starts_with("http://") {
+            return Err(format!("the emulator did not start (printed {endpoint:?})").into());
+        }
+        Ok(Self { endpoint, child, _stdin: stdin })
+    }
+
+    /// Environment for a process whose AWS SDK must talk to this emulator.
+    pub fn aws_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_REGION", REGION.into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
+    /// An SDK config for this emulator, built in-process (no environment variables involved).
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
+            .load()
+            .await
+    }
+
+    /// Creates a table keyed as both of ours are: partition key `id`, a Number.
+    pub async fn create_table(&self, name: &str) -> Result<(), Error> {
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+        client
+            .create_table()
+            .table_name(name)
+            .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build()?)
+            .attribute_definitions(
+                AttributeDefinition::builder().attribute_name("id").attribute_type(ScalarAttributeType::N).build()?,
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Every item of a table as JSON, sorted by id.
+    pub async fn items(&self, table: &str) -> Result<Vec<Value>, Error> {
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+        let output = client.scan().table_name(table).send().await?;
+        let mut items: Vec<Value> = serde_dynamo::aws_sdk_dynamodb_1::from_items(output.items.unwrap_or_default())?;
+        items.sort_by_key(|item| item["id"].as_u64());
+        Ok(items)
+    }
+
+    async fn get_json(&self, path: &str) -> Result<reqwest::Response, Error> {
+        Ok(reqwest::get(format!("{}{path}", self.endpoint)).await?.error_for_status()?)
+    }
+
+    /// The texts SNS accepted, in order: (phone number, message).
+    pub async fn sms(&self) -> Result<Vec<(String, String)>, Error> {
+        let data: Value = self.get_json("/moto-api/data.json").await?.json().await?;
+        let texts = data["sns"]["SMS"].as_array().cloned().unwrap_or_default();
+        Ok(texts
+            .iter()
+            .map(|sms| (sms["phone_number"].as_str().unwrap_or("").into(), sms["message"].as_str().unwrap_or("").into()))
+            .collect())
+    }
+
+    /// The form parameters of every SNS `Publish` request the emulator received (moto's recorder).
+    pub async fn publish_requests(&self) -> Result<Vec<Vec<(String, String)>>, Error> {
+        let recording = self.get_json("/moto-api/recorder/download-recording").await?.text().await?;
+        let mut publishes = Vec::new();
+        for line in recording.lines().filter(|line| !line.trim().is_empty()) {
+            let entry: Value = serde_json::from_str(line)?;
+            let body = entry["body"].as_str().unwrap_or("");
+            let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+            if form.iter().any(|(key, value)| key == "Action" && value == "Publish") {
+                publishes.push(form);
+            }
+        }
+        Ok(publishes)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port (closed again at once, so a process can take it).
+pub fn free_port() -> Result<u16, Error> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Both functions under `cargo lambda watch`, their output in a log file, for as long as this value lives.
+pub struct Functions {
+    pub port: u16,
+    pub log_path: PathBuf,
+    child: Child,
+}
+
+impl Functions {
+    /// Starts the functions with `env`. They are built first (once, in the same profile `watch` runs them
+    /// in), so the first invocation does not wait for a compile.
+    pub fn start(env: &[(&str, String)], log_path: PathBuf) -> Result<Self, Error> {
+        let status = Command::new("cargo")
+            .args(["build", "--quiet", "-p", "send-text", "-p", "post-call"])
+            .current_dir(repo_root())
+            .status()?;
+        if !status.success() {
+            return Err("building the functions failed".into());
+        }
+        let port = free_port()?;
+        let log = std::fs::File::create(&log_path)?;
+        let path = format!(
+            "{}:{}",
+            repo_root().join(".venv/bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut command = Command::new(venv_bin("cargo-lambda")?);
+        command
+            .args(["lambda", "watch", "--ignore-changes", "--quiet", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .current_dir(repo_root())
+            .env("PATH", path)
+            .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        // Its own process group, so stopping it stops the function processes it started too.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn()?;
+        let functions = Self { port, log_path, child };
+        functions.wait_until_listening(Duration::from_secs(60))?;
+        Ok(functions)
+    }
+
+    fn wait_until_listening(&self, limit: Duration) -> Result<(), Error> {
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if started.elapsed() > limit {
+                return Err(format!("cargo lambda watch did not listen on {} within {limit:?}", self.port).into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+
+    /// The function URL `cargo lambda watch` serves for `function`.
+    pub fn url(&self, function: &str) -> String {
+        format!("http://127.0.0.1:{}/lambda-url/{function}/", self.port)
+    }
+
+    /// Invokes `function` with an API Gateway event, as `cargo lambda invoke --data-file` does; returns the
+    /// HTTP status and JSON body of the function's answer.
+    pub async fn invoke(&self, function: &str, event: &str) -> Result<(u16, Value), Error> {
+        let url = format!("http://127.0.0.1:{}/2015-03-31/functions/{function}/invocations", self.port);
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
+        let response: Value = client.post(url).body(event.to_owned()).send().await?.error_for_status()?.json().await?;
+        let status = response["statusCode"].as_u64().ok_or_else(|| format!("no statusCode in {response}"))?;
+        let body = serde_json::from_str(response["body"].as_str().ok_or_else(|| format!("no body in {response}"))?)?;
+        Ok((u16::try_from(status)?, body))
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Functions {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Table names and function settings used by local runs and tests.
+pub fn function_env(emulator: &Emulator, calls_table: &str, sent_texts_table: &str) -> Vec<(&'static str, String)> {
+    let mut env = emulator.aws_env();
+    env.extend([
+        ("AUTH_TOKEN", AUTH_TOKEN.into()),
+        ("CALLS_TABLE", calls_table.into()),
+        ("SENT_TEXTS_TABLE", sent_texts_table.into()),
+    ]);
+    env
+}

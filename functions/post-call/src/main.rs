@@ -1,1 +1,19 @@
-fn main() {}
+//! post-call: stores each call record 2X sends in DynamoDB, keyed by its webhook id.
+
+use lambda_http::{Error, run, service_fn};
+use std::convert::Infallible;
+use webhook_core::adapters::{DynamoCallStore, load_aws_config};
+use webhook_core::config::PostCallConfig;
+use webhook_core::handlers::{PostCallHandler, handle};
+
+// Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    webhook_core::telemetry::init();
+    let config = PostCallConfig::from_env()
+        .inspect_err(|error| tracing::error!(%error, "post-call cannot start: invalid configuration"))?;
+    let aws = load_aws_config().await;
+    let calls = DynamoCallStore::new(&aws, &config.calls_table);
+    let handler = PostCallHandler::new(config, calls);
+    run(service_fn(|request| async { Ok::<_, Infallible>(handle(&handler, request).await) })).await
+}

@@ -1,1 +1,20 @@
-fn main() {}
+//! send-text: publishes each text 2X asks for through SNS at once, at most once per webhook id.
+
+use lambda_http::{Error, run, service_fn};
+use std::convert::Infallible;
+use webhook_core::adapters::{DynamoTextLedger, SnsSmsSender, load_aws_config};
+use webhook_core::config::SendTextConfig;
+use webhook_core::handlers::{SendTextHandler, handle};
+
+// Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    webhook_core::telemetry::init();
+    let config = SendTextConfig::from_env()
+        .inspect_err(|error| tracing::error!(%error, "send-text cannot start: invalid configuration"))?;
+    let aws = load_aws_config().await;
+    let sms = SnsSmsSender::new(&aws, &config.sms)?;
+    let ledger = DynamoTextLedger::new(&aws, &config.sent_texts_table);
+    let handler = SendTextHandler::new(config, ledger, sms);
+    run(service_fn(|request| async { Ok::<_, Infallible>(handle(&handler, request).await) })).await
+}

@@ -39,3 +39,6 @@ fn dependency_error<E: ProvideErrorMetadata, R>(operation: &'static str, error: 
     };
     DependencyError::new(operation, cause)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,178 @@
+//! The adapters on the real SDK clients, their HTTP layer replaced by aws-smithy-mocks.
+
+use super::{DynamoCallStore, DynamoTextLedger, SnsSmsSender};
+use crate::config::SmsSettings;
+use crate::error::DependencyError;
+use crate::payload::{PostCall, SendText, WebhookId};
+use crate::phone::{CountryCode, PhoneNumber};
+use crate::ports::{CallStore, ClaimOutcome, SmsSender, StoreOutcome, TextLedger};
+use crate::records::{CallRecord, TextClaimRecord};
+use crate::sms::SmsText;
+use aws_sdk_dynamodb::operation::delete_item::{DeleteItemError, DeleteItemOutput};
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_sns::error::ErrorMetadata;
+use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use time::OffsetDateTime;
+
+fn phone() -> PhoneNumber {
+    PhoneNumber::parse("2025550143", CountryCode::US).unwrap()
+}
+
+fn settings() -> SmsSettings {
+    SmsSettings {
+        sms_type: "Transactional".into(),
+        origination_number: Some("+18005550100".into()),
+        sender_id: Some("Acme".into()),
+    }
+}
+
+fn send_text() -> SendText {
+    serde_json::from_str(r#"{"id": 42, "record_phone_number": "2025550143", "message": "hi", "type": "pre-call"}"#)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn publish_sends_the_e164_number_the_text_and_every_sms_attribute() {
+    let rule = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|request| {
+            let attributes = request.message_attributes().unwrap();
+            let value = |name: &str| attributes[name].string_value().unwrap().to_owned();
+            request.phone_number() == Some("+12025550143")
+                && request.message() == Some("hi")
+                && request.topic_arn().is_none()
+                && value("AWS.SNS.SMS.SMSType") == "Transactional"
+                && value("AWS.SNS.SMS.SenderID") == "Acme"
+                && value("AWS.MM.SMS.OriginationNumber") == "+18005550100"
+                && attributes.values().all(|v| v.data_type() == "String")
+        })
+        .then_output(|| PublishOutput::builder().message_id("sns-1").build());
+    let sender = SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&rule]), &settings()).unwrap();
+
+    let message_id = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap();
+    assert_eq!(message_id, "sns-1");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn optional_sms_attributes_are_left_out_when_not_configured() {
+    let rule = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|request| request.message_attributes().unwrap().len() == 1)
+        .then_output(|| PublishOutput::builder().message_id("sns-2").build());
+    let bare = SmsSettings { origination_number: None, sender_id: None, ..settings() };
+    let sender = SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&rule]), &bare).unwrap();
+    assert_eq!(sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap(), "sns-2");
+}
+
+#[tokio::test]
+async fn a_publish_error_is_classified_by_code_without_the_service_message() {
+    let rule = mock!(aws_sdk_sns::Client::publish).then_error(|| {
+        PublishError::generic(ErrorMetadata::builder().code("Throttling").message("Rate exceeded for +12025550143").build())
+    });
+    let client = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule]);
+    let sender = SnsSmsSender::from_client(client, &settings()).unwrap();
+
+    let error = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap_err();
+    assert_eq!(error, DependencyError::new("SNS Publish", "service error Throttling"));
+    assert!(!error.to_string().contains("2025550143"));
+}
+
+fn conditional_failure(status: &'static str) -> PutItemError {
+    PutItemError::ConditionalCheckFailedException(
+        ConditionalCheckFailedException::builder().item("status", AttributeValue::S(status.into())).build(),
+    )
+}
+
+async fn claim_with(rule: &aws_smithy_mocks::Rule) -> Result<ClaimOutcome, DependencyError> {
+    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]), "texts");
+    let text = send_text();
+    let to = phone();
+    let claim = TextClaimRecord::new(&text, &to, "req-1", OffsetDateTime::now_utc(), None);
+    ledger.claim(&claim).await
+}
+
+#[tokio::test]
+async fn a_claim_is_a_conditional_put_of_the_whole_text() {
+    let rule = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|request| {
+            let item = request.item().unwrap();
+            request.table_name() == Some("texts")
+                && request.condition_expression().unwrap().starts_with("attribute_not_exists(id)")
+                && item["id"] == AttributeValue::N("42".into())
+                && item["status"] == AttributeValue::S("claimed".into())
+                && item["claimed_by"] == AttributeValue::S("req-1".into())
+                && item["phone_e164"] == AttributeValue::S("+12025550143".into())
+                && item["type"] == AttributeValue::S("pre-call".into())
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    assert_eq!(claim_with(&rule).await, Ok(ClaimOutcome::Claimed));
+}
+
+#[tokio::test]
+async fn a_failed_claim_condition_tells_sent_from_in_progress() {
+    let sent = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| conditional_failure("sent"));
+    assert_eq!(claim_with(&sent).await, Ok(ClaimOutcome::AlreadySent));
+    let claimed = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| conditional_failure("claimed"));
+    assert_eq!(claim_with(&claimed).await, Ok(ClaimOutcome::InProgress));
+}
+
+#[tokio::test]
+async fn other_claim_errors_are_dependency_failures() {
+    let throttled = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+        PutItemError::generic(ErrorMetadata::builder().code("ProvisionedThroughputExceededException").build())
+    });
+    let error = claim_with(&throttled).await.unwrap_err();
+    assert_eq!(error.cause, "service error ProvisionedThroughputExceededException");
+}
+
+#[tokio::test]
+async fn releasing_a_claim_someone_else_took_over_is_not_an_error() {
+    let taken = mock!(aws_sdk_dynamodb::Client::delete_item)
+        .match_requests(|request| request.condition_expression().unwrap().contains("claimed_by = :claimed_by"))
+        .then_error(|| {
+            DeleteItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+        });
+    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&taken]), "texts");
+    assert_eq!(ledger.release(WebhookId::new(42), "req-1").await, Ok(()));
+
+    let released = mock!(aws_sdk_dynamodb::Client::delete_item).then_output(|| DeleteItemOutput::builder().build());
+    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&released]), "texts");
+    assert_eq!(ledger.release(WebhookId::new(42), "req-1").await, Ok(()));
+}
+
+#[tokio::test]
+async fn a_call_is_stored_once_with_native_types() {
+    let call: PostCall = serde_json::from_str(
+        r#"{"id": 7, "call": {"answered": true, "duration": 33}, "transcript": [{"role": "User", "content": "Hello?"}]}"#,
+    )
+    .unwrap();
+    let record = CallRecord::new(&call, None, OffsetDateTime::now_utc(), None);
+    let stored = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|request| {
+            let item = request.item().unwrap();
+            let call = item["call"].as_m().unwrap();
+            let turn = item["transcript"].as_l().unwrap()[0].as_m().unwrap();
+            request.condition_expression() == Some("attribute_not_exists(id)")
+                && item["id"] == AttributeValue::N("7".into())
+                && call["answered"] == AttributeValue::Bool(true)
+                && call["duration"] == AttributeValue::N("33".into())
+                && turn["role"] == AttributeValue::S("User".into())
+                && item.contains_key("received_at")
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let store = DynamoCallStore::from_client(mock_client!(aws_sdk_dynamodb, [&stored]), "calls");
+    assert_eq!(store.store(&record).await, Ok(StoreOutcome::Stored));
+
+    let repeated = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+        PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+    });
+    let store = DynamoCallStore::from_client(mock_client!(aws_sdk_dynamodb, [&repeated]), "calls");
+    assert_eq!(store.store(&record).await, Ok(StoreOutcome::AlreadyStored));
+
+    let failing = mock!(aws_sdk_dynamodb::Client::put_item)
+        .then_error(|| PutItemError::generic(ErrorMetadata::builder().code("InternalServerError").build()));
+    let store = DynamoCallStore::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&failing]), "calls");
+    assert_eq!(store.store(&record).await.unwrap_err().cause, "service error InternalServerError");
+}
