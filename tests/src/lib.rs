@@ -176,7 +176,11 @@ impl Emulator {
         for line in recording.lines().filter(|line| !line.trim().is_empty()) {
             let entry: Value = serde_json::from_str(line)?;
             let body = entry["body"].as_str().unwrap_or("");
-            let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+            let body = match entry["body_encoded"].as_bool() {
+                Some(true) => base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body)?,
+                _ => body.as_bytes().to_vec(),
+            };
+            let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
             if form.iter().any(|(key, value)| key == "Action" && value == "Publish") {
                 publishes.push(form);
             }

@@ -1,0 +1,199 @@
+//! The handlers with the real AWS adapters against the emulator (moto's server), one emulator per test.
+
+use integration_tests::{AUTH_TOKEN, Emulator, Error, SampleEvent, free_port};
+use lambda_http::{Body, Context, Request, RequestExt};
+use serde_json::{Value, json};
+use webhook_core::adapters::{DynamoCallStore, DynamoTextLedger, SnsSmsSender};
+use webhook_core::config::{PostCallConfig, SendTextConfig};
+use webhook_core::handlers::{PostCallHandler, SendTextHandler, Webhook, handle};
+
+const TEXTS: &str = "sent-texts";
+const CALLS: &str = "calls";
+
+fn env(extra: &[(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let mut pairs = vec![("AUTH_TOKEN", AUTH_TOKEN), ("SENT_TEXTS_TABLE", TEXTS), ("CALLS_TABLE", CALLS)];
+    pairs.extend_from_slice(extra);
+    move |name| pairs.iter().rev().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+}
+
+fn request(name: &str, request_id: &str) -> Result<Request, Error> {
+    let mut context = Context::default();
+    context.request_id = request_id.into();
+    Ok(lambda_http::request::from_str(&SampleEvent::named(name)?.event()?)?.with_lambda_context(context))
+}
+
+async fn deliver<W: Webhook>(webhook: &W, name: &str, request_id: &str) -> Result<(u16, Value), Error> {
+    let response = handle(webhook, request(name, request_id)?).await;
+    let Body::Text(body) = response.body() else { return Err("not a text body".into()) };
+    Ok((response.status().as_u16(), serde_json::from_str(body)?))
+}
+
+async fn send_text_handler(
+    emulator: &Emulator,
+    sns_endpoint: Option<String>,
+) -> Result<SendTextHandler<DynamoTextLedger, SnsSmsSender>, Error> {
+    let config = SendTextConfig::from_lookup(env(&[("SMS_SENDER_ID", "Acme2X")]))?;
+    let sdk = emulator.sdk_config().await;
+    let sns_sdk = match sns_endpoint {
+        Some(endpoint) => sdk.to_builder().endpoint_url(endpoint).build(),
+        None => sdk.clone(),
+    };
+    let sms = SnsSmsSender::new(&sns_sdk, &config.sms)?;
+    Ok(SendTextHandler::new(config, DynamoTextLedger::new(&sdk, TEXTS), sms))
+}
+
+async fn post_call_handler(emulator: &Emulator) -> Result<PostCallHandler<DynamoCallStore>, Error> {
+    let config = PostCallConfig::from_lookup(env(&[("RETENTION_DAYS", "30")]))?;
+    Ok(PostCallHandler::new(config, DynamoCallStore::new(&emulator.sdk_config().await, CALLS)))
+}
+
+#[tokio::test]
+async fn send_text_publishes_to_the_e164_number_with_the_sms_attributes() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(TEXTS).await?;
+    let handler = send_text_handler(&emulator, None).await?;
+
+    let (status, body) = deliver(&handler, "send-text-post-voicemail", "req-1").await?;
+    assert_eq!((status, &body["status"]), (200, &json!("sent")), "{body}");
+
+    let payload = SampleEvent::named("send-text-post-voicemail")?.payload()?;
+    assert_eq!(payload["record_phone_number"], "2025550187", "the sample sends a bare 10-digit number");
+    assert_eq!(emulator.sms().await?, [("+12025550187".to_owned(), payload["message"].as_str().unwrap_or("").to_owned())]);
+
+    let publishes = emulator.publish_requests().await?;
+    assert_eq!(publishes.len(), 1);
+    let attributes = message_attributes(&publishes[0]);
+    assert_eq!(attributes.get("AWS.SNS.SMS.SMSType").map(String::as_str), Some("Transactional"));
+    assert_eq!(attributes.get("AWS.SNS.SMS.SenderID").map(String::as_str), Some("Acme2X"));
+
+    let items = emulator.items(TEXTS).await?;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["status"], "sent");
+    assert_eq!(items[0]["message_id"], body["message_id"]);
+    assert_eq!(items[0]["phone_e164"], "+12025550187");
+    Ok(())
+}
+
+/// `MessageAttributes.entry.N.Name` / `.Value.StringValue` pairs of a recorded Publish form.
+fn message_attributes(form: &[(String, String)]) -> std::collections::HashMap<String, String> {
+    let field = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    (1..=10)
+        .filter_map(|n| {
+            let name = field(&format!("MessageAttributes.entry.{n}.Name"))?;
+            let value = field(&format!("MessageAttributes.entry.{n}.Value.StringValue"))?;
+            Some((name, value))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_same_text_id_delivered_twice_is_texted_once() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(TEXTS).await?;
+    let handler = send_text_handler(&emulator, None).await?;
+
+    let first = deliver(&handler, "send-text-pre-call", "req-1").await?;
+    let second = deliver(&handler, "send-text-pre-call", "req-2").await?;
+
+    assert_eq!(first.1["status"], "sent");
+    assert_eq!(second, (200, json!({"status": "duplicate", "id": 1234})));
+    assert_eq!(emulator.sms().await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_publish_releases_the_claim_and_the_retry_texts_once() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(TEXTS).await?;
+    let unreachable_sns = format!("http://127.0.0.1:{}", free_port()?);
+    let broken = send_text_handler(&emulator, Some(unreachable_sns)).await?;
+
+    let (status, body) = deliver(&broken, "send-text-pre-call", "req-1").await?;
+    assert_eq!(status, 503, "{body}");
+    assert!(emulator.items(TEXTS).await?.is_empty(), "the claim was released");
+
+    let working = send_text_handler(&emulator, None).await?;
+    assert_eq!(deliver(&working, "send-text-pre-call", "req-2").await?.1["status"], "sent");
+    assert_eq!(deliver(&working, "send-text-pre-call", "req-3").await?.1["status"], "duplicate");
+    assert_eq!(emulator.sms().await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_dead_delivery_blocks_until_its_lease_expires() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(TEXTS).await?;
+    let handler = send_text_handler(&emulator, None).await?;
+    let client = aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let put_claim = |lease_expires_at: i64| {
+        client
+            .put_item()
+            .table_name(TEXTS)
+            .item("id", aws_sdk_dynamodb::types::AttributeValue::N("1234".into()))
+            .item("status", aws_sdk_dynamodb::types::AttributeValue::S("claimed".into()))
+            .item("claimed_by", aws_sdk_dynamodb::types::AttributeValue::S("dead-delivery".into()))
+            .item("lease_expires_at", aws_sdk_dynamodb::types::AttributeValue::N(lease_expires_at.to_string()))
+            .send()
+    };
+
+    put_claim(now + 60).await?;
+    let (status, _) = deliver(&handler, "send-text-pre-call", "req-1").await?;
+    assert_eq!(status, 409, "a live claim may still be sending");
+    assert!(emulator.sms().await?.is_empty());
+
+    put_claim(now - 1).await?;
+    let (status, body) = deliver(&handler, "send-text-pre-call", "req-2").await?;
+    assert_eq!((status, &body["status"]), (200, &json!("sent")));
+    assert_eq!(emulator.sms().await?.len(), 1);
+    assert_eq!(emulator.items(TEXTS).await?[0]["claimed_by"], "req-2");
+    Ok(())
+}
+
+/// A stored call item, less what we add, is the payload: `id` a number, our null fields absent.
+fn as_stored(mut payload: Value) -> Value {
+    if let Some(id) = payload["id"].as_str().and_then(|id| id.parse::<u64>().ok()) {
+        payload["id"] = id.into();
+    }
+    if let Some(fields) = payload.as_object_mut() {
+        fields.retain(|_, value| !value.is_null());
+    }
+    payload
+}
+
+#[tokio::test]
+async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(CALLS).await?;
+    let handler = post_call_handler(&emulator).await?;
+    let samples = ["post-call-transferred", "post-call-failure-reason", "post-call-no-answer"];
+
+    for name in samples {
+        let (status, body) = deliver(&handler, name, name).await?;
+        assert_eq!((status, &body["status"]), (200, &json!("stored")), "{name}: {body}");
+    }
+    let items = emulator.items(CALLS).await?;
+    assert_eq!(items.len(), samples.len());
+    for name in samples {
+        let payload = as_stored(SampleEvent::named(name)?.payload()?);
+        let mut item = items.iter().find(|item| item["id"] == payload["id"]).cloned().ok_or("item missing")?;
+        let received_at = item["received_at"].as_str().ok_or("no received_at")?;
+        let received_at = time::OffsetDateTime::parse(received_at, &time::format_description::well_known::Rfc3339)?;
+        assert_eq!(item["expires_at"], received_at.unix_timestamp() + 30 * 86_400);
+        assert!(item["phone_e164"].as_str().is_some_and(|phone| phone.starts_with("+1")), "{name}");
+        if let Some(fields) = item.as_object_mut() {
+            for added in ["received_at", "expires_at", "phone_e164"] {
+                fields.remove(added);
+            }
+        }
+        assert_eq!(item, payload, "{name}");
+    }
+    let failed = items.iter().find(|item| item["id"] == 124).ok_or("call 124")?;
+    assert_eq!(failed["call"]["sip_code"], 404, "unknown nested fields are kept");
+    assert_eq!(failed["meta"]["source"], json!({"list": "october", "row": 17}));
+
+    let (status, body) = deliver(&handler, "post-call-transferred", "again").await?;
+    assert_eq!((status, body), (200, json!({"status": "duplicate", "id": 123})));
+    assert_eq!(emulator.items(CALLS).await?, items, "a repeat changes nothing");
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! The real binaries under `cargo lambda watch`, against the emulator, fed the `events/` files.
+
+use integration_tests::{AUTH_TOKEN, Emulator, Error, Functions, SAMPLE_EVENTS, function_env, repo_root};
+use serde_json::{Value, json};
+
+#[test]
+fn every_file_in_events_has_an_expected_answer() -> Result<(), Error> {
+    let mut files: Vec<String> = std::fs::read_dir(repo_root().join("events"))?
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.strip_suffix(".json").map(str::to_owned))
+        .collect();
+    files.sort();
+    let listed: Vec<&str> = SAMPLE_EVENTS.iter().map(|sample| sample.name).collect();
+    assert_eq!(files, listed);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table("calls").await?;
+    emulator.create_table("sent-texts").await?;
+    let log_path = std::env::temp_dir().join(format!("twox-e2e-{}.log", std::process::id()));
+    let env = function_env(&emulator, "calls", "sent-texts");
+    let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path)).await??;
+
+    for sample in SAMPLE_EVENTS {
+        let (status, body) = functions.invoke(sample.function, &sample.event()?).await?;
+        assert_eq!(status, sample.status, "{}: {body}", sample.name);
+        match sample.outcome {
+            Some(outcome) => assert_eq!(body["status"], outcome, "{}", sample.name),
+            None => assert!(body["error"].is_string(), "{}: {body}", sample.name),
+        }
+    }
+    let (status, body) = functions.invoke("send-text", &integration_tests::SampleEvent::named("send-text-pre-call")?.event()?).await?;
+    assert_eq!((status, body), (200, json!({"status": "duplicate", "id": 1234})));
+
+    // As 2X sends it: a plain HTTP POST to the function URL, trailing slash and all.
+    let payload = integration_tests::SampleEvent::named("post-call-transferred")?.payload()?;
+    let response = reqwest::Client::new()
+        .post(functions.url("post-call"))
+        .header("Authorization", AUTH_TOKEN)
+        .json(&payload)
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.json::<Value>().await?, json!({"status": "duplicate", "id": 123}));
+
+    let mut sms = emulator.sms().await?;
+    sms.sort();
+    let numbers: Vec<&str> = sms.iter().map(|(number, _)| number.as_str()).collect();
+    assert_eq!(numbers, ["+12025550143", "+12025550187"]);
+    let calls = emulator.items("calls").await?;
+    let ids: Vec<u64> = calls.iter().filter_map(|item| item["id"].as_u64()).collect();
+    assert_eq!(ids, [123, 124, 125]);
+    assert_eq!(calls[0]["transcript"][0], json!({"role": "User", "content": "Hello?"}));
+
+    let log = functions.log();
+    let summaries: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["message"] == "request answered")
+        .collect();
+    assert_eq!(summaries.len(), SAMPLE_EVENTS.len() + 2, "one summary line per request:\n{log}");
+    for secret in [AUTH_TOKEN, "2025550143", "2025550187", "2025550111", "We will call you", "Hi, is John available?"] {
+        assert!(!log.contains(secret), "{secret:?} appears in the function logs");
+    }
+    Ok(())
+}
