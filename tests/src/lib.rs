@@ -196,6 +196,25 @@ impl Drop for Emulator {
     }
 }
 
+/// A cargo command run from the repository root without the variables cargo sets for the process that runs
+/// it (a test): build scripts track some of them (ring: `CARGO_MANIFEST_DIR`), and a changed value rebuilds
+/// half the dependency tree.
+fn cargo_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    command.current_dir(repo_root());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_for_tests = ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_PACKAGE"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+            || name == "CARGO_TARGET_TMPDIR";
+        if set_for_tests {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 /// A free loopback port (closed again at once, so a process can take it).
 pub fn free_port() -> Result<u16, Error> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
@@ -209,15 +228,15 @@ pub struct Functions {
 }
 
 impl Functions {
-    /// Starts the functions with `env`. They are built first (once, in the same profile `watch` runs them
-    /// in), so the first invocation does not wait for a compile.
+    /// Starts the functions with `env`. They are built first, each on its own exactly as `watch` builds it
+    /// (`cargo run --bin NAME`: features resolved for that package alone), so no invocation waits for a
+    /// compile.
     pub fn start(env: &[(&str, String)], log_path: PathBuf) -> Result<Self, Error> {
-        let status = Command::new("cargo")
-            .args(["build", "--quiet", "-p", "send-text", "-p", "post-call"])
-            .current_dir(repo_root())
-            .status()?;
-        if !status.success() {
-            return Err("building the functions failed".into());
+        for function in ["send-text", "post-call"] {
+            let status = cargo_command("cargo").args(["build", "--quiet", "--bin", function]).status()?;
+            if !status.success() {
+                return Err(format!("building {function} failed").into());
+            }
         }
         let port = free_port()?;
         let log = std::fs::File::create(&log_path)?;
@@ -226,10 +245,9 @@ impl Functions {
             repo_root().join(".venv/bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut command = Command::new(venv_bin("cargo-lambda")?);
+        let mut command = cargo_command(venv_bin("cargo-lambda")?);
         command
             .args(["lambda", "watch", "--ignore-changes", "--quiet", "-A", "127.0.0.1", "-P", &port.to_string()])
-            .current_dir(repo_root())
             .env("PATH", path)
             .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
             .stdin(Stdio::null())

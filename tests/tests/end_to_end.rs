@@ -14,7 +14,7 @@ fn every_file_in_events_has_an_expected_answer() -> Result<(), Error> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table("calls").await?;
