@@ -5,9 +5,7 @@
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -165,7 +163,9 @@ impl Emulator {
         let texts = data["sns"]["SMS"].as_array().cloned().unwrap_or_default();
         Ok(texts
             .iter()
-            .map(|sms| (sms["phone_number"].as_str().unwrap_or("").into(), sms["message"].as_str().unwrap_or("").into()))
+            .map(|sms| {
+                (sms["phone_number"].as_str().unwrap_or("").into(), sms["message"].as_str().unwrap_or("").into())
+            })
             .collect())
     }
 
@@ -240,11 +240,7 @@ impl Functions {
         }
         let port = free_port()?;
         let log = std::fs::File::create(&log_path)?;
-        let path = format!(
-            "{}:{}",
-            repo_root().join(".venv/bin").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
+        let path = format!("{}:{}", repo_root().join(".venv/bin").display(), std::env::var("PATH").unwrap_or_default());
         let mut command = cargo_command(venv_bin("cargo-lambda")?);
         command
             .args(["lambda", "watch", "--ignore-changes", "--quiet", "-A", "127.0.0.1", "-P", &port.to_string()])

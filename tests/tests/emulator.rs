@@ -58,7 +58,10 @@ async fn send_text_publishes_to_the_e164_number_with_the_sms_attributes() -> Res
 
     let payload = SampleEvent::named("send-text-post-voicemail")?.payload()?;
     assert_eq!(payload["record_phone_number"], "2025550187", "the sample sends a bare 10-digit number");
-    assert_eq!(emulator.sms().await?, [("+12025550187".to_owned(), payload["message"].as_str().unwrap_or("").to_owned())]);
+    assert_eq!(
+        emulator.sms().await?,
+        [("+12025550187".to_owned(), payload["message"].as_str().unwrap_or("").to_owned())]
+    );
 
     let publishes = emulator.publish_requests().await?;
     assert_eq!(publishes.len(), 1);

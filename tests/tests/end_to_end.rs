@@ -31,7 +31,8 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
             None => assert!(body["error"].is_string(), "{}: {body}", sample.name),
         }
     }
-    let (status, body) = functions.invoke("send-text", &integration_tests::SampleEvent::named("send-text-pre-call")?.event()?).await?;
+    let (status, body) =
+        functions.invoke("send-text", &integration_tests::SampleEvent::named("send-text-pre-call")?.event()?).await?;
     assert_eq!((status, body), (200, json!({"status": "duplicate", "id": 1234})));
 
     // As 2X sends it: a plain HTTP POST to the function URL, trailing slash and all.

@@ -48,10 +48,7 @@ impl Authenticator {
             return false;
         };
         let presented = presented.as_bytes();
-        let previous = self
-            .previous
-            .as_ref()
-            .map_or_else(|| Choice::from(0), |token| token.matches(presented));
+        let previous = self.previous.as_ref().map_or_else(|| Choice::from(0), |token| token.matches(presented));
         bool::from(self.current.matches(presented) | previous)
     }
 }
@@ -101,10 +98,7 @@ mod tests {
         assert!(!auth.is_authorized(&headers(&[("x-2x-token", "current-secret2")])));
         assert!(!auth.is_authorized(&headers(&[("x-2x-token", "")])));
         assert!(!auth.is_authorized(&headers(&[("x-2x-token", "Bearer current-secret")])));
-        assert!(!auth.is_authorized(&headers(&[
-            ("x-2x-token", "current-secret"),
-            ("x-2x-token", "current-secret")
-        ])));
+        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "current-secret"), ("x-2x-token", "current-secret")])));
     }
 
     #[test]

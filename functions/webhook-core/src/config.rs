@@ -87,10 +87,8 @@ impl CommonConfig {
 
         let header = env.optional("AUTH_HEADER_NAME").unwrap_or_else(|| "Authorization".into());
         // HeaderName::from_str lower-cases, so matching is case-insensitive as HTTP requires.
-        let header = HeaderName::from_str(header.trim()).map_err(|_| ConfigError::Invalid {
-            name: "AUTH_HEADER_NAME",
-            reason: "not a valid HTTP header name",
-        })?;
+        let header = HeaderName::from_str(header.trim())
+            .map_err(|_| ConfigError::Invalid { name: "AUTH_HEADER_NAME", reason: "not a valid HTTP header name" })?;
 
         let default_country = match env.optional("DEFAULT_COUNTRY") {
             None => CountryCode::US,
@@ -103,7 +101,10 @@ impl CommonConfig {
             .optional("RETENTION_DAYS")
             .map(|days| match days.trim().parse::<u32>() {
                 Ok(days @ 1..=36_500) => Ok(Retention::days(days)),
-                _ => Err(ConfigError::Invalid { name: "RETENTION_DAYS", reason: "not a whole number of days from 1 to 36500" }),
+                _ => Err(ConfigError::Invalid {
+                    name: "RETENTION_DAYS",
+                    reason: "not a whole number of days from 1 to 36500",
+                }),
             })
             .transpose()?;
 
@@ -166,9 +167,13 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_only_required_values_are_set() {
-        let config = SendTextConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts")])).unwrap();
+        let config =
+            SendTextConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts")])).unwrap();
         assert_eq!(config.sent_texts_table, "texts");
-        assert_eq!(config.sms, SmsSettings { sms_type: "Transactional".into(), origination_number: None, sender_id: None });
+        assert_eq!(
+            config.sms,
+            SmsSettings { sms_type: "Transactional".into(), origination_number: None, sender_id: None }
+        );
         assert_eq!(config.common.default_country, CountryCode::US);
         assert_eq!(config.common.retention, None);
         let mut headers = HeaderMap::new();

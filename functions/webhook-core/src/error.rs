@@ -52,8 +52,12 @@ impl WebhookError {
     pub fn answer(&self) -> ErrorAnswer {
         let (status, outcome, error, field) = match self {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "unauthorized", None),
-            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only POST is accepted", None),
-            Self::Malformed { message, field } => (StatusCode::BAD_REQUEST, "invalid", message.as_str(), field.as_deref()),
+            Self::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only POST is accepted", None)
+            }
+            Self::Malformed { message, field } => {
+                (StatusCode::BAD_REQUEST, "invalid", message.as_str(), field.as_deref())
+            }
             Self::Unprocessable { message, field } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", message.as_str(), field.as_deref())
             }

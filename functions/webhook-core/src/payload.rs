@@ -52,19 +52,14 @@ impl<'de> Deserialize<'de> for WebhookId {
             }
 
             fn visit_i64<E: de::Error>(self, value: i64) -> Result<WebhookId, E> {
-                u64::try_from(value)
-                    .map(WebhookId)
-                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(value), &self))
+                u64::try_from(value).map(WebhookId).map_err(|_| E::invalid_value(de::Unexpected::Signed(value), &self))
             }
 
             fn visit_str<E: de::Error>(self, value: &str) -> Result<WebhookId, E> {
                 if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(E::invalid_value(de::Unexpected::Str(value), &self));
                 }
-                value
-                    .parse()
-                    .map(WebhookId)
-                    .map_err(|_| E::invalid_value(de::Unexpected::Str(value), &self))
+                value.parse().map(WebhookId).map_err(|_| E::invalid_value(de::Unexpected::Str(value), &self))
             }
         }
 

@@ -10,7 +10,8 @@ use std::future::Future;
 /// Sends one SMS now.
 pub trait SmsSender: Send + Sync {
     /// Returns the provider's message id.
-    fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> impl Future<Output = Result<String, DependencyError>> + Send;
+    fn send(&self, to: &PhoneNumber, text: SmsText<'_>)
+    -> impl Future<Output = Result<String, DependencyError>> + Send;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

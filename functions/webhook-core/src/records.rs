@@ -109,6 +109,11 @@ impl<'a> CallRecord<'a> {
         now: OffsetDateTime,
         retention: Option<Retention>,
     ) -> Self {
-        Self { call, received_at: rfc3339(now), phone_e164: phone.map(PhoneNumber::e164), expires_at: expires_at(now, retention) }
+        Self {
+            call,
+            received_at: rfc3339(now),
+            phone_e164: phone.map(PhoneNumber::e164),
+            expires_at: expires_at(now, retention),
+        }
     }
 }

@@ -13,7 +13,9 @@ pub fn init() {
 }
 
 /// The subscriber every binary and test uses, writing to `writer`.
-pub fn subscriber<W>(writer: W) -> tracing_subscriber::fmt::SubscriberBuilder<
+pub fn subscriber<W>(
+    writer: W,
+) -> tracing_subscriber::fmt::SubscriberBuilder<
     tracing_subscriber::fmt::format::JsonFields,
     tracing_subscriber::fmt::format::Format<tracing_subscriber::fmt::format::Json>,
     EnvFilter,
@@ -63,8 +65,19 @@ impl RequestSummary {
         // A callsite's level must be a constant, hence one event per level.
         macro_rules! summary {
             ($level:expr) => {
-                tracing::event!($level, function, request_id, id, kind, phone_last4, outcome, status, duration_ms, errors,
-                    "request answered")
+                tracing::event!(
+                    $level,
+                    function,
+                    request_id,
+                    id,
+                    kind,
+                    phone_last4,
+                    outcome,
+                    status,
+                    duration_ms,
+                    errors,
+                    "request answered"
+                )
             };
         }
         if status >= 500 {

@@ -41,10 +41,11 @@ impl SnsSmsSender {
 
 impl SmsSender for SnsSmsSender {
     async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, DependencyError> {
-        let request = self.attributes.iter().fold(
-            self.client.publish().phone_number(to.e164()).message(text.as_str()),
-            |request, (name, value)| request.message_attributes(*name, value.clone()),
-        );
+        let request =
+            self.attributes.iter().fold(
+                self.client.publish().phone_number(to.e164()).message(text.as_str()),
+                |request, (name, value)| request.message_attributes(*name, value.clone()),
+            );
         let output = request.send().await.map_err(|error| dependency_error("SNS Publish", &error))?;
         output.message_id.ok_or_else(|| DependencyError::new("SNS Publish", "no message id in the response"))
     }

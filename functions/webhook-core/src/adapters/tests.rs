@@ -69,7 +69,9 @@ async fn optional_sms_attributes_are_left_out_when_not_configured() {
 #[tokio::test]
 async fn a_publish_error_is_classified_by_code_without_the_service_message() {
     let rule = mock!(aws_sdk_sns::Client::publish).then_error(|| {
-        PublishError::generic(ErrorMetadata::builder().code("Throttling").message("Rate exceeded for +12025550143").build())
+        PublishError::generic(
+            ErrorMetadata::builder().code("Throttling").message("Rate exceeded for +12025550143").build(),
+        )
     });
     let client = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule]);
     let sender = SnsSmsSender::from_client(client, &settings()).unwrap();

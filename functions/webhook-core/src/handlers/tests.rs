@@ -151,7 +151,8 @@ async fn wrong_or_missing_token_is_401_before_anything_is_parsed_or_called() {
 
 #[tokio::test]
 async fn the_configured_header_name_and_the_previous_token_are_honoured() {
-    let handler = send_text(&[("AUTH_HEADER_NAME", "X-TwoX-Auth"), ("AUTH_TOKEN", "new"), ("AUTH_TOKEN_PREVIOUS", "old")]);
+    let handler =
+        send_text(&[("AUTH_HEADER_NAME", "X-TwoX-Auth"), ("AUTH_TOKEN", "new"), ("AUTH_TOKEN_PREVIOUS", "old")]);
     let with_header = |name: &'static str, value: &'static str| {
         let mut request = event("send-text-pre-call");
         request.headers_mut().remove("authorization");

@@ -1,0 +1,81 @@
+//! `scripts/run-local`: the emulator, both tables, both functions under `cargo lambda watch`; every file in
+//! `events/` sent through them; then what the emulator recorded. `--keep-running` leaves it all up.
+
+use integration_tests::{AUTH_TOKEN, Emulator, Error, Functions, function_env, repo_root};
+use std::process::ExitCode;
+
+const CALLS_TABLE: &str = "calls";
+const SENT_TEXTS_TABLE: &str = "sent-texts";
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let keep_running = std::env::args().skip(1).any(|arg| arg == "--keep-running");
+    match run(keep_running).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("run-local failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(keep_running: bool) -> Result<(), Error> {
+    println!("Starting the AWS emulator (moto server)…");
+    let emulator = Emulator::start()?;
+    emulator.create_table(CALLS_TABLE).await?;
+    emulator.create_table(SENT_TEXTS_TABLE).await?;
+    println!("  {} with tables {CALLS_TABLE} and {SENT_TEXTS_TABLE}", emulator.endpoint);
+
+    let log_dir = repo_root().join(".local");
+    std::fs::create_dir_all(&log_dir)?;
+    println!("Building and starting send-text and post-call under cargo lambda watch…");
+    let env = function_env(&emulator, CALLS_TABLE, SENT_TEXTS_TABLE);
+    let functions = Functions::start(&env, log_dir.join("functions.log"))?;
+    println!("  function logs: .local/functions.log\n");
+
+    println!("Sending every event in events/:");
+    let mut events: Vec<_> = std::fs::read_dir(repo_root().join("events"))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
+        .collect();
+    events.sort();
+    for path in events {
+        let name = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default().to_owned();
+        let function = if name.starts_with("send-text") { "send-text" } else { "post-call" };
+        let (status, body) = functions.invoke(function, &std::fs::read_to_string(&path)?).await?;
+        println!("  {name:<28} → {function:<9} {status} {body}");
+    }
+
+    println!("\nTexts SNS accepted (the emulator's record):");
+    for (number, message) in emulator.sms().await? {
+        println!("  {number}  {message:?}");
+    }
+
+    println!("\nItems in the {CALLS_TABLE} table:");
+    for item in emulator.items(CALLS_TABLE).await? {
+        let turns = item["transcript"].as_array().map_or(0, Vec::len);
+        println!(
+            "  id {}  end_reason {}  answered {}  phone_e164 {}  transcript turns {turns}",
+            item["id"], item["call"]["end_reason"], item["call"]["answered"], item["phone_e164"]
+        );
+        println!("    {item}");
+    }
+
+    if keep_running {
+        println!("\nStill running. Send your own requests:");
+        println!("  send-text: {}", functions.url("send-text"));
+        println!("  post-call: {}", functions.url("post-call"));
+        println!("  AWS emulator: {} (sent texts: {}/moto-api/data.json)", emulator.endpoint, emulator.endpoint);
+        println!("\n  curl -i -X POST {} \\", functions.url("send-text"));
+        println!("    -H 'Authorization: {AUTH_TOKEN}' -H 'Content-Type: application/json' \\");
+        println!(
+            "    -d '{{\"id\": 9001, \"record_phone_number\": \"2025550123\", \"type\": \"pre-call\", \"message\": \"Hi!\"}}'"
+        );
+        println!("\nPress Ctrl-C to stop.");
+        tokio::signal::ctrl_c().await?;
+    }
+    println!("\nStopping the functions and the emulator.");
+    drop(functions);
+    drop(emulator);
+    Ok(())
+}
