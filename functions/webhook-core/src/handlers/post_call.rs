@@ -18,7 +18,9 @@ pub struct PostCallHandler<C> {
 }
 
 impl<C: CallStore> PostCallHandler<C> {
+    /// Also loads the phone number metadata, so the first request does not wait for it.
     pub fn new(config: PostCallConfig, calls: C) -> Self {
+        PhoneNumber::load_metadata();
         Self {
             authenticator: config.common.authenticator,
             default_country: config.common.default_country,

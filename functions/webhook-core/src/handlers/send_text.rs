@@ -21,7 +21,9 @@ pub struct SendTextHandler<L, S> {
 }
 
 impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
+    /// Also loads the phone number metadata, so the first request does not wait for it.
     pub fn new(config: SendTextConfig, ledger: L, sms: S) -> Self {
+        PhoneNumber::load_metadata();
         Self {
             authenticator: config.common.authenticator,
             default_country: config.common.default_country,
