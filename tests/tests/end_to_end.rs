@@ -65,7 +65,7 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     // 4xx answers make no AWS call: a slow one means request-time work that belongs in init (the phone
     // metadata alone took ~470 ms on the first parse in a debug build before it was loaded at start).
     for line in
-        summaries.iter().filter(|line| line["status"].as_u64().is_some_and(|status| status < 500 && status >= 400))
+        summaries.iter().filter(|line| line["status"].as_u64().is_some_and(|status| (400..500).contains(&status)))
     {
         assert!(line["duration_ms"].as_f64().is_some_and(|ms| ms < 100.0), "slow 4xx: {line}");
     }

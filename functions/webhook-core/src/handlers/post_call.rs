@@ -1,19 +1,16 @@
 use super::{Accepted, Invocation, Webhook};
-use crate::auth::Authenticator;
-use crate::config::{PostCallConfig, Retention};
+use crate::config::{CommonConfig, PostCallConfig};
 use crate::error::WebhookError;
 use crate::http::parse_json;
 use crate::payload::PostCall;
-use crate::phone::{self, CountryCode, PhoneNumber};
+use crate::phone::{self, PhoneNumber};
 use crate::ports::{CallStore, StoreOutcome};
 use crate::records::CallRecord;
 use crate::telemetry::RequestSummary;
 
 /// Stores each call record once, keyed by its webhook id.
 pub struct PostCallHandler<C> {
-    authenticator: Authenticator,
-    default_country: CountryCode,
-    retention: Option<Retention>,
+    common: CommonConfig,
     pub(super) calls: C,
 }
 
@@ -21,20 +18,15 @@ impl<C: CallStore> PostCallHandler<C> {
     /// Also loads the phone number metadata, so the first request does not wait for it.
     pub fn new(config: PostCallConfig, calls: C) -> Self {
         PhoneNumber::load_metadata();
-        Self {
-            authenticator: config.common.authenticator,
-            default_country: config.common.default_country,
-            retention: config.common.retention,
-            calls,
-        }
+        Self { common: config.common, calls }
     }
 }
 
 impl<C: CallStore> Webhook for PostCallHandler<C> {
     const FUNCTION: &'static str = "post-call";
 
-    fn authenticator(&self) -> &Authenticator {
-        &self.authenticator
+    fn common(&self) -> &CommonConfig {
+        &self.common
     }
 
     async fn process(
@@ -50,9 +42,9 @@ impl<C: CallStore> Webhook for PostCallHandler<C> {
         // A call record is worth keeping even when its number is odd: store it, just without `phone_e164`.
         let raw_phone = call.record_phone_number.as_deref();
         summary.phone_last4 = raw_phone.map(|raw| phone::last4(raw).to_owned());
-        let phone = raw_phone.and_then(|raw| PhoneNumber::parse(raw, self.default_country).ok());
+        let phone = raw_phone.and_then(|raw| PhoneNumber::parse(raw, self.common.default_country).ok());
 
-        let record = CallRecord::new(&call, phone.as_ref(), invocation.received_at, self.retention);
+        let record = CallRecord::new(&call, phone.as_ref(), invocation.received_at, self.common.retention);
         let status = match self.calls.store(&record).await? {
             StoreOutcome::Stored => "stored",
             StoreOutcome::AlreadyStored => "duplicate",

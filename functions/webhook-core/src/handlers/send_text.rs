@@ -1,10 +1,9 @@
 use super::{Accepted, Invocation, Webhook};
-use crate::auth::Authenticator;
-use crate::config::{Retention, SendTextConfig};
+use crate::config::{CommonConfig, SendTextConfig};
 use crate::error::WebhookError;
 use crate::http::parse_json;
 use crate::payload::SendText;
-use crate::phone::{self, CountryCode, PhoneNumber};
+use crate::phone::{self, PhoneNumber};
 use crate::ports::{ClaimOutcome, SmsSender, TextLedger};
 use crate::records::{SentText, TextClaimRecord};
 use crate::sms::SmsText;
@@ -13,9 +12,7 @@ use time::OffsetDateTime;
 
 /// Texts the lead at once, at most once per webhook id.
 pub struct SendTextHandler<L, S> {
-    authenticator: Authenticator,
-    default_country: CountryCode,
-    retention: Option<Retention>,
+    common: CommonConfig,
     pub(super) ledger: L,
     pub(super) sms: S,
 }
@@ -24,21 +21,15 @@ impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
     /// Also loads the phone number metadata, so the first request does not wait for it.
     pub fn new(config: SendTextConfig, ledger: L, sms: S) -> Self {
         PhoneNumber::load_metadata();
-        Self {
-            authenticator: config.common.authenticator,
-            default_country: config.common.default_country,
-            retention: config.common.retention,
-            ledger,
-            sms,
-        }
+        Self { common: config.common, ledger, sms }
     }
 }
 
 impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
     const FUNCTION: &'static str = "send-text";
 
-    fn authenticator(&self) -> &Authenticator {
-        &self.authenticator
+    fn common(&self) -> &CommonConfig {
+        &self.common
     }
 
     async fn process(
@@ -52,7 +43,7 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
         summary.set_kind(text.text_type.as_ref().map_or("unspecified", |kind| kind.as_str()));
         summary.phone_last4 = Some(phone::last4(&text.record_phone_number).to_owned());
 
-        let to = PhoneNumber::parse(&text.record_phone_number, self.default_country).map_err(|error| {
+        let to = PhoneNumber::parse(&text.record_phone_number, self.common.default_country).map_err(|error| {
             WebhookError::Unprocessable { message: error.to_string(), field: Some("record_phone_number".into()) }
         })?;
         let message = SmsText::parse(&text.message).map_err(|error| WebhookError::Unprocessable {
@@ -60,7 +51,8 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
             field: Some("message".into()),
         })?;
 
-        let claim = TextClaimRecord::new(&text, &to, &invocation.request_id, invocation.received_at, self.retention);
+        let claim =
+            TextClaimRecord::new(&text, &to, &invocation.request_id, invocation.received_at, self.common.retention);
         match self.ledger.claim(&claim).await? {
             ClaimOutcome::Claimed => {}
             ClaimOutcome::AlreadySent => return Ok(Accepted::new("duplicate", text.id)),
