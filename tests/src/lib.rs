@@ -199,7 +199,7 @@ impl Drop for Emulator {
 /// A cargo command run from the repository root without the variables cargo sets for the process that runs
 /// it (a test): build scripts track some of them (ring: `CARGO_MANIFEST_DIR`), and a changed value rebuilds
 /// half the dependency tree.
-fn cargo_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+pub fn cargo_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = Command::new(program);
     command.current_dir(repo_root());
     for (name, _) in std::env::vars_os() {

@@ -1,6 +1,8 @@
 //! The real binaries under `cargo lambda watch`, against the emulator, fed the `events/` files.
 
-use integration_tests::{AUTH_TOKEN, Emulator, Error, Functions, SAMPLE_EVENTS, function_env, repo_root};
+use integration_tests::{
+    AUTH_TOKEN, Emulator, Error, Functions, SAMPLE_EVENTS, cargo_command, function_env, repo_root,
+};
 use serde_json::{Value, json};
 
 #[test]
@@ -71,6 +73,29 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     }
     for secret in [AUTH_TOKEN, "2025550143", "2025550187", "2025550111", "We will call you", "Hi, is John available?"] {
         assert!(!log.contains(secret), "{secret:?} appears in the function logs");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(), Error> {
+    for (function, missing) in [("send-text", "AUTH_TOKEN"), ("post-call", "CALLS_TABLE")] {
+        let output = cargo_command("cargo")
+            .args(["run", "--quiet", "--bin", function])
+            .env_clear()
+            .env("PATH", std::env::var("PATH")?)
+            .env("HOME", std::env::var("HOME")?)
+            .envs(std::env::var("CARGO_TARGET_DIR").ok().map(|dir| ("CARGO_TARGET_DIR", dir)))
+            .env("AUTH_TOKEN", if missing == "AUTH_TOKEN" { "" } else { AUTH_TOKEN })
+            .output()?;
+        assert!(!output.status.success(), "{function} started without {missing}");
+        let stdout = String::from_utf8(output.stdout)?;
+        let line: Value = stdout
+            .lines()
+            .find_map(|line| serde_json::from_str(line).ok())
+            .ok_or_else(|| format!("no JSON log line from {function}: {stdout}"))?;
+        assert_eq!(line["level"], "ERROR");
+        assert!(line["error"].as_str().is_some_and(|error| error.contains(missing)), "{line}");
     }
     Ok(())
 }
