@@ -3,17 +3,18 @@
 use integration_tests::{AUTH_TOKEN, Emulator, Error, SampleEvent, free_port};
 use lambda_http::{Body, Context, Request, RequestExt};
 use serde_json::{Value, json};
-use webhook_core::adapters::{DynamoCallStore, DynamoTextLedger, SnsSmsSender};
+use webhook_core::adapters::{DynamoCallStore, DynamoTextLedger, SnsSmsSender, authenticator};
 use webhook_core::config::{PostCallConfig, SendTextConfig};
 use webhook_core::handlers::{PostCallHandler, SendTextHandler, Webhook, handle};
 
 const TEXTS: &str = "sent-texts";
 const CALLS: &str = "calls";
 
-fn env(extra: &[(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + use<> {
+fn env(extra: &[(&'static str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let mut pairs = vec![("AUTH_TOKEN", AUTH_TOKEN), ("SENT_TEXTS_TABLE", TEXTS), ("CALLS_TABLE", CALLS)];
     pairs.extend_from_slice(extra);
-    move |name| pairs.iter().rev().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+    let pairs: Vec<(&str, String)> = pairs.into_iter().map(|(key, value)| (key, value.to_owned())).collect();
+    move |name| pairs.iter().rev().find(|(key, _)| *key == name).map(|(_, value)| value.clone())
 }
 
 fn request(name: &str, request_id: &str) -> Result<Request, Error> {
@@ -39,12 +40,15 @@ async fn send_text_handler(
         None => sdk.clone(),
     };
     let sms = SnsSmsSender::new(&sns_sdk, &config.sms)?;
-    Ok(SendTextHandler::new(config, DynamoTextLedger::new(&sdk, TEXTS), sms))
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    Ok(SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms))
 }
 
 async fn post_call_handler(emulator: &Emulator) -> Result<PostCallHandler<DynamoCallStore>, Error> {
     let config = PostCallConfig::from_lookup(env(&[("RETENTION_DAYS", "30")]))?;
-    Ok(PostCallHandler::new(config, DynamoCallStore::new(&emulator.sdk_config().await, CALLS)))
+    let sdk = emulator.sdk_config().await;
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    Ok(PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS)))
 }
 
 #[tokio::test]
@@ -198,5 +202,56 @@ async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), E
     let (status, body) = deliver(&handler, "post-call-transferred", "again").await?;
     assert_eq!((status, body), (200, json!({"status": "duplicate", "id": 123})));
     assert_eq!(emulator.items(CALLS).await?, items, "a repeat changes nothing");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_token_is_read_from_secrets_manager_and_a_rotation_is_picked_up() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(CALLS).await?;
+    let sdk = emulator.sdk_config().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let created = secrets
+        .create_secret()
+        .name("twox-webhooks/auth-token")
+        .secret_string(format!(r#"{{"current":"{AUTH_TOKEN}"}}"#))
+        .send()
+        .await?;
+    let arn = created.arn().ok_or("no ARN")?;
+    // The secret wins over AUTH_TOKEN; refresh on every request so the test needs no waiting.
+    let config =
+        PostCallConfig::from_lookup(env(&[("AUTH_TOKEN_SECRET_ID", arn), ("AUTH_TOKEN_REFRESH_SECONDS", "0")]))?;
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    let handler = PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS));
+    let with_token = |token: &'static str| -> Result<Request, Error> {
+        let mut request = request("post-call-transferred", "req")?;
+        request.headers_mut().insert("authorization", lambda_http::http::HeaderValue::from_static(token));
+        Ok(request)
+    };
+    let status = |request: Request| async { handle(&handler, request).await.status().as_u16() };
+
+    assert_eq!(status(with_token(AUTH_TOKEN)?).await, 200);
+    assert_eq!(status(with_token("rotated-token")?).await, 401);
+
+    secrets
+        .put_secret_value()
+        .secret_id(arn)
+        .secret_string(format!(r#"{{"current":"rotated-token","previous":"{AUTH_TOKEN}"}}"#))
+        .send()
+        .await?;
+    assert_eq!(status(with_token("rotated-token")?).await, 200, "the rotated token is picked up");
+    assert_eq!(status(with_token(AUTH_TOKEN)?).await, 200, "the previous token still works during the rotation");
+
+    secrets.put_secret_value().secret_id(arn).secret_string(r#"{"current":"rotated-token"}"#).send().await?;
+    assert_eq!(status(with_token(AUTH_TOKEN)?).await, 401, "the old token stops working once dropped");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_missing_secret_stops_the_function_at_start() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    let config = PostCallConfig::from_lookup(env(&[("AUTH_TOKEN_SECRET_ID", "no-such-secret")]))?;
+    let error = authenticator(&config.common.auth, &emulator.sdk_config().await).await.err().ok_or("it started")?;
+    assert_eq!(error.cause, "service error ResourceNotFoundException");
     Ok(())
 }

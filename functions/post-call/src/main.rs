@@ -2,7 +2,7 @@
 
 use lambda_http::{Error, run, service_fn};
 use std::convert::Infallible;
-use webhook_core::adapters::{DynamoCallStore, load_aws_config};
+use webhook_core::adapters::{DynamoCallStore, authenticator, load_aws_config};
 use webhook_core::config::PostCallConfig;
 use webhook_core::handlers::{PostCallHandler, handle};
 
@@ -13,7 +13,10 @@ async fn main() -> Result<(), Error> {
     let config = PostCallConfig::from_env()
         .inspect_err(|error| tracing::error!(%error, "post-call cannot start: invalid configuration"))?;
     let aws = load_aws_config().await;
+    let authenticator = authenticator(&config.common.auth, &aws)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let calls = DynamoCallStore::new(&aws, &config.calls_table);
-    let handler = PostCallHandler::new(config, calls);
+    let handler = PostCallHandler::new(config, authenticator, calls);
     run(service_fn(|request| async { Ok::<_, Infallible>(handle(&handler, request).await) })).await
 }

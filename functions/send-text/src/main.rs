@@ -2,7 +2,7 @@
 
 use lambda_http::{Error, run, service_fn};
 use std::convert::Infallible;
-use webhook_core::adapters::{DynamoTextLedger, SnsSmsSender, load_aws_config};
+use webhook_core::adapters::{DynamoTextLedger, SnsSmsSender, authenticator, load_aws_config};
 use webhook_core::config::SendTextConfig;
 use webhook_core::handlers::{SendTextHandler, handle};
 
@@ -13,8 +13,11 @@ async fn main() -> Result<(), Error> {
     let config = SendTextConfig::from_env()
         .inspect_err(|error| tracing::error!(%error, "send-text cannot start: invalid configuration"))?;
     let aws = load_aws_config().await;
+    let authenticator = authenticator(&config.common.auth, &aws)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let sms = SnsSmsSender::new(&aws, &config.sms)?;
     let ledger = DynamoTextLedger::new(&aws, &config.sent_texts_table);
-    let handler = SendTextHandler::new(config, ledger, sms);
+    let handler = SendTextHandler::new(config, authenticator, ledger, sms);
     run(service_fn(|request| async { Ok::<_, Infallible>(handle(&handler, request).await) })).await
 }

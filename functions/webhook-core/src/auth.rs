@@ -1,7 +1,12 @@
 //! The only authentication 2X offers: a header name and a token value configured in 2X.
 
+use crate::error::DependencyError;
 use lambda_http::http::{HeaderMap, HeaderName};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 use subtle::{Choice, ConstantTimeEq};
 
 /// A token 2X sends. Its `Debug` never shows the value.
@@ -26,30 +31,107 @@ impl fmt::Debug for AuthToken {
     }
 }
 
-/// Checks the configured header against the current token and, during a rotation, the previous one.
+/// The tokens accepted right now: the current one and, during a rotation, the previous one.
 #[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub current: AuthToken,
+    pub previous: Option<AuthToken>,
+}
+
+impl TokenPair {
+    /// Reads a secret's value: `{"current": "…", "previous": "…"}` (`previous` optional or empty), or a plain
+    /// string that is the current token. `None` when there is no usable current token.
+    pub fn from_secret_string(value: &str) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            current: String,
+            #[serde(default)]
+            previous: Option<String>,
+        }
+        match serde_json::from_str::<Stored>(value) {
+            Ok(stored) => Some(Self {
+                current: AuthToken::new(&stored.current)?,
+                previous: stored.previous.as_deref().and_then(AuthToken::new),
+            }),
+            Err(_) if !value.trim_start().starts_with('{') => {
+                Some(Self { current: AuthToken::new(value)?, previous: None })
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+/// A store the tokens are re-read from (Secrets Manager), so a rotation needs no redeploy.
+pub trait TokenStore: Send + Sync {
+    fn fetch(&self) -> Pin<Box<dyn Future<Output = Result<TokenPair, DependencyError>> + Send + '_>>;
+}
+
+struct Refresh {
+    store: Box<dyn TokenStore>,
+    every: Duration,
+    next_at: Mutex<Instant>,
+}
+
+/// Checks the configured header against the accepted tokens, re-reading them from their store when due.
 pub struct Authenticator {
     header: HeaderName,
-    current: AuthToken,
-    previous: Option<AuthToken>,
+    tokens: RwLock<TokenPair>,
+    refresh: Option<Refresh>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator").field("header", &self.header).finish_non_exhaustive()
+    }
 }
 
 impl Authenticator {
-    pub fn new(header: HeaderName, current: AuthToken, previous: Option<AuthToken>) -> Self {
-        Self { header, current, previous }
+    /// Tokens that never change while the process lives (from the environment).
+    pub fn fixed(header: HeaderName, tokens: TokenPair) -> Self {
+        Self { header, tokens: RwLock::new(tokens), refresh: None }
+    }
+
+    /// Reads the tokens from `store` now (failing if it cannot), then again at most every `every`.
+    pub async fn refreshing(
+        header: HeaderName,
+        store: Box<dyn TokenStore>,
+        every: Duration,
+    ) -> Result<Self, DependencyError> {
+        let tokens = store.fetch().await?;
+        let refresh = Refresh { store, every, next_at: Mutex::new(Instant::now() + every) };
+        Ok(Self { header, tokens: RwLock::new(tokens), refresh: Some(refresh) })
     }
 
     /// True only when the header appears exactly once and its value equals an accepted token.
     ///
     /// Both tokens are always compared, in constant time, so timing tells nothing about either.
-    pub fn is_authorized(&self, headers: &HeaderMap) -> bool {
+    pub async fn is_authorized(&self, headers: &HeaderMap) -> bool {
+        self.refresh_if_due().await;
         let mut values = headers.get_all(&self.header).iter();
         let (Some(presented), None) = (values.next(), values.next()) else {
             return false;
         };
         let presented = presented.as_bytes();
-        let previous = self.previous.as_ref().map_or_else(|| Choice::from(0), |token| token.matches(presented));
-        bool::from(self.current.matches(presented) | previous)
+        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        let previous = tokens.previous.as_ref().map_or_else(|| Choice::from(0), |token| token.matches(presented));
+        bool::from(tokens.current.matches(presented) | previous)
+    }
+
+    /// Lambda freezes the process between invocations, so a background timer would not run: refresh here.
+    /// A failed read keeps the cached tokens (a store outage must not lock 2X out) and is retried when next due.
+    async fn refresh_if_due(&self) {
+        let Some(refresh) = &self.refresh else { return };
+        {
+            let mut next_at = refresh.next_at.lock().unwrap_or_else(PoisonError::into_inner);
+            if Instant::now() < *next_at {
+                return;
+            }
+            *next_at = Instant::now() + refresh.every;
+        }
+        match refresh.store.fetch().await {
+            Ok(tokens) => *self.tokens.write().unwrap_or_else(PoisonError::into_inner) = tokens,
+            Err(error) => tracing::warn!(%error, "could not re-read the auth token; the cached one stays in use"),
+        }
     }
 }
 
@@ -57,13 +139,14 @@ impl Authenticator {
 mod tests {
     use super::*;
     use lambda_http::http::HeaderValue;
+    use std::sync::Arc;
+
+    fn pair(current: &str, previous: Option<&str>) -> TokenPair {
+        TokenPair { current: AuthToken::new(current).unwrap(), previous: previous.and_then(AuthToken::new) }
+    }
 
     fn authenticator(previous: Option<&str>) -> Authenticator {
-        Authenticator::new(
-            HeaderName::from_static("x-2x-token"),
-            AuthToken::new("current-secret").unwrap(),
-            previous.and_then(AuthToken::new),
-        )
+        Authenticator::fixed(HeaderName::from_static("x-2x-token"), pair("current-secret", previous))
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -74,36 +157,101 @@ mod tests {
         map
     }
 
-    #[test]
-    fn accepts_the_current_token_under_any_header_case() {
+    #[tokio::test]
+    async fn accepts_the_current_token_under_any_header_case() {
         let auth = authenticator(None);
         // HeaderMap lower-cases names as they are parsed; lambda_http does the same for API Gateway events.
-        assert!(auth.is_authorized(&headers(&[("x-2x-token", "current-secret")])));
+        assert!(auth.is_authorized(&headers(&[("x-2x-token", "current-secret")])).await);
     }
 
-    #[test]
-    fn accepts_the_previous_token_only_while_it_is_configured() {
+    #[tokio::test]
+    async fn accepts_the_previous_token_only_while_it_is_configured() {
         let during_rotation = authenticator(Some("old-secret"));
-        assert!(during_rotation.is_authorized(&headers(&[("x-2x-token", "old-secret")])));
-        assert!(during_rotation.is_authorized(&headers(&[("x-2x-token", "current-secret")])));
-        assert!(!authenticator(None).is_authorized(&headers(&[("x-2x-token", "old-secret")])));
+        assert!(during_rotation.is_authorized(&headers(&[("x-2x-token", "old-secret")])).await);
+        assert!(during_rotation.is_authorized(&headers(&[("x-2x-token", "current-secret")])).await);
+        assert!(!authenticator(None).is_authorized(&headers(&[("x-2x-token", "old-secret")])).await);
     }
 
-    #[test]
-    fn refuses_missing_wrong_prefixed_or_repeated_tokens() {
+    #[tokio::test]
+    async fn refuses_missing_wrong_prefixed_or_repeated_tokens() {
         let auth = authenticator(None);
-        assert!(!auth.is_authorized(&headers(&[])));
-        assert!(!auth.is_authorized(&headers(&[("authorization", "current-secret")])));
-        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "current-secre")])));
-        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "current-secret2")])));
-        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "")])));
-        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "Bearer current-secret")])));
-        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "current-secret"), ("x-2x-token", "current-secret")])));
+        assert!(!auth.is_authorized(&headers(&[])).await);
+        assert!(!auth.is_authorized(&headers(&[("authorization", "current-secret")])).await);
+        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "current-secre")])).await);
+        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "current-secret2")])).await);
+        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "")])).await);
+        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "Bearer current-secret")])).await);
+        assert!(
+            !auth.is_authorized(&headers(&[("x-2x-token", "current-secret"), ("x-2x-token", "current-secret")])).await
+        );
     }
 
     #[test]
     fn empty_tokens_cannot_be_configured() {
         assert!(AuthToken::new("").is_none());
+    }
+
+    /// A store whose value the test changes, and can make fail.
+    struct ScriptedStore(Arc<Mutex<Result<TokenPair, DependencyError>>>);
+
+    impl TokenStore for ScriptedStore {
+        fn fetch(&self) -> Pin<Box<dyn Future<Output = Result<TokenPair, DependencyError>> + Send + '_>> {
+            let value = self.0.lock().unwrap().clone();
+            Box::pin(async move { value })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rotated_secret_is_picked_up_when_the_refresh_is_due_and_an_outage_keeps_the_cache() {
+        let value = Arc::new(Mutex::new(Ok(pair("first", None))));
+        let store = Box::new(ScriptedStore(value.clone()));
+        let auth =
+            Authenticator::refreshing(HeaderName::from_static("x-2x-token"), store, Duration::ZERO).await.unwrap();
+        let presenting = |token: &'static str| headers(&[("x-2x-token", token)]);
+        assert!(auth.is_authorized(&presenting("first")).await);
+
+        *value.lock().unwrap() = Ok(pair("second", Some("first")));
+        assert!(auth.is_authorized(&presenting("second")).await);
+        assert!(auth.is_authorized(&presenting("first")).await);
+
+        *value.lock().unwrap() = Err(DependencyError::new("GetSecretValue", "timed out"));
+        assert!(auth.is_authorized(&presenting("second")).await, "an outage keeps the cached tokens");
+
+        *value.lock().unwrap() = Ok(pair("second", None));
+        assert!(!auth.is_authorized(&presenting("first")).await, "the previous token is dropped after rotation");
+    }
+
+    #[tokio::test]
+    async fn the_store_is_not_read_again_before_the_refresh_is_due() {
+        let value = Arc::new(Mutex::new(Ok(pair("first", None))));
+        let store = Box::new(ScriptedStore(value.clone()));
+        let hour = Duration::from_secs(3600);
+        let auth = Authenticator::refreshing(HeaderName::from_static("x-2x-token"), store, hour).await.unwrap();
+        *value.lock().unwrap() = Ok(pair("second", None));
+        assert!(auth.is_authorized(&headers(&[("x-2x-token", "first")])).await);
+        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "second")])).await);
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_be_read_at_start_is_an_error() {
+        let value = Arc::new(Mutex::new(Err(DependencyError::new("GetSecretValue", "denied"))));
+        let store = Box::new(ScriptedStore(value));
+        assert!(Authenticator::refreshing(HeaderName::from_static("x"), store, Duration::ZERO).await.is_err());
+    }
+
+    #[test]
+    fn secret_values_are_read_as_json_pairs_or_plain_tokens() {
+        let read = |value: &str| {
+            TokenPair::from_secret_string(value)
+                .map(|pair| (pair.current.0.to_vec(), pair.previous.map(|p| p.0.to_vec())))
+        };
+        assert_eq!(read(r#"{"current":"a","previous":"b"}"#), Some((b"a".to_vec(), Some(b"b".to_vec()))));
+        assert_eq!(read(r#"{"current":"a","previous":""}"#), Some((b"a".to_vec(), None)));
+        assert_eq!(read(r#"{"current":"a"}"#), Some((b"a".to_vec(), None)));
+        assert_eq!(read("plain-token"), Some((b"plain-token".to_vec(), None)));
+        assert_eq!(read(r#"{"current":""}"#), None);
+        assert_eq!(read(r#"{"token":"a"}"#), None);
+        assert_eq!(read(""), None);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Configuration from the environment, read once at start. A missing or malformed value stops the function
 //! before it takes any request, with a log line naming the variable.
 
-use crate::auth::{AuthToken, Authenticator};
+use crate::auth::{AuthToken, TokenPair};
 use crate::phone::CountryCode;
 use lambda_http::http::HeaderName;
 use std::str::FromStr;
 use std::time::Duration;
+
+/// How often a token kept in Secrets Manager is re-read: a rotation is picked up within this time.
+pub const DEFAULT_TOKEN_REFRESH: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -40,10 +43,26 @@ pub struct SmsSettings {
     pub sender_id: Option<String>,
 }
 
+/// Where the accepted tokens come from.
+#[derive(Debug, Clone)]
+pub enum TokenSetting {
+    /// `AUTH_TOKEN` / `AUTH_TOKEN_PREVIOUS`: for local runs and tests.
+    Environment(TokenPair),
+    /// `AUTH_TOKEN_SECRET_ID`: read at start and again at most every `refresh_every` (the deployed way).
+    SecretsManager { secret_id: String, refresh_every: Duration },
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Lower-cased, so matching is case-insensitive as HTTP requires.
+    pub header: HeaderName,
+    pub tokens: TokenSetting,
+}
+
 /// What both functions need.
 #[derive(Debug, Clone)]
 pub struct CommonConfig {
-    pub authenticator: Authenticator,
+    pub auth: AuthSettings,
     pub default_country: CountryCode,
     pub retention: Option<Retention>,
 }
@@ -82,8 +101,24 @@ impl CommonConfig {
                 .map(|value| AuthToken::new(&value).ok_or(ConfigError::Invalid { name, reason: "empty" }))
                 .transpose()
         };
-        let current = token("AUTH_TOKEN")?.ok_or(ConfigError::Missing("AUTH_TOKEN"))?;
-        let previous = token("AUTH_TOKEN_PREVIOUS")?;
+        let tokens = match env.optional("AUTH_TOKEN_SECRET_ID") {
+            Some(secret_id) => {
+                let refresh_every = match env.optional("AUTH_TOKEN_REFRESH_SECONDS") {
+                    None => DEFAULT_TOKEN_REFRESH,
+                    Some(seconds) => {
+                        seconds.trim().parse().map(Duration::from_secs).map_err(|_| ConfigError::Invalid {
+                            name: "AUTH_TOKEN_REFRESH_SECONDS",
+                            reason: "not a whole number of seconds",
+                        })?
+                    }
+                };
+                TokenSetting::SecretsManager { secret_id, refresh_every }
+            }
+            None => TokenSetting::Environment(TokenPair {
+                current: token("AUTH_TOKEN")?.ok_or(ConfigError::Missing("AUTH_TOKEN or AUTH_TOKEN_SECRET_ID"))?,
+                previous: token("AUTH_TOKEN_PREVIOUS")?,
+            }),
+        };
 
         let header = env.optional("AUTH_HEADER_NAME").unwrap_or_else(|| "Authorization".into());
         // HeaderName::from_str lower-cases, so matching is case-insensitive as HTTP requires.
@@ -108,7 +143,7 @@ impl CommonConfig {
             })
             .transpose()?;
 
-        Ok(Self { authenticator: Authenticator::new(header, current, previous), default_country, retention })
+        Ok(Self { auth: AuthSettings { header, tokens }, default_country, retention })
     }
 }
 
@@ -157,7 +192,6 @@ impl PostCallConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_http::http::{HeaderMap, HeaderValue};
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -176,9 +210,8 @@ mod tests {
         );
         assert_eq!(config.common.default_country, CountryCode::US);
         assert_eq!(config.common.retention, None);
-        let mut headers = HeaderMap::new();
-        headers.insert("authorization", HeaderValue::from_static("t"));
-        assert!(config.common.authenticator.is_authorized(&headers));
+        assert_eq!(config.common.auth.header, "authorization");
+        assert!(matches!(config.common.auth.tokens, TokenSetting::Environment(TokenPair { previous: None, .. })));
     }
 
     #[test]
@@ -200,16 +233,35 @@ mod tests {
         assert_eq!(config.sms.sender_id.as_deref(), Some("Acme2X"));
         assert_eq!(config.common.default_country, CountryCode::GB);
         assert_eq!(config.common.retention, Some(Retention::days(30)));
-        let mut headers = HeaderMap::new();
-        headers.insert("x-twox-token", HeaderValue::from_static("old"));
-        assert!(config.common.authenticator.is_authorized(&headers));
+        assert_eq!(config.common.auth.header, "x-twox-token");
+        assert!(matches!(config.common.auth.tokens, TokenSetting::Environment(TokenPair { previous: Some(_), .. })));
+    }
+
+    #[test]
+    fn a_secret_id_replaces_the_token_variables() {
+        let config =
+            PostCallConfig::from_lookup(lookup(&[("AUTH_TOKEN_SECRET_ID", "arn:secret"), ("CALLS_TABLE", "c")]))
+                .unwrap();
+        assert!(matches!(
+            config.common.auth.tokens,
+            TokenSetting::SecretsManager { ref secret_id, refresh_every } if secret_id == "arn:secret" && refresh_every == DEFAULT_TOKEN_REFRESH
+        ));
+        let config = PostCallConfig::from_lookup(lookup(&[
+            ("AUTH_TOKEN_SECRET_ID", "arn:secret"),
+            ("AUTH_TOKEN_REFRESH_SECONDS", "0"),
+            ("CALLS_TABLE", "c"),
+        ]))
+        .unwrap();
+        assert!(
+            matches!(config.common.auth.tokens, TokenSetting::SecretsManager { refresh_every, .. } if refresh_every.is_zero())
+        );
     }
 
     #[test]
     fn missing_required_values_are_named() {
         assert_eq!(
             PostCallConfig::from_lookup(lookup(&[("CALLS_TABLE", "calls")])).unwrap_err(),
-            ConfigError::Missing("AUTH_TOKEN")
+            ConfigError::Missing("AUTH_TOKEN or AUTH_TOKEN_SECRET_ID")
         );
         assert_eq!(
             PostCallConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("CALLS_TABLE", "  ")])).unwrap_err(),
@@ -232,8 +284,12 @@ mod tests {
             ("RETENTION_DAYS", "0"),
             ("RETENTION_DAYS", "-3"),
             ("AUTH_HEADER_NAME", "bad header"),
+            ("AUTH_TOKEN_REFRESH_SECONDS", "soon"),
         ] {
             let mut pairs = base.to_vec();
+            if name == "AUTH_TOKEN_REFRESH_SECONDS" {
+                pairs.push(("AUTH_TOKEN_SECRET_ID", "arn:secret"));
+            }
             pairs.push((name, value));
             assert!(
                 matches!(SendTextConfig::from_lookup(lookup(&pairs)), Err(ConfigError::Invalid { name: n, .. }) if n == name),

@@ -1,9 +1,11 @@
 //! The only code that names the AWS SDK: one shared SDK config and the adapters for the ports.
 
 mod dynamodb;
+mod secrets;
 mod sns;
 
 pub use dynamodb::{DynamoCallStore, DynamoTextLedger};
+pub use secrets::{SecretsManagerTokens, authenticator};
 pub use sns::SnsSmsSender;
 
 use crate::error::DependencyError;

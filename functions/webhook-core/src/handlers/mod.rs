@@ -7,7 +7,7 @@ mod send_text;
 pub use post_call::PostCallHandler;
 pub use send_text::SendTextHandler;
 
-use crate::config::CommonConfig;
+use crate::auth::Authenticator;
 use crate::error::WebhookError;
 use crate::http::json_response;
 use crate::payload::WebhookId;
@@ -55,8 +55,7 @@ pub trait Webhook: Send + Sync {
     /// The function's name in logs.
     const FUNCTION: &'static str;
 
-    /// Settings both webhooks share: the authenticator first of all.
-    fn common(&self) -> &CommonConfig;
+    fn authenticator(&self) -> &Authenticator;
 
     fn process(
         &self,
@@ -76,7 +75,7 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
 
     let result = if request.method() != Method::POST {
         Err(WebhookError::MethodNotAllowed)
-    } else if !webhook.common().authenticator.is_authorized(request.headers()) {
+    } else if !webhook.authenticator().is_authorized(request.headers()).await {
         // Nothing of an unauthenticated request is parsed, and no AWS call is made for it.
         Err(WebhookError::Unauthorized)
     } else {

@@ -1,4 +1,5 @@
 use super::{Accepted, Invocation, Webhook};
+use crate::auth::Authenticator;
 use crate::config::{CommonConfig, PostCallConfig};
 use crate::error::WebhookError;
 use crate::http::parse_json;
@@ -10,23 +11,24 @@ use crate::telemetry::RequestSummary;
 
 /// Stores each call record once, keyed by its webhook id.
 pub struct PostCallHandler<C> {
+    authenticator: Authenticator,
     common: CommonConfig,
     pub(super) calls: C,
 }
 
 impl<C: CallStore> PostCallHandler<C> {
     /// Also loads the phone number metadata, so the first request does not wait for it.
-    pub fn new(config: PostCallConfig, calls: C) -> Self {
+    pub fn new(config: PostCallConfig, authenticator: Authenticator, calls: C) -> Self {
         PhoneNumber::load_metadata();
-        Self { common: config.common, calls }
+        Self { authenticator, common: config.common, calls }
     }
 }
 
 impl<C: CallStore> Webhook for PostCallHandler<C> {
     const FUNCTION: &'static str = "post-call";
 
-    fn common(&self) -> &CommonConfig {
-        &self.common
+    fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
     }
 
     async fn process(

@@ -1,4 +1,5 @@
 use super::{Accepted, Invocation, Webhook};
+use crate::auth::Authenticator;
 use crate::config::{CommonConfig, SendTextConfig};
 use crate::error::WebhookError;
 use crate::http::parse_json;
@@ -12,6 +13,7 @@ use time::OffsetDateTime;
 
 /// Texts the lead at once, at most once per webhook id.
 pub struct SendTextHandler<L, S> {
+    authenticator: Authenticator,
     common: CommonConfig,
     pub(super) ledger: L,
     pub(super) sms: S,
@@ -19,17 +21,17 @@ pub struct SendTextHandler<L, S> {
 
 impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
     /// Also loads the phone number metadata, so the first request does not wait for it.
-    pub fn new(config: SendTextConfig, ledger: L, sms: S) -> Self {
+    pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S) -> Self {
         PhoneNumber::load_metadata();
-        Self { common: config.common, ledger, sms }
+        Self { authenticator, common: config.common, ledger, sms }
     }
 }
 
 impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
     const FUNCTION: &'static str = "send-text";
 
-    fn common(&self) -> &CommonConfig {
-        &self.common
+    fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
     }
 
     async fn process(

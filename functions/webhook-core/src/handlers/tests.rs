@@ -1,7 +1,8 @@
 //! Every row of the HTTP contract, on the handlers with in-memory fakes, driven by the sample events.
 
 use super::{PostCallHandler, SendTextHandler, Webhook, handle};
-use crate::config::{PostCallConfig, SendTextConfig};
+use crate::auth::Authenticator;
+use crate::config::{AuthSettings, PostCallConfig, SendTextConfig, TokenSetting};
 use crate::fakes::{FakeCallStore, FakeLedger, FakeSms, LedgerEntry, LogCapture};
 use crate::payload::WebhookId;
 use crate::records::TextStatus;
@@ -54,13 +55,23 @@ fn env(extra: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     move |name| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
+fn authenticator(settings: &AuthSettings) -> Authenticator {
+    match &settings.tokens {
+        TokenSetting::Environment(tokens) => Authenticator::fixed(settings.header.clone(), tokens.clone()),
+        TokenSetting::SecretsManager { .. } => panic!("handler tests use tokens from the environment"),
+    }
+}
+
 fn send_text(extra_env: &[(&str, &str)]) -> SendTextHandler<FakeLedger, FakeSms> {
     let config = SendTextConfig::from_lookup(env(extra_env)).unwrap();
-    SendTextHandler::new(config, FakeLedger::default(), FakeSms::default())
+    let authenticator = authenticator(&config.common.auth);
+    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default())
 }
 
 fn post_call(extra_env: &[(&str, &str)]) -> PostCallHandler<FakeCallStore> {
-    PostCallHandler::new(PostCallConfig::from_lookup(env(extra_env)).unwrap(), FakeCallStore::default())
+    let config = PostCallConfig::from_lookup(env(extra_env)).unwrap();
+    let authenticator = authenticator(&config.common.auth);
+    PostCallHandler::new(config, authenticator, FakeCallStore::default())
 }
 
 async fn answer<W: Webhook>(webhook: &W, request: Request) -> (StatusCode, Value) {
