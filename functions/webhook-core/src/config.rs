@@ -2,6 +2,7 @@
 //! before it takes any request, with a log line naming the variable.
 
 use crate::auth::{AuthToken, TokenPair};
+use crate::metrics::DEFAULT_NAMESPACE;
 use crate::phone::CountryCode;
 use lambda_http::http::HeaderName;
 use std::str::FromStr;
@@ -65,6 +66,8 @@ pub struct CommonConfig {
     pub auth: AuthSettings,
     pub default_country: CountryCode,
     pub retention: Option<Retention>,
+    /// CloudWatch namespace of the EMF metrics.
+    pub metrics_namespace: String,
 }
 
 #[derive(Debug, Clone)]
@@ -143,7 +146,8 @@ impl CommonConfig {
             })
             .transpose()?;
 
-        Ok(Self { auth: AuthSettings { header, tokens }, default_country, retention })
+        let metrics_namespace = env.optional("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.into());
+        Ok(Self { auth: AuthSettings { header, tokens }, default_country, retention, metrics_namespace })
     }
 }
 
@@ -210,6 +214,7 @@ mod tests {
         );
         assert_eq!(config.common.default_country, CountryCode::US);
         assert_eq!(config.common.retention, None);
+        assert_eq!(config.common.metrics_namespace, "TwoXWebhooks");
         assert_eq!(config.common.auth.header, "authorization");
         assert!(matches!(config.common.auth.tokens, TokenSetting::Environment(TokenPair { previous: None, .. })));
     }
@@ -226,8 +231,10 @@ mod tests {
             ("SMS_SENDER_ID", "Acme2X"),
             ("DEFAULT_COUNTRY", "gb"),
             ("RETENTION_DAYS", "30"),
+            ("METRICS_NAMESPACE", "Acme/2X"),
         ]))
         .unwrap();
+        assert_eq!(config.common.metrics_namespace, "Acme/2X");
         assert_eq!(config.sms.sms_type, "Promotional");
         assert_eq!(config.sms.origination_number.as_deref(), Some("+18005550100"));
         assert_eq!(config.sms.sender_id.as_deref(), Some("Acme2X"));

@@ -59,7 +59,7 @@ impl WebhookError {
                 (StatusCode::BAD_REQUEST, "invalid", message.as_str(), field.as_deref())
             }
             Self::Unprocessable { message, field } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", message.as_str(), field.as_deref())
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.as_str(), field.as_deref())
             }
             Self::InProgress => (
                 StatusCode::CONFLICT,

@@ -117,3 +117,51 @@ impl<'a> CallRecord<'a> {
         }
     }
 }
+
+/// The size DynamoDB counts for an item (the 400 KB limit, the capacity billed), computed with AWS's
+/// published rules: attribute names and values in UTF-8 bytes, numbers about one byte per two digits plus one,
+/// 1 byte for booleans and nulls, 3 bytes per list or map plus 1 per element. `None` if it is not an item.
+pub fn dynamodb_item_size(record: &impl Serialize) -> Option<usize> {
+    use serde_dynamo::AttributeValue;
+
+    fn value_size(value: &AttributeValue) -> usize {
+        match value {
+            AttributeValue::S(text) => text.len(),
+            AttributeValue::N(number) => number_size(number),
+            AttributeValue::B(bytes) => bytes.len(),
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::L(list) => 3 + list.iter().map(|element| value_size(element) + 1).sum::<usize>(),
+            AttributeValue::M(map) => {
+                3 + map.iter().map(|(name, element)| name.len() + value_size(element) + 1).sum::<usize>()
+            }
+            AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
+            AttributeValue::Ns(numbers) => numbers.iter().map(|number| number_size(number)).sum(),
+            AttributeValue::Bs(blobs) => blobs.iter().map(Vec::len).sum(),
+        }
+    }
+
+    fn number_size(number: &str) -> usize {
+        let digits = number.trim_start_matches(['-', '0']).bytes().filter(u8::is_ascii_digit).count();
+        digits.div_ceil(2) + 1
+    }
+
+    let item: serde_dynamo::Item = serde_dynamo::to_item(record).ok()?;
+    Some(item.inner().iter().map(|(name, value)| name.len() + value_size(value)).sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn item_size_follows_dynamodbs_rules() {
+        // "id" (2) + 1 digit (2); "name" (4) + "Ann" (3); "ok" (2) + 1.
+        assert_eq!(dynamodb_item_size(&json!({"id": 7, "name": "Ann", "ok": true})), Some(2 + 2 + 4 + 3 + 2 + 1));
+        // "id" (2) + 20 significant digits (11).
+        assert_eq!(dynamodb_item_size(&json!({"id": 12345678901234567890u64})), Some(2 + 11));
+        // "t" (1) + list: 3 + one map (3 + "role" 4 + "User" 4 + 1) + 1.
+        assert_eq!(dynamodb_item_size(&json!({"t": [{"role": "User"}]})), Some(1 + 3 + (3 + 4 + 4 + 1) + 1));
+        assert_eq!(dynamodb_item_size(&json!("not an item")), None);
+    }
+}

@@ -29,6 +29,59 @@ impl<'a> SmsText<'a> {
     pub fn as_str(&self) -> &'a str {
         self.0
     }
+
+    /// How carriers will encode and split this text, which is what SNS bills.
+    pub fn segments(&self) -> Segments {
+        segments(self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsEncoding {
+    /// The GSM 03.38 7-bit alphabet: 160 characters in one part, 153 per part when split.
+    Gsm7,
+    /// Any character outside GSM-7 (an emoji, most non-Latin scripts) switches the whole text to UCS-2:
+    /// 70 UTF-16 units in one part, 67 per part when split.
+    Ucs2,
+}
+
+impl SmsEncoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gsm7 => "GSM-7",
+            Self::Ucs2 => "UCS-2",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segments {
+    pub encoding: SmsEncoding,
+    pub count: usize,
+}
+
+/// GSM 03.38 basic character set (one septet each).
+const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+    ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// GSM 03.38 extension table: an escape septet plus one, so two each.
+const GSM7_EXTENSION: &str = "\u{c}^{}\\[~]|€";
+
+fn segments(text: &str) -> Segments {
+    let septets = text.chars().try_fold(0usize, |total, c| {
+        if GSM7_BASIC.contains(c) {
+            Some(total + 1)
+        } else if GSM7_EXTENSION.contains(c) {
+            Some(total + 2)
+        } else {
+            None
+        }
+    });
+    let (encoding, units, single, per_part) = match septets {
+        Some(septets) => (SmsEncoding::Gsm7, septets, 160, 153),
+        None => (SmsEncoding::Ucs2, text.encode_utf16().count(), 70, 67),
+    };
+    let count = if units <= single { 1 } else { units.div_ceil(per_part) };
+    Segments { encoding, count }
 }
 
 /// Never shows the text: message texts stay out of logs.
@@ -54,6 +107,40 @@ mod tests {
         assert_eq!(SmsText::parse(&"a".repeat(1601)), Err(SmsTextError::TooLong(1601)));
         // 401 four-byte emoji: 401 characters but 1,604 bytes.
         assert_eq!(SmsText::parse(&"😀".repeat(401)), Err(SmsTextError::TooLong(1604)));
+    }
+
+    fn parts(text: &str) -> (SmsEncoding, usize) {
+        let segments = SmsText::parse(text).unwrap().segments();
+        (segments.encoding, segments.count)
+    }
+
+    #[test]
+    fn gsm7_texts_fit_160_characters_in_one_part_and_153_per_part_after() {
+        assert_eq!(parts("We will call you in several minutes."), (SmsEncoding::Gsm7, 1));
+        assert_eq!(parts(&"a".repeat(160)), (SmsEncoding::Gsm7, 1));
+        assert_eq!(parts(&"a".repeat(161)), (SmsEncoding::Gsm7, 2));
+        assert_eq!(parts(&"a".repeat(306)), (SmsEncoding::Gsm7, 2));
+        assert_eq!(parts(&"a".repeat(307)), (SmsEncoding::Gsm7, 3));
+        assert_eq!(parts("Ça coûte 5€? Ñandú, Øre, ß, Δ @ £ ¥ §"), (SmsEncoding::Ucs2, 1), "û is not GSM-7");
+        assert_eq!(parts("Ça coute 5€? Ñandú @ £ ¥ § Δ"), (SmsEncoding::Ucs2, 1), "ú is not GSM-7 either");
+        assert_eq!(parts("Ça coute 5€? Ñandu @ £ ¥ § Δ\nnew line"), (SmsEncoding::Gsm7, 1));
+    }
+
+    #[test]
+    fn extension_characters_take_two_septets() {
+        assert_eq!(parts(&"€".repeat(80)), (SmsEncoding::Gsm7, 1));
+        assert_eq!(parts(&"€".repeat(81)), (SmsEncoding::Gsm7, 2));
+        assert_eq!(parts(&"{}".repeat(41)), (SmsEncoding::Gsm7, 2));
+    }
+
+    #[test]
+    fn one_emoji_switches_the_whole_text_to_ucs2() {
+        assert_eq!(parts("Sorry we missed you! 📞"), (SmsEncoding::Ucs2, 1));
+        assert_eq!(parts(&"a".repeat(70)), (SmsEncoding::Gsm7, 1));
+        assert_eq!(parts(&format!("{}📞", "a".repeat(68))), (SmsEncoding::Ucs2, 1), "an emoji is two UTF-16 units");
+        assert_eq!(parts(&format!("{}📞", "a".repeat(69))), (SmsEncoding::Ucs2, 2));
+        assert_eq!(parts(&"я".repeat(134)), (SmsEncoding::Ucs2, 2));
+        assert_eq!(parts(&"я".repeat(135)), (SmsEncoding::Ucs2, 3));
     }
 
     #[test]

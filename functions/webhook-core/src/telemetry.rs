@@ -2,36 +2,75 @@
 //!
 //! Nothing here ever receives the token, a message text, a transcript or a full phone number.
 
+use crate::metrics::RequestMetrics;
 use crate::payload::WebhookId;
+use crate::sms::Segments;
+use std::fmt;
 use std::time::Duration;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{Layer, Registry};
 
-/// Installs the JSON subscriber for the process. `RUST_LOG` overrides the default `info` level.
+/// Events with this target carry an EMF document in their `emf` field, written out as it is.
+const EMF_TARGET: &str = "emf";
+
+/// Installs the subscriber for the process. `RUST_LOG` filters the log lines (default `info`), never metrics.
 pub fn init() {
-    let _ = subscriber(std::io::stdout).try_init();
+    let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout));
 }
 
-/// The subscriber every binary and test uses, writing to `writer`.
-pub fn subscriber<W>(
-    writer: W,
-) -> tracing_subscriber::fmt::SubscriberBuilder<
-    tracing_subscriber::fmt::format::JsonFields,
-    tracing_subscriber::fmt::format::Format<tracing_subscriber::fmt::format::Json>,
-    EnvFilter,
-    W,
->
+/// The subscriber every binary and test uses, writing JSON log lines and EMF lines to `writer`.
+pub fn subscriber<W>(writer: W) -> impl Subscriber + Send + Sync
 where
-    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+    W: for<'a> MakeWriter<'a> + Clone + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
         .with_target(false)
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(writer.clone())
+        .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_filter(filter_fn(|metadata| metadata.target() != EMF_TARGET));
+    let metrics = tracing_subscriber::fmt::layer()
+        .event_format(RawEmf)
         .with_writer(writer)
+        .with_filter(filter_fn(|metadata| metadata.target() == EMF_TARGET));
+    Registry::default().with(logs).with(metrics)
+}
+
+/// Writes an EMF event's document alone on its line: CloudWatch only reads a line that is the document.
+struct RawEmf;
+
+impl<S, N> FormatEvent<S, N> for RawEmf
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, _: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        struct Document(Option<String>);
+        impl Visit for Document {
+            fn record_str(&mut self, field: &Field, value: &str) {
+                if field.name() == "emf" {
+                    self.0 = Some(value.to_owned());
+                }
+            }
+            fn record_debug(&mut self, _: &Field, _: &dyn fmt::Debug) {}
+        }
+        let mut document = Document(None);
+        event.record(&mut document);
+        match document.0 {
+            Some(document) => writeln!(writer, "{document}"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// What one request came to; logged once when it is answered.
@@ -44,6 +83,9 @@ pub struct RequestSummary {
     pub phone_last4: Option<String>,
     /// Failed AWS calls, classified (no service message text).
     pub errors: Vec<String>,
+    pub sms_segments: Option<Segments>,
+    pub sms_publish_failed: bool,
+    pub stored_item_bytes: Option<usize>,
 }
 
 impl RequestSummary {
@@ -56,7 +98,8 @@ impl RequestSummary {
         self.errors.push(error.to_string());
     }
 
-    pub fn log(&self, function: &'static str, outcome: &'static str, status: u16, elapsed: Duration) {
+    /// Writes the summary log line and the request's metrics.
+    pub fn log(&self, function: &'static str, outcome: &'static str, status: u16, elapsed: Duration, namespace: &str) {
         let duration_ms = elapsed.as_secs_f64() * 1000.0;
         let (request_id, kind, phone_last4) =
             (self.request_id.as_deref(), self.kind.as_deref(), self.phone_last4.as_deref());
@@ -85,5 +128,15 @@ impl RequestSummary {
         } else {
             summary!(tracing::Level::INFO);
         }
+        let metrics = RequestMetrics {
+            function,
+            outcome,
+            sms_segments: self.sms_segments,
+            stored_item_bytes: self.stored_item_bytes,
+            sms_publish_failed: self.sms_publish_failed,
+        };
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let document = metrics.to_emf(namespace, i64::try_from(now_ms).unwrap_or(i64::MAX)).to_string();
+        tracing::info!(target: EMF_TARGET, emf = document.as_str());
     }
 }

@@ -8,6 +8,7 @@ pub use post_call::PostCallHandler;
 pub use send_text::SendTextHandler;
 
 use crate::auth::Authenticator;
+use crate::config::CommonConfig;
 use crate::error::WebhookError;
 use crate::http::json_response;
 use crate::payload::WebhookId;
@@ -57,6 +58,8 @@ pub trait Webhook: Send + Sync {
 
     fn authenticator(&self) -> &Authenticator;
 
+    fn common(&self) -> &CommonConfig;
+
     fn process(
         &self,
         body: &[u8],
@@ -96,7 +99,7 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
             (answer.status, answer.outcome, answer.body)
         }
     };
-    summary.log(W::FUNCTION, outcome, status.as_u16(), started.elapsed());
+    summary.log(W::FUNCTION, outcome, status.as_u16(), started.elapsed(), &webhook.common().metrics_namespace);
     json_response(status, body)
 }
 

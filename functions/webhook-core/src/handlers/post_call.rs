@@ -6,7 +6,7 @@ use crate::http::parse_json;
 use crate::payload::PostCall;
 use crate::phone::{self, PhoneNumber};
 use crate::ports::{CallStore, StoreOutcome};
-use crate::records::CallRecord;
+use crate::records::{CallRecord, dynamodb_item_size};
 use crate::telemetry::RequestSummary;
 
 /// Stores each call record once, keyed by its webhook id.
@@ -31,6 +31,10 @@ impl<C: CallStore> Webhook for PostCallHandler<C> {
         &self.authenticator
     }
 
+    fn common(&self) -> &CommonConfig {
+        &self.common
+    }
+
     async fn process(
         &self,
         body: &[u8],
@@ -48,7 +52,10 @@ impl<C: CallStore> Webhook for PostCallHandler<C> {
 
         let record = CallRecord::new(&call, phone.as_ref(), invocation.received_at, self.common.retention);
         let status = match self.calls.store(&record).await? {
-            StoreOutcome::Stored => "stored",
+            StoreOutcome::Stored => {
+                summary.stored_item_bytes = dynamodb_item_size(&record);
+                "stored"
+            }
             StoreOutcome::AlreadyStored => "duplicate",
         };
         Ok(Accepted::new(status, call.id))

@@ -34,6 +34,10 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
         &self.authenticator
     }
 
+    fn common(&self) -> &CommonConfig {
+        &self.common
+    }
+
     async fn process(
         &self,
         body: &[u8],
@@ -64,6 +68,7 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
         let message_id = match self.sms.send(&to, message).await {
             Ok(message_id) => message_id,
             Err(publish_error) => {
+                summary.sms_publish_failed = true;
                 // Give the id back so 2X's retry sends the text; if that fails too, the claim's lease
                 // expires and a later retry takes it over.
                 if let Err(release_error) = self.ledger.release(text.id, &invocation.request_id).await {
@@ -73,6 +78,7 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
             }
         };
 
+        summary.sms_segments = Some(message.segments());
         // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
         let sent = SentText::new(&message_id, OffsetDateTime::now_utc());
         if let Err(record_error) = self.ledger.mark_sent(text.id, &invocation.request_id, &sent).await {

@@ -504,8 +504,9 @@ async fn each_request_logs_one_json_summary_line_without_secrets() {
     answer(&texts, event("send-text-bad-token")).await;
     answer(&calls, event("post-call-transferred")).await;
 
-    let lines = logs.lines();
-    assert_eq!(lines.len(), 4, "one line per request:\n{}", logs.text());
+    let lines = logs.summaries();
+    assert_eq!(lines.len(), 4, "one summary line per request:\n{}", logs.text());
+    assert_eq!(logs.lines().len(), 8, "and one metrics line each, nothing else:\n{}", logs.text());
     let failed = &lines[0];
     assert_eq!(failed["level"], "ERROR");
     assert_eq!(failed["outcome"], "dependency_failed");
@@ -525,4 +526,60 @@ async fn each_request_logs_one_json_summary_line_without_secrets() {
     for secret in [TOKEN, "not-the-token", "2025550143", "We will call you", "Hi, is John available?", "Hello?"] {
         assert!(!text.contains(secret), "{secret:?} appears in the logs:\n{text}");
     }
+}
+
+// ---- metrics ----
+
+#[tokio::test]
+async fn every_outcome_writes_one_emf_metrics_line() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let texts = send_text(&[("METRICS_NAMESPACE", "Acme/2X")]);
+    let calls = post_call(&[("METRICS_NAMESPACE", "Acme/2X")]);
+
+    answer(&texts, event("send-text-post-voicemail")).await; // Sent (UCS-2: it ends with an emoji)
+    answer(&texts, event("send-text-post-voicemail")).await; // Duplicate
+    answer(&texts, event("send-text-bad-token")).await; // Unauthorized
+    answer(&texts, event("send-text-missing-phone")).await; // Invalid (400)
+    answer(&texts, event("send-text-invalid-phone")).await; // Invalid (422)
+    texts.sms.operations.fail("send");
+    answer(&texts, event("send-text-pre-call")).await; // DependencyFailed + SmsPublishFailed
+    texts.ledger.insert(id(1234), unfinished_claim(OffsetDateTime::now_utc().unix_timestamp() + 60));
+    answer(&texts, event("send-text-pre-call")).await; // InProgress
+    answer(&calls, event("post-call-transferred")).await; // Stored
+    answer(&calls, event("post-call-transferred")).await; // Duplicate
+
+    let metrics = logs.metrics();
+    let outcomes: Vec<(&str, &str)> = metrics
+        .iter()
+        .map(|document| {
+            let name = document["_aws"]["CloudWatchMetrics"][0]["Metrics"][1]["Name"].as_str().unwrap();
+            (document["function"].as_str().unwrap(), name)
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("send-text", "Sent"),
+            ("send-text", "Duplicate"),
+            ("send-text", "Unauthorized"),
+            ("send-text", "Invalid"),
+            ("send-text", "Invalid"),
+            ("send-text", "DependencyFailed"),
+            ("send-text", "InProgress"),
+            ("post-call", "Stored"),
+            ("post-call", "Duplicate"),
+        ]
+    );
+    for (document, (_, outcome)) in metrics.iter().zip(&outcomes) {
+        assert_eq!(document["Received"], 1);
+        assert_eq!(document[*outcome], 1);
+        assert_eq!(document["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Acme/2X");
+    }
+    assert_eq!((&metrics[0]["encoding"], &metrics[0]["SmsSegments"]), (&json!("UCS-2"), &json!(1)));
+    assert_eq!(metrics[5]["SmsPublishFailed"], 1);
+    assert_eq!(metrics[1].get("SmsSegments"), None, "a duplicate sends nothing");
+    let stored = calls.calls.item(id(123)).unwrap();
+    assert_eq!(metrics[7]["StoredItemBytes"], crate::records::dynamodb_item_size(&stored).unwrap());
+    assert_eq!(metrics[8].get("StoredItemBytes"), None);
 }
