@@ -64,6 +64,9 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
         .filter(|line| line["message"] == "request answered")
         .collect();
     assert_eq!(summaries.len(), SAMPLE_EVENTS.len() + 2, "one summary line per request:\n{log}");
+    for line in &summaries {
+        assert_eq!(line["span"]["requestId"], line["request_id"], "the invocation's request id on the line: {line}");
+    }
     let metrics = log.lines().filter(|line| line.starts_with(r#"{"_aws""#) || line.contains(r#""_aws":"#)).count();
     assert_eq!(metrics, summaries.len(), "one EMF metrics line per request:\n{log}");
     // 4xx answers make no AWS call: a slow one means request-time work that belongs in init (the phone

@@ -12,6 +12,8 @@ pub const DEFAULT_NAMESPACE: &str = "TwoXWebhooks";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestMetrics {
     pub function: &'static str,
+    /// A property, not a dimension: finds the request's log lines from a metric.
+    pub request_id: Option<String>,
     /// The request's outcome (`sent`, `stored`, `unauthorized`, …): counted as a metric of that name.
     pub outcome: &'static str,
     pub sms_segments: Option<Segments>,
@@ -38,6 +40,9 @@ impl RequestMetrics {
         let mut counts = vec![json!({"Name": "Received", "Unit": "Count"}), json!({"Name": outcome, "Unit": "Count"})];
         let mut document = Map::new();
         document.insert("function".into(), self.function.into());
+        if let Some(request_id) = &self.request_id {
+            document.insert("request_id".into(), request_id.as_str().into());
+        }
         document.insert("Received".into(), 1.into());
         document.insert(outcome.clone(), 1.into());
         if self.sms_publish_failed {
@@ -69,6 +74,7 @@ mod tests {
     fn metrics(outcome: &'static str) -> RequestMetrics {
         RequestMetrics {
             function: "send-text",
+            request_id: Some("req-1".into()),
             outcome,
             sms_segments: None,
             stored_item_bytes: None,
@@ -101,6 +107,7 @@ mod tests {
         assert_eq!(document["Received"], 1);
         assert_eq!(document["DependencyFailed"], 1);
         assert_eq!(document["function"], "send-text");
+        assert_eq!(document["request_id"], "req-1");
         assert_eq!(document["_aws"]["Timestamp"], 1_700_000_000_000i64);
         assert_eq!(document["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Acme/2X");
         assert_eq!(document["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(), 1);

@@ -33,7 +33,8 @@ where
     let logs = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
-        .with_current_span(false)
+        // lambda_runtime's per-invocation span: every line logged during an invocation carries `requestId`.
+        .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
         .with_writer(writer.clone())
@@ -130,6 +131,7 @@ impl RequestSummary {
         }
         let metrics = RequestMetrics {
             function,
+            request_id: self.request_id.clone(),
             outcome,
             sms_segments: self.sms_segments,
             stored_item_bytes: self.stored_item_bytes,
