@@ -1,0 +1,200 @@
+"""Invariants of template.yaml that cfn-lint and `sam validate` do not check.
+
+Run by scripts/test with the project's .venv (cfn-lint's decoder reads CloudFormation's YAML tags).
+"""
+
+import json
+import re
+import tomllib
+import unittest
+from pathlib import Path
+
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE, MATCHES = decode(str(ROOT / "template.yaml"))
+RESOURCES = TEMPLATE["Resources"]
+SECRET = {"Fn::If": ["CreateAuthSecret", {"Ref": "AuthTokenSecret"}, {"Ref": "ExistingAuthSecretArn"}]}
+
+
+def of_type(kind):
+    return {name: resource for name, resource in RESOURCES.items() if resource["Type"] == kind}
+
+
+def statements(function):
+    """(actions, resource) for every statement of a function's inline policies."""
+    found = []
+    for policy in RESOURCES[function]["Properties"]["Policies"]:
+        assert isinstance(policy, dict) and set(policy) == {"Statement"}, f"{function}: only inline statements"
+        for statement in policy["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"]
+            found.append((tuple(sorted([actions] if isinstance(actions, str) else actions)), statement["Resource"]))
+    return sorted(found, key=repr)
+
+
+def substitute(text):
+    """Fn::Sub placeholders replaced by dummy values, to check what the text becomes."""
+    return re.sub(r"\$\{[^}]+\}", "x", text)
+
+
+class TemplateTest(unittest.TestCase):
+    def test_template_decodes(self):
+        self.assertEqual(MATCHES, [])
+
+    def test_functions_are_arm64_rust_on_al2023_with_a_timeout_below_api_gateways(self):
+        function = TEMPLATE["Globals"]["Function"]
+        self.assertEqual(function["Runtime"], "provided.al2023")
+        self.assertEqual(function["Handler"], "bootstrap")
+        self.assertEqual(function["Architectures"], [{"Ref": "Architecture"}])
+        self.assertEqual(TEMPLATE["Parameters"]["Architecture"]["Default"], "arm64")
+        self.assertEqual(set(TEMPLATE["Parameters"]["Architecture"]["AllowedValues"]), {"arm64", "x86_64"})
+        self.assertLess(function["Timeout"], 30)
+        functions = of_type("AWS::Serverless::Function")
+        self.assertEqual(set(functions), {"SendTextFunction", "PostCallFunction"})
+        for name, binary in [("SendTextFunction", "send-text"), ("PostCallFunction", "post-call")]:
+            self.assertEqual(functions[name]["Metadata"], {"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": binary}})
+            self.assertEqual(functions[name]["Properties"]["CodeUri"], ".")
+
+    def test_iam_is_exactly_what_each_function_does(self):
+        self.assertEqual(
+            statements("PostCallFunction"),
+            sorted(
+                [
+                    (("dynamodb:PutItem",), {"Fn::GetAtt": ["CallsTable", "Arn"]}),
+                    (("secretsmanager:GetSecretValue",), SECRET),
+                ],
+                key=repr,
+            ),
+        )
+        self.assertEqual(
+            statements("SendTextFunction"),
+            sorted(
+                [
+                    (
+                        ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+                        {"Fn::GetAtt": ["SentTextsTable", "Arn"]},
+                    ),
+                    (("sns:Publish",), "*"),
+                    (("secretsmanager:GetSecretValue",), SECRET),
+                ],
+                key=repr,
+            ),
+        )
+        self.assertNotIn("FullAccess", json.dumps(TEMPLATE))
+
+    def test_tables_keep_their_data(self):
+        tables = of_type("AWS::DynamoDB::Table")
+        self.assertEqual(set(tables), {"CallsTable", "SentTextsTable"})
+        for name, table in tables.items():
+            properties = table["Properties"]
+            self.assertEqual(table["DeletionPolicy"], "Retain", name)
+            self.assertEqual(table["UpdateReplacePolicy"], "Retain", name)
+            self.assertEqual(properties["BillingMode"], "PAY_PER_REQUEST", name)
+            self.assertEqual(properties["KeySchema"], [{"AttributeName": "id", "KeyType": "HASH"}], name)
+            self.assertIn({"AttributeName": "id", "AttributeType": "N"}, properties["AttributeDefinitions"], name)
+            self.assertEqual(properties["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True}, name)
+            self.assertEqual(properties["SSESpecification"], {"SSEEnabled": True}, name)
+            self.assertEqual(properties["TimeToLiveSpecification"], {"AttributeName": "expires_at", "Enabled": True}, name)
+
+    def test_calls_can_be_looked_up_by_phone_newest_first(self):
+        (index,) = RESOURCES["CallsTable"]["Properties"]["GlobalSecondaryIndexes"]
+        self.assertEqual(
+            index["KeySchema"],
+            [{"AttributeName": "phone_e164", "KeyType": "HASH"}, {"AttributeName": "received_at", "KeyType": "RANGE"}],
+        )
+
+    def test_the_token_is_only_in_secrets_manager(self):
+        for name, parameter in TEMPLATE["Parameters"].items():
+            self.assertNotRegex(name, "Token(?!Secret)", "no token parameter")
+        environment = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+        every_variable = dict(environment)
+        for function in of_type("AWS::Serverless::Function").values():
+            every_variable.update(function["Properties"].get("Environment", {}).get("Variables", {}))
+        self.assertNotIn("AUTH_TOKEN", every_variable)
+        self.assertNotIn("AUTH_TOKEN_PREVIOUS", every_variable)
+        self.assertEqual(environment["AUTH_TOKEN_SECRET_ID"], SECRET)
+        secret = RESOURCES["AuthTokenSecret"]["Properties"]
+        self.assertNotIn("SecretString", secret, "the token is generated, never written into the template")
+        self.assertEqual(secret["GenerateSecretString"]["GenerateStringKey"], "current")
+
+    def test_every_environment_variable_is_one_the_functions_read(self):
+        config = (ROOT / "functions/webhook-core/src/config.rs").read_text()
+        variables = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
+        for function in of_type("AWS::Serverless::Function").values():
+            variables |= set(function["Properties"]["Environment"]["Variables"])
+        for variable in variables:
+            self.assertIn(f'"{variable}"', config, f"{variable} is not read by config.rs")
+
+    def test_logs_are_json_in_log_groups_with_retention(self):
+        for name in ["SendTextFunction", "PostCallFunction"]:
+            logging = RESOURCES[name]["Properties"]["LoggingConfig"]
+            self.assertEqual(logging["LogFormat"], "JSON")
+            group = RESOURCES[logging["LogGroup"]["Ref"]]
+            self.assertEqual(group["Type"], "AWS::Logs::LogGroup")
+            self.assertEqual(group["Properties"]["RetentionInDays"], {"Ref": "LogRetentionDays"})
+
+    def test_the_api_routes_throttles_and_logs_json(self):
+        routes = set()
+        for function in of_type("AWS::Serverless::Function").values():
+            for event in function["Properties"]["Events"].values():
+                self.assertEqual(event["Type"], "HttpApi")
+                self.assertEqual(event["Properties"]["ApiId"], {"Ref": "WebhookApi"})
+                routes.add((event["Properties"]["Method"], event["Properties"]["Path"]))
+        self.assertEqual(
+            routes, {("POST", "/send-text"), ("POST", "/send-text/"), ("POST", "/post-call"), ("POST", "/post-call/")}
+        )
+        api = RESOURCES["WebhookApi"]["Properties"]
+        self.assertEqual(
+            api["DefaultRouteSettings"],
+            {"ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"}, "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"}},
+        )
+        self.assertEqual(api["AccessLogSettings"]["DestinationArn"], {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]})
+        self.assertIn("requestId", json.loads(api["AccessLogSettings"]["Format"]))
+
+    def test_alarms_cover_what_the_operators_need_and_all_notify_the_topic(self):
+        alarms = of_type("AWS::CloudWatch::Alarm")
+        watched = set()
+        for name, alarm in alarms.items():
+            properties = alarm["Properties"]
+            self.assertEqual(properties["AlarmActions"], [{"Ref": "AlarmTopic"}], name)
+            self.assertEqual(properties["TreatMissingData"], "notBreaching", name)
+            if "MetricName" in properties:
+                watched.add(properties["MetricName"])
+            else:
+                watched |= {metric["MetricStat"]["Metric"]["MetricName"] for metric in properties["Metrics"] if "MetricStat" in metric}
+        self.assertEqual(
+            watched, {"Errors", "Throttles", "Duration", "5xx", "Unauthorized", "SmsPublishFailed", "DependencyFailed"}
+        )
+        self.assertEqual(RESOURCES["AlarmEmailSubscription"]["Condition"], "HasAlarmEmail")
+
+    def test_the_dashboard_is_valid_json_and_shows_every_alarm(self):
+        body, _ = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+        dashboard = json.loads(substitute(body))
+        self.assertGreaterEqual(len(dashboard["widgets"]), 6)
+        for alarm in of_type("AWS::CloudWatch::Alarm"):
+            self.assertIn("${%s.Arn}" % alarm, body)
+
+    def test_saved_queries_exist_for_failures_latency_texts_and_calls(self):
+        queries = {q["Properties"]["Name"]["Fn::Sub"].split("/")[-1] for q in of_type("AWS::Logs::QueryDefinition").values()}
+        self.assertEqual(queries, {"recent-failures", "slowest-requests", "texts-sent-by-type", "calls-by-end-reason"})
+
+    def test_outputs_give_what_goes_into_2x_and_where_to_look(self):
+        self.assertLessEqual(
+            {"SendTextUrl", "PostCallUrl", "AuthSecretArn", "CallsTableName", "SentTextsTableName", "DashboardUrl"},
+            set(TEMPLATE["Outputs"]),
+        )
+
+
+
+class BuildTest(unittest.TestCase):
+    def test_release_builds_keep_unwinding_so_a_panic_becomes_an_error_not_a_dead_process(self):
+        manifest = tomllib.loads((ROOT / "Cargo.toml").read_text())
+        self.assertNotIn("panic", manifest["profile"]["release"])
+        # Without this, cargo-lambda (and sam build through it) adds panic = "abort" to release builds.
+        self.assertIs(manifest["workspace"]["metadata"]["lambda"]["build"]["disable_optimizations"], True)
+        self.assertEqual(manifest["profile"]["release"], {"lto": True, "codegen-units": 1, "strip": True})
+
+
+if __name__ == "__main__":
+    unittest.main()
