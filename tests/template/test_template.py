@@ -75,7 +75,7 @@ class TemplateTest(unittest.TestCase):
                         ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
                         {"Fn::GetAtt": ["SentTextsTable", "Arn"]},
                     ),
-                    (("sns:Publish",), "*"),
+                    (("sns:CheckIfPhoneNumberIsOptedOut", "sns:Publish"), "*"),
                     (("secretsmanager:GetSecretValue",), SECRET),
                 ],
                 key=repr,

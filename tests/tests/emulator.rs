@@ -255,3 +255,25 @@ async fn a_missing_secret_stops_the_function_at_start() -> Result<(), Error> {
     assert_eq!(error.cause, "service error ResourceNotFoundException");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_number_that_opted_out_is_not_texted() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(TEXTS).await?;
+    let handler = send_text_handler(&emulator, None).await?;
+    // moto treats numbers ending in 99 as opted out.
+    let mut envelope: Value = serde_json::from_str(&SampleEvent::named("send-text-pre-call")?.event()?)?;
+    let mut payload = SampleEvent::named("send-text-pre-call")?.payload()?;
+    payload["record_phone_number"] = "2025550199".into();
+    envelope["body"] = payload.to_string().into();
+    let mut context = Context::default();
+    context.request_id = "req-1".into();
+    let request = lambda_http::request::from_str(&envelope.to_string())?.with_lambda_context(context);
+
+    let response = handle(&handler, request).await;
+    let Body::Text(body) = response.body() else { return Err("not a text body".into()) };
+    assert_eq!(serde_json::from_str::<Value>(body)?, json!({"status": "opted_out", "id": 1234}));
+    assert!(emulator.sms().await?.is_empty());
+    assert!(emulator.items(TEXTS).await?.is_empty());
+    Ok(())
+}

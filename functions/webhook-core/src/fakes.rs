@@ -51,20 +51,31 @@ pub struct SentSms {
     pub message_id: String,
 }
 
-/// Records texts instead of sending them. Operation: `send`.
+/// Records texts instead of sending them. Operations: `is_opted_out`, `send`.
 #[derive(Debug, Default)]
 pub struct FakeSms {
     pub operations: Operations,
     sent: Mutex<Vec<SentSms>>,
+    opted_out: Mutex<HashSet<String>>,
 }
 
 impl FakeSms {
+    /// The number (E.164) replied STOP.
+    pub fn opt_out(&self, e164: &str) {
+        lock(&self.opted_out).insert(e164.to_owned());
+    }
+
     pub fn sent(&self) -> Vec<SentSms> {
         lock(&self.sent).clone()
     }
 }
 
 impl SmsSender for FakeSms {
+    async fn is_opted_out(&self, to: &PhoneNumber) -> Result<bool, DependencyError> {
+        self.operations.call("is_opted_out")?;
+        Ok(lock(&self.opted_out).contains(to.e164()))
+    }
+
     async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, DependencyError> {
         self.operations.call("send")?;
         let mut sent = lock(&self.sent);

@@ -9,6 +9,9 @@ use std::future::Future;
 
 /// Sends one SMS now.
 pub trait SmsSender: Send + Sync {
+    /// Whether the number replied STOP (or was otherwise opted out) and must not be texted.
+    fn is_opted_out(&self, to: &PhoneNumber) -> impl Future<Output = Result<bool, DependencyError>> + Send;
+
     /// Returns the provider's message id.
     fn send(&self, to: &PhoneNumber, text: SmsText<'_>)
     -> impl Future<Output = Result<String, DependencyError>> + Send;

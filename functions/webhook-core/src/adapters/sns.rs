@@ -40,6 +40,17 @@ impl SnsSmsSender {
 }
 
 impl SmsSender for SnsSmsSender {
+    async fn is_opted_out(&self, to: &PhoneNumber) -> Result<bool, DependencyError> {
+        let output = self
+            .client
+            .check_if_phone_number_is_opted_out()
+            .phone_number(to.e164())
+            .send()
+            .await
+            .map_err(|error| dependency_error("SNS CheckIfPhoneNumberIsOptedOut", &error))?;
+        Ok(output.is_opted_out())
+    }
+
     async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, DependencyError> {
         let request =
             self.attributes.iter().fold(

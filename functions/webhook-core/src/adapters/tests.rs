@@ -13,6 +13,9 @@ use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_sdk_sns::error::ErrorMetadata;
+use aws_sdk_sns::operation::check_if_phone_number_is_opted_out::{
+    CheckIfPhoneNumberIsOptedOutError, CheckIfPhoneNumberIsOptedOutOutput,
+};
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use time::OffsetDateTime;
@@ -54,6 +57,21 @@ async fn publish_sends_the_e164_number_the_text_and_every_sms_attribute() {
     let message_id = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap();
     assert_eq!(message_id, "sns-1");
     assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn the_opt_out_check_asks_sns_about_the_e164_number() {
+    let opted_out = mock!(aws_sdk_sns::Client::check_if_phone_number_is_opted_out)
+        .match_requests(|request| request.phone_number() == Some("+12025550143"))
+        .then_output(|| CheckIfPhoneNumberIsOptedOutOutput::builder().is_opted_out(true).build());
+    let sender = SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&opted_out]), &settings()).unwrap();
+    assert_eq!(sender.is_opted_out(&phone()).await, Ok(true));
+
+    let throttled = mock!(aws_sdk_sns::Client::check_if_phone_number_is_opted_out)
+        .then_error(|| CheckIfPhoneNumberIsOptedOutError::generic(ErrorMetadata::builder().code("Throttling").build()));
+    let sender =
+        SnsSmsSender::from_client(mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&throttled]), &settings()).unwrap();
+    assert_eq!(sender.is_opted_out(&phone()).await.unwrap_err().cause, "service error Throttling");
 }
 
 #[tokio::test]

@@ -57,6 +57,14 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
             field: Some("message".into()),
         })?;
 
+        // SNS would accept a text to an opted-out number and drop it at delivery, so ask first. If asking fails,
+        // send anyway: SNS still enforces the opt-out, and a missed pre-call text is the worse failure.
+        match self.sms.is_opted_out(&to).await {
+            Ok(true) => return Ok(Accepted::new("opted_out", text.id)),
+            Ok(false) => {}
+            Err(check_error) => summary.add_error(&check_error),
+        }
+
         let claim =
             TextClaimRecord::new(&text, &to, &invocation.request_id, invocation.received_at, self.common.retention);
         match self.ledger.claim(&claim).await? {

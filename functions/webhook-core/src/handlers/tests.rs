@@ -253,7 +253,35 @@ async fn a_failed_claim_is_503_and_sends_nothing() {
 
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body, json!({"error": "a service this webhook depends on is unavailable; deliver again later"}));
-    assert!(handler.sms.operations.called().is_empty());
+    assert!(handler.sms.sent().is_empty());
+}
+
+#[tokio::test]
+async fn an_opted_out_number_is_not_texted_nor_claimed() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = send_text(&[]);
+    handler.sms.opt_out("+12025550143");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "opted_out", "id": 1234})));
+    assert_eq!(handler.sms.operations.called(), ["is_opted_out"]);
+    assert!(handler.ledger.operations.called().is_empty(), "a later delivery, after an opt-in, can still send");
+    assert_eq!(logs.summaries()[0]["outcome"], "opted_out");
+    assert_eq!(logs.metrics()[0]["OptedOut"], 1);
+}
+
+#[tokio::test]
+async fn a_failed_opt_out_check_still_sends_because_sns_enforces_opt_outs_itself() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = send_text(&[]);
+    handler.sms.operations.fail("is_opted_out");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("sent")));
+    assert_eq!(handler.sms.sent().len(), 1);
+    assert!(logs.summaries()[0]["errors"].as_str().unwrap().contains("is_opted_out failed"));
 }
 
 #[tokio::test]
