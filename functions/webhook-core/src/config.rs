@@ -68,7 +68,14 @@ pub struct CommonConfig {
     pub retention: Option<Retention>,
     /// CloudWatch namespace of the EMF metrics.
     pub metrics_namespace: String,
+    /// Larger bodies answer 413 unread (`MAX_BODY_BYTES`; the default depends on the function).
+    pub max_body_bytes: usize,
 }
+
+/// send-text bodies are small: the message is capped at 1,600 bytes.
+pub const SEND_TEXT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// post-call bodies carry whole transcripts; Lambda's own limit for a synchronous payload is 6 MB.
+pub const POST_CALL_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct SendTextConfig {
@@ -98,7 +105,10 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 }
 
 impl CommonConfig {
-    fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+    fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+        default_max_body_bytes: usize,
+    ) -> Result<Self, ConfigError> {
         let token = |name| {
             env.optional(name)
                 .map(|value| AuthToken::new(&value).ok_or(ConfigError::Invalid { name, reason: "empty" }))
@@ -147,7 +157,25 @@ impl CommonConfig {
             .transpose()?;
 
         let metrics_namespace = env.optional("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.into());
-        Ok(Self { auth: AuthSettings { header, tokens }, default_country, retention, metrics_namespace })
+        let max_body_bytes = match env.optional("MAX_BODY_BYTES") {
+            None => default_max_body_bytes,
+            Some(bytes) => match bytes.trim().parse::<usize>() {
+                Ok(bytes @ 1024..=6_000_000) => bytes,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "MAX_BODY_BYTES",
+                        reason: "not a whole number of bytes from 1024 to 6000000 (Lambda's payload limit)",
+                    });
+                }
+            },
+        };
+        Ok(Self {
+            auth: AuthSettings { header, tokens },
+            default_country,
+            retention,
+            metrics_namespace,
+            max_body_bytes,
+        })
     }
 }
 
@@ -175,7 +203,7 @@ impl SendTextConfig {
             }
         }
         Ok(Self {
-            common: CommonConfig::from_env(&env)?,
+            common: CommonConfig::from_env(&env, SEND_TEXT_MAX_BODY_BYTES)?,
             sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
             sms: SmsSettings { sms_type, origination_number: env.optional("SMS_ORIGINATION_NUMBER"), sender_id },
         })
@@ -189,7 +217,10 @@ impl PostCallConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(lookup);
-        Ok(Self { common: CommonConfig::from_env(&env)?, calls_table: env.required("CALLS_TABLE")? })
+        Ok(Self {
+            common: CommonConfig::from_env(&env, POST_CALL_MAX_BODY_BYTES)?,
+            calls_table: env.required("CALLS_TABLE")?,
+        })
     }
 }
 
@@ -215,6 +246,9 @@ mod tests {
         assert_eq!(config.common.default_country, CountryCode::US);
         assert_eq!(config.common.retention, None);
         assert_eq!(config.common.metrics_namespace, "TwoXWebhooks");
+        assert_eq!(config.common.max_body_bytes, SEND_TEXT_MAX_BODY_BYTES);
+        let calls = PostCallConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("CALLS_TABLE", "c")])).unwrap();
+        assert_eq!(calls.common.max_body_bytes, POST_CALL_MAX_BODY_BYTES);
         assert_eq!(config.common.auth.header, "authorization");
         assert!(matches!(config.common.auth.tokens, TokenSetting::Environment(TokenPair { previous: None, .. })));
     }
@@ -292,6 +326,8 @@ mod tests {
             ("RETENTION_DAYS", "-3"),
             ("AUTH_HEADER_NAME", "bad header"),
             ("AUTH_TOKEN_REFRESH_SECONDS", "soon"),
+            ("MAX_BODY_BYTES", "10"),
+            ("MAX_BODY_BYTES", "7000000"),
         ] {
             let mut pairs = base.to_vec();
             if name == "AUTH_TOKEN_REFRESH_SECONDS" {

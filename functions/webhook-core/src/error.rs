@@ -32,6 +32,9 @@ pub enum WebhookError {
     /// Well-formed JSON we cannot act on: an invalid phone number, an empty or oversized message.
     #[error("{message}")]
     Unprocessable { message: String, field: Option<String> },
+    /// The body is larger than the function accepts.
+    #[error("the request body is {size} bytes; at most {limit} are accepted")]
+    TooLarge { size: usize, limit: usize },
     /// Another delivery of the same id is being processed right now.
     #[error("a delivery with this id is being processed; deliver again later")]
     InProgress,
@@ -50,30 +53,67 @@ const UNAVAILABLE: &str = "a service this webhook depends on is unavailable; del
 
 impl WebhookError {
     pub fn answer(&self) -> ErrorAnswer {
-        let (status, outcome, error, field) = match self {
-            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "unauthorized", None),
-            Self::MethodNotAllowed => {
-                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only POST is accepted", None)
-            }
-            Self::Malformed { message, field } => {
-                (StatusCode::BAD_REQUEST, "invalid", message.as_str(), field.as_deref())
-            }
-            Self::Unprocessable { message, field } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.as_str(), field.as_deref())
-            }
-            Self::InProgress => (
-                StatusCode::CONFLICT,
-                "in_progress",
-                "a delivery with this id is being processed; deliver again later",
-                None,
-            ),
-            // The dependency's details go to the log line, never to the sender.
-            Self::Dependency(_) => (StatusCode::SERVICE_UNAVAILABLE, "dependency_failed", UNAVAILABLE, None),
+        let (status, outcome, field) = match self {
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None),
+            Self::Malformed { field, .. } => (StatusCode::BAD_REQUEST, "invalid", field.as_deref()),
+            Self::Unprocessable { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", field.as_deref()),
+            Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
+            Self::InProgress => (StatusCode::CONFLICT, "in_progress", None),
+            Self::Dependency(_) => (StatusCode::SERVICE_UNAVAILABLE, "dependency_failed", None),
+        };
+        // Each variant's message is written for the sender, except a dependency's: its details go to the log line.
+        let error = match self {
+            Self::Dependency(_) => UNAVAILABLE.to_owned(),
+            other => other.to_string(),
         };
         let mut body = json!({ "error": error });
         if let Some(field) = field {
             body["field"] = field.into();
         }
         ErrorAnswer { status, outcome, body: body.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_maps_to_its_status_outcome_and_sender_facing_body() {
+        let field = Some("message".to_owned());
+        let cases = [
+            (WebhookError::Unauthorized, 401, "unauthorized", r#"{"error":"unauthorized"}"#.to_owned()),
+            (WebhookError::MethodNotAllowed, 405, "method_not_allowed", r#"{"error":"only POST is accepted"}"#.into()),
+            (
+                WebhookError::Malformed { message: "bad".into(), field: None },
+                400,
+                "invalid",
+                r#"{"error":"bad"}"#.into(),
+            ),
+            (
+                WebhookError::Unprocessable { message: "the message is empty".into(), field },
+                422,
+                "invalid",
+                r#"{"error":"the message is empty","field":"message"}"#.into(),
+            ),
+            (
+                WebhookError::TooLarge { size: 70_000, limit: 65_536 },
+                413,
+                "too_large",
+                r#"{"error":"the request body is 70000 bytes; at most 65536 are accepted"}"#.into(),
+            ),
+            (WebhookError::InProgress, 409, "in_progress", format!(r#"{{"error":"{}"}}"#, WebhookError::InProgress)),
+            (
+                WebhookError::Dependency(DependencyError::new("SNS Publish", "service error Throttling")),
+                503,
+                "dependency_failed",
+                format!(r#"{{"error":"{UNAVAILABLE}"}}"#),
+            ),
+        ];
+        for (error, status, outcome, body) in cases {
+            let answer = error.answer();
+            assert_eq!((answer.status.as_u16(), answer.outcome, answer.body), (status, outcome, body));
+        }
     }
 }

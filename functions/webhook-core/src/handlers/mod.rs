@@ -81,6 +81,8 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
     } else if !webhook.authenticator().is_authorized(request.headers()).await {
         // Nothing of an unauthenticated request is parsed, and no AWS call is made for it.
         Err(WebhookError::Unauthorized)
+    } else if request.body().len() > webhook.common().max_body_bytes {
+        Err(WebhookError::TooLarge { size: request.body().len(), limit: webhook.common().max_body_bytes })
     } else {
         let invocation = Invocation {
             request_id: summary.request_id.clone().unwrap_or_else(local_request_id),

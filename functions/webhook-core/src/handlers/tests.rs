@@ -611,3 +611,20 @@ async fn every_outcome_writes_one_emf_metrics_line() {
     assert_eq!(metrics[7]["StoredItemBytes"], crate::records::dynamodb_item_size(&stored).unwrap());
     assert_eq!(metrics[8].get("StoredItemBytes"), None);
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_after_auth_and_never_parsed() {
+    let handler = send_text(&[("MAX_BODY_BYTES", "2048")]);
+    let padded = edited_body("send-text-pre-call", |body| body["padding"] = "x".repeat(2048).into());
+    let (status, body) = answer(&handler, event_with_body("send-text-pre-call", &padded)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"].as_str().unwrap().ends_with("at most 2048 are accepted"), "{body}");
+    assert!(handler.ledger.operations.called().is_empty() && handler.sms.sent().is_empty());
+
+    let mut unauthorized = event_with_body("send-text-pre-call", &padded);
+    unauthorized.headers_mut().insert("authorization", HeaderValue::from_static("wrong"));
+    assert_eq!(answer(&handler, unauthorized).await.0, StatusCode::UNAUTHORIZED, "auth comes first");
+
+    let just_fits = edited_body("send-text-pre-call", |body| body["padding"] = "x".repeat(1500).into());
+    assert_eq!(answer(&handler, event_with_body("send-text-pre-call", &just_fits)).await.0, StatusCode::OK);
+}
