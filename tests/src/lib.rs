@@ -144,11 +144,23 @@ impl Emulator {
         Ok(())
     }
 
-    /// Every item of a table as JSON, sorted by id.
+    /// Every item of a table as JSON, sorted by id; a Binary attribute becomes its base64 string.
     pub async fn items(&self, table: &str) -> Result<Vec<Value>, Error> {
+        use aws_sdk_dynamodb::types::AttributeValue;
         let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
         let output = client.scan().table_name(table).send().await?;
-        let mut items: Vec<Value> = serde_dynamo::aws_sdk_dynamodb_1::from_items(output.items.unwrap_or_default())?;
+        let raw = output.items.unwrap_or_default().into_iter().map(|item| {
+            item.into_iter()
+                .map(|(name, value)| match value {
+                    AttributeValue::B(blob) => (
+                        name,
+                        AttributeValue::S(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, blob)),
+                    ),
+                    other => (name, other),
+                })
+                .collect::<std::collections::HashMap<_, _>>()
+        });
+        let mut items: Vec<Value> = serde_dynamo::aws_sdk_dynamodb_1::from_items(raw.collect())?;
         items.sort_by_key(|item| item["id"].as_u64());
         Ok(items)
     }

@@ -277,3 +277,37 @@ async fn a_number_that_opted_out_is_not_texted() -> Result<(), Error> {
     assert!(emulator.items(TEXTS).await?.is_empty());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_transcript_too_big_for_one_item_is_stored_compressed_and_reads_back_equal() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(CALLS).await?;
+    let handler = post_call_handler(&emulator).await?;
+    let mut payload = SampleEvent::named("post-call-transferred")?.payload()?;
+    let transcript: Vec<Value> = (0..3000)
+        .map(|turn| {
+            json!({"role": if turn % 2 == 0 { "User" } else { "Assistant" },
+                            "content": format!("{turn}: {}", "I can help you schedule that appointment. ".repeat(5))})
+        })
+        .collect();
+    payload["transcript"] = transcript.clone().into();
+    let mut envelope: Value = serde_json::from_str(&SampleEvent::named("post-call-transferred")?.event()?)?;
+    envelope["body"] = payload.to_string().into();
+    assert!(payload.to_string().len() > 600_000, "over DynamoDB's 400 KB inline");
+    let mut context = Context::default();
+    context.request_id = "req-1".into();
+    let request = lambda_http::request::from_str(&envelope.to_string())?.with_lambda_context(context);
+
+    let response = handle(&handler, request).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let items = emulator.items(CALLS).await?;
+    let item = items.first().ok_or("not stored")?;
+    assert_eq!(item["transcript_compressed"], true);
+    assert_eq!(item.get("transcript"), None);
+    assert_eq!(item["call"], payload["call"], "everything else is stored as usual");
+    let gzip = item["transcript_gzip"].as_str().ok_or("transcript_gzip is not a Binary attribute")?;
+    let gzip = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, gzip)?;
+    let stored: Vec<Value> = serde_json::from_reader(flate2::read::GzDecoder::new(gzip.as_slice()))?;
+    assert_eq!(stored, transcript);
+    Ok(())
+}

@@ -35,6 +35,9 @@ pub enum WebhookError {
     /// The body is larger than the function accepts.
     #[error("the request body is {size} bytes; at most {limit} are accepted")]
     TooLarge { size: usize, limit: usize },
+    /// A call record DynamoDB cannot hold, even with its transcript compressed.
+    #[error(transparent)]
+    RecordTooLarge(#[from] crate::records::RecordTooLarge),
     /// Another delivery of the same id is being processed right now.
     #[error("a delivery with this id is being processed; deliver again later")]
     InProgress,
@@ -58,7 +61,7 @@ impl WebhookError {
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None),
             Self::Malformed { field, .. } => (StatusCode::BAD_REQUEST, "invalid", field.as_deref()),
             Self::Unprocessable { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", field.as_deref()),
-            Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
+            Self::TooLarge { .. } | Self::RecordTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
             Self::InProgress => (StatusCode::CONFLICT, "in_progress", None),
             Self::Dependency(_) => (StatusCode::SERVICE_UNAVAILABLE, "dependency_failed", None),
         };

@@ -6,7 +6,7 @@ use crate::http::parse_json;
 use crate::payload::PostCall;
 use crate::phone::{self, PhoneNumber};
 use crate::ports::{CallStore, StoreOutcome};
-use crate::records::{CallRecord, dynamodb_item_size};
+use crate::records::CallRecord;
 use crate::telemetry::RequestSummary;
 
 /// Stores each call record once, keyed by its webhook id.
@@ -50,10 +50,12 @@ impl<C: CallStore> Webhook for PostCallHandler<C> {
         summary.phone_last4 = raw_phone.map(|raw| phone::last4(raw).to_owned());
         let phone = raw_phone.and_then(|raw| PhoneNumber::parse(raw, self.common.default_country).ok());
 
-        let record = CallRecord::new(&call, phone.as_ref(), invocation.received_at, self.common.retention);
+        // Stored whole; a transcript that would take the item over DynamoDB's 400 KB is stored compressed.
+        let (record, item_bytes) =
+            CallRecord::new(&call, phone.as_ref(), invocation.received_at, self.common.retention).fitted()?;
         let status = match self.calls.store(&record).await? {
             StoreOutcome::Stored => {
-                summary.stored_item_bytes = dynamodb_item_size(&record);
+                summary.stored_item_bytes = Some(item_bytes);
                 "stored"
             }
             StoreOutcome::AlreadyStored => "duplicate",

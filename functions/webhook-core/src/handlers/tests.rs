@@ -628,3 +628,20 @@ async fn a_body_over_the_limit_is_413_after_auth_and_never_parsed() {
     let just_fits = edited_body("send-text-pre-call", |body| body["padding"] = "x".repeat(1500).into());
     assert_eq!(answer(&handler, event_with_body("send-text-pre-call", &just_fits)).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_call_too_big_even_compressed_is_413_logged_and_counted() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = post_call(&[]);
+    // Incompressible data in `meta`, not in the transcript: compression cannot save it.
+    let noise: String = (0..500_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
+    let body = edited_body("post-call-transferred", |body| body["meta"]["blob"] = noise.into());
+    let (status, body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"].as_str().unwrap().contains("DynamoDB stores at most 400 KB"), "{body}");
+    assert!(handler.calls.is_empty());
+    assert_eq!((&logs.summaries()[0]["outcome"], &logs.summaries()[0]["id"]), (&json!("too_large"), &json!(123)));
+    assert_eq!(logs.metrics()[0]["TooLarge"], 1);
+}
