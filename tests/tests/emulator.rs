@@ -311,3 +311,35 @@ async fn a_transcript_too_big_for_one_item_is_stored_compressed_and_reads_back_e
     assert_eq!(stored, transcript);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_hung_sns_answers_503_within_the_sdk_timeouts_and_releases_the_claim() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(TEXTS).await?;
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hung = format!("http://{}", listener.local_addr()?);
+    let held = tokio::spawn(async move {
+        let mut connections = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            connections.push(connection);
+        }
+    });
+    let config = SendTextConfig::from_lookup(env(&[]))?;
+    let sdk = emulator.sdk_config().await.to_builder().timeout_config(webhook_core::adapters::timeouts()).build();
+    let sms = SnsSmsSender::new(&sdk.to_builder().endpoint_url(hung).build(), &config.sms)?;
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    let handler = SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms);
+
+    let started = std::time::Instant::now();
+    let (status, _) = deliver(&handler, "send-text-pre-call", "req-1").await?;
+    let took = started.elapsed();
+    held.abort();
+
+    assert_eq!(status, 503);
+    // The opt-out check gives up after 2 s (and the text is sent anyway), the publish after 5 s: well inside the
+    // functions' 20 s timeout, so the answer is ours (503, claim released), not Lambda's.
+    assert!(took < std::time::Duration::from_secs(12), "took {took:?}");
+    assert!(emulator.items(TEXTS).await?.is_empty(), "the claim was released for the retry");
+    Ok(())
+}

@@ -15,16 +15,29 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
 /// Loads region, credentials and endpoint (`AWS_ENDPOINT_URL` included) as the SDK does, once per process.
-///
-/// The timeouts bound a hung dependency well inside API Gateway's 30 s: each attempt gets 3 s and the whole
-/// call, retries included (standard mode: 3 attempts with backoff), 10 s; then the delivery answers 503.
 pub async fn load_aws_config() -> SdkConfig {
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .operation_attempt_timeout(Duration::from_secs(3))
-        .operation_timeout(Duration::from_secs(10))
-        .build();
-    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).load().await
+    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).load().await
+}
+
+/// Bounds a hung dependency: each attempt gets 2 s and a whole call, retries included (standard mode: 3
+/// attempts with backoff), 5 s; then the delivery answers 503. With the fail-open calls' 2 s
+/// ([`fail_open_timeouts`]) the slowest send-text (token refresh, opt-out check, claim, publish, record) stays
+/// under 19 s: inside the functions' 20 s timeout and API Gateway's 30 s.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+}
+
+/// For calls whose failure is tolerated (the opt-out check, re-reading the token): not worth waiting long for.
+fn fail_open_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(1))
+        .operation_timeout(Duration::from_secs(2))
+        .build()
 }
 
 /// Classifies an SDK failure without its service message, which may echo request data.

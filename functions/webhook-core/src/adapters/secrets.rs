@@ -1,4 +1,4 @@
-use super::dependency_error;
+use super::{dependency_error, fail_open_timeouts};
 use crate::auth::{Authenticator, TokenPair, TokenStore};
 use crate::config::{AuthSettings, TokenSetting};
 use crate::error::DependencyError;
@@ -29,6 +29,9 @@ impl SecretsManagerTokens {
             .client
             .get_secret_value()
             .secret_id(&self.secret_id)
+            // Only a re-read can be slow on a request, and a failed re-read keeps the cached token.
+            .customize()
+            .config_override(aws_sdk_secretsmanager::config::Builder::default().timeout_config(fail_open_timeouts()))
             .send()
             .await
             .map_err(|error| dependency_error(OPERATION, &error))?;

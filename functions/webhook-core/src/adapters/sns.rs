@@ -1,4 +1,4 @@
-use super::dependency_error;
+use super::{dependency_error, fail_open_timeouts};
 use crate::config::SmsSettings;
 use crate::error::DependencyError;
 use crate::phone::PhoneNumber;
@@ -45,6 +45,8 @@ impl SmsSender for SnsSmsSender {
             .client
             .check_if_phone_number_is_opted_out()
             .phone_number(to.e164())
+            .customize()
+            .config_override(aws_sdk_sns::config::Builder::default().timeout_config(fail_open_timeouts()))
             .send()
             .await
             .map_err(|error| dependency_error("SNS CheckIfPhoneNumberIsOptedOut", &error))?;
