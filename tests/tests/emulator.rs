@@ -17,16 +17,33 @@ fn env(extra: &[(&'static str, &str)]) -> impl Fn(&str) -> Option<String> + use<
     move |name| pairs.iter().rev().find(|(key, _)| *key == name).map(|(_, value)| value.clone())
 }
 
-fn request(name: &str, request_id: &str) -> Result<Request, Error> {
+/// An API Gateway event as lambda_http hands it to the handler, with a Lambda request id.
+fn invocation(event: &str, request_id: &str) -> Result<Request, Error> {
     let mut context = Context::default();
     context.request_id = request_id.into();
-    Ok(lambda_http::request::from_str(&SampleEvent::named(name)?.event()?)?.with_lambda_context(context))
+    Ok(lambda_http::request::from_str(event)?.with_lambda_context(context))
+}
+
+/// A sample event exactly as stored.
+fn request(name: &str, request_id: &str) -> Result<Request, Error> {
+    invocation(&SampleEvent::named(name)?.event()?, request_id)
+}
+
+/// A sample event carrying `payload` as its body.
+fn request_with_payload(name: &str, payload: &Value, request_id: &str) -> Result<Request, Error> {
+    let mut envelope: Value = serde_json::from_str(&SampleEvent::named(name)?.event()?)?;
+    envelope["body"] = payload.to_string().into();
+    invocation(&envelope.to_string(), request_id)
+}
+
+async fn answer<W: Webhook>(webhook: &W, request: Request) -> Result<(u16, Value), Error> {
+    let response = handle(webhook, request).await;
+    let Body::Text(body) = response.body() else { return Err("not a text body".into()) };
+    Ok((response.status().as_u16(), serde_json::from_str(body)?))
 }
 
 async fn deliver<W: Webhook>(webhook: &W, name: &str, request_id: &str) -> Result<(u16, Value), Error> {
-    let response = handle(webhook, request(name, request_id)?).await;
-    let Body::Text(body) = response.body() else { return Err("not a text body".into()) };
-    Ok((response.status().as_u16(), serde_json::from_str(body)?))
+    answer(webhook, request(name, request_id)?).await
 }
 
 async fn send_text_handler(
@@ -262,17 +279,11 @@ async fn a_number_that_opted_out_is_not_texted() -> Result<(), Error> {
     emulator.create_table(TEXTS).await?;
     let handler = send_text_handler(&emulator, None).await?;
     // moto treats numbers ending in 99 as opted out.
-    let mut envelope: Value = serde_json::from_str(&SampleEvent::named("send-text-pre-call")?.event()?)?;
     let mut payload = SampleEvent::named("send-text-pre-call")?.payload()?;
     payload["record_phone_number"] = "2025550199".into();
-    envelope["body"] = payload.to_string().into();
-    let mut context = Context::default();
-    context.request_id = "req-1".into();
-    let request = lambda_http::request::from_str(&envelope.to_string())?.with_lambda_context(context);
 
-    let response = handle(&handler, request).await;
-    let Body::Text(body) = response.body() else { return Err("not a text body".into()) };
-    assert_eq!(serde_json::from_str::<Value>(body)?, json!({"status": "opted_out", "id": 1234}));
+    let answered = answer(&handler, request_with_payload("send-text-pre-call", &payload, "req-1")?).await?;
+    assert_eq!(answered, (200, json!({"status": "opted_out", "id": 1234})));
     assert!(emulator.sms().await?.is_empty());
     assert!(emulator.items(TEXTS).await?.is_empty());
     Ok(())
@@ -291,15 +302,10 @@ async fn a_transcript_too_big_for_one_item_is_stored_compressed_and_reads_back_e
         })
         .collect();
     payload["transcript"] = transcript.clone().into();
-    let mut envelope: Value = serde_json::from_str(&SampleEvent::named("post-call-transferred")?.event()?)?;
-    envelope["body"] = payload.to_string().into();
     assert!(payload.to_string().len() > 600_000, "over DynamoDB's 400 KB inline");
-    let mut context = Context::default();
-    context.request_id = "req-1".into();
-    let request = lambda_http::request::from_str(&envelope.to_string())?.with_lambda_context(context);
 
-    let response = handle(&handler, request).await;
-    assert_eq!(response.status().as_u16(), 200);
+    let (status, body) = answer(&handler, request_with_payload("post-call-transferred", &payload, "req-1")?).await?;
+    assert_eq!(status, 200, "{body}");
     let items = emulator.items(CALLS).await?;
     let item = items.first().ok_or("not stored")?;
     assert_eq!(item["transcript_compressed"], true);

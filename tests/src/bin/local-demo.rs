@@ -1,7 +1,7 @@
 //! `scripts/run-local`: the emulator, both tables, both functions under `cargo lambda watch`; every file in
 //! `events/` sent through them; then what the emulator recorded. `--keep-running` leaves it all up.
 
-use integration_tests::{AUTH_TOKEN, Emulator, Error, Functions, function_env, repo_root};
+use integration_tests::{AUTH_TOKEN, Emulator, Error, Functions, SAMPLE_EVENTS, function_env, repo_root};
 use std::process::ExitCode;
 
 const CALLS_TABLE: &str = "calls";
@@ -34,15 +34,9 @@ async fn run(keep_running: bool) -> Result<(), Error> {
     println!("  function logs: .local/functions.log\n");
 
     println!("Sending every event in events/:");
-    let mut events: Vec<_> = std::fs::read_dir(repo_root().join("events"))?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
-        .collect();
-    events.sort();
-    for path in events {
-        let name = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default().to_owned();
-        let function = if name.starts_with("send-text") { "send-text" } else { "post-call" };
-        let (status, body) = functions.invoke(function, &std::fs::read_to_string(&path)?).await?;
+    for sample in SAMPLE_EVENTS {
+        let (name, function) = (sample.name, sample.function);
+        let (status, body) = functions.invoke(function, &sample.event()?).await?;
         println!("  {name:<28} → {function:<9} {status} {body}");
     }
 
