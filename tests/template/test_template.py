@@ -164,7 +164,7 @@ class TemplateTest(unittest.TestCase):
             else:
                 watched |= {metric["MetricStat"]["Metric"]["MetricName"] for metric in properties["Metrics"] if "MetricStat" in metric}
         self.assertEqual(
-            watched, {"Errors", "Throttles", "Duration", "5xx", "Unauthorized", "SmsPublishFailed", "DependencyFailed"}
+            watched, {"Errors", "Throttles", "Duration", "5xx", "Unauthorized", "SmsPublishFailed", "Unconfirmed", "DependencyFailed"}
         )
         self.assertEqual(RESOURCES["AlarmEmailSubscription"]["Condition"], "HasAlarmEmail")
 

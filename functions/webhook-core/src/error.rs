@@ -20,6 +20,17 @@ impl DependencyError {
     }
 }
 
+/// Why SNS did not confirm a text, which decides whether it may be sent again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendFailure {
+    /// SNS answered with an error, or the request never reached it: the text was not sent.
+    #[error(transparent)]
+    NotSent(DependencyError),
+    /// The request reached SNS but no answer came back: the text may have been sent.
+    #[error("{0} after the request reached SNS")]
+    Unconfirmed(DependencyError),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
     #[error("unauthorized")]

@@ -1,7 +1,7 @@
 //! In-memory implementations of the ports, for tests. Each records the operations called on it and can be
 //! told to fail any of them, as an AWS dependency would after its retries.
 
-use crate::error::DependencyError;
+use crate::error::{DependencyError, SendFailure};
 use crate::payload::WebhookId;
 use crate::phone::PhoneNumber;
 use crate::ports::{CallStore, ClaimOutcome, SmsSender, StoreOutcome, TextLedger};
@@ -20,15 +20,27 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Operations {
     called: Mutex<Vec<&'static str>>,
     failing: Mutex<HashSet<&'static str>>,
+    answers_lost: Mutex<HashSet<&'static str>>,
 }
 
 impl Operations {
+    /// The operation fails without taking effect.
     pub fn fail(&self, operation: &'static str) {
         lock(&self.failing).insert(operation);
     }
 
+    /// The operation takes effect, but its answer never arrives (a timeout after the request was received).
+    pub fn lose_answers(&self, operation: &'static str) {
+        lock(&self.answers_lost).insert(operation);
+    }
+
     pub fn heal(&self, operation: &'static str) {
         lock(&self.failing).remove(operation);
+        lock(&self.answers_lost).remove(operation);
+    }
+
+    fn answer_lost(&self, operation: &'static str) -> bool {
+        lock(&self.answers_lost).contains(operation)
     }
 
     pub fn called(&self) -> Vec<&'static str> {
@@ -76,12 +88,15 @@ impl SmsSender for FakeSms {
         Ok(lock(&self.opted_out).contains(to.e164()))
     }
 
-    async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, DependencyError> {
-        self.operations.call("send")?;
+    async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, SendFailure> {
+        self.operations.call("send").map_err(SendFailure::NotSent)?;
         let mut sent = lock(&self.sent);
         let message_id = format!("fake-message-{}", sent.len() + 1);
         sent.push(SentSms { to: to.e164().to_owned(), text: text.as_str().to_owned(), message_id: message_id.clone() });
-        Ok(message_id)
+        match self.operations.answer_lost("send") {
+            true => Err(SendFailure::Unconfirmed(DependencyError::new("send", "timed out"))),
+            false => Ok(message_id),
+        }
     }
 }
 
@@ -95,7 +110,8 @@ pub struct LedgerEntry {
     pub message_id: Option<String>,
 }
 
-/// The sent-texts table with the adapter's conditions. Operations: `claim`, `mark_sent`, `release`.
+/// The sent-texts table with the adapter's conditions. Operations: `claim`, `mark_sent`, `mark_unconfirmed`,
+/// `release`.
 #[derive(Debug, Default)]
 pub struct FakeLedger {
     pub operations: Operations,
@@ -113,14 +129,33 @@ impl FakeLedger {
     }
 }
 
+impl FakeLedger {
+    fn settle(
+        &self,
+        id: WebhookId,
+        claimed_by: &str,
+        status: TextStatus,
+        message_id: Option<&str>,
+    ) -> Result<(), DependencyError> {
+        match lock(&self.entries).get_mut(&id) {
+            Some(entry) if entry.claimed_by == claimed_by => {
+                entry.status = status;
+                entry.message_id = message_id.map(str::to_owned);
+                Ok(())
+            }
+            _ => Err(DependencyError::new("settle", "condition failed")),
+        }
+    }
+}
+
 impl TextLedger for FakeLedger {
     async fn claim(&self, claim: &TextClaimRecord<'_>) -> Result<ClaimOutcome, DependencyError> {
         self.operations.call("claim")?;
         let mut entries = lock(&self.entries);
-        match entries.get(&claim.text.id) {
-            Some(entry) if entry.status == TextStatus::Sent => return Ok(ClaimOutcome::AlreadySent),
-            Some(entry) if entry.lease_expires_at >= claim.claimed_at_epoch => return Ok(ClaimOutcome::InProgress),
-            _ => {}
+        if let Some(entry) = entries.get(&claim.text.id) {
+            let status = serde_json::to_value(entry.status).ok();
+            let (status, by) = (status.as_ref().and_then(Value::as_str), Some(entry.claimed_by.as_str()));
+            return Ok(ClaimOutcome::of_existing(status, by, Some(entry.lease_expires_at), claim));
         }
         let item = serde_json::to_value(claim).map_err(|_| DependencyError::new("claim", "unserialisable"))?;
         entries.insert(
@@ -138,14 +173,12 @@ impl TextLedger for FakeLedger {
 
     async fn mark_sent(&self, id: WebhookId, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
         self.operations.call("mark_sent")?;
-        match lock(&self.entries).get_mut(&id) {
-            Some(entry) if entry.claimed_by == claimed_by => {
-                entry.status = TextStatus::Sent;
-                entry.message_id = Some(sent.message_id.to_owned());
-                Ok(())
-            }
-            _ => Err(DependencyError::new("mark_sent", "condition failed")),
-        }
+        self.settle(id, claimed_by, TextStatus::Sent, Some(sent.message_id))
+    }
+
+    async fn mark_unconfirmed(&self, id: WebhookId, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
+        self.operations.call("mark_unconfirmed")?;
+        self.settle(id, claimed_by, TextStatus::Unconfirmed, None)
     }
 
     async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {

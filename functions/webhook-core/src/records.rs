@@ -11,11 +11,12 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// How long a claim blocks other deliveries of the same id before it counts as abandoned: longer than any
-/// function run (API Gateway gives up after 30 s), so only a claim whose function died is ever taken over.
+/// How long a claim answers other deliveries of the same id with 409 (its delivery may still be sending): longer
+/// than any function run (API Gateway gives up after 30 s). After it, the claim's delivery died mid-way and may
+/// have sent the text, so it counts as unconfirmed and is never sent again.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
 
-fn rfc3339(at: OffsetDateTime) -> String {
+pub fn rfc3339(at: OffsetDateTime) -> String {
     // Formatting a UTC OffsetDateTime as RFC 3339 only fails for years outside 0..=9999.
     at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
@@ -36,6 +37,8 @@ pub enum TextStatus {
     Claimed,
     /// SNS accepted it; `message_id` is set.
     Sent,
+    /// The publish reached SNS but its answer was lost: it may have been sent, so it is never sent again.
+    Unconfirmed,
 }
 
 /// The sent-texts item written when a delivery claims its id: the text as received plus the claim.
@@ -53,7 +56,7 @@ pub struct TextClaimRecord<'a> {
     pub lease_expires_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
-    /// The claim time as epoch seconds, for the adapter's lease condition.
+    /// The claim time as epoch seconds, to judge an existing claim's lease by.
     #[serde(skip)]
     pub claimed_at_epoch: i64,
 }

@@ -5,6 +5,7 @@ use crate::ports::{CallStore, ClaimOutcome, StoreOutcome, TextLedger};
 use crate::records::{CallRecord, SentText, TextClaimRecord};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::Serialize;
 use serde_dynamo::aws_sdk_dynamodb_1::to_item;
@@ -41,6 +42,34 @@ impl DynamoTextLedger {
     }
 }
 
+impl DynamoTextLedger {
+    /// Moves our own claim to `status`, setting each (name, value) of `attributes` with it.
+    async fn settle(
+        &self,
+        operation: &'static str,
+        id: WebhookId,
+        claimed_by: &str,
+        status: &str,
+        attributes: &[(&str, &str)],
+    ) -> Result<(), DependencyError> {
+        let set: Vec<String> = attributes.iter().map(|(name, _)| format!(", {name} = :{name}")).collect();
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", key(id))
+            .update_expression(format!("SET #status = :status{}", set.concat()))
+            .condition_expression("claimed_by = :claimed_by")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", string(status))
+            .expression_attribute_values(":claimed_by", string(claimed_by));
+        let request = attributes.iter().fold(request, |request, (name, value)| {
+            request.expression_attribute_values(format!(":{name}"), string(value))
+        });
+        request.send().await.map(drop).map_err(|error| dependency_error(operation, &error))
+    }
+}
+
 impl TextLedger for DynamoTextLedger {
     async fn claim(&self, claim: &TextClaimRecord<'_>) -> Result<ClaimOutcome, DependencyError> {
         const OPERATION: &str = "DynamoDB PutItem (claim text)";
@@ -49,28 +78,20 @@ impl TextLedger for DynamoTextLedger {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item(OPERATION, claim)?))
-            // New id, or a claim whose delivery died without finishing or releasing it.
-            .condition_expression("attribute_not_exists(id) OR (#status = :claimed AND lease_expires_at < :now)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":claimed", string("claimed"))
-            .expression_attribute_values(":now", AttributeValue::N(claim.claimed_at_epoch.to_string()))
+            // Only a new id: an existing item, whatever its state, means an earlier delivery may have sent it.
+            .condition_expression("attribute_not_exists(id)")
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(ClaimOutcome::Claimed),
             Err(error) => match error.as_service_error() {
-                Some(failed) if failed.is_conditional_check_failed_exception() => {
-                    let existing_status = match failed {
-                        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) => {
-                            e.item().and_then(|item| item.get("status")).and_then(|s| s.as_s().ok()).cloned()
-                        }
-                        _ => None,
-                    };
-                    Ok(match existing_status.as_deref() {
-                        Some("claimed") => ClaimOutcome::InProgress,
-                        _ => ClaimOutcome::AlreadySent,
-                    })
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let existing = |name: &str| failed.item().and_then(|item| item.get(name));
+                    let text = |name: &str| existing(name).and_then(|value| value.as_s().ok()).map(String::as_str);
+                    let lease_expires_at =
+                        existing("lease_expires_at").and_then(|value| value.as_n().ok()).and_then(|n| n.parse().ok());
+                    Ok(ClaimOutcome::of_existing(text("status"), text("claimed_by"), lease_expires_at, claim))
                 }
                 _ => Err(dependency_error(OPERATION, &error)),
             },
@@ -78,21 +99,13 @@ impl TextLedger for DynamoTextLedger {
     }
 
     async fn mark_sent(&self, id: WebhookId, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("id", key(id))
-            .update_expression("SET #status = :sent, message_id = :message_id, sent_at = :sent_at")
-            .condition_expression("claimed_by = :claimed_by")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":sent", string("sent"))
-            .expression_attribute_values(":message_id", string(sent.message_id))
-            .expression_attribute_values(":sent_at", string(&sent.sent_at))
-            .expression_attribute_values(":claimed_by", string(claimed_by))
-            .send()
-            .await
-            .map(drop)
-            .map_err(|error| dependency_error("DynamoDB UpdateItem (mark text sent)", &error))
+        let attributes = [("message_id", sent.message_id), ("sent_at", sent.sent_at.as_str())];
+        self.settle("DynamoDB UpdateItem (mark text sent)", id, claimed_by, "sent", &attributes).await
+    }
+
+    async fn mark_unconfirmed(&self, id: WebhookId, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
+        let attributes = [("unconfirmed_at", at)];
+        self.settle("DynamoDB UpdateItem (mark text unconfirmed)", id, claimed_by, "unconfirmed", &attributes).await
     }
 
     async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {

@@ -2,7 +2,7 @@
 
 use super::{DynamoCallStore, DynamoTextLedger, SnsSmsSender};
 use crate::config::SmsSettings;
-use crate::error::DependencyError;
+use crate::error::{DependencyError, SendFailure};
 use crate::payload::{PostCall, SendText, WebhookId};
 use crate::phone::{CountryCode, PhoneNumber};
 use crate::ports::{CallStore, ClaimOutcome, SmsSender, StoreOutcome, TextLedger};
@@ -97,13 +97,18 @@ async fn a_publish_error_is_classified_by_code_without_the_service_message() {
     let sender = SnsSmsSender::from_client(client, &settings()).unwrap();
 
     let error = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap_err();
-    assert_eq!(error, DependencyError::new("SNS Publish", "service error Throttling"));
+    assert_eq!(error, SendFailure::NotSent(DependencyError::new("SNS Publish", "service error Throttling")));
     assert!(!error.to_string().contains("2025550143"));
 }
 
-fn conditional_failure(status: &'static str) -> PutItemError {
+/// The claim put's condition failed on an item in `status`, claimed by `claimed_by` until `lease_expires_at`.
+fn conditional_failure(status: &'static str, claimed_by: &'static str, lease_expires_at: i64) -> PutItemError {
     PutItemError::ConditionalCheckFailedException(
-        ConditionalCheckFailedException::builder().item("status", AttributeValue::S(status.into())).build(),
+        ConditionalCheckFailedException::builder()
+            .item("status", AttributeValue::S(status.into()))
+            .item("claimed_by", AttributeValue::S(claimed_by.into()))
+            .item("lease_expires_at", AttributeValue::N(lease_expires_at.to_string()))
+            .build(),
     )
 }
 
@@ -121,7 +126,7 @@ async fn a_claim_is_a_conditional_put_of_the_whole_text() {
         .match_requests(|request| {
             let item = request.item().unwrap();
             request.table_name() == Some("texts")
-                && request.condition_expression().unwrap().starts_with("attribute_not_exists(id)")
+                && request.condition_expression() == Some("attribute_not_exists(id)")
                 && item["id"] == AttributeValue::N("42".into())
                 && item["status"] == AttributeValue::S("claimed".into())
                 && item["claimed_by"] == AttributeValue::S("req-1".into())
@@ -133,11 +138,21 @@ async fn a_claim_is_a_conditional_put_of_the_whole_text() {
 }
 
 #[tokio::test]
-async fn a_failed_claim_condition_tells_sent_from_in_progress() {
-    let sent = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| conditional_failure("sent"));
-    assert_eq!(claim_with(&sent).await, Ok(ClaimOutcome::AlreadySent));
-    let claimed = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| conditional_failure("claimed"));
-    assert_eq!(claim_with(&claimed).await, Ok(ClaimOutcome::InProgress));
+async fn a_failed_claim_condition_is_judged_by_the_existing_item() {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let cases = [
+        (("sent", "req-0", now - 100), ClaimOutcome::AlreadySent),
+        (("claimed", "req-0", now + 60), ClaimOutcome::InProgress),
+        (("claimed", "req-0", now - 1), ClaimOutcome::Unconfirmed),
+        (("unconfirmed", "req-0", now + 60), ClaimOutcome::Unconfirmed),
+        // The SDK repeated our own put after the first one's answer was lost.
+        (("claimed", "req-1", now + 60), ClaimOutcome::Claimed),
+    ];
+    for ((status, claimed_by, lease), expected) in cases {
+        let rule = mock!(aws_sdk_dynamodb::Client::put_item)
+            .then_error(move || conditional_failure(status, claimed_by, lease));
+        assert_eq!(claim_with(&rule).await, Ok(expected), "{status} by {claimed_by}");
+    }
 }
 
 #[tokio::test]

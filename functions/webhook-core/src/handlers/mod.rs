@@ -29,9 +29,10 @@ pub struct Invocation {
     pub received_at: OffsetDateTime,
 }
 
-/// A delivery whose work is durably done.
+/// A delivery whose work is durably done: no delivery of the same id will do it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
+    pub code: StatusCode,
     pub status: &'static str,
     pub id: WebhookId,
     pub message_id: Option<String>,
@@ -39,7 +40,12 @@ pub struct Accepted {
 
 impl Accepted {
     fn new(status: &'static str, id: WebhookId) -> Self {
-        Self { status, id, message_id: None }
+        Self { code: StatusCode::OK, status, id, message_id: None }
+    }
+
+    /// A text SNS may or may not have sent: settled (never sent again), but not confirmed.
+    fn unconfirmed(id: WebhookId) -> Self {
+        Self { code: StatusCode::ACCEPTED, ..Self::new("unconfirmed", id) }
     }
 
     fn body(&self) -> String {
@@ -92,7 +98,7 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
     };
 
     let (status, outcome, body) = match result {
-        Ok(accepted) => (StatusCode::OK, accepted.status, accepted.body()),
+        Ok(accepted) => (accepted.code, accepted.status, accepted.body()),
         Err(error) => {
             if let WebhookError::Dependency(cause) = &error {
                 summary.add_error(cause);

@@ -1,12 +1,12 @@
 use super::{Accepted, Invocation, Webhook};
 use crate::auth::Authenticator;
 use crate::config::{CommonConfig, SendTextConfig};
-use crate::error::WebhookError;
+use crate::error::{SendFailure, WebhookError};
 use crate::http::parse_json;
 use crate::payload::SendText;
 use crate::phone::{self, PhoneNumber};
 use crate::ports::{ClaimOutcome, SmsSender, TextLedger};
-use crate::records::{SentText, TextClaimRecord};
+use crate::records::{SentText, TextClaimRecord, rfc3339};
 use crate::sms::SmsText;
 use crate::telemetry::RequestSummary;
 use time::OffsetDateTime;
@@ -70,12 +70,13 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
         match self.ledger.claim(&claim).await? {
             ClaimOutcome::Claimed => {}
             ClaimOutcome::AlreadySent => return Ok(Accepted::new("duplicate", text.id)),
+            ClaimOutcome::Unconfirmed => return Ok(Accepted::unconfirmed(text.id)),
             ClaimOutcome::InProgress => return Err(WebhookError::InProgress),
         }
 
         let message_id = match self.sms.send(&to, message).await {
             Ok(message_id) => message_id,
-            Err(publish_error) => {
+            Err(SendFailure::NotSent(publish_error)) => {
                 summary.sms_publish_failed = true;
                 // Give the id back so 2X's retry sends the text; if that fails too, the claim's lease
                 // expires and a later retry takes it over.
@@ -83,6 +84,17 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
                     summary.add_error(&release_error);
                 }
                 return Err(publish_error.into());
+            }
+            Err(SendFailure::Unconfirmed(publish_error)) => {
+                // SNS may have sent it. A lead texted twice is the worse failure, so this id is settled:
+                // it is never published again, and the sender is told so with a 202 (not a 5xx to retry).
+                summary.sms_publish_failed = true;
+                summary.add_error(&publish_error);
+                let at = rfc3339(OffsetDateTime::now_utc());
+                if let Err(record_error) = self.ledger.mark_unconfirmed(text.id, &invocation.request_id, &at).await {
+                    summary.add_error(&record_error);
+                }
+                return Ok(Accepted::unconfirmed(text.id));
             }
         };
 

@@ -3,12 +3,13 @@
 use super::{PostCallHandler, SendTextHandler, Webhook, handle};
 use crate::auth::Authenticator;
 use crate::config::{AuthSettings, PostCallConfig, SendTextConfig, TokenSetting};
-use crate::fakes::{FakeCallStore, FakeLedger, FakeSms, LedgerEntry, LogCapture};
+use crate::fakes::{FakeCallStore, FakeLedger, FakeSms, LedgerEntry, LogCapture, Operations};
 use crate::payload::WebhookId;
 use crate::records::TextStatus;
 use lambda_http::http::{HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Context, Request, RequestExt};
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -335,14 +336,115 @@ async fn a_live_claim_held_by_another_delivery_is_409_and_sends_nothing() {
 }
 
 #[tokio::test]
-async fn an_abandoned_claim_is_taken_over_and_the_text_sent() {
+async fn an_abandoned_claim_is_unconfirmed_and_never_sent_again() {
     let handler = send_text(&[]);
     let a_minute_ago = OffsetDateTime::now_utc().unix_timestamp() - 60;
     handler.ledger.insert(id(1234), unfinished_claim(a_minute_ago));
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
 
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("sent")));
-    assert_eq!(handler.ledger.entry(id(1234)).unwrap().claimed_by, "req-send-text-pre-call");
+    // Its delivery died after the claim, maybe after SNS took the text: sending now could text the lead twice.
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "unconfirmed", "id": 1234})));
+    assert!(handler.sms.sent().is_empty());
+    assert_eq!(handler.ledger.entry(id(1234)).unwrap().claimed_by, "another-delivery");
+}
+
+#[tokio::test]
+async fn a_publish_sns_may_have_received_is_202_unconfirmed_and_never_repeated() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = send_text(&[]);
+    handler.sms.operations.lose_answers("send");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "unconfirmed", "id": 1234})));
+    assert_eq!(handler.sms.sent().len(), 1, "SNS took it; only its answer was lost");
+    assert_eq!(handler.ledger.entry(id(1234)).unwrap().status, TextStatus::Unconfirmed);
+    assert_eq!(handler.ledger.operations.called(), ["claim", "mark_unconfirmed"], "the claim is kept, not released");
+    assert_eq!(logs.summaries()[0]["outcome"], "unconfirmed");
+    assert_eq!(logs.metrics()[0]["Unconfirmed"], 1);
+    assert_eq!(logs.metrics()[0]["SmsPublishFailed"], 1);
+
+    handler.sms.operations.heal("send");
+    let (status, body) = answer(&handler, request_from(&sample("send-text-pre-call"), "req-retry")).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::ACCEPTED, Some("unconfirmed")));
+    assert_eq!(handler.sms.sent().len(), 1, "a retry never publishes it again");
+}
+
+#[tokio::test]
+async fn an_unconfirmed_publish_whose_record_fails_still_answers_202() {
+    let handler = send_text(&[]);
+    handler.sms.operations.lose_answers("send");
+    handler.ledger.operations.fail("mark_unconfirmed");
+    let (status, _) = answer(&handler, event("send-text-pre-call")).await;
+
+    // A 5xx would invite a retry; the claim left behind answers 409, then (lease over) unconfirmed: never a resend.
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(handler.ledger.entry(id(1234)).unwrap().status, TextStatus::Claimed);
+}
+
+/// Operations of a fake, each named.
+type Faults<'a> = &'a [(&'a Operations, &'static str)];
+
+/// Delivers the pre-call sample as a new Lambda request while the `failing` operations fail and the
+/// `answers_lost` ones take effect unanswered; then heals them. Returns the status and the body's `status`.
+async fn redeliver(
+    handler: &SendTextHandler<FakeLedger, FakeSms>,
+    failing: Faults<'_>,
+    answers_lost: Faults<'_>,
+) -> (u16, String) {
+    static ATTEMPT: AtomicUsize = AtomicUsize::new(0);
+    failing.iter().for_each(|(operations, operation)| operations.fail(operation));
+    answers_lost.iter().for_each(|(operations, operation)| operations.lose_answers(operation));
+    let request_id = format!("req-attempt-{}", ATTEMPT.fetch_add(1, Ordering::Relaxed));
+    let (status, body) = answer(handler, request_from(&sample("send-text-pre-call"), &request_id)).await;
+    failing.iter().chain(answers_lost).for_each(|(operations, operation)| operations.heal(operation));
+    (status.as_u16(), body["status"].as_str().unwrap_or("error").to_owned())
+}
+
+/// 2X delivering one text id again and again while the dependencies fail in turn: every non-2xx leaves the id
+/// sendable, and no answer after the one that sent it ever sends it again.
+#[tokio::test]
+async fn retried_deliveries_under_faults_text_the_lead_exactly_once() {
+    let handler = send_text(&[]);
+    let (ledger, sms) = (&handler.ledger.operations, &handler.sms.operations);
+    let steps: [(Faults, (u16, &str)); 7] = [
+        (&[(ledger, "claim")], (503, "error")),
+        (&[(sms, "is_opted_out"), (sms, "send")], (503, "error")),
+        (&[(sms, "send")], (503, "error")),
+        (&[(sms, "is_opted_out")], (200, "sent")),
+        (&[], (200, "duplicate")),
+        (&[(ledger, "claim")], (503, "error")),
+        (&[(sms, "send")], (200, "duplicate")),
+    ];
+    for (step, (failing, expected)) in steps.into_iter().enumerate() {
+        assert_eq!(redeliver(&handler, failing, &[]).await, (expected.0, expected.1.to_owned()), "step {step}");
+    }
+    assert_eq!(handler.sms.sent().len(), 1);
+}
+
+/// The ambiguous case: the publish reached SNS but its answer was lost. The rule is at most once: the id is
+/// settled as unconfirmed, so SNS's one text (if it sent it) is the only one, whatever 2X does next.
+#[tokio::test]
+async fn retried_deliveries_after_an_unanswered_publish_never_text_again() {
+    let handler = send_text(&[]);
+    let (ledger, sms) = (&handler.ledger.operations, &handler.sms.operations);
+    assert_eq!(redeliver(&handler, &[], &[(sms, "send")]).await, (202, "unconfirmed".into()));
+    assert_eq!(redeliver(&handler, &[], &[]).await, (202, "unconfirmed".into()));
+    assert_eq!(redeliver(&handler, &[(ledger, "claim")], &[]).await, (503, "error".into()));
+    assert_eq!(redeliver(&handler, &[(sms, "is_opted_out")], &[]).await, (202, "unconfirmed".into()));
+    assert_eq!(handler.sms.sent().len(), 1, "SNS's one, never a second");
+    assert_eq!(sms.called().iter().filter(|operation| **operation == "send").count(), 1);
+}
+
+/// A publish that failed and a claim that could not be released: the claim blocks (409) while its delivery could
+/// still be running, then counts as unconfirmed. Nothing is sent twice; this id's text is missed, and counted.
+#[tokio::test]
+async fn a_claim_that_could_not_be_released_blocks_and_never_double_sends() {
+    let handler = send_text(&[]);
+    let (ledger, sms) = (&handler.ledger.operations, &handler.sms.operations);
+    assert_eq!(redeliver(&handler, &[(sms, "send"), (ledger, "release")], &[]).await, (503, "error".into()));
+    assert_eq!(redeliver(&handler, &[], &[]).await, (409, "error".into()));
+    assert!(handler.sms.sent().is_empty());
 }
 
 #[tokio::test]
