@@ -14,8 +14,10 @@ use subtle::{Choice, ConstantTimeEq};
 pub struct AuthToken(Box<[u8]>);
 
 impl AuthToken {
-    /// `None` for an empty value: an empty token would let an empty header in.
+    /// `None` for an empty value: an empty token would let an empty header in. Surrounding whitespace is not
+    /// part of the token (it cannot be part of a header value either).
     pub fn new(value: &str) -> Option<Self> {
+        let value = value.trim();
         (!value.is_empty()).then(|| Self(value.as_bytes().into()))
     }
 
@@ -102,7 +104,9 @@ impl Authenticator {
         Ok(Self { header, tokens: RwLock::new(tokens), refresh: Some(refresh) })
     }
 
-    /// True only when the header appears exactly once and its value equals an accepted token.
+    /// True only when the header appears exactly once and its value equals an accepted token. Whitespace around
+    /// the value is ignored (RFC 9110: it is not part of a field value, though some proxies keep it); nothing
+    /// else is: no `Bearer ` prefix is stripped, the token is the whole value as configured in 2X.
     ///
     /// Both tokens are always compared, in constant time, so timing tells nothing about either.
     pub async fn is_authorized(&self, headers: &HeaderMap) -> bool {
@@ -111,7 +115,7 @@ impl Authenticator {
         let (Some(presented), None) = (values.next(), values.next()) else {
             return false;
         };
-        let presented = presented.as_bytes();
+        let presented = presented.as_bytes().trim_ascii();
         let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
         let previous = tokens.previous.as_ref().map_or_else(|| Choice::from(0), |token| token.matches(presented));
         bool::from(tokens.current.matches(presented) | previous)
@@ -189,6 +193,21 @@ mod tests {
     #[test]
     fn empty_tokens_cannot_be_configured() {
         assert!(AuthToken::new("").is_none());
+        assert!(AuthToken::new(" \t").is_none());
+    }
+
+    #[tokio::test]
+    async fn whitespace_around_the_value_is_not_part_of_it_but_a_bearer_prefix_is() {
+        let auth = authenticator(None);
+        assert!(auth.is_authorized(&headers(&[("x-2x-token", " current-secret ")])).await);
+        assert!(auth.is_authorized(&headers(&[("x-2x-token", "\tcurrent-secret")])).await);
+        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "current -secret")])).await);
+        assert!(!auth.is_authorized(&headers(&[("x-2x-token", "   ")])).await);
+
+        // A customer who configures `Authorization: Bearer <token>` in 2X stores the whole value as the token.
+        let bearer = Authenticator::fixed(HeaderName::from_static("authorization"), pair(" Bearer abc123 ", None));
+        assert!(bearer.is_authorized(&headers(&[("authorization", "Bearer abc123")])).await);
+        assert!(!bearer.is_authorized(&headers(&[("authorization", "abc123")])).await);
     }
 
     /// A store whose value the test changes, and can make fail.
