@@ -56,4 +56,6 @@ fn dependency_error<E: ProvideErrorMetadata, R>(operation: &'static str, error: 
 }
 
 #[cfg(test)]
+mod fault_matrix;
+#[cfg(test)]
 mod tests;
