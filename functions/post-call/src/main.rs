@@ -1,10 +1,9 @@
 //! post-call: stores each call record 2X sends in DynamoDB, keyed by its webhook id.
 
-use lambda_http::{Error, run, service_fn};
-use std::convert::Infallible;
+use lambda_http::Error;
 use webhook_core::adapters::{DynamoCallStore, authenticator, load_aws_config};
 use webhook_core::config::PostCallConfig;
-use webhook_core::handlers::{PostCallHandler, handle};
+use webhook_core::handlers::{PostCallHandler, serve};
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]
@@ -18,5 +17,5 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let calls = DynamoCallStore::new(&aws, &config.calls_table);
     let handler = PostCallHandler::new(config, authenticator, calls);
-    run(service_fn(|request| async { Ok::<_, Infallible>(handle(&handler, request).await) })).await
+    serve(&handler).await
 }

@@ -1,10 +1,9 @@
 //! send-text: publishes each text 2X asks for through SNS at once, at most once per webhook id.
 
-use lambda_http::{Error, run, service_fn};
-use std::convert::Infallible;
+use lambda_http::Error;
 use webhook_core::adapters::{DynamoTextLedger, SnsSmsSender, authenticator, load_aws_config};
 use webhook_core::config::SendTextConfig;
-use webhook_core::handlers::{SendTextHandler, handle};
+use webhook_core::handlers::{SendTextHandler, serve};
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]
@@ -19,5 +18,5 @@ async fn main() -> Result<(), Error> {
     let sms = SnsSmsSender::new(&aws, &config.sms)?;
     let ledger = DynamoTextLedger::new(&aws, &config.sent_texts_table);
     let handler = SendTextHandler::new(config, authenticator, ledger, sms);
-    run(service_fn(|request| async { Ok::<_, Infallible>(handle(&handler, request).await) })).await
+    serve(&handler).await
 }

@@ -1,9 +1,11 @@
 //! The request pipeline both webhooks share (method, auth, answer, summary log line) and the two
 //! webhook-specific steps, each generic over its ports.
 
+mod lambda;
 mod post_call;
 mod send_text;
 
+pub use lambda::{UndecodableBody, answer, serve};
 pub use post_call::PostCallHandler;
 pub use send_text::SendTextHandler;
 
@@ -89,6 +91,11 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
         Err(WebhookError::Unauthorized)
     } else if request.body().len() > webhook.common().max_body_bytes {
         Err(WebhookError::TooLarge { size: request.body().len(), limit: webhook.common().max_body_bytes })
+    } else if request.extensions().get::<UndecodableBody>().is_some() {
+        Err(WebhookError::Malformed {
+            message: "the body is flagged base64 but is not valid base64".into(),
+            field: None,
+        })
     } else {
         let invocation = Invocation {
             request_id: summary.request_id.clone().unwrap_or_else(local_request_id),

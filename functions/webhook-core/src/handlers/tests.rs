@@ -747,3 +747,93 @@ async fn a_call_too_big_even_compressed_is_413_logged_and_counted() {
     assert_eq!((&logs.summaries()[0]["outcome"], &logs.summaries()[0]["id"]), (&json!("too_large"), &json!(123)));
     assert_eq!(logs.metrics()[0]["TooLarge"], 1);
 }
+
+// ---- the Lambda event in front of the handler ----
+
+/// A sample event through the runtime's entry point ([`super::answer`]), after `edit` changes its envelope.
+async fn lambda_answer<W: Webhook>(webhook: &W, name: &str, edit: impl FnOnce(&mut Value)) -> (u16, Value) {
+    let mut envelope: Value = serde_json::from_str(&sample(name)).unwrap();
+    edit(&mut envelope);
+    let event = serde_json::from_value(envelope).expect("still an API Gateway event");
+    let mut context = Context::default();
+    context.request_id = format!("req-{name}-lambda");
+    let response = super::answer(webhook, lambda_http::LambdaEvent::new(event, context)).await.unwrap();
+    let response = serde_json::to_value(response).unwrap();
+    let body = serde_json::from_str(response["body"].as_str().expect("a text body")).expect("a JSON body");
+    (response["statusCode"].as_u64().unwrap() as u16, body)
+}
+
+fn base64(text: &str) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text)
+}
+
+#[tokio::test]
+async fn a_base64_encoded_body_is_decoded_and_processed() {
+    let handler = send_text(&[]);
+    let (status, body) = lambda_answer(&handler, "send-text-pre-call", |event| {
+        event["body"] = base64(event["body"].as_str().unwrap()).into();
+        event["isBase64Encoded"] = true.into();
+    })
+    .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("sent")));
+    assert_eq!(handler.sms.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_body_flagged_base64_that_is_not_is_400_after_auth_never_a_panic() {
+    let handler = send_text(&[]);
+    for not_base64 in ["{\"id\": 1}", "!!!!", "QQ", "QQ==QQ==", "\u{0}"] {
+        let flagged = |event: &mut Value| {
+            event["body"] = not_base64.into();
+            event["isBase64Encoded"] = true.into();
+        };
+        let (status, body) = lambda_answer(&handler, "send-text-pre-call", flagged).await;
+        assert_eq!(status, 400, "{not_base64:?}");
+        assert_eq!(body, json!({"error": "the body is flagged base64 but is not valid base64"}));
+
+        let (status, _) = lambda_answer(&handler, "send-text-bad-token", flagged).await;
+        assert_eq!(status, 401, "the token is checked first");
+    }
+    assert!(handler.ledger.operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn the_body_is_read_as_json_whatever_the_content_type_says() {
+    let handler = post_call(&[]);
+    let content_types =
+        [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("image/png"), Some("")];
+    for (n, content_type) in content_types.into_iter().enumerate() {
+        let (status, body) = lambda_answer(&handler, "post-call-transferred", |event| {
+            let mut payload: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+            payload["id"] = (9000 + n).into();
+            event["body"] = payload.to_string().into();
+            let headers = event["headers"].as_object_mut().unwrap();
+            headers.remove("content-type");
+            if let Some(content_type) = content_type {
+                headers.insert("content-type".into(), content_type.into());
+            }
+        })
+        .await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("stored")), "{content_type:?}");
+    }
+    assert_eq!(handler.calls.len(), content_types.len());
+}
+
+#[tokio::test]
+async fn a_rest_api_event_is_answered_in_its_own_format() {
+    let handler = post_call(&[]);
+    let (status, body) = lambda_answer(&handler, "post-call-transferred", |event| {
+        // API Gateway REST (v1) shape: `httpMethod`/`path`, no `requestContext.http`.
+        let v2 = event.clone();
+        *event = json!({
+            "resource": "/post-call", "path": "/post-call", "httpMethod": "POST",
+            "headers": v2["headers"], "multiValueHeaders": {}, "queryStringParameters": null,
+            "requestContext": {"accountId": "123456789012", "resourceId": "r", "stage": "prod", "requestId": "v1",
+                "identity": {"sourceIp": "127.0.0.1"}, "resourcePath": "/post-call", "httpMethod": "POST",
+                "apiId": "api"},
+            "body": v2["body"], "isBase64Encoded": false
+        });
+    })
+    .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("stored")));
+}
