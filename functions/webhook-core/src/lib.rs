@@ -19,3 +19,5 @@ pub mod telemetry;
 
 #[cfg(any(test, feature = "test-fakes"))]
 pub mod fakes;
+#[cfg(any(test, feature = "test-fakes"))]
+pub mod properties;

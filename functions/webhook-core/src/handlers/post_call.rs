@@ -13,7 +13,7 @@ use crate::telemetry::RequestSummary;
 pub struct PostCallHandler<C> {
     authenticator: Authenticator,
     common: CommonConfig,
-    pub(super) calls: C,
+    pub(crate) calls: C,
 }
 
 impl<C: CallStore> PostCallHandler<C> {

@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 pub struct SendTextHandler<L, S> {
     authenticator: Authenticator,
     common: CommonConfig,
-    pub(super) ledger: L,
-    pub(super) sms: S,
+    pub(crate) ledger: L,
+    pub(crate) sms: S,
 }
 
 impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
