@@ -22,7 +22,7 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn venv_bin(tool: &str) -> Result<PathBuf, Error> {
+pub fn venv_bin(tool: &str) -> Result<PathBuf, Error> {
     let path = repo_root().join(".venv/bin").join(tool);
     if path.exists() {
         Ok(path)
@@ -280,9 +280,14 @@ impl Functions {
         Ok(())
     }
 
+    /// Where `cargo lambda watch` serves the functions: `/send-text/...` reaches send-text, as on API Gateway.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/lambda-url", self.port)
+    }
+
     /// The function URL `cargo lambda watch` serves for `function`.
     pub fn url(&self, function: &str) -> String {
-        format!("http://127.0.0.1:{}/lambda-url/{function}/", self.port)
+        format!("{}/{function}/", self.base_url())
     }
 
     /// Invokes `function` with an API Gateway event, as `cargo lambda invoke --data-file` does; returns the

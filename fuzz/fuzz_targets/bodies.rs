@@ -1,0 +1,15 @@
+//! Any bytes as the body of an authenticated request to both webhooks must come to a JSON 4xx or a success the
+//! in-memory fakes confirm (the same property the proptest suite checks; see `webhook_core::properties`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::sync::LazyLock;
+use webhook_core::properties::BodyCheck;
+
+static WEBHOOKS: LazyLock<BodyCheck> = LazyLock::new(BodyCheck::default);
+
+fuzz_target!(|body: &[u8]| {
+    if let Err(broken) = WEBHOOKS.send_text(body).and_then(|()| WEBHOOKS.post_call(body)) {
+        panic!("{broken}");
+    }
+});
