@@ -22,7 +22,10 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() -> Resu
         .current_dir(repo_root())
         .args(["run", "openapi.yaml", "--url", &functions.base_url(), "--no-color"])
         .args(["--header", &format!("Authorization: {AUTH_TOKEN}")])
-        .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"])
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        ])
         .args(["--phases", "examples,coverage,fuzzing", "--max-examples", &examples, "--seed", "20261121"])
         .args(["--workers", "2", "--generation-database", "none", "--request-timeout", "30"])
         .args(["--report", "junit", "--report-dir"])

@@ -49,6 +49,9 @@ pub enum WebhookError {
     /// A call record DynamoDB cannot hold, even with its transcript compressed.
     #[error(transparent)]
     RecordTooLarge(#[from] crate::records::RecordTooLarge),
+    /// A value DynamoDB refuses whatever we retry (an empty field name, nesting past 32 levels, a huge number).
+    #[error(transparent)]
+    Unstorable(#[from] crate::records::UnstorableValue),
     /// Another delivery of the same id is being processed right now.
     #[error("a delivery with this id is being processed; deliver again later")]
     InProgress,
@@ -72,6 +75,7 @@ impl WebhookError {
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None),
             Self::Malformed { field, .. } => (StatusCode::BAD_REQUEST, "invalid", field.as_deref()),
             Self::Unprocessable { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", field.as_deref()),
+            Self::Unstorable(value) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some(value.field.as_str())),
             Self::TooLarge { .. } | Self::RecordTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
             Self::InProgress => (StatusCode::CONFLICT, "in_progress", None),
             Self::Dependency(_) => (StatusCode::SERVICE_UNAVAILABLE, "dependency_failed", None),
@@ -116,6 +120,15 @@ mod tests {
                 413,
                 "too_large",
                 r#"{"error":"the request body is 70000 bytes; at most 65536 are accepted"}"#.into(),
+            ),
+            (
+                WebhookError::Unstorable(crate::records::UnstorableValue {
+                    field: "meta.".into(),
+                    problem: "an empty field name",
+                }),
+                422,
+                "invalid",
+                r#"{"error":"DynamoDB cannot store an empty field name","field":"meta."}"#.into(),
             ),
             (WebhookError::InProgress, 409, "in_progress", format!(r#"{{"error":"{}"}}"#, WebhookError::InProgress)),
             (

@@ -6,7 +6,7 @@ use crate::config::{PostCallConfig, SendTextConfig};
 use crate::fakes::{FakeCallStore, FakeLedger, FakeSms};
 use crate::handlers::{PostCallHandler, SendTextHandler, Webhook, handle};
 use crate::payload::WebhookId;
-use crate::records::TextStatus;
+use crate::records::{TextStatus, dynamodb_item_size};
 use lambda_http::Body;
 use lambda_http::http::{HeaderName, Method};
 use serde_json::Value;
@@ -102,6 +102,9 @@ impl BodyCheck {
                 let id = payload_id(&payload).ok_or("sent a text for a body without a valid id")?;
                 let texted = sent.get(sent_before).filter(|_| sent.len() == sent_before + 1);
                 let texted = texted.ok_or("answered sent without exactly one new text")?;
+                let claim = self.send_text.ledger.entry(id).ok_or("sent without a claim")?;
+                dynamodb_item_size(&claim.item)
+                    .map_err(|refused| format!("claimed what DynamoDB would refuse: {refused}"))?;
                 if Some(texted.text.as_str()) != payload["message"].as_str() || answer["id"] != id.get() {
                     return Err(format!(
                         "sent something other than the payload's message, or answered another id: {answer}"
@@ -125,8 +128,8 @@ impl BodyCheck {
         Ok(())
     }
 
-    /// post-call answers a JSON 4xx, or 200 with the record stored under the payload's id (`stored`), or kept
-    /// from an earlier delivery (`duplicate`). Never a panic or a 5xx.
+    /// post-call answers a JSON 4xx, or 200 with the record stored under the payload's id (`stored`, and storable
+    /// by DynamoDB's rules), or kept from an earlier delivery (`duplicate`). Never a panic or a 5xx.
     pub fn post_call(&self, body: &[u8]) -> Result<(), String> {
         let stored_before = self.post_call.calls.len();
         let (status, answer) = deliver(&self.post_call, body)?;
@@ -136,13 +139,14 @@ impl BodyCheck {
             (200, Some(outcome @ ("stored" | "duplicate"))) => {
                 let id = payload_id(&payload).ok_or("stored a body without a valid id")?;
                 let item = self.post_call.calls.item(id).ok_or("answered 200 without an item for the id")?;
+                dynamodb_item_size(&item).map_err(|refused| format!("stored what DynamoDB would refuse: {refused}"))?;
                 let added = if outcome == "stored" { 1 } else { 0 };
                 if stored_now != stored_before + added || item["id"] != id.get() || answer["id"] != id.get() {
                     return Err(format!("{outcome}, but the table disagrees: {answer}"));
                 }
             }
             _ => {
-                client_error(status, &answer, &[400, 413])?;
+                client_error(status, &answer, &[400, 413, 422])?;
                 if stored_now != stored_before {
                     return Err(format!("answered {status} but stored an item"));
                 }

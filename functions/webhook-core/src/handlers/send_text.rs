@@ -6,7 +6,7 @@ use crate::http::parse_json;
 use crate::payload::SendText;
 use crate::phone::{self, PhoneNumber};
 use crate::ports::{ClaimOutcome, SmsSender, TextLedger};
-use crate::records::{SentText, TextClaimRecord, rfc3339};
+use crate::records::{SentText, TextClaimRecord, dynamodb_item_size, rfc3339};
 use crate::sms::SmsText;
 use crate::telemetry::RequestSummary;
 use time::OffsetDateTime;
@@ -67,6 +67,8 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
 
         let claim =
             TextClaimRecord::new(&text, &to, &invocation.request_id, invocation.received_at, self.common.retention);
+        // The claim stores the whole text: a value DynamoDB refuses would make every delivery fail the same way.
+        dynamodb_item_size(&claim)?;
         match self.ledger.claim(&claim).await? {
             ClaimOutcome::Claimed => {}
             ClaimOutcome::AlreadySent => return Ok(Accepted::new("duplicate", text.id)),

@@ -614,7 +614,7 @@ async fn retention_sets_the_ttl_on_the_call() {
 async fn post_call_401s_make_no_store_call() {
     let handler = post_call(&[]);
     let mut request = event("post-call-transferred");
-    request.headers_mut().insert("authorization", HeaderValue::from_static("local-dev-token "));
+    request.headers_mut().insert("authorization", HeaderValue::from_static("local-dev-token2"));
     assert_eq!(answer(&handler, request).await.0, StatusCode::UNAUTHORIZED);
     assert!(handler.calls.operations.called().is_empty());
 }
@@ -836,4 +836,28 @@ async fn a_rest_api_event_is_answered_in_its_own_format() {
     })
     .await;
     assert_eq!((status, body["status"].as_str()), (200, Some("stored")));
+}
+
+#[tokio::test]
+async fn values_dynamodb_would_refuse_are_422_naming_the_field_never_a_503_loop() {
+    let texts = send_text(&[]);
+    let calls = post_call(&[]);
+    let nested = (0..40).fold(json!("deep"), |inner, _| json!({ "a": inner }));
+    let cases =
+        [(json!({"": "x"}), "meta."), (nested, "meta.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a")];
+    for (meta, field) in cases {
+        let body = edited_body("send-text-pre-call", |body| body["meta"] = meta.clone());
+        let (status, answer_body) = answer(&texts, event_with_body("send-text-pre-call", &body)).await;
+        assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)));
+
+        let body = edited_body("post-call-transferred", |body| body["meta"] = meta.clone());
+        let (status, answer_body) = answer(&calls, event_with_body("post-call-transferred", &body)).await;
+        assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)));
+    }
+    let body = edited_body("post-call-transferred", |body| body["call"]["duration"] = json!(1e300));
+    let (status, answer_body) = answer(&calls, event_with_body("post-call-transferred", &body)).await;
+    assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("call.duration")));
+
+    assert!(texts.sms.sent().is_empty() && texts.ledger.operations.called().is_empty());
+    assert!(calls.calls.is_empty());
 }
