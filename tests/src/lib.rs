@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod load;
+
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 pub const AUTH_TOKEN: &str = "local-dev-token";
@@ -148,8 +150,10 @@ impl Emulator {
     pub async fn items(&self, table: &str) -> Result<Vec<Value>, Error> {
         use aws_sdk_dynamodb::types::AttributeValue;
         let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
-        let output = client.scan().table_name(table).send().await?;
-        let raw = output.items.unwrap_or_default().into_iter().map(|item| {
+        // All pages: a scan returns at most 1 MB at a time.
+        let pages: Vec<_> = client.scan().table_name(table).into_paginator().items().send().collect().await;
+        let pages = pages.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let raw = pages.into_iter().map(|item| {
             item.into_iter()
                 .map(|(name, value)| match value {
                     AttributeValue::B(blob) => (

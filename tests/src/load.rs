@@ -1,0 +1,244 @@
+//! A load of deliveries the way 2X makes them: both endpoints mixed, a share of repeated ids, some bad tokens,
+//! a bounded number in flight, and each 409 or 5xx delivered again after a pause. Afterwards what the emulator
+//! holds must match exactly what was asked.
+
+use crate::{AUTH_TOKEN, Emulator, Error, Functions, SampleEvent};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+pub struct LoadPlan {
+    pub deliveries: usize,
+    pub concurrency: usize,
+    /// Share of deliveries that repeat an id already delivered (2X's retries and duplicates).
+    pub repeated_share: f64,
+    /// Share of deliveries with a wrong token.
+    pub bad_token_share: f64,
+    pub seed: u64,
+}
+
+impl Default for LoadPlan {
+    fn default() -> Self {
+        Self { deliveries: 1000, concurrency: 16, repeated_share: 0.2, bad_token_share: 0.05, seed: 2026 }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Delivery {
+    endpoint: &'static str,
+    id: u64,
+    token: &'static str,
+}
+
+/// What the load did and what it left behind.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub deliveries: usize,
+    /// HTTP requests made, redeliveries after a 409 or 5xx included.
+    pub requests: usize,
+    pub elapsed: Duration,
+    /// Per final answer: (endpoint, status, body `status` or `error`) → count.
+    pub answers: BTreeMap<(String, u16, String), usize>,
+    pub latencies: Vec<Duration>,
+    pub expected_texts: usize,
+    pub expected_calls: usize,
+    pub expected_unauthorized: usize,
+    pub texts_sent: usize,
+    pub text_items_sent: usize,
+    pub call_items: usize,
+}
+
+impl LoadReport {
+    fn percentile(&self, share: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let index = ((sorted.len() as f64 * share).ceil() as usize).saturating_sub(1);
+        sorted.get(index).copied().unwrap_or_default()
+    }
+
+    pub fn unauthorized(&self) -> usize {
+        self.answers.iter().filter(|((_, status, _), _)| *status == 401).map(|(_, count)| count).sum()
+    }
+
+    /// Final answers that are neither a 2xx nor an expected 401.
+    pub fn failures(&self) -> usize {
+        self.answers
+            .iter()
+            .filter(|((_, status, _), _)| !(200..300).contains(status) && *status != 401)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Every count must match: one SMS and one sent item per distinct valid send-text id, one item per distinct
+    /// valid post-call id, one 401 per bad token, no delivery left failing.
+    pub fn mismatches(&self) -> Vec<String> {
+        let checks = [
+            ("SMS recorded by SNS", self.texts_sent, self.expected_texts),
+            ("sent-texts items with status sent", self.text_items_sent, self.expected_texts),
+            ("calls items", self.call_items, self.expected_calls),
+            ("401 answers", self.unauthorized(), self.expected_unauthorized),
+            ("deliveries still failing after redelivery", self.failures(), 0),
+        ];
+        checks
+            .iter()
+            .filter(|(_, got, expected)| got != expected)
+            .map(|(what, got, expected)| format!("{what}: {got}, expected {expected}"))
+            .collect()
+    }
+
+    pub fn summary(&self) -> String {
+        let throughput = self.deliveries as f64 / self.elapsed.as_secs_f64();
+        let mut lines = vec![
+            format!(
+                "{} deliveries ({} HTTP requests) in {:.2} s: {throughput:.0} deliveries/s",
+                self.deliveries,
+                self.requests,
+                self.elapsed.as_secs_f64()
+            ),
+            format!(
+                "latency per request: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                self.percentile(0.50).as_secs_f64() * 1e3,
+                self.percentile(0.99).as_secs_f64() * 1e3,
+                self.percentile(1.0).as_secs_f64() * 1e3
+            ),
+            format!(
+                "SMS {} (expected {}), sent items {}, call items {} (expected {}), 401s {} (expected {})",
+                self.texts_sent,
+                self.expected_texts,
+                self.text_items_sent,
+                self.call_items,
+                self.expected_calls,
+                self.unauthorized(),
+                self.expected_unauthorized
+            ),
+        ];
+        lines.extend(
+            self.answers.iter().map(|((endpoint, status, outcome), count)| {
+                format!("  {endpoint:<9} {status} {outcome:<12} × {count}")
+            }),
+        );
+        lines.join("\n")
+    }
+}
+
+/// xorshift64*: deterministic for a seed, and no dependency for it.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn chance(&mut self, share: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= share
+    }
+}
+
+fn plan_deliveries(plan: &LoadPlan) -> Vec<Delivery> {
+    let mut random = Random(plan.seed | 1);
+    let mut delivered: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
+    let mut next_id = 1_000_000;
+    (0..plan.deliveries)
+        .map(|_| {
+            let endpoint = if random.next() % 2 == 0 { "send-text" } else { "post-call" };
+            let earlier = delivered.entry(endpoint).or_default();
+            let id = match random.chance(plan.repeated_share) && !earlier.is_empty() {
+                true => earlier[(random.next() % earlier.len() as u64) as usize],
+                false => {
+                    next_id += 1;
+                    next_id
+                }
+            };
+            let token = if random.chance(plan.bad_token_share) { "not-the-token" } else { AUTH_TOKEN };
+            if token == AUTH_TOKEN {
+                earlier.push(id);
+            }
+            Delivery { endpoint, id, token }
+        })
+        .collect()
+}
+
+/// Delivers `plan` to `functions` (backed by `emulator`, whose tables are named as given) and counts.
+pub async fn run_load(
+    plan: &LoadPlan,
+    functions: &Functions,
+    emulator: &Emulator,
+    calls_table: &str,
+    sent_texts_table: &str,
+) -> Result<LoadReport, Error> {
+    let deliveries = plan_deliveries(plan);
+    let distinct = |endpoint: &str| -> BTreeSet<u64> {
+        deliveries.iter().filter(|d| d.endpoint == endpoint && d.token == AUTH_TOKEN).map(|d| d.id).collect()
+    };
+    let mut report = LoadReport {
+        deliveries: deliveries.len(),
+        expected_texts: distinct("send-text").len(),
+        expected_calls: distinct("post-call").len(),
+        expected_unauthorized: deliveries.iter().filter(|d| d.token != AUTH_TOKEN).count(),
+        ..LoadReport::default()
+    };
+    let payloads = Arc::new([
+        ("send-text", SampleEvent::named("send-text-pre-call")?.payload()?),
+        ("post-call", SampleEvent::named("post-call-transferred")?.payload()?),
+    ]);
+    let urls = Arc::new([("send-text", functions.url("send-text")), ("post-call", functions.url("post-call"))]);
+    let queue = Arc::new(Mutex::new(deliveries.into_iter().collect::<VecDeque<_>>()));
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..plan.concurrency.max(1) {
+        let (queue, results, client, payloads, urls) =
+            (queue.clone(), results.clone(), client.clone(), payloads.clone(), urls.clone());
+        workers.spawn(async move {
+            loop {
+                let Some(delivery) = queue.lock().map_err(|_| "queue poisoned")?.pop_front() else { break };
+                let mut payload: Value =
+                    payloads.iter().find(|(e, _)| *e == delivery.endpoint).map(|(_, p)| p.clone()).unwrap_or_default();
+                payload["id"] = delivery.id.into();
+                let url =
+                    urls.iter().find(|(e, _)| *e == delivery.endpoint).map(|(_, u)| u.clone()).unwrap_or_default();
+                let mut attempts = Vec::new();
+                let (status, outcome) = loop {
+                    let sent_at = Instant::now();
+                    let response =
+                        client.post(&url).header("Authorization", delivery.token).json(&payload).send().await?;
+                    let status = response.status().as_u16();
+                    let body: Value = response.json().await.unwrap_or_default();
+                    attempts.push(sent_at.elapsed());
+                    let outcome = body["status"].as_str().or(body["error"].as_str().map(|_| "error")).unwrap_or("?");
+                    // As 2X does: deliver again after a 409 or a 5xx, a few times.
+                    if (status == 409 || status >= 500) && attempts.len() < 20 {
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                        continue;
+                    }
+                    break (status, outcome.to_owned());
+                };
+                results.lock().map_err(|_| "results poisoned")?.push((delivery.endpoint, status, outcome, attempts));
+            }
+            Ok::<_, Error>(())
+        });
+    }
+    while let Some(worker) = workers.join_next().await {
+        worker??;
+    }
+    report.elapsed = started.elapsed();
+
+    let results = std::mem::take(&mut *results.lock().map_err(|_| "results poisoned")?);
+    for (endpoint, status, outcome, attempts) in results {
+        report.requests += attempts.len();
+        report.latencies.extend(attempts);
+        *report.answers.entry((endpoint.to_owned(), status, outcome)).or_default() += 1;
+    }
+    report.texts_sent = emulator.sms().await?.len();
+    report.text_items_sent =
+        emulator.items(sent_texts_table).await?.iter().filter(|item| item["status"] == "sent").count();
+    report.call_items = emulator.items(calls_table).await?.len();
+    Ok(report)
+}
