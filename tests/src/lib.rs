@@ -13,6 +13,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod load;
+pub mod log_scan;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -315,6 +316,7 @@ impl Drop for Functions {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.child.wait();
+        webhook_core::fakes::archive_log("functions", &self.log());
     }
 }
 

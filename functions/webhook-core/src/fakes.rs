@@ -229,10 +229,37 @@ impl CallStore for FakeCallStore {
 #[derive(Debug, Clone, Default)]
 pub struct LogCapture(std::sync::Arc<Mutex<Vec<u8>>>);
 
+/// Keeps a [`LogCapture`] installed; when dropped, archives what it captured for the suite-wide log scan.
+pub struct CaptureGuard {
+    capture: LogCapture,
+    _installed: tracing::subscriber::DefaultGuard,
+}
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        archive_log("handler-tests", &self.capture.text());
+    }
+}
+
+/// Where `scripts/test` collects every log line the suite produces, to scan them for secrets afterwards.
+pub const LOG_ARCHIVE_VARIABLE: &str = "TWOX_LOG_ARCHIVE";
+
+/// Adds `text` to the log archive, when the suite keeps one.
+pub fn archive_log(source: &str, text: &str) {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let Some(directory) = std::env::var_os(LOG_ARCHIVE_VARIABLE) else { return };
+    let number = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::path::Path::new(&directory).join(format!("{source}-{}-{number}.log", std::process::id()));
+    if let Err(error) = std::fs::write(&path, text) {
+        eprintln!("could not archive a log at {}: {error}", path.display());
+    }
+}
+
 impl LogCapture {
     /// Routes this thread's `tracing` events here until the guard drops.
-    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-        tracing::subscriber::set_default(crate::telemetry::subscriber(self.clone()))
+    pub fn install(&self) -> CaptureGuard {
+        let installed = tracing::subscriber::set_default(crate::telemetry::subscriber(self.clone()));
+        CaptureGuard { capture: self.clone(), _installed: installed }
     }
 
     pub fn text(&self) -> String {
