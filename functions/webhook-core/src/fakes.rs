@@ -191,7 +191,7 @@ impl TextLedger for FakeLedger {
     }
 }
 
-/// The calls table, items as JSON. Operation: `store`.
+/// The calls table, items as JSON, with the adapter's condition (the first record is kept). Operation: `store`.
 #[derive(Debug, Default)]
 pub struct FakeCallStore {
     pub operations: Operations,
@@ -221,7 +221,10 @@ impl CallStore for FakeCallStore {
         }
         let item = serde_json::to_value(record).map_err(|_| DependencyError::new("store", "unserialisable"))?;
         items.insert(record.call.id, item);
-        Ok(StoreOutcome::Stored)
+        match self.operations.answer_lost("store") {
+            true => Err(DependencyError::new("store", "timed out")),
+            false => Ok(StoreOutcome::Stored),
+        }
     }
 }
 

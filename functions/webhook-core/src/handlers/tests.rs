@@ -861,3 +861,17 @@ async fn values_dynamodb_would_refuse_are_422_naming_the_field_never_a_503_loop(
     assert!(texts.sms.sent().is_empty() && texts.ledger.operations.called().is_empty());
     assert!(calls.calls.is_empty());
 }
+
+/// A put DynamoDB applied but whose answer was lost: 503, and the retry finds the record (the conditional put
+/// keeps the first one) and answers 200. Every 2xx has its item; every non-2xx leaves the retry able to finish.
+#[tokio::test]
+async fn a_store_whose_answer_was_lost_is_503_and_the_retry_finds_it_stored() {
+    let handler = post_call(&[]);
+    handler.calls.operations.lose_answers("store");
+    assert_eq!(answer(&handler, event("post-call-transferred")).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    handler.calls.operations.heal("store");
+
+    let (status, body) = answer(&handler, request_from(&sample("post-call-transferred"), "req-retry")).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "duplicate", "id": 123})));
+    assert_eq!(handler.calls.len(), 1);
+}
