@@ -1,0 +1,268 @@
+//! The benchmark harness: each function (ours, released; and the Python peer) started again and again under a
+//! local Runtime API with AWS answered by an instant stub; cold init, first and warm invocation latency, peak
+//! memory, artifact size. `scripts/bench` runs it in full; a small form runs in the test suite.
+
+pub mod aws_stub;
+pub mod http;
+pub mod runtime_api;
+
+use runtime_api::RuntimeApi;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+pub const TOKEN: &str = "bench-token";
+
+/// One function to measure: how to start it, what to send it, what it must answer.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// `rust` or `python`.
+    pub implementation: &'static str,
+    pub function: &'static str,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub event: Vec<u8>,
+    /// The body `status` every answer must carry.
+    pub expected_status: &'static str,
+    pub zip: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub starts: usize,
+    pub invocations: usize,
+}
+
+/// The repository root (the harness runs from anywhere).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A sample event from `events/`, its token replaced by the harness's.
+pub fn sample_event(name: &str) -> Result<Vec<u8>, Error> {
+    let mut event: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join(format!("events/{name}.json")))?)?;
+    event["headers"]["authorization"] = TOKEN.into();
+    Ok(serde_json::to_vec(&event)?)
+}
+
+/// Our two functions as built in `target_dir/profile`, and (when `python` is given) the same two handlers as
+/// most teams would write them, in `bench/peer/`.
+pub fn subjects(target_dir: &Path, profile: &str, python: Option<&Path>) -> Result<Vec<Subject>, Error> {
+    let functions = [("send-text", "send-text-pre-call", "sent"), ("post-call", "post-call-transferred", "stored")];
+    let mut subjects = Vec::new();
+    for (function, sample, expected_status) in functions {
+        let zip = target_dir.join(format!("lambda/{function}/bootstrap.zip"));
+        subjects.push(Subject {
+            implementation: "rust",
+            function,
+            program: target_dir.join(profile).join(function),
+            args: Vec::new(),
+            event: sample_event(sample)?,
+            expected_status,
+            zip: zip.exists().then_some(zip),
+        });
+        if let Some(python) = python {
+            subjects.push(Subject {
+                implementation: "python",
+                function,
+                program: python.to_path_buf(),
+                args: vec![
+                    repo_root().join("bench/peer/bootstrap.py").display().to_string(),
+                    function.replace('-', "_"),
+                ],
+                event: sample_event(sample)?,
+                expected_status,
+                zip: None,
+            });
+        }
+    }
+    Ok(subjects)
+}
+
+fn spawn(subject: &Subject, runtime_api: &str, aws_endpoint: &str) -> Result<Child, Error> {
+    let mut command = Command::new(&subject.program);
+    command
+        .args(&subject.args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs([
+            ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+            ("AWS_ENDPOINT_URL", aws_endpoint),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "bench"),
+            ("AWS_SECRET_ACCESS_KEY", "bench"),
+            ("AWS_SESSION_TOKEN", "bench"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_LAMBDA_FUNCTION_NAME", subject.function),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "bench"),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+            ("AUTH_TOKEN", TOKEN),
+            ("CALLS_TABLE", "calls"),
+            ("SENT_TEXTS_TABLE", "sent-texts"),
+            ("PYTHONDONTWRITEBYTECODE", "1"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    Ok(command.spawn()?)
+}
+
+/// Peak resident memory of a live process, from the kernel (`VmHWM`).
+fn peak_rss_bytes(child: &Child) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()?)).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
+}
+
+fn check_answer(subject: &Subject, answer: &runtime_api::Answer) -> Result<(), Error> {
+    let response: Value = serde_json::from_slice(&answer.body)?;
+    let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))?;
+    match answer.ok && response["statusCode"] == 200 && body["status"] == subject.expected_status {
+        true => Ok(()),
+        false => Err(format!("{} {}: unexpected answer {response}", subject.implementation, subject.function).into()),
+    }
+}
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Starts `subject` once: (init time, first invocation latency, the process and its Runtime API, still up).
+async fn start(subject: &Subject, aws: &str) -> Result<(Duration, Duration, Child, RuntimeApi), Error> {
+    let mut api = RuntimeApi::start().await?;
+    let started = Instant::now();
+    let child = spawn(subject, &api.address, aws)?;
+    let polled = api.next_poll(LIMIT).await.ok_or("the function never asked for work")?;
+    let (answer, first) = api.invoke(&subject.event, LIMIT).await.ok_or("no answer to the first event")?;
+    check_answer(subject, &answer)?;
+    Ok((polled.saturating_duration_since(started), first, child, api))
+}
+
+fn stats(mut samples: Vec<Duration>) -> Value {
+    samples.sort();
+    let at = |share: f64| {
+        let index = ((samples.len() as f64 * share).ceil() as usize).saturating_sub(1);
+        samples.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    json!({ "n": samples.len(), "min_ms": at(0.0), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0) })
+}
+
+/// Measures one subject: `plan.starts` cold starts (init, first invocation), then `plan.invocations` warm ones
+/// in the last process, then its peak memory.
+pub async fn measure(subject: &Subject, plan: Plan, aws: &str) -> Result<Value, Error> {
+    let (mut inits, mut firsts) = (Vec::new(), Vec::new());
+    let mut last = None;
+    for _ in 0..plan.starts.max(1) {
+        let (init, first, child, api) = start(subject, aws).await?;
+        inits.push(init);
+        firsts.push(first);
+        last = Some((child, api));
+    }
+    let (mut child, mut api) = last.ok_or("no start")?;
+    let mut warm = Vec::with_capacity(plan.invocations);
+    for _ in 0..plan.invocations {
+        let (answer, latency) = api.invoke(&subject.event, LIMIT).await.ok_or("no answer")?;
+        check_answer(subject, &answer)?;
+        warm.push(latency);
+    }
+    let rss = peak_rss_bytes(&child);
+    let _ = child.kill().await;
+    Ok(json!({
+        "implementation": subject.implementation,
+        "function": subject.function,
+        "init": stats(inits),
+        "first_invocation": stats(firsts),
+        "warm": stats(warm),
+        "peak_rss_mb": rss.map(|bytes| bytes as f64 / 1_048_576.0),
+        "zip_bytes": subject.zip.as_ref().and_then(|zip| std::fs::metadata(zip).ok()).map(|meta| meta.len()),
+    }))
+}
+
+/// Measures every subject against one AWS stub; the results, and for each function the peer's figures
+/// divided by ours.
+pub async fn run(subjects: &[Subject], plan: Plan) -> Result<Value, Error> {
+    let aws = aws_stub::start().await?;
+    let mut results = Vec::new();
+    for subject in subjects {
+        results.push(measure(subject, plan, &aws).await?);
+    }
+    let ratio = |function: &str, path: &[&str]| -> Option<f64> {
+        let pick = |implementation: &str| {
+            let result = results.iter().find(|r| r["implementation"] == implementation && r["function"] == function)?;
+            path.iter().try_fold(result, |value, key| value.get(key))?.as_f64()
+        };
+        Some(pick("python")? / pick("rust")?)
+    };
+    let ratios: Vec<Value> = ["send-text", "post-call"]
+        .iter()
+        .map(|function| {
+            json!({
+                "function": function,
+                "init_p50": ratio(function, &["init", "p50_ms"]),
+                "warm_p50": ratio(function, &["warm", "p50_ms"]),
+                "peak_rss": ratio(function, &["peak_rss_mb"]),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "plan": { "starts": plan.starts, "invocations": plan.invocations },
+        "machine": machine(),
+        "results": results,
+        "peer_over_ours": ratios,
+    }))
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|info| {
+        info.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+    });
+    json!({
+        "cpus": std::thread::available_parallelism().map(usize::from).unwrap_or(0),
+        "cpu": cpu,
+        "arch": std::env::consts::ARCH,
+    })
+}
+
+/// The results as a table, for the terminal and the README.
+pub fn table(report: &Value) -> String {
+    let ms = |value: &Value| {
+        value.as_f64().map_or("–".to_owned(), |v| if v < 1.0 { format!("{:.3}", v) } else { format!("{v:.1}") })
+    };
+    let mut lines = vec![
+        "| function | impl | cold init p50 (min–max) ms | first invocation p50 ms | warm p50 / p99 ms | peak RSS MB | zip bytes |".to_owned(),
+        "|---|---|---|---|---|---|---|".to_owned(),
+    ];
+    for result in report["results"].as_array().into_iter().flatten() {
+        lines.push(format!(
+            "| {} | {} | {} ({}–{}) | {} | {} / {} | {} | {} |",
+            result["function"].as_str().unwrap_or(""),
+            result["implementation"].as_str().unwrap_or(""),
+            ms(&result["init"]["p50_ms"]),
+            ms(&result["init"]["min_ms"]),
+            ms(&result["init"]["max_ms"]),
+            ms(&result["first_invocation"]["p50_ms"]),
+            ms(&result["warm"]["p50_ms"]),
+            ms(&result["warm"]["p99_ms"]),
+            result["peak_rss_mb"].as_f64().map_or("–".into(), |mb| format!("{mb:.1}")),
+            result["zip_bytes"].as_u64().map_or("–".into(), |bytes| bytes.to_string()),
+        ));
+    }
+    for ratio in report["peer_over_ours"].as_array().into_iter().flatten() {
+        let x = |key: &str| ratio[key].as_f64().map_or("–".to_owned(), |r| format!("{r:.1}×"));
+        lines.push(format!(
+            "\n{}: Python peer / Rust — cold init {}, warm p50 {}, peak RSS {}",
+            ratio["function"].as_str().unwrap_or(""),
+            x("init_p50"),
+            x("warm_p50"),
+            x("peak_rss")
+        ));
+    }
+    lines.join("\n")
+}

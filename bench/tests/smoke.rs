@@ -1,0 +1,30 @@
+//! The benchmark's small form, so it cannot rot: the debug builds of both functions and the Python peer, a few
+//! starts and a hundred invocations each under the harness's Runtime API and AWS stub. Every answer is checked;
+//! the figures are not judged here (debug builds), `scripts/bench` measures the release ones.
+
+use bench::{Plan, repo_root, run, subjects, table};
+use std::path::PathBuf;
+
+#[tokio::test]
+async fn the_harness_measures_both_functions_and_the_peer() -> Result<(), bench::Error> {
+    for function in ["send-text", "post-call"] {
+        let status =
+            integration_tests::cargo_command("cargo").args(["build", "--quiet", "--bin", function]).status()?;
+        assert!(status.success(), "building {function}");
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from);
+    let python = repo_root().join(".venv/bin/python");
+    let subjects = subjects(&target_dir, "debug", Some(&python))?;
+    let report = run(&subjects, Plan { starts: 3, invocations: 100 }).await?;
+    println!("{}", table(&report));
+
+    let results = report["results"].as_array().ok_or("no results")?;
+    assert_eq!(results.len(), 4);
+    for result in results {
+        assert_eq!(result["warm"]["n"], 100);
+        assert!(result["init"]["p50_ms"].as_f64() > Some(0.0), "{result}");
+        assert!(result["peak_rss_mb"].as_f64() > Some(1.0), "{result}");
+    }
+    assert!(report["peer_over_ours"][0]["init_p50"].as_f64().is_some());
+    Ok(())
+}
