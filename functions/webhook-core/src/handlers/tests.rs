@@ -258,7 +258,7 @@ async fn a_failed_claim_is_503_and_sends_nothing() {
 }
 
 #[tokio::test]
-async fn an_opted_out_number_is_not_texted_nor_claimed() {
+async fn an_opted_out_number_is_not_texted_and_its_id_stays_free() {
     let logs = LogCapture::default();
     let _guard = logs.install();
     let handler = send_text(&[]);
@@ -267,7 +267,9 @@ async fn an_opted_out_number_is_not_texted_nor_claimed() {
 
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "opted_out", "id": 1234})));
     assert_eq!(handler.sms.operations.called(), ["is_opted_out"]);
-    assert!(handler.ledger.operations.called().is_empty(), "a later delivery, after an opt-in, can still send");
+    // Claimed alongside the check, then released: a later delivery, after an opt-in, can still send.
+    assert_eq!(handler.ledger.operations.called(), ["claim", "release"]);
+    assert_eq!(handler.ledger.entry(id(1234)), None);
     assert_eq!(logs.summaries()[0]["outcome"], "opted_out");
     assert_eq!(logs.metrics()[0]["OptedOut"], 1);
 }
