@@ -16,6 +16,7 @@ async fn main() -> Result<(), Error> {
         .await
         .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let calls = DynamoCallStore::new(&aws, &config.calls_table);
+    calls.open_connection().await;
     let handler = PostCallHandler::new(config, authenticator, calls);
     serve(&handler).await
 }

@@ -17,6 +17,7 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let sms = SnsSmsSender::new(&aws, &config.sms)?;
     let ledger = DynamoTextLedger::new(&aws, &config.sent_texts_table);
+    tokio::join!(sms.open_connection(), ledger.open_connection());
     let handler = SendTextHandler::new(config, authenticator, ledger, sms);
     serve(&handler).await
 }

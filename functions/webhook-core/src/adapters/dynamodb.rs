@@ -1,10 +1,11 @@
-use super::dependency_error;
+use super::{connection_opened, dependency_error, fail_open_timeouts};
 use crate::error::DependencyError;
 use crate::payload::WebhookId;
 use crate::ports::{CallStore, ClaimOutcome, StoreOutcome, TextLedger};
 use crate::records::{CallRecord, SentText, TextClaimRecord};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
+
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::Serialize;
@@ -40,6 +41,22 @@ impl DynamoTextLedger {
     pub fn from_client(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
     }
+
+    /// Opens the connection during initialisation ([`connection_opened`]) with a delete that cannot happen:
+    /// the function may delete items, and a failed condition changes nothing.
+    pub async fn open_connection(&self) {
+        let request = self.client.delete_item().table_name(&self.table).key("id", key(WebhookId::new(0)));
+        let result = request.condition_expression(NEVER).customize().config_override(quick()).send().await;
+        connection_opened("DynamoDB DeleteItem", result, Some("ConditionalCheckFailedException"));
+    }
+}
+
+/// A condition no item meets, for requests sent only to open the connection.
+const NEVER: &str = "attribute_exists(id) AND attribute_not_exists(id)";
+
+/// Initialisation waits for these requests: not long.
+fn quick() -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::default().timeout_config(fail_open_timeouts())
 }
 
 impl DynamoTextLedger {
@@ -145,6 +162,14 @@ impl DynamoCallStore {
 
     pub fn from_client(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
+    }
+
+    /// Opens the connection during initialisation ([`connection_opened`]) with a put that cannot happen: the
+    /// function may put items, and a failed condition writes nothing.
+    pub async fn open_connection(&self) {
+        let request = self.client.put_item().table_name(&self.table).item("id", key(WebhookId::new(0)));
+        let result = request.condition_expression(NEVER).customize().config_override(quick()).send().await;
+        connection_opened("DynamoDB PutItem", result, Some("ConditionalCheckFailedException"));
     }
 }
 

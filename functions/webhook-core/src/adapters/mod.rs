@@ -51,6 +51,22 @@ fn fail_open_timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// Notes the outcome of a request made while the function initialises only to open its service's connection:
+/// the TLS handshake and the SDK's first-request set-up then use Lambda's full initialisation CPU instead of
+/// delaying the first, time-critical delivery. Each such request is one the function's IAM role already allows
+/// and changes nothing, so its outcome (`expected_code`, or any other failure) only earns a debug line.
+fn connection_opened<T, E: ProvideErrorMetadata, R>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, R>>,
+    expected_code: Option<&str>,
+) {
+    if let Err(error) = result {
+        if error.as_service_error().and_then(ProvideErrorMetadata::code) != expected_code {
+            tracing::debug!(error = %dependency_error(operation, &error), "could not open the connection at start");
+        }
+    }
+}
+
 /// Classifies an SDK failure without its service message, which may echo request data.
 fn dependency_error<E: ProvideErrorMetadata, R>(operation: &'static str, error: &SdkError<E, R>) -> DependencyError {
     let cause = match error {

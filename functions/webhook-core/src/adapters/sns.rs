@@ -1,4 +1,4 @@
-use super::{dependency_error, fail_open_timeouts};
+use super::{connection_opened, dependency_error, fail_open_timeouts};
 use crate::config::SmsSettings;
 use crate::error::{DependencyError, SendFailure};
 use crate::phone::PhoneNumber;
@@ -41,6 +41,15 @@ impl SnsSmsSender {
             attributes.push(("AWS.MM.SMS.OriginationNumber", attribute(number)?));
         }
         Ok(Self { client, attributes })
+    }
+
+    /// Opens the connection during initialisation ([`connection_opened`]) with the opt-out question the
+    /// function asks anyway, about a fictional number (555-0100 is reserved for fiction).
+    pub async fn open_connection(&self) {
+        let request = self.client.check_if_phone_number_is_opted_out().phone_number("+12025550100");
+        let quick = aws_sdk_sns::config::Builder::default().timeout_config(fail_open_timeouts());
+        let result = request.customize().config_override(quick).send().await;
+        connection_opened("SNS CheckIfPhoneNumberIsOptedOut", result, None);
     }
 }
 

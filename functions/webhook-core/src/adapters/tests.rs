@@ -213,3 +213,31 @@ async fn a_call_is_stored_once_with_native_types() {
     let store = DynamoCallStore::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&failing]), "calls");
     assert_eq!(store.store(&record).await.unwrap_err().cause, "service error InternalServerError");
 }
+
+#[tokio::test]
+async fn connections_are_opened_at_start_with_requests_that_change_nothing() {
+    let never = |condition: Option<&str>| condition == Some("attribute_exists(id) AND attribute_not_exists(id)");
+    let delete = mock!(aws_sdk_dynamodb::Client::delete_item)
+        .match_requests(move |request| never(request.condition_expression()) && request.table_name() == Some("texts"))
+        .then_error(|| {
+            DeleteItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+        });
+    DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&delete]), "texts").open_connection().await;
+    assert_eq!(delete.num_calls(), 1);
+
+    let put = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(move |request| {
+            never(request.condition_expression()) && request.item().is_some_and(|item| item.len() == 1)
+        })
+        .then_error(|| {
+            PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+        });
+    DynamoCallStore::from_client(mock_client!(aws_sdk_dynamodb, [&put]), "calls").open_connection().await;
+    assert_eq!(put.num_calls(), 1);
+
+    let check = mock!(aws_sdk_sns::Client::check_if_phone_number_is_opted_out)
+        .match_requests(|request| request.phone_number() == Some("+12025550100"))
+        .then_output(|| CheckIfPhoneNumberIsOptedOutOutput::builder().is_opted_out(false).build());
+    SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&check]), &settings()).unwrap().open_connection().await;
+    assert_eq!(check.num_calls(), 1);
+}
