@@ -35,7 +35,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 fn request_path(c: &mut Criterion) {
-    PhoneNumber::load_metadata();
+    PhoneNumber::load_metadata(CountryCode::US);
     let tokens = TokenPair { current: AuthToken::new(TOKEN).unwrap(), previous: None };
     let authenticator = Authenticator::fixed(HeaderName::from_static("authorization"), tokens);
     let mut headers = HeaderMap::new();

@@ -19,7 +19,7 @@ pub struct PostCallHandler<C> {
 impl<C: CallStore> PostCallHandler<C> {
     /// Also loads the phone number metadata, so the first request does not wait for it.
     pub fn new(config: PostCallConfig, authenticator: Authenticator, calls: C) -> Self {
-        PhoneNumber::load_metadata();
+        PhoneNumber::load_metadata(config.common.default_country);
         Self { authenticator, common: config.common, calls }
     }
 }

@@ -22,7 +22,7 @@ pub struct SendTextHandler<L, S> {
 impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
     /// Also loads the phone number metadata, so the first request does not wait for it.
     pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S) -> Self {
-        PhoneNumber::load_metadata();
+        PhoneNumber::load_metadata(config.common.default_country);
         Self { authenticator, common: config.common, ledger, sms }
     }
 }
