@@ -320,6 +320,20 @@ impl Drop for Functions {
     }
 }
 
+pub const CALLS_TABLE: &str = "calls";
+pub const SENT_TEXTS_TABLE: &str = "sent-texts";
+
+/// The emulator with both tables, and both functions under `cargo lambda watch` against it, logging to
+/// `log_path`.
+pub async fn start_stack(log_path: PathBuf) -> Result<(Emulator, Functions), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(CALLS_TABLE).await?;
+    emulator.create_table(SENT_TEXTS_TABLE).await?;
+    let env = function_env(&emulator, CALLS_TABLE, SENT_TEXTS_TABLE);
+    let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path)).await??;
+    Ok((emulator, functions))
+}
+
 /// Table names and function settings used by local runs and tests.
 pub fn function_env(emulator: &Emulator, calls_table: &str, sent_texts_table: &str) -> Vec<(&'static str, String)> {
     let mut env = emulator.aws_env();

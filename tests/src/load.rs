@@ -2,7 +2,7 @@
 //! a bounded number in flight, and each 409 or 5xx delivered again after a pause. Afterwards what the emulator
 //! holds must match exactly what was asked.
 
-use crate::{AUTH_TOKEN, Emulator, Error, Functions, SampleEvent};
+use crate::{AUTH_TOKEN, CALLS_TABLE, Emulator, Error, Functions, SENT_TEXTS_TABLE, SampleEvent};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -163,14 +163,8 @@ fn plan_deliveries(plan: &LoadPlan) -> Vec<Delivery> {
         .collect()
 }
 
-/// Delivers `plan` to `functions` (backed by `emulator`, whose tables are named as given) and counts.
-pub async fn run_load(
-    plan: &LoadPlan,
-    functions: &Functions,
-    emulator: &Emulator,
-    calls_table: &str,
-    sent_texts_table: &str,
-) -> Result<LoadReport, Error> {
+/// Delivers `plan` to `functions` (a [`crate::start_stack`], backed by `emulator`) and counts.
+pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulator) -> Result<LoadReport, Error> {
     let deliveries = plan_deliveries(plan);
     let distinct = |endpoint: &str| -> BTreeSet<u64> {
         deliveries.iter().filter(|d| d.endpoint == endpoint && d.token == AUTH_TOKEN).map(|d| d.id).collect()
@@ -238,7 +232,7 @@ pub async fn run_load(
     }
     report.texts_sent = emulator.sms().await?.len();
     report.text_items_sent =
-        emulator.items(sent_texts_table).await?.iter().filter(|item| item["status"] == "sent").count();
-    report.call_items = emulator.items(calls_table).await?.len();
+        emulator.items(SENT_TEXTS_TABLE).await?.iter().filter(|item| item["status"] == "sent").count();
+    report.call_items = emulator.items(CALLS_TABLE).await?.len();
     Ok(report)
 }

@@ -1,8 +1,6 @@
 //! The real binaries under `cargo lambda watch`, against the emulator, fed the `events/` files.
 
-use integration_tests::{
-    AUTH_TOKEN, Emulator, Error, Functions, SAMPLE_EVENTS, cargo_command, function_env, repo_root,
-};
+use integration_tests::{AUTH_TOKEN, Error, SAMPLE_EVENTS, cargo_command, repo_root, start_stack};
 use serde_json::{Value, json};
 
 #[test]
@@ -18,12 +16,8 @@ fn every_file_in_events_has_an_expected_answer() -> Result<(), Error> {
 
 #[tokio::test]
 async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
-    let emulator = Emulator::start()?;
-    emulator.create_table("calls").await?;
-    emulator.create_table("sent-texts").await?;
     let log_path = std::env::temp_dir().join(format!("twox-e2e-{}.log", std::process::id()));
-    let env = function_env(&emulator, "calls", "sent-texts");
-    let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path)).await??;
+    let (emulator, functions) = start_stack(log_path).await?;
 
     for sample in SAMPLE_EVENTS {
         let (status, body) = functions.invoke(sample.function, &sample.event()?).await?;

@@ -2,19 +2,15 @@
 //! repeated ids, 5% bad tokens, 8 in flight, against the real binaries and the emulator. Every count must match.
 
 use integration_tests::load::{LoadPlan, run_load};
-use integration_tests::{Emulator, Error, Functions, function_env};
+use integration_tests::{Error, start_stack};
 
 #[tokio::test]
 async fn a_mixed_load_leaves_exactly_one_text_and_one_call_per_id() -> Result<(), Error> {
-    let emulator = Emulator::start()?;
-    emulator.create_table("calls").await?;
-    emulator.create_table("sent-texts").await?;
     let log_path = std::env::temp_dir().join(format!("twox-load-{}.log", std::process::id()));
-    let env = function_env(&emulator, "calls", "sent-texts");
-    let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path)).await??;
+    let (emulator, functions) = start_stack(log_path).await?;
 
     let plan = LoadPlan { deliveries: 300, concurrency: 8, ..LoadPlan::default() };
-    let report = run_load(&plan, &functions, &emulator, "calls", "sent-texts").await?;
+    let report = run_load(&plan, &functions, &emulator).await?;
     println!("{}", report.summary());
 
     assert!(report.expected_texts > 50 && report.expected_calls > 50 && report.expected_unauthorized > 5);

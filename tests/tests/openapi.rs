@@ -5,16 +5,12 @@
 //! `SCHEMATHESIS_MAX_EXAMPLES` (default 60 per operation and phase) sets the size; the long form is
 //! `SCHEMATHESIS_MAX_EXAMPLES=2000 cargo test -p integration-tests --test openapi -- --nocapture`.
 
-use integration_tests::{AUTH_TOKEN, Emulator, Error, Functions, function_env, repo_root, venv_bin};
+use integration_tests::{AUTH_TOKEN, Error, repo_root, start_stack, venv_bin};
 
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() -> Result<(), Error> {
-    let emulator = Emulator::start()?;
-    emulator.create_table("calls").await?;
-    emulator.create_table("sent-texts").await?;
     let log_path = std::env::temp_dir().join(format!("twox-openapi-{}.log", std::process::id()));
-    let env = function_env(&emulator, "calls", "sent-texts");
-    let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path)).await??;
+    let (_emulator, functions) = start_stack(log_path).await?;
 
     let examples = std::env::var("SCHEMATHESIS_MAX_EXAMPLES").unwrap_or_else(|_| "60".into());
     let report = std::env::temp_dir().join(format!("twox-schemathesis-{}", std::process::id()));

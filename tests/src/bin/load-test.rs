@@ -3,7 +3,7 @@
 //! the counts, and fails if any count is off.
 
 use integration_tests::load::{LoadPlan, run_load};
-use integration_tests::{Emulator, Error, Functions, function_env, repo_root};
+use integration_tests::{Error, repo_root, start_stack};
 use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
@@ -26,12 +26,8 @@ async fn run() -> Result<bool, Error> {
         concurrency: args.next().transpose()?.unwrap_or(defaults.concurrency),
         ..defaults
     };
-    let emulator = Emulator::start()?;
-    emulator.create_table("calls").await?;
-    emulator.create_table("sent-texts").await?;
     std::fs::create_dir_all(repo_root().join(".local"))?;
-    let env = function_env(&emulator, "calls", "sent-texts");
-    let functions = Functions::start(&env, repo_root().join(".local/load-test.log"))?;
+    let (emulator, functions) = start_stack(repo_root().join(".local/load-test.log")).await?;
     println!(
         "{} deliveries, {} in flight, {:.0}% repeated ids, {:.0}% bad tokens; function logs: .local/load-test.log",
         plan.deliveries,
@@ -40,7 +36,7 @@ async fn run() -> Result<bool, Error> {
         plan.bad_token_share * 100.0
     );
 
-    let report = run_load(&plan, &functions, &emulator, "calls", "sent-texts").await?;
+    let report = run_load(&plan, &functions, &emulator).await?;
     println!("{}", report.summary());
     let mismatches = report.mismatches();
     for mismatch in &mismatches {

@@ -1,11 +1,8 @@
 //! `scripts/run-local`: the emulator, both tables, both functions under `cargo lambda watch`; every file in
 //! `events/` sent through them; then what the emulator recorded. `--keep-running` leaves it all up.
 
-use integration_tests::{AUTH_TOKEN, Emulator, Error, Functions, SAMPLE_EVENTS, function_env, repo_root};
+use integration_tests::{AUTH_TOKEN, CALLS_TABLE, Error, SAMPLE_EVENTS, SENT_TEXTS_TABLE, repo_root, start_stack};
 use std::process::ExitCode;
-
-const CALLS_TABLE: &str = "calls";
-const SENT_TEXTS_TABLE: &str = "sent-texts";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -20,17 +17,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run(keep_running: bool) -> Result<(), Error> {
-    println!("Starting the AWS emulator (moto server)…");
-    let emulator = Emulator::start()?;
-    emulator.create_table(CALLS_TABLE).await?;
-    emulator.create_table(SENT_TEXTS_TABLE).await?;
-    println!("  {} with tables {CALLS_TABLE} and {SENT_TEXTS_TABLE}", emulator.endpoint);
-
     let log_dir = repo_root().join(".local");
     std::fs::create_dir_all(&log_dir)?;
-    println!("Building and starting send-text and post-call under cargo lambda watch…");
-    let env = function_env(&emulator, CALLS_TABLE, SENT_TEXTS_TABLE);
-    let functions = Functions::start(&env, log_dir.join("functions.log"))?;
+    println!("Starting the AWS emulator (moto server), then building and starting send-text and post-call under");
+    println!("cargo lambda watch…");
+    let (emulator, functions) = start_stack(log_dir.join("functions.log")).await?;
+    println!("  emulator {} with tables {CALLS_TABLE} and {SENT_TEXTS_TABLE}", emulator.endpoint);
     println!("  function logs: .local/functions.log\n");
 
     println!("Sending every event in events/:");
