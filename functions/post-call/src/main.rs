@@ -4,6 +4,7 @@ use lambda_http::Error;
 use webhook_core::adapters::{DynamoCallStore, authenticator, load_aws_config};
 use webhook_core::config::PostCallConfig;
 use webhook_core::handlers::{PostCallHandler, serve};
+use webhook_core::phone::PhoneNumber;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]
@@ -11,6 +12,7 @@ async fn main() -> Result<(), Error> {
     webhook_core::telemetry::init();
     let config = PostCallConfig::from_env()
         .inspect_err(|error| tracing::error!(%error, "post-call cannot start: invalid configuration"))?;
+    PhoneNumber::start_loading_metadata(config.common.default_country);
     let aws = load_aws_config().await;
     let authenticator = authenticator(&config.common.auth, &aws)
         .await
