@@ -11,9 +11,10 @@ use std::hint::black_box;
 use time::OffsetDateTime;
 use webhook_core::auth::{AuthToken, Authenticator, TokenPair};
 use webhook_core::http::parse_json;
+use webhook_core::item_size::dynamodb_item_size;
 use webhook_core::payload::{PostCall, SendText};
 use webhook_core::phone::{CountryCode, PhoneNumber};
-use webhook_core::records::{CallRecord, TextClaimRecord, dynamodb_item_size};
+use webhook_core::records::{CallRecord, TextClaimRecord};
 use webhook_core::sms::SmsText;
 
 const TOKEN: &str = "bench-token";

@@ -51,7 +51,7 @@ pub enum WebhookError {
     RecordTooLarge(#[from] crate::records::RecordTooLarge),
     /// A value DynamoDB refuses whatever we retry (an empty field name, nesting past 32 levels, a huge number).
     #[error(transparent)]
-    Unstorable(#[from] crate::records::UnstorableValue),
+    Unstorable(#[from] crate::item_size::UnstorableValue),
     /// Another delivery of the same id is being processed right now.
     #[error("a delivery with this id is being processed; deliver again later")]
     InProgress,
@@ -122,7 +122,7 @@ mod tests {
                 r#"{"error":"the request body is 70000 bytes; at most 65536 are accepted"}"#.into(),
             ),
             (
-                WebhookError::Unstorable(crate::records::UnstorableValue {
+                WebhookError::Unstorable(crate::item_size::UnstorableValue {
                     field: "meta.".into(),
                     problem: "an empty field name",
                 }),

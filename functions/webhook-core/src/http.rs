@@ -11,6 +11,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(WebhookError::Malformed { message: "the request body is empty".into(), field: None });
     }
+    // Most bodies are valid: parse them at full speed, and again with path tracking only to explain a failure.
+    serde_json::from_slice(body).or_else(|_| parse_json_explained(body))
+}
+
+/// [`parse_json`] keeping the path to the offending field.
+fn parse_json_explained<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();

@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod item_size;
 pub mod metrics;
 pub mod payload;
 pub mod phone;

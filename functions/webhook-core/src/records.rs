@@ -2,6 +2,7 @@
 
 use crate::config::Retention;
 use crate::error::WebhookError;
+use crate::item_size::dynamodb_item_size;
 use crate::payload::{PostCall, SendText};
 use crate::phone::PhoneNumber;
 use flate2::Compression;
@@ -169,143 +170,11 @@ fn gzip_json(value: &impl Serialize) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// A value DynamoDB refuses in any item (a ValidationException), so no retry could ever store the record.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("DynamoDB cannot store {problem}")]
-pub struct UnstorableValue {
-    /// Where, as `name.name[index]`.
-    pub field: String,
-    pub problem: &'static str,
-}
-
-/// DynamoDB's deepest nesting: a top-level attribute counts as level 1, so 31 lists or maps inside each other.
-const MAX_NESTED_CONTAINERS: usize = 31;
-
-/// The size DynamoDB counts for an item (the 400 KB limit, the capacity billed), computed with AWS's
-/// published rules: attribute names and values in UTF-8 bytes, numbers about one byte per two digits plus one,
-/// 1 byte for booleans and nulls, 3 bytes per list or map plus 1 per element. Or the first value DynamoDB
-/// would refuse: an empty field name, nesting deeper than 32 levels, a number outside its range.
-pub fn dynamodb_item_size(record: &impl Serialize) -> Result<usize, UnstorableValue> {
-    use serde_dynamo::AttributeValue;
-
-    fn value_size(value: &AttributeValue, field: &mut String, containers: usize) -> Result<usize, UnstorableValue> {
-        let refuse = |field: &String, problem| Err(UnstorableValue { field: field.clone(), problem });
-        if matches!(value, AttributeValue::L(_) | AttributeValue::M(_)) && containers >= MAX_NESTED_CONTAINERS {
-            return refuse(field, "values nested more than 32 levels deep");
-        }
-        let size = match value {
-            AttributeValue::S(text) => text.len(),
-            AttributeValue::N(number) => number_size(number).map_or_else(|| refuse(field, NUMBER_RANGE), Ok)?,
-            AttributeValue::B(bytes) => bytes.len(),
-            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
-            AttributeValue::L(list) => {
-                let mut size = 3;
-                for (index, element) in list.iter().enumerate() {
-                    let parent = field.len();
-                    field.push_str(&format!("[{index}]"));
-                    size += value_size(element, field, containers + 1)? + 1;
-                    field.truncate(parent);
-                }
-                size
-            }
-            AttributeValue::M(map) => 3 + fields_size(map.iter(), field, containers + 1)?,
-            AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
-            AttributeValue::Ns(numbers) => numbers
-                .iter()
-                .map(|n| number_size(n))
-                .sum::<Option<usize>>()
-                .map_or_else(|| refuse(field, NUMBER_RANGE), Ok)?,
-            AttributeValue::Bs(blobs) => blobs.iter().map(Vec::len).sum(),
-        };
-        Ok(size)
-    }
-
-    fn fields_size<'a>(
-        fields: impl Iterator<Item = (&'a String, &'a AttributeValue)>,
-        field: &mut String,
-        containers: usize,
-    ) -> Result<usize, UnstorableValue> {
-        let mut size = 0;
-        for (name, value) in fields {
-            let parent = field.len();
-            if parent > 0 {
-                field.push('.');
-            }
-            field.push_str(name);
-            if name.is_empty() {
-                return Err(UnstorableValue { field: field.clone(), problem: "an empty field name" });
-            }
-            size += name.len() + value_size(value, field, containers)? + usize::from(containers > 0);
-            field.truncate(parent);
-        }
-        Ok(size)
-    }
-
-    const NUMBER_RANGE: &str = "a number outside its range (38 significant digits, magnitude 1E-130 to 1E+126)";
-
-    /// `None` when DynamoDB refuses the number. serde_dynamo writes plain decimals, never exponents.
-    fn number_size(number: &str) -> Option<usize> {
-        let unsigned = number.trim_start_matches('-');
-        let (integer, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-        let integer = integer.trim_start_matches('0');
-        let digits: String = [integer, fraction].concat();
-        let significant = digits.trim_start_matches('0').trim_end_matches('0');
-        let magnitude_ok = match integer.is_empty() {
-            true => significant.is_empty() || fraction.len() - fraction.trim_start_matches('0').len() < 130,
-            false => integer.len() <= 126,
-        };
-        (magnitude_ok && significant.len() <= 38).then(|| significant.len().div_ceil(2) + 1)
-    }
-
-    let item: serde_dynamo::Item = serde_dynamo::to_item(record)
-        .map_err(|_| UnstorableValue { field: String::new(), problem: "a record that is not a map of fields" })?;
-    fields_size(item.inner().iter(), &mut String::new(), 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::payload::PostCall;
     use serde_json::json;
-
-    #[test]
-    fn item_size_follows_dynamodbs_rules() {
-        // "id" (2) + 1 digit (2); "name" (4) + "Ann" (3); "ok" (2) + 1.
-        assert_eq!(dynamodb_item_size(&json!({"id": 7, "name": "Ann", "ok": true})), Ok(2 + 2 + 4 + 3 + 2 + 1));
-        // "id" (2) + 20 significant digits (11).
-        assert_eq!(dynamodb_item_size(&json!({"id": 12345678901234567890u64})), Ok(2 + 11));
-        // "t" (1) + list: 3 + one map (3 + "role" 4 + "User" 4 + 1) + 1.
-        assert_eq!(dynamodb_item_size(&json!({"t": [{"role": "User"}]})), Ok(1 + 3 + (3 + 4 + 4 + 1) + 1));
-        assert!(dynamodb_item_size(&json!("not an item")).is_err());
-    }
-
-    fn refusal(item: serde_json::Value) -> Option<(String, &'static str)> {
-        dynamodb_item_size(&item).err().map(|refused| (refused.field, refused.problem))
-    }
-
-    /// Each would be a ValidationException from DynamoDB on every delivery: refused up front instead.
-    #[test]
-    fn values_dynamodb_refuses_are_found_with_their_field() {
-        let nested = |depth: usize| (0..depth).fold(json!(1), |inner, _| json!({ "a": inner }));
-        assert_eq!(refusal(json!({"id": 1, "meta": nested(31)})), None, "31 maps inside each other are fine");
-        let (field, problem) = refusal(json!({"id": 1, "meta": nested(32)})).unwrap();
-        assert_eq!((field.matches(".a").count(), problem), (31, "values nested more than 32 levels deep"));
-        assert_eq!(refusal(json!({"id": 1, "l": [[[[]]]]})), None);
-
-        assert_eq!(refusal(json!({"id": 1, "meta": {"": 1}})), Some(("meta.".into(), "an empty field name")));
-        assert_eq!(refusal(json!({"id": 1, "": 1})).map(|(field, _)| field), Some(String::new()));
-        assert_eq!(refusal(json!({"q": [{"x": {"": []}}]})).map(|(field, _)| field), Some("q[0].x.".into()));
-
-        for fine in [json!(0), json!(-1.5), json!(1e125), json!(1.5e-129), json!(u64::MAX), json!(i64::MIN), json!(0.1)]
-        {
-            assert_eq!(refusal(json!({ "n": fine })), None, "{fine}");
-        }
-        for huge in [json!(1e126), json!(-1e300), json!(1e-131), json!(5e-324), json!(f64::MAX)] {
-            let (field, problem) = refusal(json!({ "call": { "duration": huge } })).unwrap();
-            assert_eq!(field, "call.duration", "{huge}");
-            assert!(problem.starts_with("a number outside its range"), "{huge}");
-        }
-    }
 
     fn call_with_transcript(turns: usize, content: &str) -> PostCall {
         let transcript: Vec<_> = (0..turns).map(|n| json!({"role": if n % 2 == 0 { "User" } else { "Assistant" }, "content": format!("{n}: {content}")})).collect();

@@ -712,7 +712,7 @@ async fn every_outcome_writes_one_emf_metrics_line() {
     assert_eq!(metrics[5]["SmsPublishFailed"], 1);
     assert_eq!(metrics[1].get("SmsSegments"), None, "a duplicate sends nothing");
     let stored = calls.calls.item(id(123)).unwrap();
-    assert_eq!(metrics[7]["StoredItemBytes"], crate::records::dynamodb_item_size(&stored).unwrap());
+    assert_eq!(metrics[7]["StoredItemBytes"], crate::item_size::dynamodb_item_size(&stored).unwrap());
     assert_eq!(metrics[8].get("StoredItemBytes"), None);
 }
 
