@@ -164,23 +164,19 @@ struct FieldsSize {
     size: usize,
 }
 
-/// The elements of a list (3 bytes, plus 1 per element); also a tuple variant's list, wrapped in its map.
+/// The elements of a list (3 bytes, plus 1 per element).
 struct ElementsSize {
     containers: usize,
     size: usize,
 }
 
 impl ValueSize {
-    fn container(self, nested_in_map_named: Option<&str>) -> Result<usize, Refused> {
+    /// A list or map may sit here only above DynamoDB's deepest nesting.
+    fn container(self) -> Result<(), Refused> {
         if self.containers >= MAX_NESTED_CONTAINERS {
             return Err(Refused);
         }
-        // A variant wraps its value in a one-field map: 3 bytes, its name, 1 for the field.
-        Ok(nested_in_map_named.map_or(0, |name| 3 + name.len() + 1))
-    }
-
-    fn inner(self) -> Self {
-        Self { containers: self.containers + 1 }
+        Ok(())
     }
 }
 
@@ -206,8 +202,9 @@ impl ElementsSize {
     }
 }
 
-/// The compound shapes neither an item nor a key can have.
-macro_rules! refuse_lists_and_variants {
+/// Variants that carry data: serde_dynamo wraps them in a one-field map. No record of ours has one, so they
+/// are left to [`walked_size`].
+macro_rules! refuse_variants {
     () => {
         fn serialize_newtype_variant<T: Serialize + ?Sized>(
             self,
@@ -216,15 +213,6 @@ macro_rules! refuse_lists_and_variants {
             _: &'static str,
             _: &T,
         ) -> Result<usize, Refused> {
-            Err(Refused)
-        }
-        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Refused> {
-            Err(Refused)
-        }
-        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Refused> {
-            Err(Refused)
-        }
-        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Refused> {
             Err(Refused)
         }
         fn serialize_tuple_variant(
@@ -243,6 +231,21 @@ macro_rules! refuse_lists_and_variants {
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeStructVariant, Refused> {
+            Err(Refused)
+        }
+    };
+}
+
+/// Lists, which neither an item nor a key can be.
+macro_rules! refuse_lists {
+    () => {
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Refused> {
+            Err(Refused)
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Refused> {
+            Err(Refused)
+        }
+        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Refused> {
             Err(Refused)
         }
     };
@@ -296,7 +299,8 @@ impl ser::Serializer for KeySize {
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, key: &T) -> Result<usize, Refused> {
         key.serialize(self)
     }
-    refuse_lists_and_variants!();
+    refuse_lists!();
+    refuse_variants!();
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Refused> {
         Err(Refused)
     }
@@ -348,7 +352,8 @@ impl ser::Serializer for ItemSize {
         serialize_unit_struct(&'static str),
         serialize_unit_variant(&'static str, u32, &'static str),
     );
-    refuse_lists_and_variants!();
+    refuse_lists!();
+    refuse_variants!();
 }
 
 impl ser::Serializer for ValueSize {
@@ -357,10 +362,10 @@ impl ser::Serializer for ValueSize {
     type SerializeSeq = ElementsSize;
     type SerializeTuple = ElementsSize;
     type SerializeTupleStruct = ElementsSize;
-    type SerializeTupleVariant = VariantSize<ElementsSize>;
+    type SerializeTupleVariant = Impossible<usize, Refused>;
     type SerializeMap = MapSize;
     type SerializeStruct = FieldsSize;
-    type SerializeStructVariant = VariantSize<FieldsSize>;
+    type SerializeStructVariant = Impossible<usize, Refused>;
 
     fn serialize_bool(self, _: bool) -> Result<usize, Refused> {
         Ok(1)
@@ -427,17 +432,9 @@ impl ser::Serializer for ValueSize {
         }
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<usize, Refused> {
-        Ok(self.container(Some(variant))? + value.serialize(self.inner())?)
-    }
+    refuse_variants!();
     fn serialize_seq(self, _: Option<usize>) -> Result<ElementsSize, Refused> {
-        self.container(None)?;
+        self.container()?;
         Ok(ElementsSize { containers: self.containers + 1, size: 3 })
     }
     fn serialize_tuple(self, len: usize) -> Result<ElementsSize, Refused> {
@@ -446,32 +443,12 @@ impl ser::Serializer for ValueSize {
     fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<ElementsSize, Refused> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<VariantSize<ElementsSize>, Refused> {
-        let wrapper = self.container(Some(variant))?;
-        Ok(VariantSize { wrapper, inner: self.inner().serialize_seq(Some(len))? })
-    }
     fn serialize_map(self, _: Option<usize>) -> Result<MapSize, Refused> {
         Ok(MapSize { fields: self.serialize_struct("", 0)?, key_len: None })
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<FieldsSize, Refused> {
-        self.container(None)?;
+        self.container()?;
         Ok(FieldsSize { containers: self.containers + 1, nested: true, size: 0 })
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<VariantSize<FieldsSize>, Refused> {
-        let wrapper = self.container(Some(variant))?;
-        Ok(VariantSize { wrapper, inner: self.inner().serialize_struct("", len)? })
     }
 }
 
@@ -538,34 +515,6 @@ impl ser::SerializeMap for MapSize {
     }
     fn end(self) -> Result<usize, Refused> {
         Ok(self.fields.total())
-    }
-}
-
-/// A tuple or struct variant: serde_dynamo wraps its list or map in a map keyed by the variant's name.
-struct VariantSize<T> {
-    wrapper: usize,
-    inner: T,
-}
-
-impl ser::SerializeTupleVariant for VariantSize<ElementsSize> {
-    type Ok = usize;
-    type Error = Refused;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
-        self.inner.element(value)
-    }
-    fn end(self) -> Result<usize, Refused> {
-        Ok(self.wrapper + self.inner.size)
-    }
-}
-
-impl ser::SerializeStructVariant for VariantSize<FieldsSize> {
-    type Ok = usize;
-    type Error = Refused;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Refused> {
-        self.inner.field(name.len(), value)
-    }
-    fn end(self) -> Result<usize, Refused> {
-        Ok(self.wrapper + self.inner.total())
     }
 }
 
