@@ -141,7 +141,7 @@ impl TextLedger for DynamoTextLedger {
             .await;
         match result {
             Ok(_) => Ok(()),
-            // Someone took the claim over after our lease expired: nothing of ours to release.
+            // No unfinished claim of ours is there any more: the SDK repeated a delete whose answer was lost.
             Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
             Err(error) => Err(dependency_error(OPERATION, &error)),
         }

@@ -116,7 +116,7 @@ async fn claim_with(rule: &aws_smithy_mocks::Rule) -> Result<ClaimOutcome, Depen
     let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]), "texts");
     let text = send_text();
     let to = phone();
-    let claim = TextClaimRecord::new(&text, &to, "req-1", OffsetDateTime::now_utc(), None);
+    let claim = TextClaimRecord::new(text, &to, "req-1", OffsetDateTime::now_utc(), None);
     ledger.claim(&claim).await
 }
 
@@ -165,13 +165,13 @@ async fn other_claim_errors_are_dependency_failures() {
 }
 
 #[tokio::test]
-async fn releasing_a_claim_someone_else_took_over_is_not_an_error() {
-    let taken = mock!(aws_sdk_dynamodb::Client::delete_item)
+async fn releasing_a_claim_that_is_no_longer_ours_and_unfinished_is_not_an_error() {
+    let gone = mock!(aws_sdk_dynamodb::Client::delete_item)
         .match_requests(|request| request.condition_expression().unwrap().contains("claimed_by = :claimed_by"))
         .then_error(|| {
             DeleteItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
         });
-    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&taken]), "texts");
+    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&gone]), "texts");
     assert_eq!(ledger.release(WebhookId::new(42), "req-1").await, Ok(()));
 
     let released = mock!(aws_sdk_dynamodb::Client::delete_item).then_output(|| DeleteItemOutput::builder().build());
@@ -185,7 +185,7 @@ async fn a_call_is_stored_once_with_native_types() {
         r#"{"id": 7, "call": {"answered": true, "duration": 33}, "transcript": [{"role": "User", "content": "Hello?"}]}"#,
     )
     .unwrap();
-    let record = CallRecord::new(&call, None, OffsetDateTime::now_utc(), None);
+    let record = CallRecord::new(call, None, OffsetDateTime::now_utc(), None);
     let stored = mock!(aws_sdk_dynamodb::Client::put_item)
         .match_requests(|request| {
             let item = request.item().unwrap();
