@@ -6,8 +6,10 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// Tokio's clock, which tests can pause and advance; outside a paused test it is the system's monotonic clock.
 use subtle::{Choice, ConstantTimeEq};
+use tokio::time::Instant;
 
 /// A token 2X sends. Its `Debug` never shows the value.
 #[derive(Clone)]
@@ -109,12 +111,17 @@ impl Authenticator {
     /// else is: no `Bearer ` prefix is stripped, the token is the whole value as configured in 2X.
     ///
     /// Both tokens are always compared, in constant time, so timing tells nothing about either.
+    ///
+    /// A request without the header never reaches the token store. One that presents a value does, when the
+    /// refresh is due, before its value is judged: the value may be a token rotated in since the last read
+    /// (2X may have switched before this process saw the new secret). So whoever sends the header can cause
+    /// at most one read per refresh interval per process — the reads legitimate traffic causes anyway.
     pub async fn is_authorized(&self, headers: &HeaderMap) -> bool {
-        self.refresh_if_due().await;
         let mut values = headers.get_all(&self.header).iter();
         let (Some(presented), None) = (values.next(), values.next()) else {
             return false;
         };
+        self.refresh_if_due().await;
         let presented = presented.as_bytes().trim_ascii();
         let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
         let previous = tokens.previous.as_ref().map_or_else(|| Choice::from(0), |token| token.matches(presented));
@@ -249,6 +256,52 @@ mod tests {
         *value.lock().unwrap() = Ok(pair("second", None));
         assert!(auth.is_authorized(&headers(&[("x-2x-token", "first")])).await);
         assert!(!auth.is_authorized(&headers(&[("x-2x-token", "second")])).await);
+    }
+
+    /// A store that counts its reads.
+    struct CountingStore(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl TokenStore for CountingStore {
+        fn fetch(&self) -> Pin<Box<dyn Future<Output = Result<TokenPair, DependencyError>> + Send + '_>> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async { Ok(pair("current-secret", None)) })
+        }
+    }
+
+    /// The bound the README states: no read for a request without the header; with one, at most one read per
+    /// refresh interval per process, however many requests and whatever they present.
+    #[tokio::test(start_paused = true)]
+    async fn unauthenticated_requests_cause_at_most_one_store_read_per_refresh_interval() {
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let store = Box::new(CountingStore(reads.clone()));
+        let every = Duration::from_secs(300);
+        let auth = Authenticator::refreshing(HeaderName::from_static("x-2x-token"), store, every).await.unwrap();
+        let reads = || reads.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(reads(), 1, "the read at start");
+
+        let wrong = headers(&[("x-2x-token", "guess")]);
+        let repeated = headers(&[("x-2x-token", "a"), ("x-2x-token", "b")]);
+        for _ in 0..1000 {
+            assert!(!auth.is_authorized(&wrong).await);
+        }
+        assert_eq!(reads(), 1, "not due yet: no read");
+
+        tokio::time::advance(every).await;
+        for _ in 0..1000 {
+            assert!(!auth.is_authorized(&headers(&[])).await);
+            assert!(!auth.is_authorized(&repeated).await);
+        }
+        assert_eq!(reads(), 1, "due, but no request presented one value: no read");
+        for _ in 0..1000 {
+            assert!(!auth.is_authorized(&wrong).await);
+        }
+        assert_eq!(reads(), 2, "due: one read for a thousand wrong tokens");
+
+        tokio::time::advance(every / 2).await;
+        for _ in 0..1000 {
+            assert!(!auth.is_authorized(&wrong).await);
+        }
+        assert_eq!(reads(), 2, "the next read is an interval after the last one");
     }
 
     #[tokio::test]
