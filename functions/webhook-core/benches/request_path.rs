@@ -55,7 +55,7 @@ fn request_path(c: &mut Criterion) {
             let phone =
                 call.record_phone_number.as_deref().and_then(|raw| PhoneNumber::parse(raw, CountryCode::US).ok());
             let (record, size) =
-                CallRecord::new(&call, phone.as_ref(), OffsetDateTime::now_utc(), None).fitted().unwrap();
+                CallRecord::new(call, phone.as_ref(), OffsetDateTime::now_utc(), None).fitted().unwrap();
             let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
                 serde_dynamo::to_item(&record).unwrap();
             black_box((item, size))
@@ -68,8 +68,8 @@ fn request_path(c: &mut Criterion) {
             assert!(block_on(authenticator.is_authorized(black_box(&headers))));
             let text: SendText = parse_json(black_box(&text_body)).unwrap();
             let to = PhoneNumber::parse(&text.record_phone_number, CountryCode::US).unwrap();
-            let message = SmsText::parse(&text.message).unwrap();
-            let claim = TextClaimRecord::new(&text, &to, "bench-request", OffsetDateTime::now_utc(), None);
+            let claim = TextClaimRecord::new(text, &to, "bench-request", OffsetDateTime::now_utc(), None);
+            let message = SmsText::parse(&claim.text.message).unwrap();
             dynamodb_item_size(&claim).unwrap();
             let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
                 serde_dynamo::to_item(&claim).unwrap();

@@ -587,17 +587,17 @@ mod tests {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         for name in ["post-call-transferred", "post-call-failure-reason", "post-call-no-answer"] {
             let call: PostCall = serde_json::from_value(sample(name)).unwrap();
-            assert_agree(&CallRecord::new(&call, Some(&phone), now, None));
+            assert_agree(&CallRecord::new(call, Some(&phone), now, None));
         }
         let mut call: PostCall = serde_json::from_value(sample("post-call-transferred")).unwrap();
         call.transcript = Some(vec![]);
-        let mut compressed = CallRecord::new(&call, None, now, None);
+        let mut compressed = CallRecord::new(call, None, now, None);
         compressed.transcript_gzip = Some(serde_bytes::ByteBuf::from(vec![0x1f, 0x8b, 0, 1]));
         compressed.transcript_compressed = Some(true);
         assert_agree(&compressed);
         for name in ["send-text-pre-call", "send-text-post-voicemail"] {
             let text: SendText = serde_json::from_value(sample(name)).unwrap();
-            assert_agree(&TextClaimRecord::new(&text, &phone, "request-1", now, None));
+            assert_agree(&TextClaimRecord::new(text, &phone, "request-1", now, None));
         }
     }
 

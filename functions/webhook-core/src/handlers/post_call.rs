@@ -51,8 +51,9 @@ impl<C: CallStore> Webhook for PostCallHandler<C> {
         let phone = raw_phone.and_then(|raw| PhoneNumber::parse(raw, self.common.default_country).ok());
 
         // Stored whole; a transcript that would take the item over DynamoDB's 400 KB is stored compressed.
+        let id = call.id;
         let (record, item_bytes) =
-            CallRecord::new(&call, phone.as_ref(), invocation.received_at, self.common.retention).fitted()?;
+            CallRecord::new(call, phone.as_ref(), invocation.received_at, self.common.retention).fitted()?;
         let status = match self.calls.store(&record).await? {
             StoreOutcome::Stored => {
                 summary.stored_item_bytes = Some(item_bytes);
@@ -60,6 +61,6 @@ impl<C: CallStore> Webhook for PostCallHandler<C> {
             }
             StoreOutcome::AlreadyStored => "duplicate",
         };
-        Ok(Accepted::new(status, call.id))
+        Ok(Accepted::new(status, id))
     }
 }

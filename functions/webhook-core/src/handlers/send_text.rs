@@ -53,13 +53,13 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
         let to = PhoneNumber::parse(&text.record_phone_number, self.common.default_country).map_err(|error| {
             WebhookError::Unprocessable { message: error.to_string(), field: Some("record_phone_number".into()) }
         })?;
+        let claim =
+            TextClaimRecord::new(text, &to, &invocation.request_id, invocation.received_at, self.common.retention);
+        let text = &claim.text;
         let message = SmsText::parse(&text.message).map_err(|error| WebhookError::Unprocessable {
             message: error.to_string(),
             field: Some("message".into()),
         })?;
-
-        let claim =
-            TextClaimRecord::new(&text, &to, &invocation.request_id, invocation.received_at, self.common.retention);
         // The claim stores the whole text: a value DynamoDB refuses would make every delivery fail the same way.
         dynamodb_item_size(&claim)?;
 
@@ -91,8 +91,8 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
             Ok(message_id) => message_id,
             Err(SendFailure::NotSent(publish_error)) => {
                 summary.sms_publish_failed = true;
-                // Give the id back so 2X's retry sends the text; if that fails too, the claim's lease
-                // expires and a later retry takes it over.
+                // Give the id back so 2X's retry sends the text. If that fails too, the claim stays: other
+                // deliveries get 409 until its lease ends, then `unconfirmed`; this text is missed, never sent.
                 if let Err(release_error) = self.ledger.release(text.id, &invocation.request_id).await {
                     summary.add_error(&release_error);
                 }

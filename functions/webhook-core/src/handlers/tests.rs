@@ -5,7 +5,7 @@ use crate::auth::Authenticator;
 use crate::config::{AuthSettings, PostCallConfig, SendTextConfig, TokenSetting};
 use crate::fakes::{FakeCallStore, FakeLedger, FakeSms, LedgerEntry, LogCapture, Operations};
 use crate::payload::WebhookId;
-use crate::records::TextStatus;
+use crate::records::{CallRecord, SHADOWED_FIELDS, TextClaimRecord, TextStatus};
 use lambda_http::http::{HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Context, Request, RequestExt};
 use serde_json::{Value, json};
@@ -480,10 +480,67 @@ fn sample_body(name: &str) -> Value {
 
 /// The stored item without what we add, as the payload it came from: a string `id` is stored as a number.
 fn payload_part(mut item: Value) -> Value {
-    for added in ["received_at", "phone_e164", "expires_at"] {
-        item.as_object_mut().unwrap().remove(added);
+    for added in CallRecord::ATTRIBUTES {
+        item.as_object_mut().unwrap().remove(*added);
     }
     item
+}
+
+/// `name`'s body with a field for each of `ours`, valued as a sender would never mean it for us.
+fn body_carrying(name: &str, ours: &[&str]) -> Value {
+    let mut body = sample_body(name);
+    for (n, field) in ours.iter().enumerate() {
+        body[*field] = match n % 3 {
+            0 => json!(1),
+            1 => json!("from the sender"),
+            _ => json!({"nested": [true]}),
+        };
+    }
+    body
+}
+
+#[tokio::test]
+async fn a_call_carrying_our_attribute_names_keeps_ours_and_the_senders_values_aside() {
+    for retention in [None, Some("30")] {
+        let handler = post_call(&retention.map(|days| [("RETENTION_DAYS", days)]).unwrap_or_default());
+        let mut body = body_carrying("post-call-transferred", CallRecord::ATTRIBUTES);
+        body["record_phone_number"] = "not a number".into();
+        let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body.to_string())).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let item = handler.calls.item(id(123)).unwrap();
+        // No index key and no TTL from the body: `phone_e164` only from a valid number, `expires_at` only from
+        // RETENTION_DAYS.
+        assert_eq!(item.get("phone_e164"), None);
+        let received_at = OffsetDateTime::parse(item["received_at"].as_str().unwrap(), &Rfc3339).unwrap();
+        let expected_ttl = retention.map(|_| json!(received_at.unix_timestamp() + 30 * 86_400));
+        assert_eq!(item.get("expires_at"), expected_ttl.as_ref(), "{retention:?}");
+        assert_eq!(item.get("transcript_gzip").or(item.get("transcript_compressed")), None);
+        assert!(item["transcript"].is_array());
+        for name in CallRecord::ATTRIBUTES {
+            assert_eq!(item[SHADOWED_FIELDS][*name], body[*name], "the sender's {name} is kept");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_text_carrying_our_attribute_names_keeps_ours_and_the_senders_values_aside() {
+    let handler = send_text(&[]);
+    let body = body_carrying("send-text-pre-call", TextClaimRecord::ATTRIBUTES);
+    let (status, answer_body) = answer(&handler, event_with_body("send-text-pre-call", &body.to_string())).await;
+    assert_eq!((status, &answer_body["status"]), (StatusCode::OK, &json!("sent")));
+
+    let entry = handler.ledger.entry(id(1234)).unwrap();
+    assert_eq!((entry.status, entry.claimed_by.as_str()), (TextStatus::Sent, "req-send-text-pre-call-edited"));
+    let item = entry.item;
+    assert_eq!(item["phone_e164"], "+12025550143");
+    assert_eq!(item["status"], "claimed");
+    assert_eq!(item["claimed_by"], "req-send-text-pre-call-edited");
+    assert!(item["lease_expires_at"].is_i64());
+    assert_eq!(item.get("expires_at"), None, "no TTL from the body");
+    for name in TextClaimRecord::ATTRIBUTES {
+        assert_eq!(item[SHADOWED_FIELDS][*name], body[*name], "the sender's {name} is kept");
+    }
 }
 
 /// A null field of ours is stored as absent, the same thing to every reader.
