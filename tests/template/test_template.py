@@ -168,6 +168,30 @@ class TemplateTest(unittest.TestCase):
         )
         self.assertEqual(RESOURCES["AlarmEmailSubscription"]["Condition"], "HasAlarmEmail")
 
+    def test_alarms_notify_through_a_topic_whose_key_lets_cloudwatch_publish(self):
+        # An alarm whose topic is under the AWS managed key (alias/aws/sns) never reaches anyone: that key's fixed
+        # policy does not let CloudWatch use it.
+        alarms = of_type("AWS::CloudWatch::Alarm")
+        self.assertTrue(alarms)
+        for name, alarm in alarms.items():
+            properties = alarm["Properties"]
+            for action in properties.get("AlarmActions", []) + properties.get("OKActions", []):
+                topic = RESOURCES[action["Ref"]]
+                self.assertEqual(topic["Type"], "AWS::SNS::Topic", name)
+                key = topic["Properties"].get("KmsMasterKeyId")
+                self.assertIsInstance(key, dict, f"{name}: the topic's key must be one of this template's keys, not {key!r}")
+                self.assertNotIn("aws/sns", json.dumps(key), name)
+                key = RESOURCES[key["Ref"]]
+                self.assertEqual(key["Type"], "AWS::KMS::Key")
+                self.assertTrue(key["Properties"].get("EnableKeyRotation"))
+                cloudwatch = [
+                    statement
+                    for statement in key["Properties"]["KeyPolicy"]["Statement"]
+                    if statement["Effect"] == "Allow" and statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+                ]
+                self.assertEqual(len(cloudwatch), 1, name)
+                self.assertEqual(set(cloudwatch[0]["Action"]), {"kms:Decrypt", "kms:GenerateDataKey*"})
+
     def test_the_dashboard_is_valid_json_and_shows_every_alarm(self):
         body, _ = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
         dashboard = json.loads(substitute(body))
