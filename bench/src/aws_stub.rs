@@ -1,5 +1,5 @@
 //! AWS answered instantly: every call the functions make succeeds with a minimal valid answer, so the
-//! measurement is our code and the SDK, not an emulator or the network.
+//! measurement is our code and the SDK, not an emulator or the network. Any secret holds the harness's token.
 
 use crate::http::{Request, Response, serve};
 use tokio::net::TcpListener;
@@ -13,7 +13,15 @@ pub async fn start() -> std::io::Result<String> {
 }
 
 fn answer(request: &Request) -> Response {
-    // DynamoDB speaks JSON 1.0 (`X-Amz-Target: DynamoDB_20120810.PutItem`), SNS the query protocol (`Action=`).
+    // DynamoDB and Secrets Manager speak JSON (`X-Amz-Target: DynamoDB_20120810.PutItem`), SNS the query
+    // protocol (`Action=`).
+    if request.header("x-amz-target") == Some("secretsmanager.GetSecretValue") {
+        let secret = serde_json::json!({ "current": crate::TOKEN, "previous": "" }).to_string();
+        let body = serde_json::json!({ "ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:stub", "SecretString": secret });
+        let mut response = Response::new(200, "application/x-amz-json-1.1", body.to_string());
+        response.headers.push(("x-amzn-RequestId", "stub".into()));
+        return response;
+    }
     if request.header("x-amz-target").is_some() {
         let mut response = Response::new(200, "application/x-amz-json-1.0", "{}");
         response.headers.push(("x-amzn-RequestId", "stub".into()));

@@ -42,6 +42,11 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR` (`scripts/test` makes it absolute) or the workspace's `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from)
+}
+
 /// A sample event from `events/`, its token replaced by the harness's.
 pub fn sample_event(name: &str) -> Result<Vec<u8>, Error> {
     let mut event: Value =
@@ -84,26 +89,39 @@ pub fn subjects(target_dir: &Path, profile: &str, python: Option<&Path>) -> Resu
     Ok(subjects)
 }
 
+/// What Lambda itself sets in a function's environment (runtime API, region, role credentials), with AWS at
+/// `aws_endpoint`: the rest of a process's environment is the function's own configuration.
+pub fn lambda_environment<'a>(
+    function: &'a str,
+    runtime_api: &'a str,
+    aws_endpoint: &'a str,
+) -> [(&'static str, &'a str); 13] {
+    [
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+        ("AWS_ENDPOINT_URL", aws_endpoint),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "bench"),
+        ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ("AWS_SESSION_TOKEN", "bench"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_LAMBDA_FUNCTION_NAME", function),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "bench"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+    ]
+}
+
 fn spawn(subject: &Subject, runtime_api: &str, aws_endpoint: &str) -> Result<Child, Error> {
     let mut command = Command::new(&subject.program);
     command
         .args(&subject.args)
         .env_clear()
+        .envs(lambda_environment(subject.function, runtime_api, aws_endpoint))
+        // The peer's interpreter finds its libraries through it.
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs([
-            ("AWS_LAMBDA_RUNTIME_API", runtime_api),
-            ("AWS_ENDPOINT_URL", aws_endpoint),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_DEFAULT_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "bench"),
-            ("AWS_SECRET_ACCESS_KEY", "bench"),
-            ("AWS_SESSION_TOKEN", "bench"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-            ("AWS_LAMBDA_FUNCTION_NAME", subject.function),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", "bench"),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
             ("AUTH_TOKEN", TOKEN),
             ("CALLS_TABLE", "calls"),
             ("SENT_TEXTS_TABLE", "sent-texts"),

@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
             }
         }
     }
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from);
+    let target_dir = bench::target_dir();
     let python = repo_root().join(".venv/bin/python");
     let result = async {
         let subjects = subjects(&target_dir, &profile, peer.then_some(python.as_path()))?;

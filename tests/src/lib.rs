@@ -5,7 +5,10 @@
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
+};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -14,6 +17,9 @@ use std::time::{Duration, Instant};
 
 pub mod load;
 pub mod log_scan;
+pub mod template;
+
+pub use template::Template;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -131,19 +137,62 @@ impl Emulator {
             .await
     }
 
-    /// Creates a table keyed as both of ours are: partition key `id`, a Number.
-    pub async fn create_table(&self, name: &str) -> Result<(), Error> {
-        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
-        client
+    /// Creates `table` as template.yaml defines it (keys, attribute types, indexes), named `table.name()`.
+    pub async fn create_table(&self, table: Table) -> Result<(), Error> {
+        let definition = Template::load()?;
+        let properties = definition.properties(table.resource())?;
+        let list =
+            |key: &str| properties.get(key).and_then(serde_yaml_ng::Value::as_sequence).cloned().unwrap_or_default();
+        let field = |value: &serde_yaml_ng::Value, key: &str| -> Result<String, Error> {
+            value
+                .get(key)
+                .and_then(serde_yaml_ng::Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{} has no {key}", table.resource()).into())
+        };
+        let key_schema = |keys: &[serde_yaml_ng::Value]| -> Result<Vec<KeySchemaElement>, Error> {
+            keys.iter()
+                .map(|key| {
+                    Ok(KeySchemaElement::builder()
+                        .attribute_name(field(key, "AttributeName")?)
+                        .key_type(KeyType::from(field(key, "KeyType")?.as_str()))
+                        .build()?)
+                })
+                .collect()
+        };
+        let mut request = aws_sdk_dynamodb::Client::new(&self.sdk_config().await)
             .create_table()
-            .table_name(name)
-            .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build()?)
-            .attribute_definitions(
-                AttributeDefinition::builder().attribute_name("id").attribute_type(ScalarAttributeType::N).build()?,
-            )
+            .table_name(table.name())
             .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await?;
+            .set_key_schema(Some(key_schema(&list("KeySchema"))?));
+        for attribute in list("AttributeDefinitions") {
+            request = request.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(field(&attribute, "AttributeName")?)
+                    .attribute_type(ScalarAttributeType::from(field(&attribute, "AttributeType")?.as_str()))
+                    .build()?,
+            );
+        }
+        for index in list("GlobalSecondaryIndexes") {
+            let keys = index.get("KeySchema").and_then(serde_yaml_ng::Value::as_sequence).cloned().unwrap_or_default();
+            let projection = index.get("Projection").ok_or("an index without Projection")?;
+            let included = projection.get("NonKeyAttributes").and_then(serde_yaml_ng::Value::as_sequence);
+            request = request.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(field(&index, "IndexName")?)
+                    .set_key_schema(Some(key_schema(&keys)?))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(field(projection, "ProjectionType")?.as_str()))
+                            .set_non_key_attributes(included.map(|names| {
+                                names.iter().filter_map(serde_yaml_ng::Value::as_str).map(str::to_owned).collect()
+                            }))
+                            .build(),
+                    )
+                    .build()?,
+            );
+        }
+        request.send().await?;
         Ok(())
     }
 
@@ -323,12 +372,36 @@ impl Drop for Functions {
 pub const CALLS_TABLE: &str = "calls";
 pub const SENT_TEXTS_TABLE: &str = "sent-texts";
 
+/// Our tables, as the tests name them in the emulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Calls,
+    SentTexts,
+}
+
+impl Table {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Calls => CALLS_TABLE,
+            Self::SentTexts => SENT_TEXTS_TABLE,
+        }
+    }
+
+    /// The template resource that defines it.
+    pub const fn resource(self) -> &'static str {
+        match self {
+            Self::Calls => "CallsTable",
+            Self::SentTexts => "SentTextsTable",
+        }
+    }
+}
+
 /// The emulator with both tables, and both functions under `cargo lambda watch` against it, logging to
 /// `log_path`.
 pub async fn start_stack(log_path: PathBuf) -> Result<(Emulator, Functions), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(CALLS_TABLE).await?;
-    emulator.create_table(SENT_TEXTS_TABLE).await?;
+    emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::SentTexts).await?;
     let env = function_env(&emulator, CALLS_TABLE, SENT_TEXTS_TABLE);
     let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path)).await??;
     Ok((emulator, functions))

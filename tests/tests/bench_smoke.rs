@@ -2,8 +2,7 @@
 //! starts and a hundred invocations each under the harness's Runtime API and AWS stub. Every answer is checked;
 //! the figures are not judged here (debug builds), `scripts/bench` measures the release ones.
 
-use bench::{Plan, repo_root, run, subjects, table};
-use std::path::PathBuf;
+use bench::{Plan, run, subjects, table, target_dir};
 
 #[tokio::test]
 async fn the_harness_measures_both_functions_and_the_peer() -> Result<(), bench::Error> {
@@ -12,9 +11,8 @@ async fn the_harness_measures_both_functions_and_the_peer() -> Result<(), bench:
             integration_tests::cargo_command("cargo").args(["build", "--quiet", "--bin", function]).status()?;
         assert!(status.success(), "building {function}");
     }
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from);
-    let python = repo_root().join(".venv/bin/python");
-    let subjects = subjects(&target_dir, "debug", Some(&python))?;
+    let python = bench::repo_root().join(".venv/bin/python");
+    let subjects = subjects(&target_dir(), "debug", Some(&python))?;
     let report = run(&subjects, Plan { starts: 3, invocations: 100 }).await?;
     println!("{}", table(&report));
 

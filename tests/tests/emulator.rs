@@ -1,14 +1,14 @@
 //! The handlers with the real AWS adapters against the emulator (moto's server), one emulator per test.
 
-use integration_tests::{AUTH_TOKEN, Emulator, Error, SampleEvent, free_port};
+use integration_tests::{AUTH_TOKEN, Emulator, Error, SampleEvent, Table, free_port};
 use lambda_http::{Body, Context, Request, RequestExt};
 use serde_json::{Value, json};
 use webhook_core::adapters::{DynamoCallStore, DynamoTextLedger, SnsSmsSender, authenticator};
 use webhook_core::config::{PostCallConfig, SendTextConfig};
 use webhook_core::handlers::{PostCallHandler, SendTextHandler, Webhook, handle};
 
-const TEXTS: &str = "sent-texts";
-const CALLS: &str = "calls";
+const TEXTS: &str = Table::SentTexts.name();
+const CALLS: &str = Table::Calls.name();
 
 fn env(extra: &[(&'static str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let mut pairs = vec![("AUTH_TOKEN", AUTH_TOKEN), ("SENT_TEXTS_TABLE", TEXTS), ("CALLS_TABLE", CALLS)];
@@ -71,7 +71,7 @@ async fn post_call_handler(emulator: &Emulator) -> Result<PostCallHandler<Dynamo
 #[tokio::test]
 async fn send_text_publishes_to_the_e164_number_with_the_sms_attributes() -> Result<(), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(TEXTS).await?;
+    emulator.create_table(Table::SentTexts).await?;
     let handler = send_text_handler(&emulator, None).await?;
 
     let (status, body) = deliver(&handler, "send-text-post-voicemail", "req-1").await?;
@@ -113,7 +113,7 @@ fn message_attributes(form: &[(String, String)]) -> std::collections::HashMap<St
 #[tokio::test]
 async fn the_same_text_id_delivered_twice_is_texted_once() -> Result<(), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(TEXTS).await?;
+    emulator.create_table(Table::SentTexts).await?;
     let handler = send_text_handler(&emulator, None).await?;
 
     let first = deliver(&handler, "send-text-pre-call", "req-1").await?;
@@ -128,7 +128,7 @@ async fn the_same_text_id_delivered_twice_is_texted_once() -> Result<(), Error> 
 #[tokio::test]
 async fn a_failed_publish_releases_the_claim_and_the_retry_texts_once() -> Result<(), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(TEXTS).await?;
+    emulator.create_table(Table::SentTexts).await?;
     let unreachable_sns = format!("http://127.0.0.1:{}", free_port()?);
     let broken = send_text_handler(&emulator, Some(unreachable_sns)).await?;
 
@@ -146,7 +146,7 @@ async fn a_failed_publish_releases_the_claim_and_the_retry_texts_once() -> Resul
 #[tokio::test]
 async fn a_claim_left_by_a_dead_delivery_blocks_then_counts_as_unconfirmed() -> Result<(), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(TEXTS).await?;
+    emulator.create_table(Table::SentTexts).await?;
     let handler = send_text_handler(&emulator, None).await?;
     let client = aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -189,7 +189,7 @@ fn as_stored(mut payload: Value) -> Value {
 #[tokio::test]
 async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(CALLS).await?;
+    emulator.create_table(Table::Calls).await?;
     let handler = post_call_handler(&emulator).await?;
     let samples = ["post-call-transferred", "post-call-failure-reason", "post-call-no-answer"];
 
@@ -226,7 +226,7 @@ async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), E
 #[tokio::test]
 async fn the_token_is_read_from_secrets_manager_and_a_rotation_is_picked_up() -> Result<(), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(CALLS).await?;
+    emulator.create_table(Table::Calls).await?;
     let sdk = emulator.sdk_config().await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let created = secrets
@@ -277,7 +277,7 @@ async fn a_missing_secret_stops_the_function_at_start() -> Result<(), Error> {
 #[tokio::test]
 async fn a_number_that_opted_out_is_not_texted() -> Result<(), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(TEXTS).await?;
+    emulator.create_table(Table::SentTexts).await?;
     let handler = send_text_handler(&emulator, None).await?;
     // moto treats numbers ending in 99 as opted out.
     let mut payload = SampleEvent::named("send-text-pre-call")?.payload()?;
@@ -293,7 +293,7 @@ async fn a_number_that_opted_out_is_not_texted() -> Result<(), Error> {
 #[tokio::test]
 async fn a_transcript_too_big_for_one_item_is_stored_compressed_and_reads_back_equal() -> Result<(), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(CALLS).await?;
+    emulator.create_table(Table::Calls).await?;
     let handler = post_call_handler(&emulator).await?;
     let mut payload = SampleEvent::named("post-call-transferred")?.payload()?;
     let transcript: Vec<Value> = (0..3000)
@@ -322,7 +322,7 @@ async fn a_transcript_too_big_for_one_item_is_stored_compressed_and_reads_back_e
 #[tokio::test]
 async fn a_hung_sns_publish_is_202_unconfirmed_after_one_attempt_and_never_repeated() -> Result<(), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(TEXTS).await?;
+    emulator.create_table(Table::SentTexts).await?;
     // Accepts connections, reads the requests and never answers: SNS may have sent the text.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let hung = format!("http://{}", listener.local_addr()?);
@@ -357,5 +357,96 @@ async fn a_hung_sns_publish_is_202_unconfirmed_after_one_attempt_and_never_repea
         (202, json!({"status": "unconfirmed", "id": 1234}))
     );
     assert!(emulator.sms().await?.is_empty(), "a retry never publishes it again");
+    Ok(())
+}
+
+/// `name`'s payload with a field for each of `ours`, each valued as the attribute would never be by us.
+fn payload_carrying(name: &str, ours: &[&str]) -> Result<Value, Error> {
+    let mut payload = SampleEvent::named(name)?.payload()?;
+    for (n, field) in ours.iter().enumerate() {
+        payload[*field] = [json!(1), json!("from the sender"), json!({"nested": [true]})][n % 3].clone();
+    }
+    Ok(payload)
+}
+
+/// Every attribute of `item` is the payload's (a field not set aside) or one of `ours`.
+fn assert_only_payload_fields_and_ours(item: &Value, payload: &Value, ours: &[&str]) {
+    for name in item.as_object().map(|fields| fields.keys()).into_iter().flatten() {
+        let from_payload = payload.get(name).is_some() && !ours.contains(&name.as_str());
+        assert!(from_payload || ours.contains(&name.as_str()), "{name} is neither the sender's nor declared ours");
+    }
+}
+
+#[tokio::test]
+async fn a_call_carrying_our_attribute_names_keeps_the_ttl_and_the_phone_index_ours() -> Result<(), Error> {
+    use webhook_core::records::{CallRecord, SHADOWED_FIELDS};
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::Calls).await?;
+    let handler = post_call_handler(&emulator).await?;
+
+    // `"expires_at": 1` would have DynamoDB's TTL delete the record; `"phone_e164": 5` (a Number) would break the
+    // by-phone index's String key for every delivery of the id.
+    let mut unparseable = payload_carrying("post-call-transferred", CallRecord::ATTRIBUTES)?;
+    unparseable["record_phone_number"] = "+1...".into();
+    let mut valid = payload_carrying("post-call-failure-reason", CallRecord::ATTRIBUTES)?;
+    valid["record_phone_number"] = "+12025550143".into();
+    for payload in [&unparseable, &valid] {
+        let name = if payload["id"] == 123 { "post-call-transferred" } else { "post-call-failure-reason" };
+        let (status, body) = answer(&handler, request_with_payload(name, payload, name)?).await?;
+        assert_eq!((status, &body["status"]), (200, &json!("stored")), "{body}");
+    }
+
+    for (item, payload) in emulator.items(CALLS).await?.iter().zip([&unparseable, &valid]) {
+        assert_only_payload_fields_and_ours(item, payload, CallRecord::ATTRIBUTES);
+        let received_at = item["received_at"].as_str().ok_or("no received_at")?;
+        let received_at = time::OffsetDateTime::parse(received_at, &time::format_description::well_known::Rfc3339)?;
+        assert_eq!(item["expires_at"], received_at.unix_timestamp() + 30 * 86_400, "RETENTION_DAYS's, not the body's");
+        assert_eq!(item.get("transcript_gzip").or(item.get("transcript_compressed")), None);
+        for name in CallRecord::ATTRIBUTES {
+            assert_eq!(item[SHADOWED_FIELDS][*name], payload[*name], "the sender's {name} is kept");
+        }
+    }
+    let items = emulator.items(CALLS).await?;
+    assert_eq!(items[0].get("phone_e164"), None, "no index key from the body");
+    assert_eq!(items[1]["phone_e164"], "+12025550143");
+
+    let client = aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await);
+    let by_phone = client
+        .query()
+        .table_name(CALLS)
+        .index_name("by-phone")
+        .key_condition_expression("phone_e164 = :phone")
+        .expression_attribute_values(":phone", aws_sdk_dynamodb::types::AttributeValue::S("+12025550143".into()))
+        .send()
+        .await?;
+    let ids: Vec<_> = by_phone.items().iter().filter_map(|item| item.get("id")?.as_n().ok().cloned()).collect();
+    assert_eq!(ids, ["124"], "the lead's call is found by its number, the other not at all");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_text_carrying_our_attribute_names_keeps_its_state_ours() -> Result<(), Error> {
+    use webhook_core::records::{SHADOWED_FIELDS, TextClaimRecord};
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::SentTexts).await?;
+    let handler = send_text_handler(&emulator, None).await?;
+    // A body saying the text is already `sent`, with a message id, would otherwise pass for an earlier delivery.
+    let payload = payload_carrying("send-text-pre-call", TextClaimRecord::ATTRIBUTES)?;
+
+    let (status, body) = answer(&handler, request_with_payload("send-text-pre-call", &payload, "req-1")?).await?;
+    assert_eq!((status, &body["status"]), (200, &json!("sent")), "{body}");
+    assert_eq!(emulator.sms().await?.len(), 1);
+
+    let items = emulator.items(TEXTS).await?;
+    let item = items.first().ok_or("no item")?;
+    assert_only_payload_fields_and_ours(item, &payload, TextClaimRecord::ATTRIBUTES);
+    assert_eq!((&item["status"], &item["message_id"]), (&json!("sent"), &body["message_id"]));
+    assert_eq!((&item["claimed_by"], &item["phone_e164"]), (&json!("req-1"), &json!("+12025550143")));
+    assert!(item["sent_at"].is_string() && item["claimed_at"].is_string() && item["lease_expires_at"].is_number());
+    assert_eq!(item.get("expires_at").or(item.get("unconfirmed_at")), None);
+    for name in TextClaimRecord::ATTRIBUTES {
+        assert_eq!(item[SHADOWED_FIELDS][*name], payload[*name], "the sender's {name} is kept");
+    }
+    assert_eq!(deliver(&handler, "send-text-pre-call", "req-2").await?.1["status"], "duplicate");
     Ok(())
 }

@@ -157,6 +157,16 @@ impl CommonConfig {
             .transpose()?;
 
         let metrics_namespace = env.optional("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.into());
+        // CloudWatch drops metrics in a namespace outside its rules: better not to start than to count nothing.
+        let namespace_valid = (1..=255).contains(&metrics_namespace.len())
+            && metrics_namespace.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/#:-".contains(&b))
+            && !metrics_namespace.starts_with("AWS/");
+        if !namespace_valid {
+            return Err(ConfigError::Invalid {
+                name: "METRICS_NAMESPACE",
+                reason: "must be 1 to 255 letters, digits and . _ / # : - characters, not beginning with AWS/",
+            });
+        }
         let max_body_bytes = match env.optional("MAX_BODY_BYTES") {
             None => default_max_body_bytes,
             Some(bytes) => match bytes.trim().parse::<usize>() {
@@ -202,10 +212,23 @@ impl SendTextConfig {
                 });
             }
         }
+        let origination_number = env.optional("SMS_ORIGINATION_NUMBER");
+        if let Some(number) = &origination_number {
+            let digits = number.strip_prefix('+').unwrap_or_default();
+            let e164 = (2..=15).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !digits.starts_with('0');
+            if !e164 {
+                return Err(ConfigError::Invalid {
+                    name: "SMS_ORIGINATION_NUMBER",
+                    reason: "must be in E.164 form: + and 2 to 15 digits, the first not 0",
+                });
+            }
+        }
         Ok(Self {
             common: CommonConfig::from_env(&env, SEND_TEXT_MAX_BODY_BYTES)?,
             sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
-            sms: SmsSettings { sms_type, origination_number: env.optional("SMS_ORIGINATION_NUMBER"), sender_id },
+            sms: SmsSettings { sms_type, origination_number, sender_id },
         })
     }
 }
@@ -328,6 +351,12 @@ mod tests {
             ("AUTH_TOKEN_REFRESH_SECONDS", "soon"),
             ("MAX_BODY_BYTES", "10"),
             ("MAX_BODY_BYTES", "7000000"),
+            ("METRICS_NAMESPACE", "AWS/Lambda"),
+            ("METRICS_NAMESPACE", "has space"),
+            ("SMS_ORIGINATION_NUMBER", "18005550100"),
+            ("SMS_ORIGINATION_NUMBER", "+0800555"),
+            ("SMS_ORIGINATION_NUMBER", "+1"),
+            ("SMS_ORIGINATION_NUMBER", "+1234567890123456"),
         ] {
             let mut pairs = base.to_vec();
             if name == "AUTH_TOKEN_REFRESH_SECONDS" {
