@@ -1,0 +1,33 @@
+//! The attributes the template gives a meaning to (the TTL attribute, every key of an index) are ones the
+//! functions write themselves, so a sender's field of the same name is set aside and can never set them.
+
+use integration_tests::{Error, Table, Template};
+use serde_yaml_ng::Value;
+use webhook_core::records::{CallRecord, TextClaimRecord};
+
+fn names_under(value: Option<&Value>, key: &str) -> Vec<String> {
+    value
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get(key).and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn the_ttl_and_index_keys_are_attributes_we_write() -> Result<(), Error> {
+    let template = Template::load()?;
+    for (table, ours) in [(Table::Calls, CallRecord::ATTRIBUTES), (Table::SentTexts, TextClaimRecord::ATTRIBUTES)] {
+        let properties = template.properties(table.resource())?;
+        let ttl = properties.get("TimeToLiveSpecification").and_then(|ttl| ttl.get("AttributeName"));
+        let mut meaningful: Vec<String> = ttl.and_then(Value::as_str).map(str::to_owned).into_iter().collect();
+        for index in properties.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
+            meaningful.extend(names_under(index.get("KeySchema"), "AttributeName"));
+        }
+        assert!(!meaningful.is_empty(), "{table:?}: no TTL or index found");
+        for name in meaningful {
+            assert!(ours.contains(&name.as_str()), "{table:?}: {name} could be set by a sender's body");
+        }
+    }
+    Ok(())
+}
