@@ -365,7 +365,7 @@ impl Drop for Functions {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.child.wait();
-        webhook_core::fakes::archive_log("functions", &self.log());
+        webhook_test_support::archive_log("functions", &self.log());
     }
 }
 

@@ -2,10 +2,15 @@
 
 use integration_tests::{AUTH_TOKEN, Emulator, Error, SampleEvent, Table, free_port};
 use lambda_http::{Body, Context, Request, RequestExt};
+use post_call::adapters::DynamoCallStore;
+use post_call::config::PostCallConfig;
+use post_call::handler::PostCallHandler;
+use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
+use send_text::config::SendTextConfig;
+use send_text::handler::SendTextHandler;
 use serde_json::{Value, json};
-use webhook_core::adapters::{DynamoCallStore, DynamoTextLedger, SnsSmsSender, authenticator};
-use webhook_core::config::{PostCallConfig, SendTextConfig};
-use webhook_core::handlers::{PostCallHandler, SendTextHandler, Webhook, handle};
+use webhook::aws::authenticator;
+use webhook::pipeline::{Webhook, handle};
 
 const TEXTS: &str = Table::SentTexts.name();
 const CALLS: &str = Table::Calls.name();
@@ -334,7 +339,7 @@ async fn a_hung_sns_publish_is_202_unconfirmed_after_one_attempt_and_never_repea
         connections.len()
     });
     let config = SendTextConfig::from_lookup(env(&[]))?;
-    let sdk = emulator.sdk_config().await.to_builder().timeout_config(webhook_core::adapters::timeouts()).build();
+    let sdk = emulator.sdk_config().await.to_builder().timeout_config(webhook::aws::timeouts()).build();
     let sms = SnsSmsSender::new(&sdk.to_builder().endpoint_url(hung).build(), &config.sms)?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let handler = SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms);
@@ -379,7 +384,8 @@ fn assert_only_payload_fields_and_ours(item: &Value, payload: &Value, ours: &[&s
 
 #[tokio::test]
 async fn a_call_carrying_our_attribute_names_keeps_the_ttl_and_the_phone_index_ours() -> Result<(), Error> {
-    use webhook_core::records::{CallRecord, SHADOWED_FIELDS};
+    use post_call::record::CallRecord;
+    use webhook::record::SHADOWED_FIELDS;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
     let handler = post_call_handler(&emulator).await?;
@@ -426,7 +432,8 @@ async fn a_call_carrying_our_attribute_names_keeps_the_ttl_and_the_phone_index_o
 
 #[tokio::test]
 async fn a_text_carrying_our_attribute_names_keeps_its_state_ours() -> Result<(), Error> {
-    use webhook_core::records::{SHADOWED_FIELDS, TextClaimRecord};
+    use send_text::record::TextClaimRecord;
+    use webhook::record::SHADOWED_FIELDS;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
     let handler = send_text_handler(&emulator, None).await?;

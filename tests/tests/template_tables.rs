@@ -2,8 +2,9 @@
 //! functions write themselves, so a sender's field of the same name is set aside and can never set them.
 
 use integration_tests::{Error, Table, Template};
+use post_call::record::CallRecord;
+use send_text::record::TextClaimRecord;
 use serde_yaml_ng::Value;
-use webhook_core::records::{CallRecord, TextClaimRecord};
 
 fn names_under(value: Option<&Value>, key: &str) -> Vec<String> {
     value

@@ -1,15 +1,17 @@
 //! post-call: stores each call record 2X sends in DynamoDB, keyed by its webhook id.
 
 use lambda_http::Error;
-use webhook_core::adapters::{DynamoCallStore, authenticator, load_aws_config};
-use webhook_core::config::PostCallConfig;
-use webhook_core::handlers::{PostCallHandler, serve};
-use webhook_core::phone::PhoneNumber;
+use post_call::adapters::DynamoCallStore;
+use post_call::config::PostCallConfig;
+use post_call::handler::PostCallHandler;
+use webhook::aws::{authenticator, load_aws_config};
+use webhook::phone::PhoneNumber;
+use webhook::pipeline::serve;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    webhook_core::telemetry::init();
+    webhook::telemetry::init();
     let config = PostCallConfig::from_env()
         .inspect_err(|error| tracing::error!(%error, "post-call cannot start: invalid configuration"))?;
     PhoneNumber::start_loading_metadata(config.common.default_country);

@@ -1,15 +1,17 @@
 //! send-text: publishes each text 2X asks for through SNS at once, at most once per webhook id.
 
 use lambda_http::Error;
-use webhook_core::adapters::{DynamoTextLedger, SnsSmsSender, authenticator, load_aws_config};
-use webhook_core::config::SendTextConfig;
-use webhook_core::handlers::{SendTextHandler, serve};
-use webhook_core::phone::PhoneNumber;
+use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
+use send_text::config::SendTextConfig;
+use send_text::handler::SendTextHandler;
+use webhook::aws::{authenticator, load_aws_config};
+use webhook::phone::PhoneNumber;
+use webhook::pipeline::serve;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    webhook_core::telemetry::init();
+    webhook::telemetry::init();
     let config = SendTextConfig::from_env()
         .inspect_err(|error| tracing::error!(%error, "send-text cannot start: invalid configuration"))?;
     PhoneNumber::start_loading_metadata(config.common.default_country);

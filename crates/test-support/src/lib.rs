@@ -1,0 +1,185 @@
+//! Test-only code, kept out of the production crates: in-memory fakes of every port (each records the
+//! operations called on it and can be told to fail any of them, as an AWS dependency would after its retries),
+//! log capture for the suite-wide log scan, the sample events as requests, a fault injector under the real SDK
+//! clients, and the property every request body must hold.
+
+// Test fixtures: one that cannot be built should stop the test at once, loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod events;
+pub mod faults;
+pub mod post_call;
+pub mod properties;
+pub mod send_text;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use webhook::error::DependencyError;
+
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Which operations were called, in order, and which are made to fail.
+#[derive(Debug, Default)]
+pub struct Operations {
+    called: Mutex<Vec<&'static str>>,
+    failing: Mutex<HashSet<&'static str>>,
+    answers_lost: Mutex<HashSet<&'static str>>,
+}
+
+impl Operations {
+    /// The operation fails without taking effect.
+    pub fn fail(&self, operation: &'static str) {
+        lock(&self.failing).insert(operation);
+    }
+
+    /// The operation takes effect, but its answer never arrives (a timeout after the request was received).
+    pub fn lose_answers(&self, operation: &'static str) {
+        lock(&self.answers_lost).insert(operation);
+    }
+
+    pub fn heal(&self, operation: &'static str) {
+        lock(&self.failing).remove(operation);
+        lock(&self.answers_lost).remove(operation);
+    }
+
+    pub fn answer_lost(&self, operation: &'static str) -> bool {
+        lock(&self.answers_lost).contains(operation)
+    }
+
+    pub fn called(&self) -> Vec<&'static str> {
+        lock(&self.called).clone()
+    }
+
+    /// Records a call of `operation`; its injected failure, if any.
+    pub fn call(&self, operation: &'static str) -> Result<(), DependencyError> {
+        lock(&self.called).push(operation);
+        match lock(&self.failing).contains(operation) {
+            true => Err(DependencyError::new(operation, "injected failure")),
+            false => Ok(()),
+        }
+    }
+}
+
+/// A DynamoDB item as JSON, as a test reads it: numbers as numbers, a Binary attribute as its base64 text.
+pub fn item_json(attributes: &HashMap<String, AttributeValue>) -> Value {
+    fn value(attribute: &AttributeValue) -> Value {
+        let base64 = |bytes: &[u8]| Value::from(base64::engine::general_purpose::STANDARD.encode(bytes));
+        let number = |text: &str| serde_json::from_str(text).unwrap_or_else(|_| Value::from(text));
+        match attribute {
+            AttributeValue::S(text) => text.as_str().into(),
+            AttributeValue::N(text) => number(text),
+            AttributeValue::B(blob) => base64(blob.as_ref()),
+            AttributeValue::Bool(flag) => (*flag).into(),
+            AttributeValue::Null(_) => Value::Null,
+            AttributeValue::L(list) => list.iter().map(value).collect(),
+            AttributeValue::M(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), value(v))).collect()),
+            AttributeValue::Ss(texts) => texts.iter().map(|text| Value::from(text.as_str())).collect(),
+            AttributeValue::Ns(numbers) => numbers.iter().map(|text| number(text)).collect(),
+            AttributeValue::Bs(blobs) => blobs.iter().map(|blob| base64(blob.as_ref())).collect(),
+            _ => Value::Null,
+        }
+    }
+    Value::Object(attributes.iter().map(|(name, attribute)| (name.clone(), value(attribute))).collect())
+}
+
+/// Collects the JSON log lines written through [`webhook::telemetry::subscriber`] on one thread.
+///
+/// One subscriber is installed for the whole test process ([`tracing::subscriber::set_global_default`]),
+/// writing each line to the capture of the thread that logged it, if any. A per-thread subscriber
+/// (`set_default`) is not enough when tests run in parallel: a callsite first hit on a thread without one caches
+/// that nobody is interested, and the capturing thread's events are then skipped.
+#[derive(Debug, Clone, Default)]
+pub struct LogCapture(std::sync::Arc<Mutex<Vec<u8>>>);
+
+thread_local! {
+    static CAPTURING: std::cell::RefCell<Option<LogCapture>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps a [`LogCapture`] installed; when dropped, archives what it captured for the suite-wide log scan.
+pub struct CaptureGuard {
+    capture: LogCapture,
+}
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURING.with(|capturing| capturing.borrow_mut().take());
+        archive_log("handler-tests", &self.capture.text());
+    }
+}
+
+/// Where `scripts/test` collects every log line the suite produces, to scan them for secrets afterwards.
+pub const LOG_ARCHIVE_VARIABLE: &str = "TWOX_LOG_ARCHIVE";
+
+/// Adds `text` to the log archive, when the suite keeps one.
+pub fn archive_log(source: &str, text: &str) {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let Some(directory) = std::env::var_os(LOG_ARCHIVE_VARIABLE) else { return };
+    let number = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::path::Path::new(&directory).join(format!("{source}-{}-{number}.log", std::process::id()));
+    if let Err(error) = std::fs::write(&path, text) {
+        eprintln!("could not archive a log at {}: {error}", path.display());
+    }
+}
+
+impl LogCapture {
+    /// Routes this thread's `tracing` events here until the guard drops.
+    pub fn install(&self) -> CaptureGuard {
+        static SUBSCRIBER: std::sync::Once = std::sync::Once::new();
+        SUBSCRIBER.call_once(|| {
+            let _ = tracing::subscriber::set_global_default(webhook::telemetry::subscriber(ThreadCapture));
+        });
+        CAPTURING.with(|capturing| *capturing.borrow_mut() = Some(self.clone()));
+        CaptureGuard { capture: self.clone() }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.0)).into_owned()
+    }
+
+    /// Every line parsed as JSON (a line that is not JSON becomes `Null`, which no assertion expects).
+    pub fn lines(&self) -> Vec<Value> {
+        self.text().lines().map(|line| serde_json::from_str(line).unwrap_or(Value::Null)).collect()
+    }
+
+    /// The per-request summary log lines.
+    pub fn summaries(&self) -> Vec<Value> {
+        self.lines().into_iter().filter(|line| line["message"] == "request answered").collect()
+    }
+
+    /// The EMF metric documents.
+    pub fn metrics(&self) -> Vec<Value> {
+        self.lines().into_iter().filter(|line| line.get("_aws").is_some()).collect()
+    }
+}
+
+/// The process-wide subscriber's writer: the logging thread's capture, or nowhere.
+#[derive(Debug, Clone, Copy)]
+struct ThreadCapture;
+
+impl std::io::Write for ThreadCapture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        CAPTURING.with(|capturing| {
+            if let Some(capture) = capturing.borrow().as_ref() {
+                lock(&capture.0).extend_from_slice(bytes);
+            }
+        });
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for ThreadCapture {
+    type Writer = Self;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        *self
+    }
+}

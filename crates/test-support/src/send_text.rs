@@ -1,0 +1,166 @@
+//! send-text's ports in memory: an SMS sender that records texts, and the sent-texts table with the adapter's
+//! conditions.
+
+use crate::{Operations, item_json, lock};
+use send_text::ports::{ClaimOutcome, SendFailure, SmsSender, TextClaim, TextLedger};
+use send_text::record::{SentText, TextStatus};
+use send_text::sms::SmsText;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use webhook::error::DependencyError;
+use webhook::payload::WebhookId;
+use webhook::phone::PhoneNumber;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentSms {
+    pub to: String,
+    pub text: String,
+    pub message_id: String,
+}
+
+/// Records texts instead of sending them. Operations: `is_opted_out`, `send`.
+#[derive(Debug, Default)]
+pub struct FakeSms {
+    pub operations: Operations,
+    sent: Mutex<Vec<SentSms>>,
+    opted_out: Mutex<HashSet<String>>,
+}
+
+impl FakeSms {
+    /// The number (E.164) replied STOP.
+    pub fn opt_out(&self, e164: &str) {
+        lock(&self.opted_out).insert(e164.to_owned());
+    }
+
+    pub fn sent(&self) -> Vec<SentSms> {
+        lock(&self.sent).clone()
+    }
+}
+
+impl SmsSender for FakeSms {
+    async fn is_opted_out(&self, to: &PhoneNumber) -> Result<bool, DependencyError> {
+        self.operations.call("is_opted_out")?;
+        Ok(lock(&self.opted_out).contains(to.e164()))
+    }
+
+    async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, SendFailure> {
+        self.operations.call("send").map_err(SendFailure::NotSent)?;
+        let mut sent = lock(&self.sent);
+        let message_id = format!("fake-message-{}", sent.len() + 1);
+        sent.push(SentSms { to: to.e164().to_owned(), text: text.as_str().to_owned(), message_id: message_id.clone() });
+        match self.operations.answer_lost("send") {
+            true => Err(SendFailure::Unconfirmed(DependencyError::new("send", "timed out"))),
+            false => Ok(message_id),
+        }
+    }
+}
+
+/// One sent-texts item: the claim as written, then what `mark_sent` adds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerEntry {
+    pub item: Value,
+    /// The claim item's size, as DynamoDB counts it.
+    pub item_bytes: usize,
+    pub status: TextStatus,
+    pub claimed_by: String,
+    pub lease_expires_at: i64,
+    pub message_id: Option<String>,
+}
+
+impl LedgerEntry {
+    /// An entry as a delivery that died after claiming the id leaves it, its lease ending at `lease_expires_at`.
+    pub fn unfinished_claim(claimed_by: &str, lease_expires_at: i64) -> Self {
+        Self {
+            item: Value::Object(Default::default()),
+            item_bytes: 0,
+            status: TextStatus::Claimed,
+            claimed_by: claimed_by.into(),
+            lease_expires_at,
+            message_id: None,
+        }
+    }
+}
+
+/// The sent-texts table with the adapter's conditions. Operations: `claim`, `mark_sent`, `mark_unconfirmed`,
+/// `release`.
+#[derive(Debug, Default)]
+pub struct FakeLedger {
+    pub operations: Operations,
+    entries: Mutex<HashMap<WebhookId, LedgerEntry>>,
+}
+
+impl FakeLedger {
+    pub fn entry(&self, id: WebhookId) -> Option<LedgerEntry> {
+        lock(&self.entries).get(&id).cloned()
+    }
+
+    /// Puts an entry as a delivery that died mid-way would have left it.
+    pub fn insert(&self, id: WebhookId, entry: LedgerEntry) {
+        lock(&self.entries).insert(id, entry);
+    }
+}
+
+impl FakeLedger {
+    fn settle(
+        &self,
+        id: WebhookId,
+        claimed_by: &str,
+        status: TextStatus,
+        message_id: Option<&str>,
+    ) -> Result<(), DependencyError> {
+        match lock(&self.entries).get_mut(&id) {
+            Some(entry) if entry.claimed_by == claimed_by => {
+                entry.status = status;
+                entry.message_id = message_id.map(str::to_owned);
+                Ok(())
+            }
+            _ => Err(DependencyError::new("settle", "condition failed")),
+        }
+    }
+}
+
+impl TextLedger for FakeLedger {
+    async fn claim(&self, claim: TextClaim<'_>) -> Result<ClaimOutcome, DependencyError> {
+        self.operations.call("claim")?;
+        let mut entries = lock(&self.entries);
+        if let Some(entry) = entries.get(&claim.id) {
+            let by = Some(entry.claimed_by.as_str());
+            return Ok(ClaimOutcome::of_existing(Some(entry.status), by, Some(entry.lease_expires_at), claim.claimant));
+        }
+        let item_bytes = claim.item.size();
+        let item = item_json(claim.item.attributes());
+        let lease_expires_at = item["lease_expires_at"].as_i64().unwrap_or_default();
+        entries.insert(
+            claim.id,
+            LedgerEntry {
+                item,
+                item_bytes,
+                status: TextStatus::Claimed,
+                claimed_by: claim.claimant.request_id.to_owned(),
+                lease_expires_at,
+                message_id: None,
+            },
+        );
+        Ok(ClaimOutcome::Claimed)
+    }
+
+    async fn mark_sent(&self, id: WebhookId, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
+        self.operations.call("mark_sent")?;
+        self.settle(id, claimed_by, TextStatus::Sent, Some(sent.message_id))
+    }
+
+    async fn mark_unconfirmed(&self, id: WebhookId, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
+        self.operations.call("mark_unconfirmed")?;
+        self.settle(id, claimed_by, TextStatus::Unconfirmed, None)
+    }
+
+    async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {
+        self.operations.call("release")?;
+        let mut entries = lock(&self.entries);
+        if entries.get(&id).is_some_and(|e| e.claimed_by == claimed_by && e.status == TextStatus::Claimed) {
+            entries.remove(&id);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,263 @@
+//! Configuration from the environment, read once at start. A missing or malformed value stops the function
+//! before it takes any request, with a log line naming the variable.
+
+use crate::auth::{AuthToken, TokenPair};
+use crate::metrics::DEFAULT_NAMESPACE;
+use crate::phone::CountryCode;
+use lambda_http::http::HeaderName;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How often a token kept in Secrets Manager is re-read: a rotation is picked up within this time.
+pub const DEFAULT_TOKEN_REFRESH: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required but not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: &'static str },
+}
+
+/// How long stored items are kept before DynamoDB's TTL removes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(Duration);
+
+impl Retention {
+    pub fn days(days: u32) -> Self {
+        Self(Duration::from_secs(u64::from(days) * 86_400))
+    }
+
+    pub fn duration(self) -> Duration {
+        self.0
+    }
+}
+
+/// Where the accepted tokens come from.
+#[derive(Debug, Clone)]
+pub enum TokenSetting {
+    /// `AUTH_TOKEN` / `AUTH_TOKEN_PREVIOUS`: for local runs and tests.
+    Environment(TokenPair),
+    /// `AUTH_TOKEN_SECRET_ID`: read at start and again at most every `refresh_every` (the deployed way).
+    SecretsManager { secret_id: String, refresh_every: Duration },
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Lower-cased, so matching is case-insensitive as HTTP requires.
+    pub header: HeaderName,
+    pub tokens: TokenSetting,
+}
+
+/// What both functions need.
+#[derive(Debug, Clone)]
+pub struct CommonConfig {
+    pub auth: AuthSettings,
+    pub default_country: CountryCode,
+    pub retention: Option<Retention>,
+    /// CloudWatch namespace of the EMF metrics.
+    pub metrics_namespace: String,
+    /// Larger bodies answer 413 unread (`MAX_BODY_BYTES`; the default depends on the function).
+    pub max_body_bytes: usize,
+}
+
+/// The environment, read through a lookup function so tests need not touch the process's.
+pub struct Env<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    pub fn new(lookup: F) -> Self {
+        Self(lookup)
+    }
+
+    /// A set, non-blank value (a blank one counts as unset).
+    pub fn optional(&self, name: &'static str) -> Option<String> {
+        (self.0)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(ConfigError::Missing(name))
+    }
+}
+
+impl CommonConfig {
+    /// The settings every function reads; `default_max_body_bytes` is the function's own body limit.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+        default_max_body_bytes: usize,
+    ) -> Result<Self, ConfigError> {
+        let token = |name| {
+            env.optional(name)
+                .map(|value| AuthToken::new(&value).ok_or(ConfigError::Invalid { name, reason: "empty" }))
+                .transpose()
+        };
+        let tokens = match env.optional("AUTH_TOKEN_SECRET_ID") {
+            Some(secret_id) => {
+                let refresh_every = match env.optional("AUTH_TOKEN_REFRESH_SECONDS") {
+                    None => DEFAULT_TOKEN_REFRESH,
+                    Some(seconds) => {
+                        seconds.trim().parse().map(Duration::from_secs).map_err(|_| ConfigError::Invalid {
+                            name: "AUTH_TOKEN_REFRESH_SECONDS",
+                            reason: "not a whole number of seconds",
+                        })?
+                    }
+                };
+                TokenSetting::SecretsManager { secret_id, refresh_every }
+            }
+            None => TokenSetting::Environment(TokenPair {
+                current: token("AUTH_TOKEN")?.ok_or(ConfigError::Missing("AUTH_TOKEN or AUTH_TOKEN_SECRET_ID"))?,
+                previous: token("AUTH_TOKEN_PREVIOUS")?,
+            }),
+        };
+
+        let header = env.optional("AUTH_HEADER_NAME").unwrap_or_else(|| "Authorization".into());
+        // HeaderName::from_str lower-cases, so matching is case-insensitive as HTTP requires.
+        let header = HeaderName::from_str(header.trim())
+            .map_err(|_| ConfigError::Invalid { name: "AUTH_HEADER_NAME", reason: "not a valid HTTP header name" })?;
+
+        let default_country = match env.optional("DEFAULT_COUNTRY") {
+            None => CountryCode::US,
+            Some(code) => CountryCode::from_str(&code.trim().to_ascii_uppercase()).map_err(|_| {
+                ConfigError::Invalid { name: "DEFAULT_COUNTRY", reason: "not an ISO 3166 alpha-2 country code" }
+            })?,
+        };
+
+        let retention = env
+            .optional("RETENTION_DAYS")
+            .map(|days| match days.trim().parse::<u32>() {
+                Ok(days @ 1..=36_500) => Ok(Retention::days(days)),
+                _ => Err(ConfigError::Invalid {
+                    name: "RETENTION_DAYS",
+                    reason: "not a whole number of days from 1 to 36500",
+                }),
+            })
+            .transpose()?;
+
+        let metrics_namespace = env.optional("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.into());
+        // CloudWatch drops metrics in a namespace outside its rules: better not to start than to count nothing.
+        let namespace_valid = (1..=255).contains(&metrics_namespace.len())
+            && metrics_namespace.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/#:-".contains(&b))
+            && !metrics_namespace.starts_with("AWS/");
+        if !namespace_valid {
+            return Err(ConfigError::Invalid {
+                name: "METRICS_NAMESPACE",
+                reason: "must be 1 to 255 letters, digits and . _ / # : - characters, not beginning with AWS/",
+            });
+        }
+        let max_body_bytes = match env.optional("MAX_BODY_BYTES") {
+            None => default_max_body_bytes,
+            Some(bytes) => match bytes.trim().parse::<usize>() {
+                Ok(bytes @ 1024..=6_000_000) => bytes,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "MAX_BODY_BYTES",
+                        reason: "not a whole number of bytes from 1024 to 6000000 (Lambda's payload limit)",
+                    });
+                }
+            },
+        };
+        Ok(Self {
+            auth: AuthSettings { header, tokens },
+            default_country,
+            retention,
+            metrics_namespace,
+            max_body_bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn common(pairs: &[(&str, &str)]) -> Result<CommonConfig, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        CommonConfig::from_env(&Env::new(move |name: &str| map.get(name).cloned()), 4096)
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_token_is_set() {
+        let config = common(&[("AUTH_TOKEN", "t")]).unwrap();
+        assert_eq!(config.default_country, CountryCode::US);
+        assert_eq!(config.retention, None);
+        assert_eq!(config.metrics_namespace, "TwoXWebhooks");
+        assert_eq!(config.max_body_bytes, 4096, "the function's own default");
+        assert_eq!(config.auth.header, "authorization");
+        assert!(matches!(config.auth.tokens, TokenSetting::Environment(TokenPair { previous: None, .. })));
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        let config = common(&[
+            ("AUTH_TOKEN", "new"),
+            ("AUTH_TOKEN_PREVIOUS", "old"),
+            ("AUTH_HEADER_NAME", "X-TwoX-Token"),
+            ("DEFAULT_COUNTRY", "gb"),
+            ("RETENTION_DAYS", "30"),
+            ("METRICS_NAMESPACE", "Acme/2X"),
+            ("MAX_BODY_BYTES", "2048"),
+        ])
+        .unwrap();
+        assert_eq!(config.metrics_namespace, "Acme/2X");
+        assert_eq!(config.default_country, CountryCode::GB);
+        assert_eq!(config.retention, Some(Retention::days(30)));
+        assert_eq!(config.max_body_bytes, 2048);
+        assert_eq!(config.auth.header, "x-twox-token");
+        assert!(matches!(config.auth.tokens, TokenSetting::Environment(TokenPair { previous: Some(_), .. })));
+    }
+
+    #[test]
+    fn a_secret_id_replaces_the_token_variables() {
+        let config = common(&[("AUTH_TOKEN_SECRET_ID", "arn:secret")]).unwrap();
+        assert!(matches!(
+            config.auth.tokens,
+            TokenSetting::SecretsManager { ref secret_id, refresh_every } if secret_id == "arn:secret" && refresh_every == DEFAULT_TOKEN_REFRESH
+        ));
+        let config = common(&[("AUTH_TOKEN_SECRET_ID", "arn:secret"), ("AUTH_TOKEN_REFRESH_SECONDS", "0")]).unwrap();
+        assert!(
+            matches!(config.auth.tokens, TokenSetting::SecretsManager { refresh_every, .. } if refresh_every.is_zero())
+        );
+    }
+
+    #[test]
+    fn a_missing_token_is_named() {
+        assert_eq!(common(&[]).unwrap_err(), ConfigError::Missing("AUTH_TOKEN or AUTH_TOKEN_SECRET_ID"));
+        assert_eq!(
+            common(&[("AUTH_TOKEN", "  ")]).unwrap_err(),
+            ConfigError::Missing("AUTH_TOKEN or AUTH_TOKEN_SECRET_ID")
+        );
+    }
+
+    #[test]
+    fn malformed_values_are_refused() {
+        for (name, value) in [
+            ("DEFAULT_COUNTRY", "USA"),
+            ("DEFAULT_COUNTRY", "ZZ"),
+            ("RETENTION_DAYS", "0"),
+            ("RETENTION_DAYS", "-3"),
+            ("RETENTION_DAYS", "36501"),
+            ("AUTH_HEADER_NAME", "bad header"),
+            ("AUTH_TOKEN_REFRESH_SECONDS", "soon"),
+            ("MAX_BODY_BYTES", "10"),
+            ("MAX_BODY_BYTES", "7000000"),
+            ("METRICS_NAMESPACE", "AWS/Lambda"),
+            ("METRICS_NAMESPACE", "has space"),
+        ] {
+            let mut pairs = vec![("AUTH_TOKEN", "t")];
+            if name == "AUTH_TOKEN_REFRESH_SECONDS" {
+                pairs.push(("AUTH_TOKEN_SECRET_ID", "arn:secret"));
+            }
+            pairs.push((name, value));
+            assert!(
+                matches!(common(&pairs), Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}={value} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_never_show_the_token() {
+        let error = common(&[("AUTH_TOKEN", "s3cret"), ("RETENTION_DAYS", "x")]).unwrap_err();
+        assert!(!error.to_string().contains("s3cret"));
+    }
+}

@@ -1,0 +1,258 @@
+//! What a request came to, and the metrics it writes as CloudWatch Embedded Metric Format (EMF): one JSON
+//! document per request, written as its own log line, from which CloudWatch Logs extracts the metrics. No API
+//! call, no extra latency.
+//! Format: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
+//!
+//! Every metric name the functions write is a [`Metric`]: the template's alarms and dashboard name them, and a
+//! test holds the template to this list.
+
+use serde_json::{Map, Value, json};
+
+/// The default metrics namespace (`METRICS_NAMESPACE` overrides it).
+pub const DEFAULT_NAMESPACE: &str = "TwoXWebhooks";
+
+/// What a request came to: its summary log line's `outcome`, a 2xx body's `status`, and a metric counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Duplicate,
+    OptedOut,
+    Unconfirmed,
+    Stored,
+    InProgress,
+    Unauthorized,
+    Invalid,
+    TooLarge,
+    DependencyFailed,
+    MethodNotAllowed,
+}
+
+impl Outcome {
+    pub const ALL: [Self; 11] = [
+        Self::Sent,
+        Self::Duplicate,
+        Self::OptedOut,
+        Self::Unconfirmed,
+        Self::Stored,
+        Self::InProgress,
+        Self::Unauthorized,
+        Self::Invalid,
+        Self::TooLarge,
+        Self::DependencyFailed,
+        Self::MethodNotAllowed,
+    ];
+
+    /// As logged and, for a 2xx, as the body's `status`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Duplicate => "duplicate",
+            Self::OptedOut => "opted_out",
+            Self::Unconfirmed => "unconfirmed",
+            Self::Stored => "stored",
+            Self::InProgress => "in_progress",
+            Self::Unauthorized => "unauthorized",
+            Self::Invalid => "invalid",
+            Self::TooLarge => "too_large",
+            Self::DependencyFailed => "dependency_failed",
+            Self::MethodNotAllowed => "method_not_allowed",
+        }
+    }
+
+    /// The metric counting it.
+    pub const fn metric(self) -> &'static str {
+        match self {
+            Self::Sent => "Sent",
+            Self::Duplicate => "Duplicate",
+            Self::OptedOut => "OptedOut",
+            Self::Unconfirmed => "Unconfirmed",
+            Self::Stored => "Stored",
+            Self::InProgress => "InProgress",
+            Self::Unauthorized => "Unauthorized",
+            Self::Invalid => "Invalid",
+            Self::TooLarge => "TooLarge",
+            Self::DependencyFailed => "DependencyFailed",
+            Self::MethodNotAllowed => "MethodNotAllowed",
+        }
+    }
+}
+
+/// A metric a request may write besides its outcome's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Every request.
+    Received,
+    /// SNS refused or failed to take a text (after the SDK's retries).
+    SmsPublishFailed,
+    /// The parts a sent text is billed as; dimension `encoding`.
+    SmsSegments,
+    /// The DynamoDB size of a stored call record.
+    StoredItemBytes,
+}
+
+impl Metric {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Received => "Received",
+            Self::SmsPublishFailed => "SmsPublishFailed",
+            Self::SmsSegments => "SmsSegments",
+            Self::StoredItemBytes => "StoredItemBytes",
+        }
+    }
+
+    /// Every metric name the functions write: the outcomes' and these.
+    pub fn all_names() -> impl Iterator<Item = &'static str> {
+        Outcome::ALL
+            .into_iter()
+            .map(Outcome::metric)
+            .chain([Self::Received, Self::SmsPublishFailed, Self::SmsSegments, Self::StoredItemBytes].map(Self::name))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    Bytes,
+}
+
+impl Unit {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Count => "Count",
+            Self::Bytes => "Bytes",
+        }
+    }
+}
+
+/// A value a request measured, with at most one dimension besides `function`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measurement {
+    pub metric: Metric,
+    pub unit: Unit,
+    pub value: u64,
+    /// (name, value), e.g. `("encoding", "GSM-7")`.
+    pub dimension: Option<(&'static str, &'static str)>,
+}
+
+/// What one request contributes to the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestMetrics<'a> {
+    pub function: &'static str,
+    /// A property, not a dimension: finds the request's log lines from a metric.
+    pub request_id: Option<&'a str>,
+    pub outcome: Outcome,
+    /// Counted once each, like the outcome.
+    pub counts: &'a [Metric],
+    pub measurements: &'a [Measurement],
+}
+
+impl RequestMetrics<'_> {
+    /// The EMF document: every request counts as `Received` and under its outcome, plus its other counts (all
+    /// with dimension `function`), then each measurement in a directive of its own dimensions.
+    pub fn to_emf(&self, namespace: &str, timestamp_ms: i64) -> Value {
+        let mut document = Map::new();
+        document.insert("function".into(), self.function.into());
+        if let Some(request_id) = self.request_id {
+            document.insert("request_id".into(), request_id.into());
+        }
+        let counted = [Metric::Received.name(), self.outcome.metric()]
+            .into_iter()
+            .chain(self.counts.iter().map(|metric| metric.name()));
+        let mut counts = Vec::new();
+        for name in counted {
+            counts.push(json!({"Name": name, "Unit": Unit::Count.name()}));
+            document.insert(name.into(), 1.into());
+        }
+        let mut directives = vec![json!({"Namespace": namespace, "Dimensions": [["function"]], "Metrics": counts})];
+        for measurement in self.measurements {
+            let name = measurement.metric.name();
+            let dimensions = match measurement.dimension {
+                Some((dimension, value)) => {
+                    document.insert(dimension.into(), value.into());
+                    json!([["function", dimension]])
+                }
+                None => json!([["function"]]),
+            };
+            directives.push(json!({"Namespace": namespace, "Dimensions": dimensions,
+                "Metrics": [{"Name": name, "Unit": measurement.unit.name()}]}));
+            document.insert(name.into(), measurement.value.into());
+        }
+        document.insert("_aws".into(), json!({"Timestamp": timestamp_ms, "CloudWatchMetrics": directives}));
+        Value::Object(document)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(outcome: Outcome) -> RequestMetrics<'static> {
+        RequestMetrics { function: "send-text", request_id: Some("req-1"), outcome, counts: &[], measurements: &[] }
+    }
+
+    /// Checks the document against the specification's rules: every metric a directive names is a number at
+    /// the root, every dimension a string at the root.
+    fn assert_valid_emf(document: &Value) {
+        let directives = document["_aws"]["CloudWatchMetrics"].as_array().expect("CloudWatchMetrics");
+        assert!(document["_aws"]["Timestamp"].is_i64());
+        for directive in directives {
+            assert!(directive["Namespace"].is_string());
+            for dimension_set in directive["Dimensions"].as_array().unwrap() {
+                for dimension in dimension_set.as_array().unwrap() {
+                    assert!(document[dimension.as_str().unwrap()].is_string(), "{dimension} in {document}");
+                }
+            }
+            for metric in directive["Metrics"].as_array().unwrap() {
+                assert!(document[metric["Name"].as_str().unwrap()].is_number(), "{metric} in {document}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_request_counts_as_received_and_under_its_outcome() {
+        let document = metrics(Outcome::DependencyFailed).to_emf("Acme/2X", 1_700_000_000_000);
+        assert_valid_emf(&document);
+        assert_eq!(document["Received"], 1);
+        assert_eq!(document["DependencyFailed"], 1);
+        assert_eq!(document["function"], "send-text");
+        assert_eq!(document["request_id"], "req-1");
+        assert_eq!(document["_aws"]["Timestamp"], 1_700_000_000_000i64);
+        assert_eq!(document["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Acme/2X");
+        assert_eq!(document["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn counts_and_measurements_are_added_when_given() {
+        let measurements = [
+            Measurement {
+                metric: Metric::SmsSegments,
+                unit: Unit::Count,
+                value: 3,
+                dimension: Some(("encoding", "UCS-2")),
+            },
+            Measurement { metric: Metric::StoredItemBytes, unit: Unit::Bytes, value: 2048, dimension: None },
+        ];
+        let document = RequestMetrics {
+            counts: &[Metric::SmsPublishFailed],
+            measurements: &measurements,
+            ..metrics(Outcome::Sent)
+        }
+        .to_emf(DEFAULT_NAMESPACE, 1);
+        assert_valid_emf(&document);
+        assert_eq!((&document["encoding"], &document["SmsSegments"]), (&json!("UCS-2"), &json!(3)));
+        assert_eq!(document["StoredItemBytes"], 2048);
+        assert_eq!(document["SmsPublishFailed"], 1);
+        assert_eq!(document["_aws"]["CloudWatchMetrics"][2]["Metrics"][0]["Unit"], "Bytes");
+    }
+
+    #[test]
+    fn outcomes_have_a_label_and_a_metric_of_the_same_words() {
+        for outcome in Outcome::ALL {
+            let words: String = outcome.label().split('_').collect();
+            assert_eq!(words, outcome.metric().to_ascii_lowercase(), "{outcome:?}");
+        }
+        let names: Vec<_> = Metric::all_names().collect();
+        let unique: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+    }
+}

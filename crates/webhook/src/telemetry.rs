@@ -1,0 +1,140 @@
+//! JSON log lines through `tracing`: one summary line per request, plus warnings for failed AWS calls.
+//!
+//! Nothing here ever receives the token, a message text, a transcript or a full phone number.
+
+use crate::error::DependencyError;
+use crate::metrics::{Measurement, Metric, Outcome, RequestMetrics};
+use crate::payload::WebhookId;
+use std::fmt;
+use std::time::Duration;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{Layer, Registry};
+
+/// Events with this target carry an EMF document in their `emf` field, written out as it is.
+const EMF_TARGET: &str = "emf";
+
+/// Installs the subscriber for the process. `RUST_LOG` filters the log lines (default `info`), never metrics.
+pub fn init() {
+    let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout));
+}
+
+/// The subscriber every binary and test uses, writing JSON log lines and EMF lines to `writer`.
+pub fn subscriber<W>(writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'a> MakeWriter<'a> + Clone + Send + Sync + 'static,
+{
+    let logs = tracing_subscriber::fmt::layer()
+        .json()
+        .flatten_event(true)
+        // lambda_runtime's per-invocation span: every line logged during an invocation carries `requestId`.
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .with_writer(writer.clone())
+        .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_filter(filter_fn(|metadata| metadata.target() != EMF_TARGET));
+    let metrics = tracing_subscriber::fmt::layer()
+        .event_format(RawEmf)
+        .with_writer(writer)
+        .with_filter(filter_fn(|metadata| metadata.target() == EMF_TARGET));
+    Registry::default().with(logs).with(metrics)
+}
+
+/// Writes an EMF event's document alone on its line: CloudWatch only reads a line that is the document.
+struct RawEmf;
+
+impl<S, N> FormatEvent<S, N> for RawEmf
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, _: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        struct Document(Option<String>);
+        impl Visit for Document {
+            fn record_str(&mut self, field: &Field, value: &str) {
+                if field.name() == "emf" {
+                    self.0 = Some(value.to_owned());
+                }
+            }
+            fn record_debug(&mut self, _: &Field, _: &dyn fmt::Debug) {}
+        }
+        let mut document = Document(None);
+        event.record(&mut document);
+        match document.0 {
+            Some(document) => writeln!(writer, "{document}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What one request came to; logged once when it is answered.
+#[derive(Debug, Default)]
+pub struct RequestSummary {
+    pub request_id: Option<String>,
+    pub id: Option<WebhookId>,
+    /// send-text `type` or post-call `end_reason`, as 2X sent it (clipped).
+    pub kind: Option<String>,
+    pub phone_last4: Option<String>,
+    /// Failed AWS calls, classified (no service message text).
+    pub errors: Vec<String>,
+    /// Metrics counted once for this request, besides `Received` and its outcome.
+    pub counts: Vec<Metric>,
+    /// Values the request measured.
+    pub measurements: Vec<Measurement>,
+}
+
+impl RequestSummary {
+    /// Records a sender-controlled label, clipped so a hostile value cannot flood the log.
+    pub fn set_kind(&mut self, kind: &str) {
+        self.kind = Some(kind.chars().take(64).collect());
+    }
+
+    pub fn add_error(&mut self, error: &DependencyError) {
+        self.errors.push(error.to_string());
+    }
+
+    /// Writes the summary log line and the request's metrics.
+    pub fn log(&self, function: &'static str, outcome: Outcome, status: u16, elapsed: Duration, namespace: &str) {
+        let duration_ms = elapsed.as_secs_f64() * 1000.0;
+        let (request_id, kind, phone_last4) =
+            (self.request_id.as_deref(), self.kind.as_deref(), self.phone_last4.as_deref());
+        let id = self.id.map(WebhookId::get);
+        let metrics =
+            RequestMetrics { function, request_id, outcome, counts: &self.counts, measurements: &self.measurements };
+        let outcome = outcome.label();
+        let errors = (!self.errors.is_empty()).then(|| self.errors.join("; "));
+        // A callsite's level must be a constant, hence one event per level.
+        macro_rules! summary {
+            ($level:expr) => {
+                tracing::event!(
+                    $level,
+                    function,
+                    request_id,
+                    id,
+                    kind,
+                    phone_last4,
+                    outcome,
+                    status,
+                    duration_ms,
+                    errors,
+                    "request answered"
+                )
+            };
+        }
+        if status >= 500 {
+            summary!(tracing::Level::ERROR);
+        } else {
+            summary!(tracing::Level::INFO);
+        }
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let document = metrics.to_emf(namespace, i64::try_from(now_ms).unwrap_or(i64::MAX)).to_string();
+        tracing::info!(target: EMF_TARGET, emf = document.as_str());
+    }
+}

@@ -1,0 +1,49 @@
+//! post-call's own code on the request path, without the SDK's network work: `cargo bench -p post-call`.
+//! Parse + authenticate + validate + build (once), check and measure the DynamoDB item of a call with a 200-turn
+//! transcript.
+
+// A benchmark whose fixed inputs stopped parsing should stop loudly.
+#![allow(clippy::unwrap_used)]
+use criterion::{Criterion, criterion_group, criterion_main};
+use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
+use post_call::payload::PostCall;
+use post_call::record::CallRecord;
+use serde_json::{Value, json};
+use std::hint::black_box;
+use time::OffsetDateTime;
+use webhook::auth::{AuthToken, Authenticator, TokenPair};
+use webhook::http::parse_json;
+use webhook::phone::{CountryCode, PhoneNumber};
+use webhook_test_support::events::sample_body;
+
+const TOKEN: &str = "bench-token";
+
+fn request_path(c: &mut Criterion) {
+    PhoneNumber::load_metadata(CountryCode::US);
+    let tokens = TokenPair { current: AuthToken::new(TOKEN).unwrap(), previous: None };
+    let authenticator = Authenticator::fixed(HeaderName::from_static("authorization"), tokens);
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", HeaderValue::from_static(TOKEN));
+    // The authenticator's future never waits here; tokio's runtime drives it.
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+
+    let mut call = sample_body("post-call-transferred");
+    let turns: Vec<Value> = (0..200)
+        .map(|n| json!({"role": if n % 2 == 0 { "Assistant" } else { "User" }, "content": format!("Turn {n}: I would like to hear more about the appointment options for next week.")}))
+        .collect();
+    call["transcript"] = turns.into();
+    let call_body = serde_json::to_vec(&call).unwrap();
+    c.bench_function("post-call: parse, auth, validate, DynamoDB item (200 turns)", |b| {
+        b.iter(|| {
+            assert!(runtime.block_on(authenticator.is_authorized(black_box(&headers))));
+            let call: PostCall = parse_json(black_box(&call_body)).unwrap();
+            let phone =
+                call.record_phone_number.as_deref().and_then(|raw| PhoneNumber::parse(raw, CountryCode::US).ok());
+            let item = CallRecord::new(call, phone.as_ref(), OffsetDateTime::now_utc(), None).into_item().unwrap();
+            black_box(item)
+        })
+    });
+}
+
+criterion_group!(benches, request_path);
+criterion_main!(benches);

@@ -1,0 +1,53 @@
+use crate::ports::{CallStore, StoreOutcome};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::Client;
+use webhook::aws::item::Item;
+use webhook::aws::{NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
+use webhook::error::DependencyError;
+use webhook::payload::WebhookId;
+
+/// The calls table: one item per call id; the first delivery's record is kept.
+#[derive(Debug, Clone)]
+pub struct DynamoCallStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoCallStore {
+    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
+        Self::from_client(Client::new(sdk), table)
+    }
+
+    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Opens the connection during initialisation ([`connection_opened`]) with a put that cannot happen: the
+    /// function may put items, and a failed condition writes nothing.
+    pub async fn open_connection(&self) {
+        let request = self.client.put_item().table_name(&self.table).item("id", id_key(WebhookId::new(0)));
+        let result = request.condition_expression(NEVER).customize().config_override(quick_dynamodb()).send().await;
+        connection_opened("DynamoDB PutItem", result, Some("ConditionalCheckFailedException"));
+    }
+}
+
+impl CallStore for DynamoCallStore {
+    async fn store(&self, item: Item) -> Result<StoreOutcome, DependencyError> {
+        const OPERATION: &str = "DynamoDB PutItem (store call)";
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item.into_attributes()))
+            .condition_expression("attribute_not_exists(id)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(StoreOutcome::Stored),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(StoreOutcome::AlreadyStored)
+            }
+            Err(error) => Err(dependency_error(OPERATION, &error)),
+        }
+    }
+}

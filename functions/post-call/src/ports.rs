@@ -1,0 +1,19 @@
+//! The narrow capability post-call needs. `adapters` implements it with DynamoDB; the test-support crate in
+//! memory.
+
+use std::future::Future;
+use webhook::aws::item::Item;
+use webhook::error::DependencyError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOutcome {
+    Stored,
+    /// A record with this id was already stored; it is kept as it was.
+    AlreadyStored,
+}
+
+/// Keeps call records.
+pub trait CallStore: Send + Sync {
+    /// Stores a call's item unless one with its `id` is stored already.
+    fn store(&self, item: Item) -> impl Future<Output = Result<StoreOutcome, DependencyError>> + Send;
+}

@@ -1,0 +1,196 @@
+//! The calls item: every field of the call as 2X sent it, plus what we add; its transcript compressed when it
+//! would take the item over DynamoDB's limit.
+
+use crate::payload::PostCall;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde::Serialize;
+use time::OffsetDateTime;
+use webhook::aws::item::{DYNAMODB_ITEM_LIMIT, Item};
+use webhook::config::Retention;
+use webhook::error::WebhookError;
+use webhook::phone::PhoneNumber;
+use webhook::record::{SHADOWED_FIELDS, ShadowedFields, expires_at, rfc3339, set_aside};
+
+/// Above this size a call's transcript is stored compressed, leaving room under DynamoDB's 400 KB.
+pub const COMPRESS_TRANSCRIPT_ABOVE: usize = 350 * 1024;
+
+/// The calls item: every field of the payload as received, plus what we add.
+#[derive(Debug, Serialize)]
+pub struct CallRecord<'a> {
+    /// The call as received, without the fields set aside in `shadowed_fields`.
+    #[serde(flatten)]
+    pub call: PostCall,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadowed_fields: Option<ShadowedFields>,
+    pub received_at: String,
+    /// Present when `record_phone_number` is a valid number: the key for looking calls up by lead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_e164: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The transcript as gzip-compressed JSON (a Binary attribute), when it made the item too big inline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript_gzip: Option<serde_bytes::ByteBuf>,
+    /// `true` when the transcript is in `transcript_gzip` instead of `transcript`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript_compressed: Option<bool>,
+}
+
+impl<'a> CallRecord<'a> {
+    /// Every attribute of a calls item that is ours, not the sender's. A sender's field with one of these names
+    /// is kept in `shadowed_fields`.
+    pub const ATTRIBUTES: &'static [&'static str] =
+        &["received_at", "phone_e164", "expires_at", "transcript_gzip", "transcript_compressed", SHADOWED_FIELDS];
+
+    pub fn new(
+        mut call: PostCall,
+        phone: Option<&'a PhoneNumber>,
+        now: OffsetDateTime,
+        retention: Option<Retention>,
+    ) -> Self {
+        Self {
+            shadowed_fields: set_aside(&mut call.extra, Self::ATTRIBUTES),
+            call,
+            received_at: rfc3339(now),
+            phone_e164: phone.map(PhoneNumber::e164),
+            expires_at: expires_at(now, retention),
+            transcript_gzip: None,
+            transcript_compressed: None,
+        }
+    }
+
+    /// The item to store, built once: the record whole when it fits, else with its transcript compressed. A
+    /// record too big even so, or holding a value DynamoDB refuses, can never be stored.
+    pub fn into_item(mut self) -> Result<Item, WebhookError> {
+        let mut item = Item::new(&self)?;
+        if item.size() <= COMPRESS_TRANSCRIPT_ABOVE {
+            return Ok(item);
+        }
+        if let Some(turns) = self.call.transcript.take() {
+            self.transcript_gzip = Some(serde_bytes::ByteBuf::from(gzip_json(&turns)));
+            self.transcript_compressed = Some(true);
+            item = Item::new(&self)?;
+        }
+        match item.size() <= DYNAMODB_ITEM_LIMIT - 1024 {
+            true => Ok(item),
+            false => Err(WebhookError::RecordTooLarge {
+                record: "call record",
+                size: item.size(),
+                compact: " even with its transcript compressed",
+            }),
+        }
+    }
+}
+
+fn gzip_json(value: &impl Serialize) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    // Writing into a Vec cannot fail, and serialising plain data (strings, maps) cannot either.
+    let _ = serde_json::to_writer(&mut encoder, value);
+    encoder.finish().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::TranscriptTurn;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use serde_json::json;
+    use webhook::phone::CountryCode;
+
+    fn call_with_transcript(turns: usize, content: &str) -> PostCall {
+        let transcript: Vec<_> = (0..turns).map(|n| json!({"role": if n % 2 == 0 { "User" } else { "Assistant" }, "content": format!("{n}: {content}")})).collect();
+        serde_json::from_value(json!({"id": 9, "transcript": transcript})).unwrap()
+    }
+
+    #[test]
+    fn a_record_that_fits_is_stored_whole() {
+        let call = call_with_transcript(10, "hello");
+        let item = CallRecord::new(call, None, OffsetDateTime::UNIX_EPOCH, None).into_item().unwrap();
+        let attributes = item.attributes();
+        assert!(!attributes.contains_key("transcript_gzip") && !attributes.contains_key("transcript_compressed"));
+        assert_eq!(attributes["transcript"].as_l().map(Vec::len), Ok(10));
+    }
+
+    #[test]
+    fn an_oversized_transcript_is_compressed_and_decompresses_to_the_original() {
+        let call = call_with_transcript(3000, &"Let me check the schedule for you. ".repeat(5));
+        assert!(Item::new(&call).unwrap().size() > DYNAMODB_ITEM_LIMIT, "the test needs an oversized call");
+        let item = CallRecord::new(call.clone(), None, OffsetDateTime::UNIX_EPOCH, None).into_item().unwrap();
+
+        assert!(item.size() < COMPRESS_TRANSCRIPT_ABOVE, "{}", item.size());
+        let attributes = item.attributes();
+        assert_eq!(attributes["transcript_compressed"], AttributeValue::Bool(true));
+        assert!(!attributes.contains_key("transcript"));
+        let gzip = attributes["transcript_gzip"].as_b().unwrap().as_ref();
+        let turns: Vec<TranscriptTurn> = serde_json::from_reader(flate2::read::GzDecoder::new(gzip)).unwrap();
+        assert_eq!(Some(turns), call.transcript);
+    }
+
+    #[test]
+    fn what_cannot_fit_even_compressed_is_refused() {
+        // Random-looking content barely compresses.
+        let noise: String = (0..600_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
+        let call: PostCall =
+            serde_json::from_value(json!({"id": 9, "meta": {"blob": noise}, "transcript": []})).unwrap();
+        let error = CallRecord::new(call, None, OffsetDateTime::UNIX_EPOCH, None).into_item().unwrap_err();
+        assert!(matches!(error, WebhookError::RecordTooLarge { size, .. } if size > DYNAMODB_ITEM_LIMIT));
+        assert!(error.to_string().starts_with("the call record is "), "{error}");
+        assert!(
+            error.to_string().ends_with(" bytes even with its transcript compressed; DynamoDB stores at most 400 KB")
+        );
+    }
+
+    fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
+        value.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn a_senders_fields_named_like_ours_are_kept_aside_and_never_set_ours() {
+        let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut body = json!({"id": 9, "record_phone_number": "+12025550143"});
+        for name in CallRecord::ATTRIBUTES {
+            body[*name] = json!({"from": "the sender", "name": name});
+        }
+
+        // Without retention and with a small transcript we set neither `expires_at` nor the transcript's.
+        let record = CallRecord::new(serde_json::from_value(body.clone()).unwrap(), None, now, None);
+        let item = serde_json::to_value(&record).unwrap();
+        for name in ["phone_e164", "expires_at", "transcript_gzip", "transcript_compressed"] {
+            assert!(item.get(name).is_none(), "{name} came from the body: {item}");
+        }
+        assert_eq!(item["received_at"], "1970-01-01T00:00:00Z");
+        for name in CallRecord::ATTRIBUTES {
+            assert_eq!(item[SHADOWED_FIELDS][*name], body[*name], "the sender's {name} is kept as sent");
+        }
+
+        let retention = Some(Retention::days(1));
+        let record = CallRecord::new(serde_json::from_value(body).unwrap(), Some(&phone), now, retention);
+        let item = serde_json::to_value(&record).unwrap();
+        assert_eq!((&item["phone_e164"], &item["expires_at"]), (&json!("+12025550143"), &json!(86_400)));
+    }
+
+    /// The list the shadowing uses names every attribute the record adds.
+    #[test]
+    fn every_attribute_the_record_adds_is_declared() {
+        let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
+        let retention = Some(Retention::days(1));
+        let body = json!({"id": 9, "transcript": [], "clash": 1, "shadowed_fields": 1});
+        let mut record = CallRecord::new(
+            serde_json::from_value(body.clone()).unwrap(),
+            Some(&phone),
+            OffsetDateTime::UNIX_EPOCH,
+            retention,
+        );
+        record.transcript_gzip = Some(serde_bytes::ByteBuf::new());
+        record.transcript_compressed = Some(true);
+        let mut added: Vec<String> =
+            keys(&serde_json::to_value(&record).unwrap()).difference(&keys(&body)).cloned().collect();
+        added.push(SHADOWED_FIELDS.to_owned());
+        added.sort_unstable();
+        let mut declared: Vec<&str> = CallRecord::ATTRIBUTES.to_vec();
+        declared.sort_unstable();
+        assert_eq!(added, declared);
+    }
+}

@@ -1,0 +1,283 @@
+//! Every row of post-call's HTTP contract, on the handler with an in-memory store, driven by the sample events.
+
+// Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use lambda_http::http::{HeaderValue, StatusCode};
+use post_call::config::PostCallConfig;
+use post_call::handler::PostCallHandler;
+use post_call::record::CallRecord;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use webhook::payload::WebhookId;
+use webhook::record::SHADOWED_FIELDS;
+use webhook_test_support::LogCapture;
+use webhook_test_support::events::{
+    answer, authenticator, body_carrying, edited_body, env, event, event_with_body, lambda_answer, refused_metas,
+    request_from, sample, sample_body,
+};
+use webhook_test_support::post_call::FakeCallStore;
+
+fn post_call(extra_env: &[(&str, &str)]) -> PostCallHandler<FakeCallStore> {
+    let config = PostCallConfig::from_lookup(env(extra_env)).unwrap();
+    let authenticator = authenticator(&config.common.auth);
+    PostCallHandler::new(config, authenticator, FakeCallStore::default())
+}
+
+fn id(value: u64) -> WebhookId {
+    WebhookId::new(value)
+}
+
+/// The stored item without what we add, as the payload it came from: a string `id` is stored as a number.
+fn payload_part(mut item: Value) -> Value {
+    for added in CallRecord::ATTRIBUTES {
+        item.as_object_mut().unwrap().remove(*added);
+    }
+    item
+}
+
+#[tokio::test]
+async fn a_call_carrying_our_attribute_names_keeps_ours_and_the_senders_values_aside() {
+    for retention in [None, Some("30")] {
+        let handler = post_call(&retention.map(|days| [("RETENTION_DAYS", days)]).unwrap_or_default());
+        let mut body = body_carrying("post-call-transferred", CallRecord::ATTRIBUTES);
+        body["record_phone_number"] = "not a number".into();
+        let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body.to_string())).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let item = handler.calls().item(id(123)).unwrap();
+        // No index key and no TTL from the body: `phone_e164` only from a valid number, `expires_at` only from
+        // RETENTION_DAYS.
+        assert_eq!(item.get("phone_e164"), None);
+        let received_at = OffsetDateTime::parse(item["received_at"].as_str().unwrap(), &Rfc3339).unwrap();
+        let expected_ttl = retention.map(|_| json!(received_at.unix_timestamp() + 30 * 86_400));
+        assert_eq!(item.get("expires_at"), expected_ttl.as_ref(), "{retention:?}");
+        assert_eq!(item.get("transcript_gzip").or(item.get("transcript_compressed")), None);
+        assert!(item["transcript"].is_array());
+        for name in CallRecord::ATTRIBUTES {
+            assert_eq!(item[SHADOWED_FIELDS][*name], body[*name], "the sender's {name} is kept");
+        }
+    }
+}
+
+/// A null field of ours is stored as absent, the same thing to every reader.
+fn without_nulls(mut value: Value) -> Value {
+    value.as_object_mut().unwrap().retain(|_, v| !v.is_null());
+    value
+}
+
+#[tokio::test]
+async fn the_seed_call_is_stored_whole_with_what_we_add() {
+    let handler = post_call(&[]);
+    let (status, body) = answer(&handler, event("post-call-transferred")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "stored", "id": 123}));
+    let item = handler.calls().item(id(123)).unwrap();
+    assert_eq!(payload_part(item.clone()), sample_body("post-call-transferred"));
+    assert_eq!(item["call"]["end_reason"], "transferred", "an undocumented end_reason is kept verbatim");
+    assert_eq!(item["transcript"][1], json!({"role": "Assistant", "content": "Hi, is John available?"}));
+    assert_eq!(item["phone_e164"], "+12025550143");
+    assert!(OffsetDateTime::parse(item["received_at"].as_str().unwrap(), &Rfc3339).is_ok());
+    assert_eq!(item.get("expires_at"), None, "no TTL unless RETENTION_DAYS is set");
+}
+
+#[tokio::test]
+async fn a_failed_call_keeps_its_failure_reason_and_unknown_fields() {
+    let handler = post_call(&[]);
+    let (status, _) = answer(&handler, event("post-call-failure-reason")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let item = handler.calls().item(id(124)).unwrap();
+    assert_eq!(payload_part(item.clone()), sample_body("post-call-failure-reason"));
+    assert_eq!(item["call"]["failure_reason"], "number_no_service");
+    assert_eq!(item["call"]["sip_code"], 404);
+    assert_eq!(item["recording_url"], "https://example.com/recordings/124.mp3");
+    assert_eq!(item["phone_e164"], "+12025550111", "a bare 10-digit number is normalised");
+}
+
+#[tokio::test]
+async fn an_unanswered_call_without_transcript_last_name_or_workflow_end_is_stored() {
+    let handler = post_call(&[]);
+    let (status, body) = answer(&handler, event("post-call-no-answer")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["id"], 125);
+    let item = handler.calls().item(id(125)).unwrap();
+    let mut expected = without_nulls(sample_body("post-call-no-answer"));
+    expected["id"] = 125.into();
+    assert_eq!(payload_part(item.clone()), expected);
+    assert_eq!(item.get("transcript"), None);
+    assert_eq!(item.get("workflow_end"), None);
+}
+
+#[tokio::test]
+async fn the_seeds_invalid_json_is_400() {
+    let handler = post_call(&[]);
+    let (status, body) = answer(&handler, event("post-call-malformed-json")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().starts_with("the request body is not valid JSON"), "{body}");
+    assert!(handler.calls().is_empty());
+}
+
+#[tokio::test]
+async fn wrong_types_in_a_call_are_400_naming_the_path() {
+    let handler = post_call(&[]);
+    for (edit, field) in [
+        (json!({"call": {"answered": "yes"}}), "call.answered"),
+        (json!({"transcript": [{"role": "User", "content": 5}]}), "transcript[0].content"),
+        (json!({"transcript": "Hello?"}), "transcript"),
+    ] {
+        let body = edited_body("post-call-transferred", |body| {
+            for (key, value) in edit.as_object().unwrap() {
+                body[key] = value.clone();
+            }
+        });
+        let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{edit}");
+        assert_eq!(answer_body["field"], field);
+    }
+    assert!(handler.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_repeated_call_keeps_the_first_record() {
+    let handler = post_call(&[]);
+    answer(&handler, event("post-call-transferred")).await;
+    let first = handler.calls().item(id(123)).unwrap();
+    let (status, body) = answer(&handler, event("post-call-transferred")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "duplicate", "id": 123}));
+    assert_eq!(handler.calls().item(id(123)).unwrap(), first);
+    assert_eq!(handler.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_store_is_503_and_the_retry_stores() {
+    let handler = post_call(&[]);
+    handler.calls().operations.fail("store");
+    let (status, body) = answer(&handler, event("post-call-transferred")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body["error"].is_string());
+    assert!(handler.calls().is_empty());
+
+    handler.calls().operations.heal("store");
+    assert_eq!(answer(&handler, event("post-call-transferred")).await.1["status"], "stored");
+}
+
+#[tokio::test]
+async fn a_call_with_an_unusable_number_is_stored_without_phone_e164() {
+    let handler = post_call(&[]);
+    let body = edited_body("post-call-transferred", |body| body["record_phone_number"] = "+1...".into());
+    let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+    assert_eq!(status, StatusCode::OK);
+    let item = handler.calls().item(id(123)).unwrap();
+    assert_eq!(item["record_phone_number"], "+1...");
+    assert_eq!(item.get("phone_e164"), None);
+}
+
+#[tokio::test]
+async fn retention_sets_the_ttl_on_the_call() {
+    let handler = post_call(&[("RETENTION_DAYS", "90")]);
+    answer(&handler, event("post-call-transferred")).await;
+    let item = handler.calls().item(id(123)).unwrap();
+    let received_at = OffsetDateTime::parse(item["received_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert_eq!(item["expires_at"], received_at.unix_timestamp() + 90 * 86_400);
+}
+
+#[tokio::test]
+async fn post_call_401s_make_no_store_call() {
+    let handler = post_call(&[]);
+    let mut request = event("post-call-transferred");
+    request.headers_mut().insert("authorization", HeaderValue::from_static("local-dev-token2"));
+    assert_eq!(answer(&handler, request).await.0, StatusCode::UNAUTHORIZED);
+    assert!(handler.calls().operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn a_call_too_big_even_compressed_is_413_logged_and_counted() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = post_call(&[]);
+    // Incompressible data in `meta`, not in the transcript: compression cannot save it.
+    let noise: String = (0..500_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
+    let body = edited_body("post-call-transferred", |body| body["meta"]["blob"] = noise.into());
+    let (status, body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"].as_str().unwrap().contains("DynamoDB stores at most 400 KB"), "{body}");
+    assert!(handler.calls().is_empty());
+    assert_eq!((&logs.summaries()[0]["outcome"], &logs.summaries()[0]["id"]), (&json!("too_large"), &json!(123)));
+    assert_eq!(logs.metrics()[0]["TooLarge"], 1);
+}
+
+#[tokio::test]
+async fn the_body_is_read_as_json_whatever_the_content_type_says() {
+    let handler = post_call(&[]);
+    let content_types =
+        [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("image/png"), Some("")];
+    for (n, content_type) in content_types.into_iter().enumerate() {
+        let (status, body) = lambda_answer(&handler, "post-call-transferred", |event| {
+            let mut payload: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+            payload["id"] = (9000 + n).into();
+            event["body"] = payload.to_string().into();
+            let headers = event["headers"].as_object_mut().unwrap();
+            headers.remove("content-type");
+            if let Some(content_type) = content_type {
+                headers.insert("content-type".into(), content_type.into());
+            }
+        })
+        .await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("stored")), "{content_type:?}");
+    }
+    assert_eq!(handler.calls().len(), content_types.len());
+}
+
+#[tokio::test]
+async fn a_rest_api_event_is_answered_in_its_own_format() {
+    let handler = post_call(&[]);
+    let (status, body) = lambda_answer(&handler, "post-call-transferred", |event| {
+        // API Gateway REST (v1) shape: `httpMethod`/`path`, no `requestContext.http`.
+        let v2 = event.clone();
+        *event = json!({
+            "resource": "/post-call", "path": "/post-call", "httpMethod": "POST",
+            "headers": v2["headers"], "multiValueHeaders": {}, "queryStringParameters": null,
+            "requestContext": {"accountId": "123456789012", "resourceId": "r", "stage": "prod", "requestId": "v1",
+                "identity": {"sourceIp": "127.0.0.1"}, "resourcePath": "/post-call", "httpMethod": "POST",
+                "apiId": "api"},
+            "body": v2["body"], "isBase64Encoded": false
+        });
+    })
+    .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("stored")));
+}
+
+/// A put DynamoDB applied but whose answer was lost: 503, and the retry finds the record (the conditional put
+/// keeps the first one) and answers 200. Every 2xx has its item; every non-2xx leaves the retry able to finish.
+#[tokio::test]
+async fn a_store_whose_answer_was_lost_is_503_and_the_retry_finds_it_stored() {
+    let handler = post_call(&[]);
+    handler.calls().operations.lose_answers("store");
+    assert_eq!(answer(&handler, event("post-call-transferred")).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    handler.calls().operations.heal("store");
+
+    let (status, body) = answer(&handler, request_from(&sample("post-call-transferred"), "req-retry")).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "duplicate", "id": 123})));
+    assert_eq!(handler.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn values_dynamodb_would_refuse_are_422_naming_the_field_never_a_503_loop() {
+    let handler = post_call(&[]);
+    for (meta, field) in refused_metas() {
+        let body = edited_body("post-call-transferred", |body| body["meta"] = meta.clone());
+        let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+        assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)));
+    }
+    let body = edited_body("post-call-transferred", |body| body["call"]["duration"] = json!(1e300));
+    let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+    assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("call.duration")));
+    assert!(handler.calls().is_empty());
+}

@@ -1,0 +1,55 @@
+//! send-text's own code on the request path, without the SDK's network work: `cargo bench -p send-text`.
+//! Parse + authenticate + validate + build the claim item (once) and the SNS Publish request.
+
+// A benchmark whose fixed inputs stopped parsing should stop loudly.
+#![allow(clippy::unwrap_used)]
+use criterion::{Criterion, criterion_group, criterion_main};
+use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
+use send_text::payload::SendText;
+use send_text::record::TextClaimRecord;
+use send_text::sms::SmsText;
+use std::hint::black_box;
+use time::OffsetDateTime;
+use webhook::auth::{AuthToken, Authenticator, TokenPair};
+use webhook::http::parse_json;
+use webhook::phone::{CountryCode, PhoneNumber};
+use webhook_test_support::events::sample_body;
+
+const TOKEN: &str = "bench-token";
+
+fn request_path(c: &mut Criterion) {
+    PhoneNumber::load_metadata(CountryCode::US);
+    let tokens = TokenPair { current: AuthToken::new(TOKEN).unwrap(), previous: None };
+    let authenticator = Authenticator::fixed(HeaderName::from_static("authorization"), tokens);
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", HeaderValue::from_static(TOKEN));
+    // The authenticator's future never waits here; tokio's runtime drives it.
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+
+    let text_body = serde_json::to_vec(&sample_body("send-text-pre-call")).unwrap();
+    c.bench_function("send-text: parse, auth, validate, claim item, SNS request", |b| {
+        b.iter(|| {
+            assert!(runtime.block_on(authenticator.is_authorized(black_box(&headers))));
+            let text: SendText = parse_json(black_box(&text_body)).unwrap();
+            let to = PhoneNumber::parse(&text.record_phone_number, CountryCode::US).unwrap();
+            let record = TextClaimRecord::new(text, &to, "bench-request", OffsetDateTime::now_utc(), None);
+            let message = SmsText::parse(&record.text.message).unwrap();
+            let claim = record.claim().unwrap();
+            let attribute = aws_sdk_sns::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value("Transactional")
+                .build()
+                .unwrap();
+            let publish = aws_sdk_sns::operation::publish::PublishInput::builder()
+                .phone_number(to.e164())
+                .message(message.as_str())
+                .message_attributes("AWS.SNS.SMS.SMSType", attribute)
+                .build()
+                .unwrap();
+            black_box((claim.item, publish, message.segments()))
+        })
+    });
+}
+
+criterion_group!(benches, request_path);
+criterion_main!(benches);

@@ -1,0 +1,130 @@
+use crate::ports::{ClaimOutcome, TextClaim, TextLedger};
+use crate::record::{SentText, TextStatus};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use webhook::aws::{NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
+use webhook::error::DependencyError;
+use webhook::payload::WebhookId;
+
+fn string(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+/// The sent-texts table: one item per text id, claimed with a conditional write before the text is sent.
+#[derive(Debug, Clone)]
+pub struct DynamoTextLedger {
+    client: Client,
+    table: String,
+}
+
+impl DynamoTextLedger {
+    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
+        Self::from_client(Client::new(sdk), table)
+    }
+
+    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Opens the connection during initialisation ([`connection_opened`]) with a delete that cannot happen:
+    /// the function may delete items, and a failed condition changes nothing.
+    pub async fn open_connection(&self) {
+        let request = self.client.delete_item().table_name(&self.table).key("id", id_key(WebhookId::new(0)));
+        let result = request.condition_expression(NEVER).customize().config_override(quick_dynamodb()).send().await;
+        connection_opened("DynamoDB DeleteItem", result, Some("ConditionalCheckFailedException"));
+    }
+}
+
+impl DynamoTextLedger {
+    /// Moves our own claim to `status`, setting each (name, value) of `attributes` with it.
+    async fn settle(
+        &self,
+        operation: &'static str,
+        id: WebhookId,
+        claimed_by: &str,
+        status: TextStatus,
+        attributes: &[(&str, &str)],
+    ) -> Result<(), DependencyError> {
+        let set: Vec<String> = attributes.iter().map(|(name, _)| format!(", {name} = :{name}")).collect();
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", id_key(id))
+            .update_expression(format!("SET #status = :status{}", set.concat()))
+            .condition_expression("claimed_by = :claimed_by")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", string(status.as_str()))
+            .expression_attribute_values(":claimed_by", string(claimed_by));
+        let request = attributes.iter().fold(request, |request, (name, value)| {
+            request.expression_attribute_values(format!(":{name}"), string(value))
+        });
+        request.send().await.map(drop).map_err(|error| dependency_error(operation, &error))
+    }
+}
+
+impl TextLedger for DynamoTextLedger {
+    async fn claim(&self, claim: TextClaim<'_>) -> Result<ClaimOutcome, DependencyError> {
+        let TextClaim { claimant, item, .. } = claim;
+        const OPERATION: &str = "DynamoDB PutItem (claim text)";
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item.into_attributes()))
+            // Only a new id: an existing item, whatever its state, means an earlier delivery may have sent it.
+            .condition_expression("attribute_not_exists(id)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ClaimOutcome::Claimed),
+            Err(error) => match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let existing = |name: &str| failed.item().and_then(|item| item.get(name));
+                    let text = |name: &str| existing(name).and_then(|value| value.as_s().ok()).map(String::as_str);
+                    let lease_expires_at =
+                        existing("lease_expires_at").and_then(|value| value.as_n().ok()).and_then(|n| n.parse().ok());
+                    let status = text("status").and_then(TextStatus::parse);
+                    Ok(ClaimOutcome::of_existing(status, text("claimed_by"), lease_expires_at, claimant))
+                }
+                _ => Err(dependency_error(OPERATION, &error)),
+            },
+        }
+    }
+
+    async fn mark_sent(&self, id: WebhookId, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
+        let attributes = [("message_id", sent.message_id), ("sent_at", sent.sent_at.as_str())];
+        self.settle("DynamoDB UpdateItem (mark text sent)", id, claimed_by, TextStatus::Sent, &attributes).await
+    }
+
+    async fn mark_unconfirmed(&self, id: WebhookId, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
+        let attributes = [("unconfirmed_at", at)];
+        let status = TextStatus::Unconfirmed;
+        self.settle("DynamoDB UpdateItem (mark text unconfirmed)", id, claimed_by, status, &attributes).await
+    }
+
+    async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {
+        const OPERATION: &str = "DynamoDB DeleteItem (release text claim)";
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("id", id_key(id))
+            // Only our own unfinished claim: never a sent record or another delivery's claim.
+            .condition_expression("claimed_by = :claimed_by AND #status = :claimed")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":claimed_by", string(claimed_by))
+            .expression_attribute_values(":claimed", string(TextStatus::Claimed.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // No unfinished claim of ours is there any more: the SDK repeated a delete whose answer was lost.
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(error) => Err(dependency_error(OPERATION, &error)),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+use crate::config::SmsSettings;
+use crate::ports::{SendFailure, SmsSender};
+use crate::sms::SmsText;
+use aws_config::SdkConfig;
+use aws_sdk_sns::Client;
+use aws_sdk_sns::config::interceptors::InterceptorContext;
+use aws_sdk_sns::config::retry::{ClassifyRetry, RetryAction};
+use aws_sdk_sns::error::{ConnectorError, SdkError};
+use aws_sdk_sns::types::MessageAttributeValue;
+use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+use std::error::Error;
+use webhook::aws::{connection_opened, dependency_error, fail_open_timeouts};
+use webhook::error::DependencyError;
+use webhook::phone::PhoneNumber;
+
+/// Sends texts with SNS direct publish, the SMS attributes on every message.
+#[derive(Debug, Clone)]
+pub struct SnsSmsSender {
+    client: Client,
+    attributes: Vec<(&'static str, MessageAttributeValue)>,
+}
+
+impl SnsSmsSender {
+    pub fn new(sdk: &SdkConfig, settings: &SmsSettings) -> Result<Self, DependencyError> {
+        Self::from_client(Client::new(sdk), settings)
+    }
+
+    pub fn from_client(client: Client, settings: &SmsSettings) -> Result<Self, DependencyError> {
+        let attribute = |value: &str| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|_| DependencyError::new("SNS message attribute", "could not be built"))
+        };
+        let mut attributes = vec![("AWS.SNS.SMS.SMSType", attribute(&settings.sms_type)?)];
+        if let Some(sender_id) = &settings.sender_id {
+            attributes.push(("AWS.SNS.SMS.SenderID", attribute(sender_id)?));
+        }
+        if let Some(number) = &settings.origination_number {
+            attributes.push(("AWS.MM.SMS.OriginationNumber", attribute(number)?));
+        }
+        Ok(Self { client, attributes })
+    }
+
+    /// Opens the connection during initialisation ([`connection_opened`]) with the opt-out question the
+    /// function asks anyway, about a fictional number (555-0100 is reserved for fiction).
+    pub async fn open_connection(&self) {
+        let request = self.client.check_if_phone_number_is_opted_out().phone_number("+12025550100");
+        let quick = aws_sdk_sns::config::Builder::default().timeout_config(fail_open_timeouts());
+        let result = request.customize().config_override(quick).send().await;
+        connection_opened("SNS CheckIfPhoneNumberIsOptedOut", result, None);
+    }
+}
+
+impl SmsSender for SnsSmsSender {
+    async fn is_opted_out(&self, to: &PhoneNumber) -> Result<bool, DependencyError> {
+        let output = self
+            .client
+            .check_if_phone_number_is_opted_out()
+            .phone_number(to.e164())
+            .customize()
+            .config_override(aws_sdk_sns::config::Builder::default().timeout_config(fail_open_timeouts()))
+            .send()
+            .await
+            .map_err(|error| dependency_error("SNS CheckIfPhoneNumberIsOptedOut", &error))?;
+        Ok(output.is_opted_out())
+    }
+
+    async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, SendFailure> {
+        const OPERATION: &str = "SNS Publish";
+        let request =
+            self.attributes.iter().fold(
+                self.client.publish().phone_number(to.e164()).message(text.as_str()),
+                |request, (name, value)| request.message_attributes(*name, value.clone()),
+            );
+        let output = request
+            .customize()
+            .config_override(aws_sdk_sns::config::Builder::default().retry_classifier(NoRepeatOnceReceived))
+            .send()
+            .await
+            .map_err(|error| match may_have_reached_sns(&error) {
+                true => SendFailure::Unconfirmed(dependency_error(OPERATION, &error)),
+                false => SendFailure::NotSent(dependency_error(OPERATION, &error)),
+            })?;
+        // SNS answered success: the text is out even if the answer lacks its id.
+        Ok(output.message_id.unwrap_or_default())
+    }
+}
+
+/// SNS has no idempotency key for direct SMS: a publish repeated after SNS received the first one may text the
+/// lead twice. Safe to repeat: SNS answered with an error, or no connection was ever made.
+fn may_have_reached_sns<E, R>(error: &SdkError<E, R>) -> bool {
+    match error {
+        SdkError::ServiceError(_) | SdkError::ConstructionFailure(_) => false,
+        SdkError::DispatchFailure(failure) => !failure.as_connector_error().is_some_and(never_connected),
+        // An attempt timed out or its answer could not be read, after the request went out.
+        _ => true,
+    }
+}
+
+/// A connection refused, unresolvable or not established in time (our clients set no read timeout, so a
+/// connector timeout is a connect timeout).
+fn never_connected(error: &ConnectorError) -> bool {
+    let mut source: Option<&(dyn Error + 'static)> = Some(error);
+    let is_connect_error = std::iter::from_fn(|| {
+        let current = source?;
+        source = current.source();
+        Some(current)
+    })
+    .any(|cause| {
+        cause.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|e| e.is_connect())
+            || cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    error.is_timeout() || is_connect_error
+}
+
+/// Overrides the SDK's retry decision for Publish: the standard classifiers retry timeouts and dropped
+/// connections, which for a publish SNS may have received means a second text.
+#[derive(Debug)]
+struct NoRepeatOnceReceived;
+
+impl ClassifyRetry for NoRepeatOnceReceived {
+    fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
+        let Some(Err(error)) = context.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let reached = error.is_timeout_error()
+            || error.is_response_error()
+            || error.as_connector_error().is_some_and(|connector| !never_connected(connector));
+        match reached {
+            true => RetryAction::RetryForbidden,
+            false => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "no repeat of a publish SNS may have received"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}

@@ -1,0 +1,199 @@
+//! The adapters on the real SDK clients, their HTTP layer replaced by aws-smithy-mocks.
+
+use super::{DynamoTextLedger, SnsSmsSender};
+use crate::config::SmsSettings;
+use crate::payload::SendText;
+use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextLedger};
+use crate::record::TextClaimRecord;
+use crate::sms::SmsText;
+use aws_sdk_dynamodb::operation::delete_item::{DeleteItemError, DeleteItemOutput};
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_sns::error::ErrorMetadata;
+use aws_sdk_sns::operation::check_if_phone_number_is_opted_out::{
+    CheckIfPhoneNumberIsOptedOutError, CheckIfPhoneNumberIsOptedOutOutput,
+};
+use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use time::OffsetDateTime;
+use webhook::error::DependencyError;
+use webhook::payload::WebhookId;
+use webhook::phone::{CountryCode, PhoneNumber};
+
+fn phone() -> PhoneNumber {
+    PhoneNumber::parse("2025550143", CountryCode::US).unwrap()
+}
+
+fn settings() -> SmsSettings {
+    SmsSettings {
+        sms_type: "Transactional".into(),
+        origination_number: Some("+18005550100".into()),
+        sender_id: Some("Acme".into()),
+    }
+}
+
+fn send_text() -> SendText {
+    serde_json::from_str(r#"{"id": 42, "record_phone_number": "2025550143", "message": "hi", "type": "pre-call"}"#)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn publish_sends_the_e164_number_the_text_and_every_sms_attribute() {
+    let rule = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|request| {
+            let attributes = request.message_attributes().unwrap();
+            let value = |name: &str| attributes[name].string_value().unwrap().to_owned();
+            request.phone_number() == Some("+12025550143")
+                && request.message() == Some("hi")
+                && request.topic_arn().is_none()
+                && value("AWS.SNS.SMS.SMSType") == "Transactional"
+                && value("AWS.SNS.SMS.SenderID") == "Acme"
+                && value("AWS.MM.SMS.OriginationNumber") == "+18005550100"
+                && attributes.values().all(|v| v.data_type() == "String")
+        })
+        .then_output(|| PublishOutput::builder().message_id("sns-1").build());
+    let sender = SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&rule]), &settings()).unwrap();
+
+    let message_id = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap();
+    assert_eq!(message_id, "sns-1");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn the_opt_out_check_asks_sns_about_the_e164_number() {
+    let opted_out = mock!(aws_sdk_sns::Client::check_if_phone_number_is_opted_out)
+        .match_requests(|request| request.phone_number() == Some("+12025550143"))
+        .then_output(|| CheckIfPhoneNumberIsOptedOutOutput::builder().is_opted_out(true).build());
+    let sender = SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&opted_out]), &settings()).unwrap();
+    assert_eq!(sender.is_opted_out(&phone()).await, Ok(true));
+
+    // Not retried, so the 2 s budget of this fail-open call cannot turn it into a timeout on a slow machine.
+    let denied = mock!(aws_sdk_sns::Client::check_if_phone_number_is_opted_out).then_error(|| {
+        CheckIfPhoneNumberIsOptedOutError::generic(ErrorMetadata::builder().code("AuthorizationError").build())
+    });
+    let sender =
+        SnsSmsSender::from_client(mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&denied]), &settings()).unwrap();
+    assert_eq!(sender.is_opted_out(&phone()).await.unwrap_err().cause, "service error AuthorizationError");
+}
+
+#[tokio::test]
+async fn optional_sms_attributes_are_left_out_when_not_configured() {
+    let rule = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|request| request.message_attributes().unwrap().len() == 1)
+        .then_output(|| PublishOutput::builder().message_id("sns-2").build());
+    let bare = SmsSettings { origination_number: None, sender_id: None, ..settings() };
+    let sender = SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&rule]), &bare).unwrap();
+    assert_eq!(sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap(), "sns-2");
+}
+
+#[tokio::test]
+async fn a_publish_error_is_classified_by_code_without_the_service_message() {
+    let rule = mock!(aws_sdk_sns::Client::publish).then_error(|| {
+        PublishError::generic(
+            ErrorMetadata::builder().code("Throttling").message("Rate exceeded for +12025550143").build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule]);
+    let sender = SnsSmsSender::from_client(client, &settings()).unwrap();
+
+    let error = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap_err();
+    assert_eq!(error, SendFailure::NotSent(DependencyError::new("SNS Publish", "service error Throttling")));
+    assert!(!error.to_string().contains("2025550143"));
+}
+
+/// The claim put's condition failed on an item in `status`, claimed by `claimed_by` until `lease_expires_at`.
+fn conditional_failure(status: &'static str, claimed_by: &'static str, lease_expires_at: i64) -> PutItemError {
+    PutItemError::ConditionalCheckFailedException(
+        ConditionalCheckFailedException::builder()
+            .item("status", AttributeValue::S(status.into()))
+            .item("claimed_by", AttributeValue::S(claimed_by.into()))
+            .item("lease_expires_at", AttributeValue::N(lease_expires_at.to_string()))
+            .build(),
+    )
+}
+
+async fn claim_with(rule: &aws_smithy_mocks::Rule) -> Result<ClaimOutcome, DependencyError> {
+    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]), "texts");
+    let text = send_text();
+    let to = phone();
+    let record = TextClaimRecord::new(text, &to, "req-1", OffsetDateTime::now_utc(), None);
+    ledger.claim(record.claim().unwrap()).await
+}
+
+#[tokio::test]
+async fn a_claim_is_a_conditional_put_of_the_whole_text() {
+    let rule = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|request| {
+            let item = request.item().unwrap();
+            request.table_name() == Some("texts")
+                && request.condition_expression() == Some("attribute_not_exists(id)")
+                && item["id"] == AttributeValue::N("42".into())
+                && item["status"] == AttributeValue::S("claimed".into())
+                && item["claimed_by"] == AttributeValue::S("req-1".into())
+                && item["phone_e164"] == AttributeValue::S("+12025550143".into())
+                && item["type"] == AttributeValue::S("pre-call".into())
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    assert_eq!(claim_with(&rule).await, Ok(ClaimOutcome::Claimed));
+}
+
+#[tokio::test]
+async fn a_failed_claim_condition_is_judged_by_the_existing_item() {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let cases = [
+        (("sent", "req-0", now - 100), ClaimOutcome::AlreadySent),
+        (("claimed", "req-0", now + 60), ClaimOutcome::InProgress),
+        (("claimed", "req-0", now - 1), ClaimOutcome::Unconfirmed),
+        (("unconfirmed", "req-0", now + 60), ClaimOutcome::Unconfirmed),
+        // The SDK repeated our own put after the first one's answer was lost.
+        (("claimed", "req-1", now + 60), ClaimOutcome::Claimed),
+    ];
+    for ((status, claimed_by, lease), expected) in cases {
+        let rule = mock!(aws_sdk_dynamodb::Client::put_item)
+            .then_error(move || conditional_failure(status, claimed_by, lease));
+        assert_eq!(claim_with(&rule).await, Ok(expected), "{status} by {claimed_by}");
+    }
+}
+
+#[tokio::test]
+async fn other_claim_errors_are_dependency_failures() {
+    let throttled = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+        PutItemError::generic(ErrorMetadata::builder().code("ProvisionedThroughputExceededException").build())
+    });
+    let error = claim_with(&throttled).await.unwrap_err();
+    assert_eq!(error.cause, "service error ProvisionedThroughputExceededException");
+}
+
+#[tokio::test]
+async fn releasing_a_claim_that_is_no_longer_ours_and_unfinished_is_not_an_error() {
+    let gone = mock!(aws_sdk_dynamodb::Client::delete_item)
+        .match_requests(|request| request.condition_expression().unwrap().contains("claimed_by = :claimed_by"))
+        .then_error(|| {
+            DeleteItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+        });
+    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&gone]), "texts");
+    assert_eq!(ledger.release(WebhookId::new(42), "req-1").await, Ok(()));
+
+    let released = mock!(aws_sdk_dynamodb::Client::delete_item).then_output(|| DeleteItemOutput::builder().build());
+    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&released]), "texts");
+    assert_eq!(ledger.release(WebhookId::new(42), "req-1").await, Ok(()));
+}
+
+#[tokio::test]
+async fn connections_are_opened_at_start_with_requests_that_change_nothing() {
+    let never = |condition: Option<&str>| condition == Some("attribute_exists(id) AND attribute_not_exists(id)");
+    let delete = mock!(aws_sdk_dynamodb::Client::delete_item)
+        .match_requests(move |request| never(request.condition_expression()) && request.table_name() == Some("texts"))
+        .then_error(|| {
+            DeleteItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+        });
+    DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&delete]), "texts").open_connection().await;
+    assert_eq!(delete.num_calls(), 1);
+
+    let check = mock!(aws_sdk_sns::Client::check_if_phone_number_is_opted_out)
+        .match_requests(|request| request.phone_number() == Some("+12025550100"))
+        .then_output(|| CheckIfPhoneNumberIsOptedOutOutput::builder().is_opted_out(false).build());
+    SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&check]), &settings()).unwrap().open_connection().await;
+    assert_eq!(check.num_calls(), 1);
+}

@@ -1,0 +1,147 @@
+//! The send-text step: parse, validate, claim the id, publish, record; generic over its ports.
+
+use crate::config::SendTextConfig;
+use crate::payload::SendText;
+use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextLedger};
+use crate::record::{SentText, TextClaimRecord};
+use crate::sms::SmsText;
+use lambda_http::http::StatusCode;
+use time::OffsetDateTime;
+use webhook::auth::Authenticator;
+use webhook::config::CommonConfig;
+use webhook::error::WebhookError;
+use webhook::http::parse_json;
+use webhook::metrics::{Measurement, Metric, Outcome, Unit};
+use webhook::payload::WebhookId;
+use webhook::phone::{self, PhoneNumber};
+use webhook::pipeline::{Accepted, Invocation, Webhook};
+use webhook::record::rfc3339;
+use webhook::telemetry::RequestSummary;
+
+/// Texts the lead at once, at most once per webhook id.
+pub struct SendTextHandler<L, S> {
+    authenticator: Authenticator,
+    common: CommonConfig,
+    ledger: L,
+    sms: S,
+}
+
+impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
+    /// Also loads the phone number metadata, so the first request does not wait for it.
+    pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S) -> Self {
+        PhoneNumber::load_metadata(config.common.default_country);
+        Self { authenticator, common: config.common, ledger, sms }
+    }
+
+    pub fn ledger(&self) -> &L {
+        &self.ledger
+    }
+
+    pub fn sms(&self) -> &S {
+        &self.sms
+    }
+}
+
+/// A text SNS may or may not have sent: settled (never sent again), but not confirmed.
+fn unconfirmed(id: WebhookId) -> Accepted {
+    Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Unconfirmed, id) }
+}
+
+impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
+    const FUNCTION: &'static str = "send-text";
+
+    fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
+    }
+
+    fn common(&self) -> &CommonConfig {
+        &self.common
+    }
+
+    async fn process(
+        &self,
+        body: &[u8],
+        invocation: &Invocation,
+        summary: &mut RequestSummary,
+    ) -> Result<Accepted, WebhookError> {
+        let text: SendText = parse_json(body)?;
+        summary.id = Some(text.id);
+        summary.set_kind(text.text_type.as_ref().map_or("unspecified", |kind| kind.as_str()));
+        summary.phone_last4 = Some(phone::last4(&text.record_phone_number).to_owned());
+
+        let to = PhoneNumber::parse(&text.record_phone_number, self.common.default_country).map_err(|error| {
+            WebhookError::Unprocessable { message: error.to_string(), field: Some("record_phone_number".into()) }
+        })?;
+        let record =
+            TextClaimRecord::new(text, &to, &invocation.request_id, invocation.received_at, self.common.retention);
+        let text = &record.text;
+        let message = SmsText::parse(&text.message).map_err(|error| WebhookError::Unprocessable {
+            message: error.to_string(),
+            field: Some("message".into()),
+        })?;
+        // The claim stores the whole text: a value DynamoDB refuses would make every delivery fail the same way.
+        let claim = record.claim()?;
+
+        // SNS would accept a text to an opted-out number and drop it at delivery, so ask first. The question and
+        // the claim are independent: asked together, they cost one round trip on this time-critical path.
+        let (opted_out, claimed) = tokio::join!(self.sms.is_opted_out(&to), self.ledger.claim(claim));
+        match opted_out {
+            Ok(true) => {
+                // Not texted, and the id is left free: a delivery after the lead opts back in can still send.
+                if matches!(claimed, Ok(ClaimOutcome::Claimed)) {
+                    if let Err(release_error) = self.ledger.release(text.id, &invocation.request_id).await {
+                        summary.add_error(&release_error);
+                    }
+                }
+                return Ok(Accepted::new(Outcome::OptedOut, text.id));
+            }
+            Ok(false) => {}
+            // If asking fails, send anyway: SNS still enforces the opt-out, and a missed pre-call text is worse.
+            Err(check_error) => summary.add_error(&check_error),
+        }
+        match claimed? {
+            ClaimOutcome::Claimed => {}
+            ClaimOutcome::AlreadySent => return Ok(Accepted::new(Outcome::Duplicate, text.id)),
+            ClaimOutcome::Unconfirmed => return Ok(unconfirmed(text.id)),
+            ClaimOutcome::InProgress => return Err(WebhookError::InProgress),
+        }
+
+        let message_id = match self.sms.send(&to, message).await {
+            Ok(message_id) => message_id,
+            Err(SendFailure::NotSent(publish_error)) => {
+                summary.counts.push(Metric::SmsPublishFailed);
+                // Give the id back so 2X's retry sends the text. If that fails too, the claim stays: other
+                // deliveries get 409 until its lease ends, then `unconfirmed`; this text is missed, never sent.
+                if let Err(release_error) = self.ledger.release(text.id, &invocation.request_id).await {
+                    summary.add_error(&release_error);
+                }
+                return Err(publish_error.into());
+            }
+            Err(SendFailure::Unconfirmed(publish_error)) => {
+                // SNS may have sent it. A lead texted twice is the worse failure, so this id is settled:
+                // it is never published again, and the sender is told so with a 202 (not a 5xx to retry).
+                summary.counts.push(Metric::SmsPublishFailed);
+                summary.add_error(&publish_error);
+                let at = rfc3339(OffsetDateTime::now_utc());
+                if let Err(record_error) = self.ledger.mark_unconfirmed(text.id, &invocation.request_id, &at).await {
+                    summary.add_error(&record_error);
+                }
+                return Ok(unconfirmed(text.id));
+            }
+        };
+
+        let segments = message.segments();
+        summary.measurements.push(Measurement {
+            metric: Metric::SmsSegments,
+            unit: Unit::Count,
+            value: u64::try_from(segments.count).unwrap_or(u64::MAX),
+            dimension: Some(("encoding", segments.encoding.name())),
+        });
+        // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
+        let sent = SentText::new(&message_id, OffsetDateTime::now_utc());
+        if let Err(record_error) = self.ledger.mark_sent(text.id, &invocation.request_id, &sent).await {
+            summary.add_error(&record_error);
+        }
+        Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, text.id) })
+    }
+}

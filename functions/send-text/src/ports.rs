@@ -1,0 +1,106 @@
+//! The narrow capabilities send-text needs. `adapters` implements them for AWS; the test-support crate in
+//! memory.
+
+use crate::record::{SentText, TextStatus};
+use crate::sms::SmsText;
+use std::future::Future;
+use webhook::aws::item::Item;
+use webhook::error::DependencyError;
+use webhook::payload::WebhookId;
+use webhook::phone::PhoneNumber;
+
+/// Why SNS did not confirm a text, which decides whether it may be sent again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendFailure {
+    /// SNS answered with an error, or the request never reached it: the text was not sent.
+    #[error(transparent)]
+    NotSent(DependencyError),
+    /// The request reached SNS but no answer came back: the text may have been sent.
+    #[error("{0} after the request reached SNS")]
+    Unconfirmed(DependencyError),
+}
+
+/// Sends one SMS now.
+pub trait SmsSender: Send + Sync {
+    /// Whether the number replied STOP (or was otherwise opted out) and must not be texted.
+    fn is_opted_out(&self, to: &PhoneNumber) -> impl Future<Output = Result<bool, DependencyError>> + Send;
+
+    /// Returns the provider's message id. Never repeats a request the provider may have received.
+    fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> impl Future<Output = Result<String, SendFailure>> + Send;
+}
+
+/// Who claims a text id, and when: what an existing claim is judged against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimant<'a> {
+    /// The Lambda request id of the claiming delivery.
+    pub request_id: &'a str,
+    /// The claim time as epoch seconds, to judge an existing claim's lease by.
+    pub at_epoch: i64,
+}
+
+/// A claim ready to write: its item, built once from the record and handed to the ledger whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextClaim<'a> {
+    pub id: WebhookId,
+    pub claimant: Claimant<'a>,
+    pub item: Item,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// This delivery owns the id and must send the text.
+    Claimed,
+    /// An earlier delivery sent it.
+    AlreadySent,
+    /// An earlier delivery may have sent it (its publish went unanswered, or it died holding the claim): it is
+    /// never sent again.
+    Unconfirmed,
+    /// Another delivery holds an unexpired claim and may be sending it right now.
+    InProgress,
+}
+
+impl ClaimOutcome {
+    /// What an existing sent-texts item (its `status`, `claimed_by`, `lease_expires_at`) means for `claimant`.
+    pub fn of_existing(
+        status: Option<TextStatus>,
+        claimed_by: Option<&str>,
+        lease_expires_at: Option<i64>,
+        claimant: Claimant<'_>,
+    ) -> Self {
+        match status {
+            // Our own claim: the SDK repeated the put after the first one's answer was lost.
+            Some(TextStatus::Claimed) if claimed_by == Some(claimant.request_id) => Self::Claimed,
+            Some(TextStatus::Claimed) if lease_expires_at.is_some_and(|lease| lease >= claimant.at_epoch) => {
+                Self::InProgress
+            }
+            Some(TextStatus::Claimed | TextStatus::Unconfirmed) => Self::Unconfirmed,
+            // Sent, or a value we never write: an earlier delivery took the id.
+            Some(TextStatus::Sent) | None => Self::AlreadySent,
+        }
+    }
+}
+
+/// Remembers which text ids have been sent, so a retried delivery never texts a lead twice.
+pub trait TextLedger: Send + Sync {
+    /// Atomically claims the id unless it was sent or another live claim holds it.
+    fn claim(&self, claim: TextClaim<'_>) -> impl Future<Output = Result<ClaimOutcome, DependencyError>> + Send;
+
+    /// Marks the claim held by `claimed_by` as sent.
+    fn mark_sent(
+        &self,
+        id: WebhookId,
+        claimed_by: &str,
+        sent: &SentText<'_>,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+
+    /// Marks the claim held by `claimed_by` as possibly sent, so no delivery sends it again.
+    fn mark_unconfirmed(
+        &self,
+        id: WebhookId,
+        claimed_by: &str,
+        at: &str,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+
+    /// Gives up the claim held by `claimed_by`, so a retried delivery can send the text.
+    fn release(&self, id: WebhookId, claimed_by: &str) -> impl Future<Output = Result<(), DependencyError>> + Send;
+}

@@ -1,0 +1,205 @@
+//! The sent-texts item: written when a delivery claims a text id, settled when the text is sent (or may have
+//! been).
+
+use crate::payload::SendText;
+use crate::ports::{Claimant, TextClaim};
+use serde::{Serialize, Serializer};
+use std::time::Duration;
+use time::OffsetDateTime;
+use webhook::aws::item::Item;
+use webhook::config::Retention;
+use webhook::error::UnstorableValue;
+use webhook::phone::PhoneNumber;
+use webhook::record::{SHADOWED_FIELDS, ShadowedFields, epoch_after, expires_at, rfc3339, set_aside};
+
+/// How long a claim answers other deliveries of the same id with 409 (its delivery may still be sending): longer
+/// than any function run (API Gateway gives up after 30 s). After it, the claim's delivery died mid-way and may
+/// have sent the text, so it counts as unconfirmed and is never sent again.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
+
+/// A sent-texts item's `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextStatus {
+    /// A delivery is sending it now.
+    Claimed,
+    /// SNS accepted it; `message_id` is set.
+    Sent,
+    /// The publish reached SNS but its answer was lost: it may have been sent, so it is never sent again.
+    Unconfirmed,
+}
+
+impl TextStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Claimed => "claimed",
+            Self::Sent => "sent",
+            Self::Unconfirmed => "unconfirmed",
+        }
+    }
+
+    /// The status an item holds; `None` for a value we never write.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Claimed, Self::Sent, Self::Unconfirmed].into_iter().find(|status| status.as_str() == value)
+    }
+}
+
+impl Serialize for TextStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The sent-texts item written when a delivery claims its id: the text as received plus the claim.
+/// On success the ledger sets `status` to `sent` and adds `message_id` and `sent_at`.
+#[derive(Debug, Serialize)]
+pub struct TextClaimRecord<'a> {
+    /// The text as received, without the fields set aside in `shadowed_fields`.
+    #[serde(flatten)]
+    pub text: SendText,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadowed_fields: Option<ShadowedFields>,
+    pub phone_e164: &'a str,
+    pub status: TextStatus,
+    /// The Lambda request id of the claiming delivery: only it may release or complete the claim.
+    pub claimed_by: &'a str,
+    pub claimed_at: String,
+    /// Epoch seconds until which other deliveries of the id answer 409 (this one may still be sending). After
+    /// it, the claim counts as abandoned: its delivery may have published before dying, so the text is settled
+    /// as unconfirmed and never sent.
+    pub lease_expires_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The claim time as epoch seconds, to judge an existing claim's lease by.
+    #[serde(skip)]
+    pub claimed_at_epoch: i64,
+}
+
+impl<'a> TextClaimRecord<'a> {
+    /// Every attribute of a sent-texts item that is ours, not the sender's: the claim's, and those the ledger
+    /// sets when the text is settled. A sender's field with one of these names is kept in `shadowed_fields`.
+    pub const ATTRIBUTES: &'static [&'static str] = &[
+        "phone_e164",
+        "status",
+        "claimed_by",
+        "claimed_at",
+        "lease_expires_at",
+        "expires_at",
+        "message_id",
+        "sent_at",
+        "unconfirmed_at",
+        SHADOWED_FIELDS,
+    ];
+
+    pub fn new(
+        mut text: SendText,
+        phone: &'a PhoneNumber,
+        claimed_by: &'a str,
+        now: OffsetDateTime,
+        retention: Option<Retention>,
+    ) -> Self {
+        Self {
+            shadowed_fields: set_aside(&mut text.extra, Self::ATTRIBUTES),
+            text,
+            phone_e164: phone.e164(),
+            status: TextStatus::Claimed,
+            claimed_by,
+            claimed_at: rfc3339(now),
+            lease_expires_at: epoch_after(now, CLAIM_LEASE),
+            expires_at: expires_at(now, retention),
+            claimed_at_epoch: now.unix_timestamp(),
+        }
+    }
+
+    /// The claim as the ledger writes it: this record's item, built and checked once.
+    pub fn claim(&self) -> Result<TextClaim<'a>, UnstorableValue> {
+        let claimant = Claimant { request_id: self.claimed_by, at_epoch: self.claimed_at_epoch };
+        Ok(TextClaim { id: self.text.id, claimant, item: Item::new(self)? })
+    }
+}
+
+/// What the ledger records once SNS has accepted a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentText<'a> {
+    pub message_id: &'a str,
+    pub sent_at: String,
+}
+
+impl<'a> SentText<'a> {
+    pub fn new(message_id: &'a str, now: OffsetDateTime) -> Self {
+        Self { message_id, sent_at: rfc3339(now) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use webhook::phone::CountryCode;
+
+    fn sample_text() -> serde_json::Value {
+        json!({"id": 5, "record_phone_number": "+12025550143", "message": "hi", "type": "pre-call"})
+    }
+
+    fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
+        value.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn a_senders_fields_named_like_ours_are_kept_aside_and_never_set_ours() {
+        let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut body = sample_text();
+        for name in TextClaimRecord::ATTRIBUTES {
+            body[*name] = json!({"from": "the sender", "name": name});
+        }
+        let claim = TextClaimRecord::new(serde_json::from_value(body.clone()).unwrap(), &phone, "req-1", now, None);
+        let item = serde_json::to_value(&claim).unwrap();
+        assert_eq!((&item["status"], &item["claimed_by"]), (&json!("claimed"), &json!("req-1")));
+        assert_eq!((&item["phone_e164"], &item["lease_expires_at"]), (&json!("+12025550143"), &json!(60)));
+        for name in ["expires_at", "message_id", "sent_at", "unconfirmed_at"] {
+            assert!(item.get(name).is_none(), "{name} came from the body: {item}");
+        }
+        for name in TextClaimRecord::ATTRIBUTES {
+            assert_eq!(item[SHADOWED_FIELDS][*name], body[*name], "the sender's {name} is kept as sent");
+        }
+    }
+
+    /// The list the shadowing uses names every attribute the claim adds (the ledger's later ones are checked
+    /// against DynamoDB in the emulator tests).
+    #[test]
+    fn every_attribute_the_claim_adds_is_declared() {
+        let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
+        let retention = Some(Retention::days(1));
+        let claim = TextClaimRecord::new(
+            serde_json::from_value(sample_text()).unwrap(),
+            &phone,
+            "r",
+            OffsetDateTime::UNIX_EPOCH,
+            retention,
+        );
+        for name in keys(&serde_json::to_value(&claim).unwrap()).difference(&keys(&sample_text())) {
+            assert!(TextClaimRecord::ATTRIBUTES.contains(&name.as_str()), "{name} is added but not declared");
+        }
+    }
+
+    #[test]
+    fn the_claim_carries_the_item_built_once() {
+        let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
+        let text = serde_json::from_value(sample_text()).unwrap();
+        let record = TextClaimRecord::new(text, &phone, "req-1", OffsetDateTime::UNIX_EPOCH, None);
+        let claim = record.claim().unwrap();
+        assert_eq!((claim.id.get(), claim.claimant), (5, Claimant { request_id: "req-1", at_epoch: 0 }));
+        assert_eq!(claim.item, Item::new(&record).unwrap());
+        assert!(claim.item.attributes().contains_key("lease_expires_at"));
+        assert!(!claim.item.attributes().contains_key("claimed_at_epoch"));
+    }
+
+    #[test]
+    fn statuses_read_back_as_written() {
+        for status in [TextStatus::Claimed, TextStatus::Sent, TextStatus::Unconfirmed] {
+            assert_eq!(TextStatus::parse(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(TextStatus::parse("delivered"), None);
+    }
+}

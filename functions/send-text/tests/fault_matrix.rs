@@ -1,0 +1,97 @@
+//! send-text's AWS calls × every fault (throttling, 500, refused, hung), through the handler on the real SDK
+//! clients (`webhook_test_support::faults`): the answer, and which calls were made, how often.
+
+// Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
+use send_text::config::SendTextConfig;
+use send_text::handler::SendTextHandler;
+use serde_json::Value;
+use std::time::Duration;
+use webhook_test_support::events::{answer, env, event, sample_authenticator};
+use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
+
+/// One send-text delivery with `operation` under `fault`: its answer and the attempts per operation.
+async fn send_text_with(operation: &'static str, fault: Fault) -> (u16, Value, FaultInjector) {
+    let injector = FaultInjector::new(operation, fault);
+    let config = SendTextConfig::from_lookup(env(&[])).unwrap();
+    let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.sms).unwrap();
+    let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
+    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms);
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    (status.as_u16(), body, injector)
+}
+
+/// `[PutItem, Publish, UpdateItem, DeleteItem]` attempts.
+fn send_text_attempts(injector: &FaultInjector) -> [usize; 4] {
+    ["PutItem", "Publish", "UpdateItem", "DeleteItem"].map(|operation| injector.attempts(operation))
+}
+
+#[tokio::test]
+async fn a_failing_opt_out_check_is_tolerated_and_the_text_sent() {
+    for fault in FAULTS {
+        let (status, body, injector) = send_text_with("CheckIfPhoneNumberIsOptedOut", fault).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("sent")), "{fault:?}");
+        assert_eq!(send_text_attempts(&injector), [1, 1, 1, 0], "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_claim_is_503_and_nothing_is_sent() {
+    for fault in FAULTS {
+        let (status, _, injector) = send_text_with("PutItem", fault).await;
+        assert_eq!(status, 503, "{fault:?}");
+        let [claims, publishes, marks, releases] = send_text_attempts(&injector);
+        assert!((1..=3).contains(&claims), "{fault:?}: {claims} claim attempts");
+        assert_eq!([publishes, marks, releases], [0, 0, 0], "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_publish_sns_refused_or_never_got_is_503_with_the_claim_released() {
+    for fault in [Fault::Throttling, Fault::ServerError, Fault::Refused] {
+        let (status, _, injector) = send_text_with("Publish", fault).await;
+        assert_eq!(status, 503, "{fault:?}");
+        // The SDK's standard retries (3 attempts) apply: SNS did not take the text.
+        assert_eq!(send_text_attempts(&injector), [1, 3, 0, 1], "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_publish_sns_got_but_never_answered_is_tried_once_and_settled_unconfirmed() {
+    let started = std::time::Instant::now();
+    let (status, body, injector) = send_text_with("Publish", Fault::Hang).await;
+    assert_eq!((status, body["status"].as_str()), (202, Some("unconfirmed")));
+    // One attempt: a second could text the lead twice. The claim is marked, not released.
+    assert_eq!(send_text_attempts(&injector), [1, 1, 1, 0]);
+    assert!(started.elapsed() < Duration::from_secs(4), "one 2 s attempt, took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_failure_to_record_the_sent_text_still_answers_200() {
+    for fault in FAULTS {
+        let (status, body, injector) = send_text_with("UpdateItem", fault).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("sent")), "{fault:?}");
+        let [claims, publishes, marks, releases] = send_text_attempts(&injector);
+        assert_eq!([claims, publishes, releases], [1, 1, 0], "{fault:?}: the text was not published again");
+        assert!((1..=3).contains(&marks), "{fault:?}");
+    }
+}
+
+/// Clients with no mocked call at all: any request panics the test (aws-smithy-mocks' `must_match`), and the
+/// injector under them counts any that got that far.
+#[tokio::test]
+async fn requests_without_the_right_token_make_no_aws_call() {
+    let injector = FaultInjector::new("none", Fault::Hang);
+    let config = SendTextConfig::from_lookup(env(&[])).unwrap();
+    let sms = SnsSmsSender::from_client(faults::unmocked_sns(&injector), &config.sms).unwrap();
+    let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(&injector), "texts");
+    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms);
+    for sample in ["send-text-pre-call", "send-text-bad-token"] {
+        for request in faults::wrong_token_requests(sample) {
+            assert_eq!(answer(&handler, request).await.0, 401, "{sample}");
+        }
+    }
+    assert!(injector.attempts.lock().unwrap().is_empty());
+}

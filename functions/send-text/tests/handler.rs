@@ -1,0 +1,479 @@
+//! Every row of send-text's HTTP contract, on the handler with in-memory fakes, driven by the sample events.
+
+// Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use lambda_http::http::{HeaderValue, Method, StatusCode};
+use send_text::config::SendTextConfig;
+use send_text::handler::SendTextHandler;
+use send_text::record::{TextClaimRecord, TextStatus};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use webhook::payload::WebhookId;
+use webhook::record::SHADOWED_FIELDS;
+use webhook_test_support::events::{
+    answer, authenticator, body_carrying, edited_body, env, event, event_with_body, lambda_answer, refused_metas,
+    request_from, sample,
+};
+use webhook_test_support::send_text::{FakeLedger, FakeSms, LedgerEntry};
+use webhook_test_support::{LogCapture, Operations};
+
+fn send_text(extra_env: &[(&str, &str)]) -> SendTextHandler<FakeLedger, FakeSms> {
+    let config = SendTextConfig::from_lookup(env(extra_env)).unwrap();
+    let authenticator = authenticator(&config.common.auth);
+    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default())
+}
+
+fn id(value: u64) -> WebhookId {
+    WebhookId::new(value)
+}
+
+#[tokio::test]
+async fn pre_call_text_is_sent_to_the_e164_number_and_recorded() {
+    let handler = send_text(&[]);
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "sent", "id": 1234, "message_id": "fake-message-1"}));
+    let sent = handler.sms().sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "+12025550143");
+    assert_eq!(sent[0].text, "We will call you in several minutes, looking forward to talking with you.");
+
+    let entry = handler.ledger().entry(id(1234)).expect("the claim is recorded");
+    assert_eq!(entry.status, TextStatus::Sent);
+    assert_eq!(entry.message_id.as_deref(), Some("fake-message-1"));
+    assert_eq!(entry.claimed_by, "req-send-text-pre-call");
+    assert_eq!(entry.item["phone_e164"], "+12025550143");
+    assert_eq!(entry.item["type"], "pre-call");
+    assert_eq!(entry.item["meta"], json!({"lead_id": "123", "test_id": "abc"}));
+    assert_eq!(handler.ledger().operations.called(), ["claim", "mark_sent"]);
+}
+
+#[tokio::test]
+async fn post_voicemail_text_with_a_bare_number_and_string_id_is_sent() {
+    let handler = send_text(&[]);
+    let (status, body) = answer(&handler, event("send-text-post-voicemail")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "sent");
+    assert_eq!(body["id"], 1235, "a string id is answered as a number");
+    assert_eq!(handler.sms().sent()[0].to, "+12025550187");
+    assert!(handler.sms().sent()[0].text.ends_with("📞"));
+}
+
+#[tokio::test]
+async fn a_repeated_delivery_is_a_duplicate_and_sends_nothing() {
+    let handler = send_text(&[]);
+    assert_eq!(answer(&handler, event("send-text-pre-call")).await.0, StatusCode::OK);
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "duplicate", "id": 1234}));
+    assert_eq!(handler.sms().sent().len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_or_missing_token_is_401_before_anything_is_parsed_or_called() {
+    let handler = send_text(&[]);
+    for request in [
+        event("send-text-bad-token"),
+        {
+            let mut request = event("send-text-pre-call");
+            request.headers_mut().remove("authorization");
+            request
+        },
+        {
+            // Nothing is parsed: even a broken body answers 401, not 400.
+            let mut request = event_with_body("send-text-pre-call", "{not json");
+            request.headers_mut().insert("authorization", HeaderValue::from_static("wrong"));
+            request
+        },
+    ] {
+        let (status, body) = answer(&handler, request).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body, json!({"error": "unauthorized"}));
+    }
+    assert!(handler.ledger().operations.called().is_empty());
+    assert!(handler.sms().operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn the_configured_header_name_and_the_previous_token_are_honoured() {
+    let handler =
+        send_text(&[("AUTH_HEADER_NAME", "X-TwoX-Auth"), ("AUTH_TOKEN", "new"), ("AUTH_TOKEN_PREVIOUS", "old")]);
+    let with_header = |name: &'static str, value: &'static str| {
+        let mut request = event("send-text-pre-call");
+        request.headers_mut().remove("authorization");
+        request.headers_mut().insert(name, HeaderValue::from_static(value));
+        request
+    };
+    assert_eq!(answer(&handler, with_header("authorization", "new")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer(&handler, with_header("x-twox-auth", "old")).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_missing_phone_is_400_naming_the_field() {
+    let handler = send_text(&[]);
+    let (status, body) = answer(&handler, event("send-text-missing-phone")).await;
+
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "record_phone_number");
+    assert!(body["error"].as_str().unwrap().contains("missing field `record_phone_number`"), "{body}");
+    assert!(handler.ledger().operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn bodies_that_are_not_json_or_have_wrong_types_are_400() {
+    let handler = send_text(&[]);
+    let cases = [
+        ("not json", None),
+        ("", None),
+        ("[1, 2]", None),
+        (r#"{"id": true, "record_phone_number": "+12025550143", "message": "hi"}"#, Some("id")),
+        (r#"{"id": 1.5, "record_phone_number": "+12025550143", "message": "hi"}"#, Some("id")),
+        (r#"{"id": "12a", "record_phone_number": "+12025550143", "message": "hi"}"#, Some("id")),
+        (r#"{"id": 7, "record_phone_number": 2025550143, "message": "hi"}"#, Some("record_phone_number")),
+        (r#"{"id": 7, "record_phone_number": "+12025550143", "message": ["hi"]}"#, Some("message")),
+        (r#"{"record_phone_number": "+12025550143", "message": "hi"}"#, Some("id")),
+    ];
+    for (body, field) in cases {
+        let (status, answer_body) = answer(&handler, event_with_body("send-text-pre-call", body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(answer_body["field"].as_str(), field, "{body}: {answer_body}");
+        assert!(answer_body["error"].is_string());
+    }
+    assert!(handler.sms().sent().is_empty());
+}
+
+#[tokio::test]
+async fn unusable_phone_or_message_is_422_naming_the_field() {
+    let handler = send_text(&[]);
+    let (status, body) = answer(&handler, event("send-text-invalid-phone")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "record_phone_number");
+
+    for (message, expected) in [("", StatusCode::UNPROCESSABLE_ENTITY), ("   ", StatusCode::UNPROCESSABLE_ENTITY)]
+        .into_iter()
+        .chain([(&*"a".repeat(1601), StatusCode::UNPROCESSABLE_ENTITY), (&*"a".repeat(1600), StatusCode::OK)])
+    {
+        let body = edited_body("send-text-pre-call", |body| body["message"] = message.into());
+        let (status, answer_body) = answer(&handler, event_with_body("send-text-pre-call", &body)).await;
+        assert_eq!(status, expected, "message of {} bytes", message.len());
+        if expected != StatusCode::OK {
+            assert_eq!(answer_body["field"], "message");
+        }
+    }
+    assert_eq!(handler.sms().sent().len(), 1, "only the 1,600-byte message is sent");
+}
+
+#[tokio::test]
+async fn unknown_types_and_fields_are_accepted_and_kept() {
+    let handler = send_text(&[]);
+    let body = edited_body("send-text-pre-call", |body| {
+        body["type"] = "appointment-reminder".into();
+        body["campaign_channel"] = json!({"name": "sms", "weight": 2});
+        body.as_object_mut().unwrap().remove("workflow_end");
+    });
+    let (status, _) = answer(&handler, event_with_body("send-text-pre-call", &body)).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let item = handler.ledger().entry(id(1234)).unwrap().item;
+    assert_eq!(item["type"], "appointment-reminder");
+    assert_eq!(item["campaign_channel"], json!({"name": "sms", "weight": 2}));
+}
+
+#[tokio::test]
+async fn a_failed_claim_is_503_and_sends_nothing() {
+    let handler = send_text(&[]);
+    handler.ledger().operations.fail("claim");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body, json!({"error": "a service this webhook depends on is unavailable; deliver again later"}));
+    assert!(handler.sms().sent().is_empty());
+}
+
+#[tokio::test]
+async fn an_opted_out_number_is_not_texted_and_its_id_stays_free() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = send_text(&[]);
+    handler.sms().opt_out("+12025550143");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "opted_out", "id": 1234})));
+    assert_eq!(handler.sms().operations.called(), ["is_opted_out"]);
+    // Claimed alongside the check, then released: a later delivery, after an opt-in, can still send.
+    assert_eq!(handler.ledger().operations.called(), ["claim", "release"]);
+    assert_eq!(handler.ledger().entry(id(1234)), None);
+    assert_eq!(logs.summaries()[0]["outcome"], "opted_out");
+    assert_eq!(logs.metrics()[0]["OptedOut"], 1);
+}
+
+#[tokio::test]
+async fn a_failed_opt_out_check_still_sends_because_sns_enforces_opt_outs_itself() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = send_text(&[]);
+    handler.sms().operations.fail("is_opted_out");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("sent")));
+    assert_eq!(handler.sms().sent().len(), 1);
+    assert!(logs.summaries()[0]["errors"].as_str().unwrap().contains("is_opted_out failed"));
+}
+
+#[tokio::test]
+async fn a_failed_publish_is_503_and_releases_the_claim_so_the_retry_sends() {
+    let handler = send_text(&[]);
+    handler.sms().operations.fail("send");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!body["error"].as_str().unwrap().contains("injected"), "no internal detail in the body");
+    assert_eq!(handler.ledger().entry(id(1234)), None, "the claim was released");
+    assert_eq!(handler.ledger().operations.called(), ["claim", "release"]);
+
+    handler.sms().operations.heal("send");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "sent");
+    assert_eq!(handler.sms().sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failure_to_record_the_message_id_still_answers_sent() {
+    let handler = send_text(&[]);
+    handler.ledger().operations.fail("mark_sent");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::OK, "the SMS is out; a 5xx would make 2X text the lead again");
+    assert_eq!(body["status"], "sent");
+    assert_eq!(handler.sms().sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_live_claim_held_by_another_delivery_is_409_and_sends_nothing() {
+    let handler = send_text(&[]);
+    let in_a_minute = OffsetDateTime::now_utc().unix_timestamp() + 60;
+    handler.ledger().insert(id(1234), LedgerEntry::unfinished_claim("another-delivery", in_a_minute));
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"].is_string());
+    assert!(handler.sms().sent().is_empty());
+}
+
+#[tokio::test]
+async fn an_abandoned_claim_is_unconfirmed_and_never_sent_again() {
+    let handler = send_text(&[]);
+    let a_minute_ago = OffsetDateTime::now_utc().unix_timestamp() - 60;
+    handler.ledger().insert(id(1234), LedgerEntry::unfinished_claim("another-delivery", a_minute_ago));
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    // Its delivery died after the claim, maybe after SNS took the text: sending now could text the lead twice.
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "unconfirmed", "id": 1234})));
+    assert!(handler.sms().sent().is_empty());
+    assert_eq!(handler.ledger().entry(id(1234)).unwrap().claimed_by, "another-delivery");
+}
+
+#[tokio::test]
+async fn a_publish_sns_may_have_received_is_202_unconfirmed_and_never_repeated() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = send_text(&[]);
+    handler.sms().operations.lose_answers("send");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "unconfirmed", "id": 1234})));
+    assert_eq!(handler.sms().sent().len(), 1, "SNS took it; only its answer was lost");
+    assert_eq!(handler.ledger().entry(id(1234)).unwrap().status, TextStatus::Unconfirmed);
+    assert_eq!(handler.ledger().operations.called(), ["claim", "mark_unconfirmed"], "the claim is kept, not released");
+    assert_eq!(logs.summaries()[0]["outcome"], "unconfirmed");
+    assert_eq!(logs.metrics()[0]["Unconfirmed"], 1);
+    assert_eq!(logs.metrics()[0]["SmsPublishFailed"], 1);
+
+    handler.sms().operations.heal("send");
+    let (status, body) = answer(&handler, request_from(&sample("send-text-pre-call"), "req-retry")).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::ACCEPTED, Some("unconfirmed")));
+    assert_eq!(handler.sms().sent().len(), 1, "a retry never publishes it again");
+}
+
+#[tokio::test]
+async fn an_unconfirmed_publish_whose_record_fails_still_answers_202() {
+    let handler = send_text(&[]);
+    handler.sms().operations.lose_answers("send");
+    handler.ledger().operations.fail("mark_unconfirmed");
+    let (status, _) = answer(&handler, event("send-text-pre-call")).await;
+
+    // A 5xx would invite a retry; the claim left behind answers 409, then (lease over) unconfirmed: never a resend.
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(handler.ledger().entry(id(1234)).unwrap().status, TextStatus::Claimed);
+}
+
+/// Operations of a fake, each named.
+type Faults<'a> = &'a [(&'a Operations, &'static str)];
+
+/// Delivers the pre-call sample as a new Lambda request while the `failing` operations fail and the
+/// `answers_lost` ones take effect unanswered; then heals them. Returns the status and the body's `status`.
+async fn redeliver(
+    handler: &SendTextHandler<FakeLedger, FakeSms>,
+    failing: Faults<'_>,
+    answers_lost: Faults<'_>,
+) -> (u16, String) {
+    static ATTEMPT: AtomicUsize = AtomicUsize::new(0);
+    failing.iter().for_each(|(operations, operation)| operations.fail(operation));
+    answers_lost.iter().for_each(|(operations, operation)| operations.lose_answers(operation));
+    let request_id = format!("req-attempt-{}", ATTEMPT.fetch_add(1, Ordering::Relaxed));
+    let (status, body) = answer(handler, request_from(&sample("send-text-pre-call"), &request_id)).await;
+    failing.iter().chain(answers_lost).for_each(|(operations, operation)| operations.heal(operation));
+    (status.as_u16(), body["status"].as_str().unwrap_or("error").to_owned())
+}
+
+/// 2X delivering one text id again and again while the dependencies fail in turn: every non-2xx leaves the id
+/// sendable, and no answer after the one that sent it ever sends it again.
+#[tokio::test]
+async fn retried_deliveries_under_faults_text_the_lead_exactly_once() {
+    let handler = send_text(&[]);
+    let (ledger, sms) = (&handler.ledger().operations, &handler.sms().operations);
+    let steps: [(Faults, (u16, &str)); 7] = [
+        (&[(ledger, "claim")], (503, "error")),
+        (&[(sms, "is_opted_out"), (sms, "send")], (503, "error")),
+        (&[(sms, "send")], (503, "error")),
+        (&[(sms, "is_opted_out")], (200, "sent")),
+        (&[], (200, "duplicate")),
+        (&[(ledger, "claim")], (503, "error")),
+        (&[(sms, "send")], (200, "duplicate")),
+    ];
+    for (step, (failing, expected)) in steps.into_iter().enumerate() {
+        assert_eq!(redeliver(&handler, failing, &[]).await, (expected.0, expected.1.to_owned()), "step {step}");
+    }
+    assert_eq!(handler.sms().sent().len(), 1);
+}
+
+/// The ambiguous case: the publish reached SNS but its answer was lost. The rule is at most once: the id is
+/// settled as unconfirmed, so SNS's one text (if it sent it) is the only one, whatever 2X does next.
+#[tokio::test]
+async fn retried_deliveries_after_an_unanswered_publish_never_text_again() {
+    let handler = send_text(&[]);
+    let (ledger, sms) = (&handler.ledger().operations, &handler.sms().operations);
+    assert_eq!(redeliver(&handler, &[], &[(sms, "send")]).await, (202, "unconfirmed".into()));
+    assert_eq!(redeliver(&handler, &[], &[]).await, (202, "unconfirmed".into()));
+    assert_eq!(redeliver(&handler, &[(ledger, "claim")], &[]).await, (503, "error".into()));
+    assert_eq!(redeliver(&handler, &[(sms, "is_opted_out")], &[]).await, (202, "unconfirmed".into()));
+    assert_eq!(handler.sms().sent().len(), 1, "SNS's one, never a second");
+    assert_eq!(sms.called().iter().filter(|operation| **operation == "send").count(), 1);
+}
+
+/// A publish that failed and a claim that could not be released: the claim blocks (409) while its delivery could
+/// still be running, then counts as unconfirmed. Nothing is sent twice; this id's text is missed, and counted.
+#[tokio::test]
+async fn a_claim_that_could_not_be_released_blocks_and_never_double_sends() {
+    let handler = send_text(&[]);
+    let (ledger, sms) = (&handler.ledger().operations, &handler.sms().operations);
+    assert_eq!(redeliver(&handler, &[(sms, "send"), (ledger, "release")], &[]).await, (503, "error".into()));
+    assert_eq!(redeliver(&handler, &[], &[]).await, (409, "error".into()));
+    assert!(handler.sms().sent().is_empty());
+}
+
+#[tokio::test]
+async fn only_post_is_accepted() {
+    let handler = send_text(&[]);
+    let mut request = event("send-text-pre-call");
+    *request.method_mut() = Method::GET;
+    let (status, body) = answer(&handler, request).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(body["error"].is_string());
+    assert!(handler.sms().sent().is_empty());
+}
+
+#[tokio::test]
+async fn retention_sets_the_ttl_on_the_claim() {
+    let handler = send_text(&[("RETENTION_DAYS", "7")]);
+    answer(&handler, event("send-text-pre-call")).await;
+    let item = handler.ledger().entry(id(1234)).unwrap().item;
+    let claimed_at = OffsetDateTime::parse(item["claimed_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert_eq!(item["expires_at"], claimed_at.unix_timestamp() + 7 * 86_400);
+    assert_eq!(item["lease_expires_at"], claimed_at.unix_timestamp() + 60);
+}
+
+#[tokio::test]
+async fn a_text_carrying_our_attribute_names_keeps_ours_and_the_senders_values_aside() {
+    let handler = send_text(&[]);
+    let body = body_carrying("send-text-pre-call", TextClaimRecord::ATTRIBUTES);
+    let (status, answer_body) = answer(&handler, event_with_body("send-text-pre-call", &body.to_string())).await;
+    assert_eq!((status, &answer_body["status"]), (StatusCode::OK, &json!("sent")));
+
+    let entry = handler.ledger().entry(id(1234)).unwrap();
+    assert_eq!((entry.status, entry.claimed_by.as_str()), (TextStatus::Sent, "req-send-text-pre-call-edited"));
+    let item = entry.item;
+    assert_eq!(item["phone_e164"], "+12025550143");
+    assert_eq!(item["status"], "claimed");
+    assert_eq!(item["claimed_by"], "req-send-text-pre-call-edited");
+    assert!(item["lease_expires_at"].is_i64());
+    assert_eq!(item.get("expires_at"), None, "no TTL from the body");
+    for name in TextClaimRecord::ATTRIBUTES {
+        assert_eq!(item[SHADOWED_FIELDS][*name], body[*name], "the sender's {name} is kept");
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_after_auth_and_never_parsed() {
+    let handler = send_text(&[("MAX_BODY_BYTES", "2048")]);
+    let padded = edited_body("send-text-pre-call", |body| body["padding"] = "x".repeat(2048).into());
+    let (status, body) = answer(&handler, event_with_body("send-text-pre-call", &padded)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"].as_str().unwrap().ends_with("at most 2048 are accepted"), "{body}");
+    assert!(handler.ledger().operations.called().is_empty() && handler.sms().sent().is_empty());
+
+    let mut unauthorized = event_with_body("send-text-pre-call", &padded);
+    unauthorized.headers_mut().insert("authorization", HeaderValue::from_static("wrong"));
+    assert_eq!(answer(&handler, unauthorized).await.0, StatusCode::UNAUTHORIZED, "auth comes first");
+
+    let just_fits = edited_body("send-text-pre-call", |body| body["padding"] = "x".repeat(1500).into());
+    assert_eq!(answer(&handler, event_with_body("send-text-pre-call", &just_fits)).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_base64_encoded_body_is_decoded_and_processed() {
+    let handler = send_text(&[]);
+    let (status, body) = lambda_answer(&handler, "send-text-pre-call", |event| {
+        event["body"] =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, event["body"].as_str().unwrap()).into();
+        event["isBase64Encoded"] = true.into();
+    })
+    .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("sent")));
+    assert_eq!(handler.sms().sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_body_flagged_base64_that_is_not_is_400_after_auth_never_a_panic() {
+    let handler = send_text(&[]);
+    for not_base64 in ["{\"id\": 1}", "!!!!", "QQ", "QQ==QQ==", "\u{0}"] {
+        let flagged = |event: &mut Value| {
+            event["body"] = not_base64.into();
+            event["isBase64Encoded"] = true.into();
+        };
+        let (status, body) = lambda_answer(&handler, "send-text-pre-call", flagged).await;
+        assert_eq!(status, 400, "{not_base64:?}");
+        assert_eq!(body, json!({"error": "the body is flagged base64 but is not valid base64"}));
+
+        let (status, _) = lambda_answer(&handler, "send-text-bad-token", flagged).await;
+        assert_eq!(status, 401, "the token is checked first");
+    }
+    assert!(handler.ledger().operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn values_dynamodb_would_refuse_are_422_naming_the_field_never_a_503_loop() {
+    let handler = send_text(&[]);
+    for (meta, field) in refused_metas() {
+        let body = edited_body("send-text-pre-call", |body| body["meta"] = meta.clone());
+        let (status, answer_body) = answer(&handler, event_with_body("send-text-pre-call", &body)).await;
+        assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)));
+    }
+    assert!(handler.sms().sent().is_empty() && handler.ledger().operations.called().is_empty());
+}
