@@ -58,7 +58,7 @@ impl Template {
         Ok(Self(serde_yaml_ng::from_str(&std::fs::read_to_string(path)?)?))
     }
 
-    fn section(&self, name: &str) -> Result<&serde_yaml_ng::Mapping, Error> {
+    pub fn section(&self, name: &str) -> Result<&serde_yaml_ng::Mapping, Error> {
         self.0.get(name).and_then(Value::as_mapping).ok_or_else(|| format!("template.yaml has no {name}").into())
     }
 

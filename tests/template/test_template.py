@@ -118,13 +118,15 @@ class TemplateTest(unittest.TestCase):
         self.assertNotIn("SecretString", secret, "the token is generated, never written into the template")
         self.assertEqual(secret["GenerateSecretString"]["GenerateStringKey"], "current")
 
-    def test_every_environment_variable_is_one_the_functions_read(self):
-        config = (ROOT / "functions/webhook-core/src/config.rs").read_text()
-        variables = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
-        for function in of_type("AWS::Serverless::Function").values():
+    def test_every_environment_variable_is_one_the_function_reads(self):
+        common = (ROOT / "crates/webhook/src/config.rs").read_text()
+        for name, function in of_type("AWS::Serverless::Function").items():
+            binary = function["Metadata"]["BuildProperties"]["Binary"]
+            config = common + (ROOT / "functions" / binary / "src/config.rs").read_text()
+            variables = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
             variables |= set(function["Properties"]["Environment"]["Variables"])
-        for variable in variables:
-            self.assertIn(f'"{variable}"', config, f"{variable} is not read by config.rs")
+            for variable in variables:
+                self.assertIn(f'"{variable}"', config, f"{name}: {variable} is read by neither config.rs")
 
     def test_logs_are_json_in_log_groups_with_retention(self):
         for name in ["SendTextFunction", "PostCallFunction"]:
