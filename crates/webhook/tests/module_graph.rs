@@ -1,6 +1,9 @@
 //! The shared crate's top-level modules depend on each other without a cycle, so any one of them can be read,
 //! tested and changed knowing only those below it.
 
+// Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
