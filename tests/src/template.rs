@@ -71,6 +71,20 @@ impl Template {
         self.resource(name)?.get("Properties").ok_or_else(|| format!("{name} has no Properties").into())
     }
 
+    /// Every Lambda function of the template: (resource name, the binary `sam build` builds for it).
+    pub fn functions(&self) -> Result<Vec<(String, String)>, Error> {
+        let mut functions = Vec::new();
+        for (name, resource) in self.section("Resources")? {
+            if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
+                continue;
+            }
+            let name = name.as_str().ok_or("a resource name is not a string")?;
+            let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str();
+            functions.push((name.to_owned(), binary.ok_or_else(|| format!("{name} names no binary"))?.to_owned()));
+        }
+        Ok(functions)
+    }
+
     pub fn parameters(&self) -> Result<Vec<Parameter>, Error> {
         const KNOWN: [&str; 6] =
             ["Type", "Default", "Description", "ConstraintDescription", "AllowedValues", "AllowedPattern"];

@@ -14,9 +14,6 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
-/// Function resources and their binaries.
-const FUNCTIONS: [(&str, &str); 2] = [("SendTextFunction", "send-text"), ("PostCallFunction", "post-call")];
-
 /// The strings `hir` matches at its edges, its lowest first and its highest last: both ends of every range of a
 /// class, every repetition at its fewest, one more, and its most (three more than the fewest when unbounded),
 /// every alternative.
@@ -162,14 +159,29 @@ async fn check(template: &Template, resource: &str, name: &str, aws: &str) -> Re
     // Start k gives each parameter its k-th value (cycling through shorter lists), so every value is started
     // with at least once; a refusal names its variable in the function's log line.
     let runs = values.values().map(Vec::len).max().unwrap_or(1);
-    let mut failures = Vec::new();
+    let mut starts = Vec::new();
     for run in 0..runs {
         let chosen: BTreeMap<String, String> =
             values.iter().map(|(name, list)| (name.clone(), list[run % list.len()].clone())).collect();
         let environment = template.function_environment(resource, &chosen, deployed)?;
-        if let Err(why) = start(&program, name, &environment, aws).await? {
-            let shown: BTreeMap<&String, String> = chosen.iter().map(|(name, value)| (name, abridged(value))).collect();
-            failures.push(format!("{name} with {shown:?}: {why}"));
+        starts.push((chosen, environment));
+    }
+    let mut failures = Vec::new();
+    // Two at a time: a start mostly waits on its process.
+    for pair in starts.chunks(2) {
+        let second = async {
+            match pair.get(1) {
+                Some((_, environment)) => Some(start(&program, name, environment, aws).await),
+                None => None,
+            }
+        };
+        let (first, second) = tokio::join!(start(&program, name, &pair[0].1, aws), second);
+        for ((chosen, _), result) in pair.iter().zip([Some(first), second].into_iter().flatten()) {
+            if let Err(why) = result? {
+                let shown: BTreeMap<&String, String> =
+                    chosen.iter().map(|(name, value)| (name, abridged(value))).collect();
+                failures.push(format!("{name} with {shown:?}: {why}"));
+            }
         }
     }
     let counts: BTreeMap<&String, usize> = values.iter().map(|(name, list)| (name, list.len())).collect();
@@ -181,14 +193,14 @@ async fn check(template: &Template, resource: &str, name: &str, aws: &str) -> Re
 async fn every_value_the_template_allows_starts_the_functions_it_reaches() -> Result<(), Error> {
     let template = Template::load()?;
     let aws = bench::aws_stub::start().await?;
-    let [send_text, post_call] = FUNCTIONS;
-    let (first, second) = tokio::join!(
-        check(&template, send_text.0, send_text.1, &aws),
-        check(&template, post_call.0, post_call.1, &aws)
-    );
-    let ((mut failures, first_starts), (more, second_starts)) = (first?, second?);
-    failures.extend(more);
-    let starts = first_starts + second_starts;
+    let functions = template.functions()?;
+    assert!(functions.len() >= 2, "{functions:?}");
+    let (mut failures, mut starts) = (Vec::new(), 0);
+    for (resource, binary) in &functions {
+        let (more, count) = check(&template, resource, binary, &aws).await?;
+        failures.extend(more);
+        starts += count;
+    }
     assert!(failures.is_empty(), "{} of {starts} starts failed:\n{}", failures.len(), failures.join("\n"));
     Ok(())
 }

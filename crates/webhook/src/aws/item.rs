@@ -27,7 +27,7 @@ impl Item {
     pub fn new(record: &(impl Serialize + ?Sized)) -> Result<Self, UnstorableValue> {
         let attributes: HashMap<String, AttributeValue> = serde_dynamo::aws_sdk_dynamodb_1::to_item(record)
             .map_err(|_| UnstorableValue { field: String::new(), problem: "a record that is not a map of fields" })?;
-        let size = fields_size(attributes.iter(), &mut String::new(), 0)?;
+        let size = fields_size(attributes.iter(), 0).map_err(Refusal::into_unstorable)?;
         Ok(Self { attributes, size })
     }
 
@@ -47,57 +47,85 @@ impl Item {
     }
 }
 
-fn value_size(value: &AttributeValue, field: &mut String, containers: usize) -> Result<usize, UnstorableValue> {
-    let refuse = |field: &String, problem| Err(UnstorableValue { field: field.clone(), problem });
+/// A refused value and its path, innermost segment first: the path is only spelt out for a refusal, so measuring
+/// an item that is fine allocates nothing.
+struct Refusal {
+    segments: Vec<Segment>,
+    problem: &'static str,
+}
+
+enum Segment {
+    Field(String),
+    Index(usize),
+}
+
+impl Refusal {
+    fn new(problem: &'static str) -> Self {
+        Self { segments: Vec::new(), problem }
+    }
+
+    fn within(mut self, segment: Segment) -> Self {
+        self.segments.push(segment);
+        self
+    }
+
+    /// The path as `name.name[index]`.
+    fn into_unstorable(self) -> UnstorableValue {
+        let mut field = String::new();
+        for segment in self.segments.iter().rev() {
+            match segment {
+                Segment::Field(name) if field.is_empty() => field.push_str(name),
+                Segment::Field(name) => {
+                    field.push('.');
+                    field.push_str(name);
+                }
+                Segment::Index(index) => field.push_str(&format!("[{index}]")),
+            }
+        }
+        UnstorableValue { field, problem: self.problem }
+    }
+}
+
+fn value_size(value: &AttributeValue, containers: usize) -> Result<usize, Refusal> {
     if matches!(value, AttributeValue::L(_) | AttributeValue::M(_)) && containers >= MAX_NESTED_CONTAINERS {
-        return refuse(field, "values nested more than 32 levels deep");
+        return Err(Refusal::new("values nested more than 32 levels deep"));
     }
     let size = match value {
         AttributeValue::S(text) => text.len(),
-        AttributeValue::N(number) => number_size(number).map_or_else(|| refuse(field, NUMBER_RANGE), Ok)?,
+        AttributeValue::N(number) => number_size(number).ok_or_else(|| Refusal::new(NUMBER_RANGE))?,
         AttributeValue::B(bytes) => bytes.as_ref().len(),
         AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
         AttributeValue::L(list) => {
             let mut size = 3;
             for (index, element) in list.iter().enumerate() {
-                let parent = field.len();
-                field.push_str(&format!("[{index}]"));
-                size += value_size(element, field, containers + 1)? + 1;
-                field.truncate(parent);
+                size +=
+                    value_size(element, containers + 1).map_err(|refusal| refusal.within(Segment::Index(index)))? + 1;
             }
             size
         }
-        AttributeValue::M(map) => 3 + fields_size(map.iter(), field, containers + 1)?,
+        AttributeValue::M(map) => 3 + fields_size(map.iter(), containers + 1)?,
         AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
-        AttributeValue::Ns(numbers) => numbers
-            .iter()
-            .map(|n| number_size(n))
-            .sum::<Option<usize>>()
-            .map_or_else(|| refuse(field, NUMBER_RANGE), Ok)?,
+        AttributeValue::Ns(numbers) => {
+            numbers.iter().map(|n| number_size(n)).sum::<Option<usize>>().ok_or_else(|| Refusal::new(NUMBER_RANGE))?
+        }
         AttributeValue::Bs(blobs) => blobs.iter().map(|blob| blob.as_ref().len()).sum(),
         // serde_dynamo writes none other; a future SDK variant is refused rather than mis-measured.
-        _ => return refuse(field, "a value of an unknown DynamoDB type"),
+        _ => return Err(Refusal::new("a value of an unknown DynamoDB type")),
     };
     Ok(size)
 }
 
 fn fields_size<'a>(
     fields: impl Iterator<Item = (&'a String, &'a AttributeValue)>,
-    field: &mut String,
     containers: usize,
-) -> Result<usize, UnstorableValue> {
+) -> Result<usize, Refusal> {
     let mut size = 0;
     for (name, value) in fields {
-        let parent = field.len();
-        if parent > 0 {
-            field.push('.');
-        }
-        field.push_str(name);
+        let within = |refusal: Refusal| refusal.within(Segment::Field(name.clone()));
         if name.is_empty() {
-            return Err(UnstorableValue { field: field.clone(), problem: "an empty field name" });
+            return Err(within(Refusal::new("an empty field name")));
         }
-        size += name.len() + value_size(value, field, containers)? + usize::from(containers > 0);
-        field.truncate(parent);
+        size += name.len() + value_size(value, containers).map_err(within)? + usize::from(containers > 0);
     }
     Ok(size)
 }
