@@ -4,29 +4,13 @@
 // Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use post_call::config::PostCallConfig;
-use post_call::handler::PostCallHandler;
-use send_text::config::SendTextConfig;
-use send_text::handler::SendTextHandler;
 use serde_json::json;
 use time::OffsetDateTime;
 use webhook::payload::WebhookId;
 use webhook_test_support::LogCapture;
-use webhook_test_support::events::{TOKEN, answer, authenticator, env, event};
-use webhook_test_support::post_call::FakeCallStore;
-use webhook_test_support::send_text::{FakeLedger, FakeSms, LedgerEntry};
-
-fn send_text(extra_env: &[(&str, &str)]) -> SendTextHandler<FakeLedger, FakeSms> {
-    let config = SendTextConfig::from_lookup(env(extra_env)).unwrap();
-    let authenticator = authenticator(&config.common.auth);
-    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default())
-}
-
-fn post_call(extra_env: &[(&str, &str)]) -> PostCallHandler<FakeCallStore> {
-    let config = PostCallConfig::from_lookup(env(extra_env)).unwrap();
-    let authenticator = authenticator(&config.common.auth);
-    PostCallHandler::new(config, authenticator, FakeCallStore::default())
-}
+use webhook_test_support::events::{TOKEN, answer, event};
+use webhook_test_support::post_call::post_call_on_fakes;
+use webhook_test_support::send_text::{LedgerEntry, send_text_on_fakes};
 
 fn id(value: u64) -> WebhookId {
     WebhookId::new(value)
@@ -36,8 +20,8 @@ fn id(value: u64) -> WebhookId {
 async fn each_request_logs_one_json_summary_line_without_secrets() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let texts = send_text(&[]);
-    let calls = post_call(&[]);
+    let texts = send_text_on_fakes(&[]);
+    let calls = post_call_on_fakes(&[]);
     texts.sms().operations.fail("send");
     answer(&texts, event("send-text-pre-call")).await;
     texts.sms().operations.heal("send");
@@ -73,8 +57,8 @@ async fn each_request_logs_one_json_summary_line_without_secrets() {
 async fn every_outcome_writes_one_emf_metrics_line() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let texts = send_text(&[("METRICS_NAMESPACE", "Acme/2X")]);
-    let calls = post_call(&[("METRICS_NAMESPACE", "Acme/2X")]);
+    let texts = send_text_on_fakes(&[("METRICS_NAMESPACE", "Acme/2X")]);
+    let calls = post_call_on_fakes(&[("METRICS_NAMESPACE", "Acme/2X")]);
 
     answer(&texts, event("send-text-post-voicemail")).await; // Sent (UCS-2: it ends with an emoji)
     answer(&texts, event("send-text-post-voicemail")).await; // Duplicate

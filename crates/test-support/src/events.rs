@@ -75,6 +75,18 @@ pub fn sample_authenticator() -> Authenticator {
     Authenticator::fixed(HeaderName::from_static("authorization"), TokenPair { current: token, previous: None })
 }
 
+/// Headers carrying the sample events' token as [`sample_authenticator`] expects it.
+pub fn sample_headers() -> lambda_http::http::HeaderMap {
+    let mut headers = lambda_http::http::HeaderMap::new();
+    headers.insert("authorization", lambda_http::http::HeaderValue::from_static(TOKEN));
+    headers
+}
+
+/// The field names of a JSON object.
+pub fn keys(value: &Value) -> std::collections::BTreeSet<String> {
+    value.as_object().map(|fields| fields.keys().cloned().collect()).unwrap_or_default()
+}
+
 /// `webhook`'s answer to `request`: its status and JSON body (every answer is JSON).
 pub async fn answer<W: Webhook>(webhook: &W, request: Request) -> (StatusCode, Value) {
     let response = handle(webhook, request).await;

@@ -1,7 +1,10 @@
 //! post-call's port in memory: the calls table, items as JSON, with the adapter's condition (the first record
 //! is kept).
 
+use crate::events::{authenticator, env};
 use crate::{Operations, item_json, lock};
+use post_call::config::PostCallConfig;
+use post_call::handler::PostCallHandler;
 use post_call::ports::{CallStore, StoreOutcome};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -53,4 +56,11 @@ impl CallStore for FakeCallStore {
             false => Ok(StoreOutcome::Stored),
         }
     }
+}
+
+/// post-call on a fresh fake store, configured by the sample events' environment and `extra_env`.
+pub fn post_call_on_fakes(extra_env: &[(&str, &str)]) -> PostCallHandler<FakeCallStore> {
+    let config = PostCallConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
+    let authenticator = authenticator(&config.common.auth);
+    PostCallHandler::new(config, authenticator, FakeCallStore::default())
 }

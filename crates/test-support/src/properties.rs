@@ -1,22 +1,18 @@
 //! What any request body must come to, whatever its bytes: checked by the property tests below on generated
 //! bodies and by the fuzz target (`fuzz/`) on fuzzed ones. Both webhooks run on the in-memory fakes.
 
-use crate::post_call::FakeCallStore;
-use crate::send_text::{FakeLedger, FakeSms};
+use crate::events::TOKEN;
+use crate::post_call::{FakeCallStore, post_call_on_fakes};
+use crate::send_text::{FakeLedger, FakeSms, send_text_on_fakes};
 use lambda_http::Body;
-use lambda_http::http::{HeaderName, Method};
-use post_call::config::PostCallConfig;
+use lambda_http::http::Method;
 use post_call::handler::PostCallHandler;
-use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
 use send_text::record::TextStatus;
 use serde_json::Value;
-use webhook::auth::{AuthToken, Authenticator, TokenPair};
 use webhook::aws::item::DYNAMODB_ITEM_LIMIT;
 use webhook::payload::WebhookId;
 use webhook::pipeline::{Webhook, handle};
-
-const TOKEN: &str = "property-token";
 
 /// Both webhooks, their state kept across bodies so that repeated ids meet their first delivery.
 pub struct BodyCheck {
@@ -71,22 +67,9 @@ fn payload_id(payload: &Value) -> Option<WebhookId> {
 
 impl Default for BodyCheck {
     fn default() -> Self {
-        let lookup = |name: &str| match name {
-            "AUTH_TOKEN" => Some(TOKEN.to_owned()),
-            "SENT_TEXTS_TABLE" | "CALLS_TABLE" => Some("table".to_owned()),
-            _ => None,
-        };
-        let authenticator = || {
-            let tokens = TokenPair { current: AuthToken::new(TOKEN).unwrap_or_else(|| unreachable!()), previous: None };
-            Authenticator::fixed(HeaderName::from_static("authorization"), tokens)
-        };
-        let (Ok(send_text), Ok(post_call)) = (SendTextConfig::from_lookup(lookup), PostCallConfig::from_lookup(lookup))
-        else {
-            unreachable!("the test configuration is valid")
-        };
         Self {
-            send_text: SendTextHandler::new(send_text, authenticator(), FakeLedger::default(), FakeSms::default()),
-            post_call: PostCallHandler::new(post_call, authenticator(), FakeCallStore::default()),
+            send_text: send_text_on_fakes(&[]),
+            post_call: post_call_on_fakes(&[]),
             runtime: tokio::runtime::Builder::new_current_thread().build().expect("a runtime for the handlers"),
         }
     }

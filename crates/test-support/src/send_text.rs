@@ -1,7 +1,10 @@
 //! send-text's ports in memory: an SMS sender that records texts, and the sent-texts table with the adapter's
 //! conditions.
 
+use crate::events::{authenticator, env};
 use crate::{Operations, item_json, lock};
+use send_text::config::SendTextConfig;
+use send_text::handler::SendTextHandler;
 use send_text::ports::{ClaimOutcome, SendFailure, SmsSender, TextClaim, TextLedger};
 use send_text::record::{SentText, TextStatus};
 use send_text::sms::SmsText;
@@ -163,4 +166,11 @@ impl TextLedger for FakeLedger {
         }
         Ok(())
     }
+}
+
+/// send-text on fresh fakes, configured by the sample events' environment and `extra_env`.
+pub fn send_text_on_fakes(extra_env: &[(&str, &str)]) -> SendTextHandler<FakeLedger, FakeSms> {
+    let config = SendTextConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
+    let authenticator = authenticator(&config.common.auth);
+    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default())
 }

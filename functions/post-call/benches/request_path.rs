@@ -5,25 +5,18 @@
 // A benchmark whose fixed inputs stopped parsing should stop loudly.
 #![allow(clippy::unwrap_used)]
 use criterion::{Criterion, criterion_group, criterion_main};
-use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
 use post_call::payload::PostCall;
 use post_call::record::CallRecord;
 use serde_json::{Value, json};
 use std::hint::black_box;
 use time::OffsetDateTime;
-use webhook::auth::{AuthToken, Authenticator, TokenPair};
 use webhook::http::parse_json;
 use webhook::phone::{CountryCode, PhoneNumber};
-use webhook_test_support::events::sample_body;
-
-const TOKEN: &str = "bench-token";
+use webhook_test_support::events::{sample_authenticator, sample_body, sample_headers};
 
 fn request_path(c: &mut Criterion) {
     PhoneNumber::load_metadata(CountryCode::US);
-    let tokens = TokenPair { current: AuthToken::new(TOKEN).unwrap(), previous: None };
-    let authenticator = Authenticator::fixed(HeaderName::from_static("authorization"), tokens);
-    let mut headers = HeaderMap::new();
-    headers.insert("authorization", HeaderValue::from_static(TOKEN));
+    let (authenticator, headers) = (sample_authenticator(), sample_headers());
     // The authenticator's future never waits here; tokio's runtime drives it.
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
 

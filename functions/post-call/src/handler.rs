@@ -6,26 +6,22 @@ use crate::payload::PostCall;
 use crate::ports::{CallStore, StoreOutcome};
 use crate::record::CallRecord;
 use webhook::auth::Authenticator;
-use webhook::config::CommonConfig;
 use webhook::error::WebhookError;
 use webhook::http::parse_json;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::phone::{self, PhoneNumber};
-use webhook::pipeline::{Accepted, Invocation, Webhook};
+use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::telemetry::RequestSummary;
 
 /// Stores each call record once, keyed by its webhook id.
 pub struct PostCallHandler<C> {
-    authenticator: Authenticator,
-    common: CommonConfig,
+    intake: Intake,
     calls: C,
 }
 
 impl<C: CallStore> PostCallHandler<C> {
-    /// Also loads the phone number metadata, so the first request does not wait for it.
     pub fn new(config: PostCallConfig, authenticator: Authenticator, calls: C) -> Self {
-        PhoneNumber::load_metadata(config.common.default_country);
-        Self { authenticator, common: config.common, calls }
+        Self { intake: Intake::new(authenticator, config.common), calls }
     }
 
     pub fn calls(&self) -> &C {
@@ -36,12 +32,8 @@ impl<C: CallStore> PostCallHandler<C> {
 impl<C: CallStore> Webhook for PostCallHandler<C> {
     const FUNCTION: &'static str = "post-call";
 
-    fn authenticator(&self) -> &Authenticator {
-        &self.authenticator
-    }
-
-    fn common(&self) -> &CommonConfig {
-        &self.common
+    fn intake(&self) -> &Intake {
+        &self.intake
     }
 
     async fn process(
@@ -57,11 +49,12 @@ impl<C: CallStore> Webhook for PostCallHandler<C> {
         // A call record is worth keeping even when its number is odd: store it, just without `phone_e164`.
         let raw_phone = call.record_phone_number.as_deref();
         summary.phone_last4 = raw_phone.map(|raw| phone::last4(raw).to_owned());
-        let phone = raw_phone.and_then(|raw| PhoneNumber::parse(raw, self.common.default_country).ok());
+        let phone = raw_phone.and_then(|raw| PhoneNumber::parse(raw, self.intake.common.default_country).ok());
 
         // Stored whole; a transcript that would take the item over DynamoDB's 400 KB is stored compressed.
         let id = call.id;
-        let item = CallRecord::new(call, phone.as_ref(), invocation.received_at, self.common.retention).into_item()?;
+        let item =
+            CallRecord::new(call, phone.as_ref(), invocation.received_at, self.intake.common.retention).into_item()?;
         let item_bytes = item.size();
         let outcome = match self.calls.store(item).await? {
             StoreOutcome::Stored => {

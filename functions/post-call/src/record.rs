@@ -97,6 +97,7 @@ mod tests {
     use aws_sdk_dynamodb::types::AttributeValue;
     use serde_json::json;
     use webhook::phone::CountryCode;
+    use webhook_test_support::events::keys;
 
     fn call_with_transcript(turns: usize, content: &str) -> PostCall {
         let transcript: Vec<_> = (0..turns).map(|n| json!({"role": if n % 2 == 0 { "User" } else { "Assistant" }, "content": format!("{n}: {content}")})).collect();
@@ -139,10 +140,6 @@ mod tests {
         assert!(
             error.to_string().ends_with(" bytes even with its transcript compressed; DynamoDB stores at most 400 KB")
         );
-    }
-
-    fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
-        value.as_object().unwrap().keys().cloned().collect()
     }
 
     #[test]

@@ -4,8 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lambda_http::http::{HeaderValue, StatusCode};
-use post_call::config::PostCallConfig;
-use post_call::handler::PostCallHandler;
 use post_call::record::CallRecord;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -14,16 +12,10 @@ use webhook::payload::WebhookId;
 use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{
-    answer, authenticator, body_carrying, edited_body, env, event, event_with_body, lambda_answer, refused_metas,
-    request_from, sample, sample_body,
+    answer, body_carrying, edited_body, event, event_with_body, lambda_answer, refused_metas, request_from, sample,
+    sample_body,
 };
-use webhook_test_support::post_call::FakeCallStore;
-
-fn post_call(extra_env: &[(&str, &str)]) -> PostCallHandler<FakeCallStore> {
-    let config = PostCallConfig::from_lookup(env(extra_env)).unwrap();
-    let authenticator = authenticator(&config.common.auth);
-    PostCallHandler::new(config, authenticator, FakeCallStore::default())
-}
+use webhook_test_support::post_call::post_call_on_fakes;
 
 fn id(value: u64) -> WebhookId {
     WebhookId::new(value)
@@ -40,7 +32,7 @@ fn payload_part(mut item: Value) -> Value {
 #[tokio::test]
 async fn a_call_carrying_our_attribute_names_keeps_ours_and_the_senders_values_aside() {
     for retention in [None, Some("30")] {
-        let handler = post_call(&retention.map(|days| [("RETENTION_DAYS", days)]).unwrap_or_default());
+        let handler = post_call_on_fakes(&retention.map(|days| [("RETENTION_DAYS", days)]).unwrap_or_default());
         let mut body = body_carrying("post-call-transferred", CallRecord::ATTRIBUTES);
         body["record_phone_number"] = "not a number".into();
         let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body.to_string())).await;
@@ -69,7 +61,7 @@ fn without_nulls(mut value: Value) -> Value {
 
 #[tokio::test]
 async fn the_seed_call_is_stored_whole_with_what_we_add() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     let (status, body) = answer(&handler, event("post-call-transferred")).await;
 
     assert_eq!(status, StatusCode::OK);
@@ -85,7 +77,7 @@ async fn the_seed_call_is_stored_whole_with_what_we_add() {
 
 #[tokio::test]
 async fn a_failed_call_keeps_its_failure_reason_and_unknown_fields() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     let (status, _) = answer(&handler, event("post-call-failure-reason")).await;
 
     assert_eq!(status, StatusCode::OK);
@@ -99,7 +91,7 @@ async fn a_failed_call_keeps_its_failure_reason_and_unknown_fields() {
 
 #[tokio::test]
 async fn an_unanswered_call_without_transcript_last_name_or_workflow_end_is_stored() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     let (status, body) = answer(&handler, event("post-call-no-answer")).await;
 
     assert_eq!(status, StatusCode::OK);
@@ -114,7 +106,7 @@ async fn an_unanswered_call_without_transcript_last_name_or_workflow_end_is_stor
 
 #[tokio::test]
 async fn the_seeds_invalid_json_is_400() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     let (status, body) = answer(&handler, event("post-call-malformed-json")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().starts_with("the request body is not valid JSON"), "{body}");
@@ -123,7 +115,7 @@ async fn the_seeds_invalid_json_is_400() {
 
 #[tokio::test]
 async fn wrong_types_in_a_call_are_400_naming_the_path() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     for (edit, field) in [
         (json!({"call": {"answered": "yes"}}), "call.answered"),
         (json!({"transcript": [{"role": "User", "content": 5}]}), "transcript[0].content"),
@@ -143,7 +135,7 @@ async fn wrong_types_in_a_call_are_400_naming_the_path() {
 
 #[tokio::test]
 async fn a_repeated_call_keeps_the_first_record() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     answer(&handler, event("post-call-transferred")).await;
     let first = handler.calls().item(id(123)).unwrap();
     let (status, body) = answer(&handler, event("post-call-transferred")).await;
@@ -156,7 +148,7 @@ async fn a_repeated_call_keeps_the_first_record() {
 
 #[tokio::test]
 async fn a_failed_store_is_503_and_the_retry_stores() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     handler.calls().operations.fail("store");
     let (status, body) = answer(&handler, event("post-call-transferred")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -169,7 +161,7 @@ async fn a_failed_store_is_503_and_the_retry_stores() {
 
 #[tokio::test]
 async fn a_call_with_an_unusable_number_is_stored_without_phone_e164() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     let body = edited_body("post-call-transferred", |body| body["record_phone_number"] = "+1...".into());
     let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
     assert_eq!(status, StatusCode::OK);
@@ -180,7 +172,7 @@ async fn a_call_with_an_unusable_number_is_stored_without_phone_e164() {
 
 #[tokio::test]
 async fn retention_sets_the_ttl_on_the_call() {
-    let handler = post_call(&[("RETENTION_DAYS", "90")]);
+    let handler = post_call_on_fakes(&[("RETENTION_DAYS", "90")]);
     answer(&handler, event("post-call-transferred")).await;
     let item = handler.calls().item(id(123)).unwrap();
     let received_at = OffsetDateTime::parse(item["received_at"].as_str().unwrap(), &Rfc3339).unwrap();
@@ -189,7 +181,7 @@ async fn retention_sets_the_ttl_on_the_call() {
 
 #[tokio::test]
 async fn post_call_401s_make_no_store_call() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     let mut request = event("post-call-transferred");
     request.headers_mut().insert("authorization", HeaderValue::from_static("local-dev-token2"));
     assert_eq!(answer(&handler, request).await.0, StatusCode::UNAUTHORIZED);
@@ -200,7 +192,7 @@ async fn post_call_401s_make_no_store_call() {
 async fn a_call_too_big_even_compressed_is_413_logged_and_counted() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     // Incompressible data in `meta`, not in the transcript: compression cannot save it.
     let noise: String = (0..500_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
     let body = edited_body("post-call-transferred", |body| body["meta"]["blob"] = noise.into());
@@ -215,7 +207,7 @@ async fn a_call_too_big_even_compressed_is_413_logged_and_counted() {
 
 #[tokio::test]
 async fn the_body_is_read_as_json_whatever_the_content_type_says() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     let content_types =
         [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("image/png"), Some("")];
     for (n, content_type) in content_types.into_iter().enumerate() {
@@ -237,7 +229,7 @@ async fn the_body_is_read_as_json_whatever_the_content_type_says() {
 
 #[tokio::test]
 async fn a_rest_api_event_is_answered_in_its_own_format() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     let (status, body) = lambda_answer(&handler, "post-call-transferred", |event| {
         // API Gateway REST (v1) shape: `httpMethod`/`path`, no `requestContext.http`.
         let v2 = event.clone();
@@ -258,7 +250,7 @@ async fn a_rest_api_event_is_answered_in_its_own_format() {
 /// keeps the first one) and answers 200. Every 2xx has its item; every non-2xx leaves the retry able to finish.
 #[tokio::test]
 async fn a_store_whose_answer_was_lost_is_503_and_the_retry_finds_it_stored() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     handler.calls().operations.lose_answers("store");
     assert_eq!(answer(&handler, event("post-call-transferred")).await.0, StatusCode::SERVICE_UNAVAILABLE);
     handler.calls().operations.heal("store");
@@ -270,7 +262,7 @@ async fn a_store_whose_answer_was_lost_is_503_and_the_retry_finds_it_stored() {
 
 #[tokio::test]
 async fn values_dynamodb_would_refuse_are_422_naming_the_field_never_a_503_loop() {
-    let handler = post_call(&[]);
+    let handler = post_call_on_fakes(&[]);
     for (meta, field) in refused_metas() {
         let body = edited_body("post-call-transferred", |body| body["meta"] = meta.clone());
         let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;

@@ -8,29 +8,25 @@ use crate::sms::SmsText;
 use lambda_http::http::StatusCode;
 use time::OffsetDateTime;
 use webhook::auth::Authenticator;
-use webhook::config::CommonConfig;
 use webhook::error::WebhookError;
 use webhook::http::parse_json;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::payload::WebhookId;
 use webhook::phone::{self, PhoneNumber};
-use webhook::pipeline::{Accepted, Invocation, Webhook};
+use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::record::rfc3339;
 use webhook::telemetry::RequestSummary;
 
 /// Texts the lead at once, at most once per webhook id.
 pub struct SendTextHandler<L, S> {
-    authenticator: Authenticator,
-    common: CommonConfig,
+    intake: Intake,
     ledger: L,
     sms: S,
 }
 
 impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
-    /// Also loads the phone number metadata, so the first request does not wait for it.
     pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S) -> Self {
-        PhoneNumber::load_metadata(config.common.default_country);
-        Self { authenticator, common: config.common, ledger, sms }
+        Self { intake: Intake::new(authenticator, config.common), ledger, sms }
     }
 
     pub fn ledger(&self) -> &L {
@@ -50,12 +46,8 @@ fn unconfirmed(id: WebhookId) -> Accepted {
 impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
     const FUNCTION: &'static str = "send-text";
 
-    fn authenticator(&self) -> &Authenticator {
-        &self.authenticator
-    }
-
-    fn common(&self) -> &CommonConfig {
-        &self.common
+    fn intake(&self) -> &Intake {
+        &self.intake
     }
 
     async fn process(
@@ -69,11 +61,17 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
         summary.set_kind(text.text_type.as_ref().map_or("unspecified", |kind| kind.as_str()));
         summary.phone_last4 = Some(phone::last4(&text.record_phone_number).to_owned());
 
-        let to = PhoneNumber::parse(&text.record_phone_number, self.common.default_country).map_err(|error| {
-            WebhookError::Unprocessable { message: error.to_string(), field: Some("record_phone_number".into()) }
-        })?;
-        let record =
-            TextClaimRecord::new(text, &to, &invocation.request_id, invocation.received_at, self.common.retention);
+        let to =
+            PhoneNumber::parse(&text.record_phone_number, self.intake.common.default_country).map_err(|error| {
+                WebhookError::Unprocessable { message: error.to_string(), field: Some("record_phone_number".into()) }
+            })?;
+        let record = TextClaimRecord::new(
+            text,
+            &to,
+            &invocation.request_id,
+            invocation.received_at,
+            self.intake.common.retention,
+        );
         let text = &record.text;
         let message = SmsText::parse(&text.message).map_err(|error| WebhookError::Unprocessable {
             message: error.to_string(),

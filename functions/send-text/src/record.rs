@@ -135,13 +135,10 @@ mod tests {
     use super::*;
     use serde_json::json;
     use webhook::phone::CountryCode;
+    use webhook_test_support::events::keys;
 
     fn sample_text() -> serde_json::Value {
         json!({"id": 5, "record_phone_number": "+12025550143", "message": "hi", "type": "pre-call"})
-    }
-
-    fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
-        value.as_object().unwrap().keys().cloned().collect()
     }
 
     #[test]

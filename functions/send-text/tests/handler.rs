@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lambda_http::http::{HeaderValue, Method, StatusCode};
-use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
 use send_text::record::{TextClaimRecord, TextStatus};
 use serde_json::{Value, json};
@@ -14,17 +13,10 @@ use time::format_description::well_known::Rfc3339;
 use webhook::payload::WebhookId;
 use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::events::{
-    answer, authenticator, body_carrying, edited_body, env, event, event_with_body, lambda_answer, refused_metas,
-    request_from, sample,
+    answer, body_carrying, edited_body, event, event_with_body, lambda_answer, refused_metas, request_from, sample,
 };
-use webhook_test_support::send_text::{FakeLedger, FakeSms, LedgerEntry};
+use webhook_test_support::send_text::{FakeLedger, FakeSms, LedgerEntry, send_text_on_fakes};
 use webhook_test_support::{LogCapture, Operations};
-
-fn send_text(extra_env: &[(&str, &str)]) -> SendTextHandler<FakeLedger, FakeSms> {
-    let config = SendTextConfig::from_lookup(env(extra_env)).unwrap();
-    let authenticator = authenticator(&config.common.auth);
-    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default())
-}
 
 fn id(value: u64) -> WebhookId {
     WebhookId::new(value)
@@ -32,7 +24,7 @@ fn id(value: u64) -> WebhookId {
 
 #[tokio::test]
 async fn pre_call_text_is_sent_to_the_e164_number_and_recorded() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
 
     assert_eq!(status, StatusCode::OK);
@@ -54,7 +46,7 @@ async fn pre_call_text_is_sent_to_the_e164_number_and_recorded() {
 
 #[tokio::test]
 async fn post_voicemail_text_with_a_bare_number_and_string_id_is_sent() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let (status, body) = answer(&handler, event("send-text-post-voicemail")).await;
 
     assert_eq!(status, StatusCode::OK);
@@ -66,7 +58,7 @@ async fn post_voicemail_text_with_a_bare_number_and_string_id_is_sent() {
 
 #[tokio::test]
 async fn a_repeated_delivery_is_a_duplicate_and_sends_nothing() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     assert_eq!(answer(&handler, event("send-text-pre-call")).await.0, StatusCode::OK);
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
 
@@ -77,7 +69,7 @@ async fn a_repeated_delivery_is_a_duplicate_and_sends_nothing() {
 
 #[tokio::test]
 async fn wrong_or_missing_token_is_401_before_anything_is_parsed_or_called() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     for request in [
         event("send-text-bad-token"),
         {
@@ -102,8 +94,11 @@ async fn wrong_or_missing_token_is_401_before_anything_is_parsed_or_called() {
 
 #[tokio::test]
 async fn the_configured_header_name_and_the_previous_token_are_honoured() {
-    let handler =
-        send_text(&[("AUTH_HEADER_NAME", "X-TwoX-Auth"), ("AUTH_TOKEN", "new"), ("AUTH_TOKEN_PREVIOUS", "old")]);
+    let handler = send_text_on_fakes(&[
+        ("AUTH_HEADER_NAME", "X-TwoX-Auth"),
+        ("AUTH_TOKEN", "new"),
+        ("AUTH_TOKEN_PREVIOUS", "old"),
+    ]);
     let with_header = |name: &'static str, value: &'static str| {
         let mut request = event("send-text-pre-call");
         request.headers_mut().remove("authorization");
@@ -116,7 +111,7 @@ async fn the_configured_header_name_and_the_previous_token_are_honoured() {
 
 #[tokio::test]
 async fn a_missing_phone_is_400_naming_the_field() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let (status, body) = answer(&handler, event("send-text-missing-phone")).await;
 
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -127,7 +122,7 @@ async fn a_missing_phone_is_400_naming_the_field() {
 
 #[tokio::test]
 async fn bodies_that_are_not_json_or_have_wrong_types_are_400() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let cases = [
         ("not json", None),
         ("", None),
@@ -150,7 +145,7 @@ async fn bodies_that_are_not_json_or_have_wrong_types_are_400() {
 
 #[tokio::test]
 async fn unusable_phone_or_message_is_422_naming_the_field() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let (status, body) = answer(&handler, event("send-text-invalid-phone")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["field"], "record_phone_number");
@@ -171,7 +166,7 @@ async fn unusable_phone_or_message_is_422_naming_the_field() {
 
 #[tokio::test]
 async fn unknown_types_and_fields_are_accepted_and_kept() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let body = edited_body("send-text-pre-call", |body| {
         body["type"] = "appointment-reminder".into();
         body["campaign_channel"] = json!({"name": "sms", "weight": 2});
@@ -187,7 +182,7 @@ async fn unknown_types_and_fields_are_accepted_and_kept() {
 
 #[tokio::test]
 async fn a_failed_claim_is_503_and_sends_nothing() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     handler.ledger().operations.fail("claim");
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
 
@@ -200,7 +195,7 @@ async fn a_failed_claim_is_503_and_sends_nothing() {
 async fn an_opted_out_number_is_not_texted_and_its_id_stays_free() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     handler.sms().opt_out("+12025550143");
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
 
@@ -217,7 +212,7 @@ async fn an_opted_out_number_is_not_texted_and_its_id_stays_free() {
 async fn a_failed_opt_out_check_still_sends_because_sns_enforces_opt_outs_itself() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     handler.sms().operations.fail("is_opted_out");
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
 
@@ -228,7 +223,7 @@ async fn a_failed_opt_out_check_still_sends_because_sns_enforces_opt_outs_itself
 
 #[tokio::test]
 async fn a_failed_publish_is_503_and_releases_the_claim_so_the_retry_sends() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     handler.sms().operations.fail("send");
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -245,7 +240,7 @@ async fn a_failed_publish_is_503_and_releases_the_claim_so_the_retry_sends() {
 
 #[tokio::test]
 async fn a_failure_to_record_the_message_id_still_answers_sent() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     handler.ledger().operations.fail("mark_sent");
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
 
@@ -256,7 +251,7 @@ async fn a_failure_to_record_the_message_id_still_answers_sent() {
 
 #[tokio::test]
 async fn a_live_claim_held_by_another_delivery_is_409_and_sends_nothing() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let in_a_minute = OffsetDateTime::now_utc().unix_timestamp() + 60;
     handler.ledger().insert(id(1234), LedgerEntry::unfinished_claim("another-delivery", in_a_minute));
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
@@ -268,7 +263,7 @@ async fn a_live_claim_held_by_another_delivery_is_409_and_sends_nothing() {
 
 #[tokio::test]
 async fn an_abandoned_claim_is_unconfirmed_and_never_sent_again() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let a_minute_ago = OffsetDateTime::now_utc().unix_timestamp() - 60;
     handler.ledger().insert(id(1234), LedgerEntry::unfinished_claim("another-delivery", a_minute_ago));
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
@@ -283,7 +278,7 @@ async fn an_abandoned_claim_is_unconfirmed_and_never_sent_again() {
 async fn a_publish_sns_may_have_received_is_202_unconfirmed_and_never_repeated() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     handler.sms().operations.lose_answers("send");
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
 
@@ -303,7 +298,7 @@ async fn a_publish_sns_may_have_received_is_202_unconfirmed_and_never_repeated()
 
 #[tokio::test]
 async fn an_unconfirmed_publish_whose_record_fails_still_answers_202() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     handler.sms().operations.lose_answers("send");
     handler.ledger().operations.fail("mark_unconfirmed");
     let (status, _) = answer(&handler, event("send-text-pre-call")).await;
@@ -336,7 +331,7 @@ async fn redeliver(
 /// sendable, and no answer after the one that sent it ever sends it again.
 #[tokio::test]
 async fn retried_deliveries_under_faults_text_the_lead_exactly_once() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let (ledger, sms) = (&handler.ledger().operations, &handler.sms().operations);
     let steps: [(Faults, (u16, &str)); 7] = [
         (&[(ledger, "claim")], (503, "error")),
@@ -357,7 +352,7 @@ async fn retried_deliveries_under_faults_text_the_lead_exactly_once() {
 /// settled as unconfirmed, so SNS's one text (if it sent it) is the only one, whatever 2X does next.
 #[tokio::test]
 async fn retried_deliveries_after_an_unanswered_publish_never_text_again() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let (ledger, sms) = (&handler.ledger().operations, &handler.sms().operations);
     assert_eq!(redeliver(&handler, &[], &[(sms, "send")]).await, (202, "unconfirmed".into()));
     assert_eq!(redeliver(&handler, &[], &[]).await, (202, "unconfirmed".into()));
@@ -371,7 +366,7 @@ async fn retried_deliveries_after_an_unanswered_publish_never_text_again() {
 /// still be running, then counts as unconfirmed. Nothing is sent twice; this id's text is missed, and counted.
 #[tokio::test]
 async fn a_claim_that_could_not_be_released_blocks_and_never_double_sends() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let (ledger, sms) = (&handler.ledger().operations, &handler.sms().operations);
     assert_eq!(redeliver(&handler, &[(sms, "send"), (ledger, "release")], &[]).await, (503, "error".into()));
     assert_eq!(redeliver(&handler, &[], &[]).await, (409, "error".into()));
@@ -380,7 +375,7 @@ async fn a_claim_that_could_not_be_released_blocks_and_never_double_sends() {
 
 #[tokio::test]
 async fn only_post_is_accepted() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let mut request = event("send-text-pre-call");
     *request.method_mut() = Method::GET;
     let (status, body) = answer(&handler, request).await;
@@ -391,7 +386,7 @@ async fn only_post_is_accepted() {
 
 #[tokio::test]
 async fn retention_sets_the_ttl_on_the_claim() {
-    let handler = send_text(&[("RETENTION_DAYS", "7")]);
+    let handler = send_text_on_fakes(&[("RETENTION_DAYS", "7")]);
     answer(&handler, event("send-text-pre-call")).await;
     let item = handler.ledger().entry(id(1234)).unwrap().item;
     let claimed_at = OffsetDateTime::parse(item["claimed_at"].as_str().unwrap(), &Rfc3339).unwrap();
@@ -401,7 +396,7 @@ async fn retention_sets_the_ttl_on_the_claim() {
 
 #[tokio::test]
 async fn a_text_carrying_our_attribute_names_keeps_ours_and_the_senders_values_aside() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let body = body_carrying("send-text-pre-call", TextClaimRecord::ATTRIBUTES);
     let (status, answer_body) = answer(&handler, event_with_body("send-text-pre-call", &body.to_string())).await;
     assert_eq!((status, &answer_body["status"]), (StatusCode::OK, &json!("sent")));
@@ -421,7 +416,7 @@ async fn a_text_carrying_our_attribute_names_keeps_ours_and_the_senders_values_a
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413_after_auth_and_never_parsed() {
-    let handler = send_text(&[("MAX_BODY_BYTES", "2048")]);
+    let handler = send_text_on_fakes(&[("MAX_BODY_BYTES", "2048")]);
     let padded = edited_body("send-text-pre-call", |body| body["padding"] = "x".repeat(2048).into());
     let (status, body) = answer(&handler, event_with_body("send-text-pre-call", &padded)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -438,7 +433,7 @@ async fn a_body_over_the_limit_is_413_after_auth_and_never_parsed() {
 
 #[tokio::test]
 async fn a_base64_encoded_body_is_decoded_and_processed() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     let (status, body) = lambda_answer(&handler, "send-text-pre-call", |event| {
         event["body"] =
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, event["body"].as_str().unwrap()).into();
@@ -451,7 +446,7 @@ async fn a_base64_encoded_body_is_decoded_and_processed() {
 
 #[tokio::test]
 async fn a_body_flagged_base64_that_is_not_is_400_after_auth_never_a_panic() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     for not_base64 in ["{\"id\": 1}", "!!!!", "QQ", "QQ==QQ==", "\u{0}"] {
         let flagged = |event: &mut Value| {
             event["body"] = not_base64.into();
@@ -469,7 +464,7 @@ async fn a_body_flagged_base64_that_is_not_is_400_after_auth_never_a_panic() {
 
 #[tokio::test]
 async fn values_dynamodb_would_refuse_are_422_naming_the_field_never_a_503_loop() {
-    let handler = send_text(&[]);
+    let handler = send_text_on_fakes(&[]);
     for (meta, field) in refused_metas() {
         let body = edited_body("send-text-pre-call", |body| body["meta"] = meta.clone());
         let (status, answer_body) = answer(&handler, event_with_body("send-text-pre-call", &body)).await;

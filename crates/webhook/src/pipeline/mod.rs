@@ -11,6 +11,7 @@ use crate::error::WebhookError;
 use crate::http::json_response;
 use crate::metrics::Outcome;
 use crate::payload::WebhookId;
+use crate::phone::PhoneNumber;
 use crate::telemetry::RequestSummary;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -52,14 +53,27 @@ impl Accepted {
     }
 }
 
+/// What the pipeline needs of every webhook before its own step: how to authenticate a request, and the settings
+/// every function shares.
+pub struct Intake {
+    pub authenticator: Authenticator,
+    pub common: CommonConfig,
+}
+
+impl Intake {
+    /// Also loads the phone number metadata, so the first request does not wait for it.
+    pub fn new(authenticator: Authenticator, common: CommonConfig) -> Self {
+        PhoneNumber::load_metadata(common.default_country);
+        Self { authenticator, common }
+    }
+}
+
 /// The webhook-specific step, run only for an authenticated POST.
 pub trait Webhook: Send + Sync {
     /// The function's name in logs.
     const FUNCTION: &'static str;
 
-    fn authenticator(&self) -> &Authenticator;
-
-    fn common(&self) -> &CommonConfig;
+    fn intake(&self) -> &Intake;
 
     fn process(
         &self,
@@ -79,11 +93,11 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
 
     let result = if request.method() != Method::POST {
         Err(WebhookError::MethodNotAllowed)
-    } else if !webhook.authenticator().is_authorized(request.headers()).await {
+    } else if !webhook.intake().authenticator.is_authorized(request.headers()).await {
         // Nothing of an unauthenticated request is parsed, and no AWS call is made for it.
         Err(WebhookError::Unauthorized)
-    } else if request.body().len() > webhook.common().max_body_bytes {
-        Err(WebhookError::TooLarge { size: request.body().len(), limit: webhook.common().max_body_bytes })
+    } else if request.body().len() > webhook.intake().common.max_body_bytes {
+        Err(WebhookError::TooLarge { size: request.body().len(), limit: webhook.intake().common.max_body_bytes })
     } else if request.extensions().get::<UndecodableBody>().is_some() {
         Err(WebhookError::Malformed {
             message: "the body is flagged base64 but is not valid base64".into(),
@@ -107,7 +121,8 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
             (answer.status, answer.outcome, answer.body)
         }
     };
-    summary.log(W::FUNCTION, outcome, status.as_u16(), started.elapsed(), &webhook.common().metrics_namespace);
+    let namespace = &webhook.intake().common.metrics_namespace;
+    summary.log(W::FUNCTION, outcome, status.as_u16(), started.elapsed(), namespace);
     json_response(status, body)
 }
 
