@@ -20,7 +20,7 @@ pub const TOKEN: &str = "bench-token";
 /// One function to measure: how to start it, what to send it, what it must answer.
 #[derive(Debug, Clone)]
 pub struct Subject {
-    /// `rust` or `python`.
+    /// `rust`, `python`, or `baseline` (our functions from an earlier build).
     pub implementation: &'static str,
     pub function: &'static str,
     pub program: PathBuf,
@@ -111,6 +111,16 @@ pub fn lambda_environment<'a>(
         ("AWS_LAMBDA_LOG_GROUP_NAME", "bench"),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
     ]
+}
+
+/// Our two functions as an earlier build left them in `target_dir/profile`, for a before/after in one run.
+pub fn subjects_baseline(target_dir: &Path, profile: &str) -> Result<Vec<Subject>, Error> {
+    let mut baseline = subjects(target_dir, profile, None)?;
+    for subject in &mut baseline {
+        subject.implementation = "baseline";
+        subject.zip = None;
+    }
+    Ok(baseline)
 }
 
 fn spawn(subject: &Subject, runtime_api: &str, aws_endpoint: &str) -> Result<Child, Error> {
