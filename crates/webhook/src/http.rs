@@ -38,7 +38,8 @@ fn malformed(error: serde_json::Error, path: &str) -> WebhookError {
     }
 }
 
-/// The JSON path of the offending field: serde names the parent of a missing field, so append its name.
+/// The JSON path of the offending field: serde names the parent of a missing field, so append its name. serde
+/// reports that name only in its message (`missing field `x``), with no structured form, so it is read from there.
 fn field_path(path: &str, message: &str) -> Option<String> {
     // serde_path_to_error writes the root as "." and an unknown position as "?".
     let parent = (path != "." && path != "?").then_some(path);

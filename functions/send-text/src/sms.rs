@@ -1,4 +1,6 @@
-//! The text of an SMS as SNS accepts it.
+//! The text of an SMS as SNS accepts it, and the parts carriers bill it as (GSM-7 or UCS-2). Counted here rather
+//! than with `sms_splitter`, the one crate for it (unchanged since 2022, little used, and it builds each part
+//! where only the count is needed).
 
 /// SNS refuses a direct publish over 1,600 bytes.
 pub const MAX_SMS_BYTES: usize = 1600;
