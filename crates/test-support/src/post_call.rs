@@ -9,7 +9,7 @@ use post_call::ports::{CallStore, StoreOutcome};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use webhook::aws::item::Item;
+use webhook::item::Item;
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
 

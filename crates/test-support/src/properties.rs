@@ -10,7 +10,7 @@ use post_call::handler::PostCallHandler;
 use send_text::handler::SendTextHandler;
 use send_text::record::TextStatus;
 use serde_json::Value;
-use webhook::aws::item::DYNAMODB_ITEM_LIMIT;
+use webhook::item::DYNAMODB_ITEM_LIMIT;
 use webhook::payload::WebhookId;
 use webhook::pipeline::{Webhook, handle};
 
@@ -38,7 +38,7 @@ fn deliver<W: Webhook>(runtime: &tokio::runtime::Runtime, webhook: &W, body: &[u
     Ok((response.status().as_u16(), answer))
 }
 
-/// An item the handler wrote is within DynamoDB's size limit (an [`webhook::aws::item::Item`] holds no value
+/// An item the handler wrote is within DynamoDB's size limit (an [`webhook::item::Item`] holds no value
 /// DynamoDB refuses: it cannot be built with one).
 fn storable(item_bytes: usize) -> Result<(), String> {
     match item_bytes <= DYNAMODB_ITEM_LIMIT {

@@ -1,18 +1,20 @@
 //! What every 2X webhook function shares: the request pipeline ([`pipeline`]: method, auth, body limit, the
 //! one error enum mapped to a status, JSON answers, the summary log line and its metrics), the token and its
 //! store, configuration common to all, phone numbers, the webhook id and lead fields, DynamoDB items built and
-//! checked once ([`aws::item`]), telemetry.
+//! checked once ([`item`]), the suppression list every function reads or adds to ([`opt_out`]), telemetry.
 //!
-//! A function crate (`functions/<name>`) implements [`pipeline::Webhook`] over its own ports; only the files
-//! under [`aws`] here, and each function's `adapters`, name the AWS SDK. The modules depend on each other
-//! without a cycle (`tests/module_graph.rs` checks it).
+//! A function crate (`functions/<name>`) implements [`pipeline::Webhook`] over its own ports. Only [`item`] (the
+//! DynamoDB item type) and the files under [`aws`] here, and each function's `adapters`, name the AWS SDK. The
+//! modules depend on each other without a cycle (`tests/module_graph.rs` checks it).
 
 pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod item;
 pub mod metrics;
+pub mod opt_out;
 pub mod payload;
 pub mod phone;
 pub mod pipeline;

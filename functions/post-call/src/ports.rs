@@ -2,7 +2,7 @@
 //! memory.
 
 use std::future::Future;
-use webhook::aws::item::Item;
+use webhook::item::Item;
 use webhook::error::DependencyError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Serialize;
 use time::OffsetDateTime;
-use webhook::aws::item::{DYNAMODB_ITEM_LIMIT, Item};
+use webhook::item::{DYNAMODB_ITEM_LIMIT, Item};
 use webhook::config::Retention;
 use webhook::error::WebhookError;
 use webhook::phone::PhoneNumber;

@@ -4,7 +4,7 @@
 use crate::record::{SentText, TextStatus};
 use crate::sms::SmsText;
 use std::future::Future;
-use webhook::aws::item::Item;
+use webhook::item::Item;
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
 use webhook::phone::PhoneNumber;

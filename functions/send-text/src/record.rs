@@ -6,7 +6,7 @@ use crate::ports::{Claimant, TextClaim};
 use serde::{Serialize, Serializer};
 use std::time::Duration;
 use time::OffsetDateTime;
-use webhook::aws::item::Item;
+use webhook::item::Item;
 use webhook::config::Retention;
 use webhook::error::UnstorableValue;
 use webhook::phone::PhoneNumber;

@@ -2,9 +2,10 @@
 //! SDK failures, opening connections during initialisation, DynamoDB items, and the token in Secrets Manager.
 //! With each function's `adapters`, the only code that names the AWS SDK.
 
-pub mod item;
+mod opt_outs;
 mod secrets;
 
+pub use opt_outs::DynamoOptOuts;
 pub use secrets::{SecretsManagerTokens, authenticator};
 
 use crate::error::DependencyError;

@@ -1,7 +1,7 @@
 use crate::ports::{CallStore, StoreOutcome};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
-use webhook::aws::item::Item;
+use webhook::item::Item;
 use webhook::aws::{NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
