@@ -54,17 +54,22 @@ const fn sample(name: &'static str, function: &'static str, status: u16, outcome
     SampleEvent { name, function, status, outcome }
 }
 
-/// Every file in `events/`, with its expected answer on a first delivery in this order.
+/// Every file in `events/`, with its expected answer on a first delivery in this order: the calls, then a lead
+/// opting out (its number in both of 2X's forms), then the texts, the last one to that lead.
 pub const SAMPLE_EVENTS: &[SampleEvent] = &[
+    sample("post-call-do-not-call", "post-call", 200, Some("stored")),
     sample("post-call-failure-reason", "post-call", 200, Some("stored")),
     sample("post-call-malformed-json", "post-call", 400, None),
     sample("post-call-no-answer", "post-call", 200, Some("stored")),
     sample("post-call-transferred", "post-call", 200, Some("stored")),
+    sample("text-optout-10-digit", "text-optout", 200, Some("opted_out")),
+    sample("text-optout-plus-1", "text-optout", 200, Some("opted_out")),
     sample("send-text-bad-token", "send-text", 401, None),
     sample("send-text-invalid-phone", "send-text", 422, None),
     sample("send-text-missing-phone", "send-text", 400, None),
     sample("send-text-post-voicemail", "send-text", 200, Some("sent")),
     sample("send-text-pre-call", "send-text", 200, Some("sent")),
+    sample("send-text-opted-out", "send-text", 200, Some("opted_out")),
 ];
 
 impl SampleEvent {
@@ -215,7 +220,7 @@ impl Emulator {
                 .collect::<std::collections::HashMap<_, _>>()
         });
         let mut items: Vec<Value> = serde_dynamo::aws_sdk_dynamodb_1::from_items(raw.collect())?;
-        items.sort_by_key(|item| item["id"].as_u64());
+        items.sort_by_key(|item| (item["id"].as_u64(), item["phone"].as_str().map(str::to_owned)));
         Ok(items)
     }
 
@@ -286,7 +291,7 @@ pub fn free_port() -> Result<u16, Error> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Both functions under `cargo lambda watch`, their output in a log file, for as long as this value lives.
+/// Every function under `cargo lambda watch`, their output in a log file, for as long as this value lives.
 pub struct Functions {
     pub port: u16,
     pub log_path: PathBuf,
@@ -298,7 +303,7 @@ impl Functions {
     /// (`cargo run --bin NAME`: features resolved for that package alone), so no invocation waits for a
     /// compile.
     pub fn start(env: &[(&str, String)], log_path: PathBuf) -> Result<Self, Error> {
-        for function in ["send-text", "post-call"] {
+        for function in FUNCTIONS {
             let status = cargo_command("cargo").args(["build", "--quiet", "--bin", function]).status()?;
             if !status.success() {
                 return Err(format!("building {function} failed").into());
@@ -371,12 +376,14 @@ impl Drop for Functions {
 
 pub const CALLS_TABLE: &str = "calls";
 pub const SENT_TEXTS_TABLE: &str = "sent-texts";
+pub const OPT_OUTS_TABLE: &str = "opt-outs";
 
 /// Our tables, as the tests name them in the emulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
     Calls,
     SentTexts,
+    OptOuts,
 }
 
 impl Table {
@@ -384,6 +391,7 @@ impl Table {
         match self {
             Self::Calls => CALLS_TABLE,
             Self::SentTexts => SENT_TEXTS_TABLE,
+            Self::OptOuts => OPT_OUTS_TABLE,
         }
     }
 
@@ -392,28 +400,34 @@ impl Table {
         match self {
             Self::Calls => "CallsTable",
             Self::SentTexts => "SentTextsTable",
+            Self::OptOuts => "OptOutsTable",
         }
     }
 }
 
-/// The emulator with both tables, and both functions under `cargo lambda watch` against it, logging to
+/// The emulator with every table, and every function under `cargo lambda watch` against it, logging to
 /// `log_path`.
 pub async fn start_stack(log_path: PathBuf) -> Result<(Emulator, Functions), Error> {
     let emulator = Emulator::start()?;
-    emulator.create_table(Table::Calls).await?;
-    emulator.create_table(Table::SentTexts).await?;
-    let env = function_env(&emulator, CALLS_TABLE, SENT_TEXTS_TABLE);
+    for table in [Table::Calls, Table::SentTexts, Table::OptOuts] {
+        emulator.create_table(table).await?;
+    }
+    let env = function_env(&emulator);
     let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path)).await??;
     Ok((emulator, functions))
 }
 
 /// Table names and function settings used by local runs and tests.
-pub fn function_env(emulator: &Emulator, calls_table: &str, sent_texts_table: &str) -> Vec<(&'static str, String)> {
+pub fn function_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
     let mut env = emulator.aws_env();
     env.extend([
         ("AUTH_TOKEN", AUTH_TOKEN.into()),
-        ("CALLS_TABLE", calls_table.into()),
-        ("SENT_TEXTS_TABLE", sent_texts_table.into()),
+        ("CALLS_TABLE", CALLS_TABLE.into()),
+        ("SENT_TEXTS_TABLE", SENT_TEXTS_TABLE.into()),
+        ("OPT_OUTS_TABLE", OPT_OUTS_TABLE.into()),
     ]);
     env
 }
+
+/// Every function's binary.
+pub const FUNCTIONS: [&str; 3] = ["send-text", "post-call", "text-optout"];

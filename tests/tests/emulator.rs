@@ -9,11 +9,12 @@ use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
 use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
 use serde_json::{Value, json};
-use webhook::aws::authenticator;
+use webhook::aws::{DynamoOptOuts, authenticator};
 use webhook::pipeline::{Webhook, handle};
 
 const TEXTS: &str = Table::SentTexts.name();
 const CALLS: &str = Table::Calls.name();
+const OPT_OUTS: &str = Table::OptOuts.name();
 
 fn env(extra: &[(&'static str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let mut pairs = vec![("AUTH_TOKEN", AUTH_TOKEN), ("SENT_TEXTS_TABLE", TEXTS), ("CALLS_TABLE", CALLS)];
@@ -51,10 +52,9 @@ async fn deliver<W: Webhook>(webhook: &W, name: &str, request_id: &str) -> Resul
     answer(webhook, request(name, request_id)?).await
 }
 
-async fn send_text_handler(
-    emulator: &Emulator,
-    sns_endpoint: Option<String>,
-) -> Result<SendTextHandler<DynamoTextLedger, SnsSmsSender>, Error> {
+type SendText = SendTextHandler<DynamoTextLedger, SnsSmsSender, Option<DynamoOptOuts>>;
+
+async fn send_text_handler(emulator: &Emulator, sns_endpoint: Option<String>) -> Result<SendText, Error> {
     let config = SendTextConfig::from_lookup(env(&[("SMS_SENDER_ID", "Acme2X")]))?;
     let sdk = emulator.sdk_config().await;
     let sns_sdk = match sns_endpoint {
@@ -63,20 +63,23 @@ async fn send_text_handler(
     };
     let sms = SnsSmsSender::new(&sns_sdk, &config.sms)?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    Ok(SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms))
+    let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
+    Ok(SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms, opt_outs))
 }
 
-async fn post_call_handler(emulator: &Emulator) -> Result<PostCallHandler<DynamoCallStore>, Error> {
+async fn post_call_handler(emulator: &Emulator) -> Result<PostCallHandler<DynamoCallStore, DynamoOptOuts>, Error> {
     let config = PostCallConfig::from_lookup(env(&[("RETENTION_DAYS", "30")]))?;
     let sdk = emulator.sdk_config().await;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    Ok(PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS)))
+    let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
+    Ok(PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS), opt_outs))
 }
 
 #[tokio::test]
 async fn send_text_publishes_to_the_e164_number_with_the_sms_attributes() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let handler = send_text_handler(&emulator, None).await?;
 
     let (status, body) = deliver(&handler, "send-text-post-voicemail", "req-1").await?;
@@ -119,6 +122,7 @@ fn message_attributes(form: &[(String, String)]) -> std::collections::HashMap<St
 async fn the_same_text_id_delivered_twice_is_texted_once() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let handler = send_text_handler(&emulator, None).await?;
 
     let first = deliver(&handler, "send-text-pre-call", "req-1").await?;
@@ -134,6 +138,7 @@ async fn the_same_text_id_delivered_twice_is_texted_once() -> Result<(), Error> 
 async fn a_failed_publish_releases_the_claim_and_the_retry_texts_once() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let unreachable_sns = format!("http://127.0.0.1:{}", free_port()?);
     let broken = send_text_handler(&emulator, Some(unreachable_sns)).await?;
 
@@ -152,6 +157,7 @@ async fn a_failed_publish_releases_the_claim_and_the_retry_texts_once() -> Resul
 async fn a_claim_left_by_a_dead_delivery_blocks_then_counts_as_unconfirmed() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let handler = send_text_handler(&emulator, None).await?;
     let client = aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -195,6 +201,7 @@ fn as_stored(mut payload: Value) -> Value {
 async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let handler = post_call_handler(&emulator).await?;
     let samples = ["post-call-transferred", "post-call-failure-reason", "post-call-no-answer"];
 
@@ -232,6 +239,7 @@ async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), E
 async fn the_token_is_read_from_secrets_manager_and_a_rotation_is_picked_up() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let sdk = emulator.sdk_config().await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let created = secrets
@@ -245,7 +253,7 @@ async fn the_token_is_read_from_secrets_manager_and_a_rotation_is_picked_up() ->
     let config =
         PostCallConfig::from_lookup(env(&[("AUTH_TOKEN_SECRET_ID", arn), ("AUTH_TOKEN_REFRESH_SECONDS", "0")]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    let handler = PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS));
+    let handler = PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS), None::<DynamoOptOuts>);
     let with_token = |token: &'static str| -> Result<Request, Error> {
         let mut request = request("post-call-transferred", "req")?;
         request.headers_mut().insert("authorization", lambda_http::http::HeaderValue::from_static(token));
@@ -283,6 +291,7 @@ async fn a_missing_secret_stops_the_function_at_start() -> Result<(), Error> {
 async fn a_number_that_opted_out_is_not_texted() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let handler = send_text_handler(&emulator, None).await?;
     // moto treats numbers ending in 99 as opted out.
     let mut payload = SampleEvent::named("send-text-pre-call")?.payload()?;
@@ -299,6 +308,7 @@ async fn a_number_that_opted_out_is_not_texted() -> Result<(), Error> {
 async fn a_transcript_too_big_for_one_item_is_stored_compressed_and_reads_back_equal() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let handler = post_call_handler(&emulator).await?;
     let mut payload = SampleEvent::named("post-call-transferred")?.payload()?;
     let transcript: Vec<Value> = (0..3000)
@@ -328,6 +338,7 @@ async fn a_transcript_too_big_for_one_item_is_stored_compressed_and_reads_back_e
 async fn a_hung_sns_publish_is_202_unconfirmed_after_one_attempt_and_never_repeated() -> Result<(), Error> {
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
     // Accepts connections, reads the requests and never answers: SNS may have sent the text.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let hung = format!("http://{}", listener.local_addr()?);
@@ -342,7 +353,8 @@ async fn a_hung_sns_publish_is_202_unconfirmed_after_one_attempt_and_never_repea
     let sdk = emulator.sdk_config().await.to_builder().timeout_config(webhook::aws::timeouts()).build();
     let sms = SnsSmsSender::new(&sdk.to_builder().endpoint_url(hung).build(), &config.sms)?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    let handler = SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms);
+    let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
+    let handler = SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms, opt_outs);
 
     let started = std::time::Instant::now();
     let (status, body) = deliver(&handler, "send-text-pre-call", "req-1").await?;
@@ -388,6 +400,7 @@ async fn a_call_carrying_our_attribute_names_keeps_the_ttl_and_the_phone_index_o
     use webhook::record::SHADOWED_FIELDS;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let handler = post_call_handler(&emulator).await?;
 
     // `"expires_at": 1` would have DynamoDB's TTL delete the record; `"phone_e164": 5` (a Number) would break the
@@ -436,6 +449,7 @@ async fn a_text_carrying_our_attribute_names_keeps_its_state_ours() -> Result<()
     use webhook::record::SHADOWED_FIELDS;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
     let handler = send_text_handler(&emulator, None).await?;
     // A body saying the text is already `sent`, with a message id, would otherwise pass for an earlier delivery.
     let payload = payload_carrying("send-text-pre-call", TextClaimRecord::ATTRIBUTES)?;

@@ -48,8 +48,13 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     assert_eq!(numbers, ["+12025550143", "+12025550187"]);
     let calls = emulator.items("calls").await?;
     let ids: Vec<u64> = calls.iter().filter_map(|item| item["id"].as_u64()).collect();
-    assert_eq!(ids, [123, 124, 125]);
+    assert_eq!(ids, [123, 124, 125, 126]);
     assert_eq!(calls[0]["transcript"][0], json!({"role": "User", "content": "Hello?"}));
+    // The lead who replied STOP (listed once, from both of 2X's forms) and the one who asked not to be called.
+    let opt_outs = emulator.items("opt-outs").await?;
+    let listed: Vec<(&str, &str)> =
+        opt_outs.iter().filter_map(|item| Some((item["phone"].as_str()?, item["source"].as_str()?))).collect();
+    assert_eq!(listed, [("+12025550177", "text-optout"), ("+12025550188", "post-call:do_not_call")]);
 
     let log = functions.log();
     let summaries: Vec<Value> = log
@@ -70,7 +75,8 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     {
         assert!(line["duration_ms"].as_f64().is_some_and(|ms| ms < 100.0), "slow 4xx: {line}");
     }
-    for secret in [AUTH_TOKEN, "2025550143", "2025550187", "2025550111", "We will call you", "Hi, is John available?"] {
+    let secrets = ["2025550143", "2025550187", "2025550111", "2025550177", "2025550188", "Hi, is John available?"];
+    for secret in secrets.iter().chain(&[AUTH_TOKEN, "We will call you"]) {
         assert!(!log.contains(secret), "{secret:?} appears in the function logs");
     }
     Ok(())
@@ -78,7 +84,9 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
 
 #[test]
 fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(), Error> {
-    for (function, missing) in [("send-text", "AUTH_TOKEN"), ("post-call", "CALLS_TABLE")] {
+    for (function, missing) in
+        [("send-text", "AUTH_TOKEN"), ("post-call", "CALLS_TABLE"), ("text-optout", "OPT_OUTS_TABLE")]
+    {
         let output = cargo_command("cargo")
             .args(["run", "--quiet", "--bin", function])
             .env_clear()

@@ -56,6 +56,7 @@ pub fn env(extra: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         ("AUTH_TOKEN".into(), TOKEN.into()),
         ("SENT_TEXTS_TABLE".into(), "texts".into()),
         ("CALLS_TABLE".into(), "calls".into()),
+        ("OPT_OUTS_TABLE".into(), "opt-outs".into()),
     ];
     pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     move |name| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())

@@ -6,6 +6,7 @@
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{SharedAsyncSleep, SharedHttpClient};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
@@ -71,6 +72,8 @@ fn error_response(request: &HttpRequest, status: u16, json_code: &str, query_cod
 #[derive(Debug, Clone)]
 pub struct FaultInjector {
     pub operation: &'static str,
+    /// Only `operation`'s requests to this DynamoDB table, when set.
+    table: Option<&'static str>,
     pub fault: Fault,
     /// Attempts of `operation` that still go to the mocks before the fault starts.
     skip: usize,
@@ -80,7 +83,12 @@ pub struct FaultInjector {
 
 impl FaultInjector {
     pub fn new(operation: &'static str, fault: Fault) -> Self {
-        Self { operation, fault, skip: 0, attempts: Arc::default(), mocks: create_mock_http_client() }
+        Self { operation, table: None, fault, skip: 0, attempts: Arc::default(), mocks: create_mock_http_client() }
+    }
+
+    /// The fault only for `operation`'s requests to DynamoDB table `table` (a function may put to two tables).
+    pub fn on_table(self, table: &'static str) -> Self {
+        Self { table: Some(table), ..self }
     }
 
     /// The fault only from `operation`'s `skip`+1-th attempt on.
@@ -112,7 +120,11 @@ impl HttpConnector for FaultyConnector {
         let operation = operation_of(&request);
         let earlier = self.injector.attempts(&operation);
         crate::lock(&self.injector.attempts).push(operation.clone());
-        if operation != self.injector.operation || earlier < self.injector.skip {
+        let other_table = self.injector.table.is_some_and(|table| {
+            let body = request.body().bytes().unwrap_or_default();
+            !String::from_utf8_lossy(body).contains(&format!(r#""TableName":"{table}""#))
+        });
+        if operation != self.injector.operation || other_table || earlier < self.injector.skip {
             return self.mocks.call(request);
         }
         match self.injector.fault {
@@ -166,23 +178,38 @@ pub fn sns(injector: &FaultInjector) -> aws_sdk_sns::Client {
         .sleep_impl(SharedAsyncSleep::new(TokioSleep::new())))
 }
 
-/// DynamoDB answering puts, updates and deletes, the operation under test reaching the injector.
+/// DynamoDB answering puts, updates, deletes and gets (no item: the number is not listed), the operation under
+/// test (on its table, when the injector names one) reaching the injector.
 pub fn dynamodb(injector: &FaultInjector) -> aws_sdk_dynamodb::Client {
-    let rules = [
-        pick(
-            injector,
-            "PutItem",
-            mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build()),
-            mock!(aws_sdk_dynamodb::Client::put_item).then_http_response(ignored),
-        ),
-        pick(
-            injector,
-            "UpdateItem",
-            mock!(aws_sdk_dynamodb::Client::update_item).then_output(|| UpdateItemOutput::builder().build()),
-            mock!(aws_sdk_dynamodb::Client::update_item).then_http_response(ignored),
-        ),
-        mock!(aws_sdk_dynamodb::Client::delete_item).then_output(|| DeleteItemOutput::builder().build()),
-    ];
+    let faulted = |operation: &str| injector.operation == operation;
+    let table = injector.table;
+    let on_table = move |name: Option<&str>| table.is_none_or(|table| name == Some(table));
+    let mut rules = Vec::new();
+    if faulted("PutItem") {
+        rules.push(
+            mock!(aws_sdk_dynamodb::Client::put_item)
+                .match_requests(move |request| on_table(request.table_name()))
+                .then_http_response(ignored),
+        );
+    }
+    rules.push(mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build()));
+    if faulted("UpdateItem") {
+        rules.push(
+            mock!(aws_sdk_dynamodb::Client::update_item)
+                .match_requests(move |request| on_table(request.table_name()))
+                .then_http_response(ignored),
+        );
+    }
+    rules.push(mock!(aws_sdk_dynamodb::Client::update_item).then_output(|| UpdateItemOutput::builder().build()));
+    if faulted("GetItem") {
+        rules.push(
+            mock!(aws_sdk_dynamodb::Client::get_item)
+                .match_requests(move |request| on_table(request.table_name()))
+                .then_http_response(ignored),
+        );
+    }
+    rules.push(mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| GetItemOutput::builder().build()));
+    rules.push(mock!(aws_sdk_dynamodb::Client::delete_item).then_output(|| DeleteItemOutput::builder().build()));
     let injector = injector.clone();
     mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &rules, move |config| config
         .http_client(injector.clone())

@@ -8,9 +8,11 @@
 
 pub mod events;
 pub mod faults;
+pub mod opt_outs;
 pub mod post_call;
 pub mod properties;
 pub mod send_text;
+pub mod text_optout;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;

@@ -2,6 +2,7 @@
 //! is kept).
 
 use crate::events::{authenticator, env};
+use crate::opt_outs::FakeOptOuts;
 use crate::{Operations, item_json, lock};
 use post_call::config::PostCallConfig;
 use post_call::handler::PostCallHandler;
@@ -9,8 +10,8 @@ use post_call::ports::{CallStore, StoreOutcome};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use webhook::item::Item;
 use webhook::error::DependencyError;
+use webhook::item::Item;
 use webhook::payload::WebhookId;
 
 /// The calls table. Operation: `store`.
@@ -58,9 +59,18 @@ impl CallStore for FakeCallStore {
     }
 }
 
-/// post-call on a fresh fake store, configured by the sample events' environment and `extra_env`.
-pub fn post_call_on_fakes(extra_env: &[(&str, &str)]) -> PostCallHandler<FakeCallStore> {
+/// post-call as the tests run it: on fakes, with the suppression list the others read.
+pub type FakePostCall = PostCallHandler<FakeCallStore, FakeOptOuts>;
+
+/// post-call on a fresh fake store and `opt_outs`, configured by the sample events' environment and `extra_env`.
+pub fn post_call_with(opt_outs: FakeOptOuts, extra_env: &[(&str, &str)]) -> FakePostCall {
     let config = PostCallConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
     let authenticator = authenticator(&config.common.auth);
-    PostCallHandler::new(config, authenticator, FakeCallStore::default())
+    PostCallHandler::new(config, authenticator, FakeCallStore::default(), Some(opt_outs))
+}
+
+/// post-call on a fresh fake store and an empty suppression list, configured by the sample events' environment
+/// and `extra_env`.
+pub fn post_call_on_fakes(extra_env: &[(&str, &str)]) -> FakePostCall {
+    post_call_with(FakeOptOuts::default(), extra_env)
 }

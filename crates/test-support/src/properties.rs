@@ -1,23 +1,28 @@
 //! What any request body must come to, whatever its bytes: checked by the property tests below on generated
-//! bodies and by the fuzz target (`fuzz/`) on fuzzed ones. Both webhooks run on the in-memory fakes.
+//! bodies and by the fuzz target (`fuzz/`) on fuzzed ones. The webhooks run on the in-memory fakes, sharing one
+//! suppression list.
 
 use crate::events::TOKEN;
-use crate::post_call::{FakeCallStore, post_call_on_fakes};
-use crate::send_text::{FakeLedger, FakeSms, send_text_on_fakes};
+use crate::opt_outs::FakeOptOuts;
+use crate::post_call::{FakePostCall, post_call_with};
+use crate::send_text::{FakeSendText, send_text_with};
+use crate::text_optout::text_optout_with;
 use lambda_http::Body;
 use lambda_http::http::Method;
-use post_call::handler::PostCallHandler;
-use send_text::handler::SendTextHandler;
 use send_text::record::TextStatus;
 use serde_json::Value;
+use text_optout::handler::TextOptOutHandler;
 use webhook::item::DYNAMODB_ITEM_LIMIT;
 use webhook::payload::WebhookId;
+use webhook::phone::{CountryCode, PhoneNumber};
 use webhook::pipeline::{Webhook, handle};
 
-/// Both webhooks, their state kept across bodies so that repeated ids meet their first delivery.
+/// The webhooks, their state kept across bodies so that repeated ids meet their first delivery.
 pub struct BodyCheck {
-    send_text: SendTextHandler<FakeLedger, FakeSms>,
-    post_call: PostCallHandler<FakeCallStore>,
+    send_text: FakeSendText,
+    post_call: FakePostCall,
+    text_optout: TextOptOutHandler<FakeOptOuts>,
+    opt_outs: FakeOptOuts,
     /// Drives the handlers: one for every body, as a fuzz iteration must be cheap.
     runtime: tokio::runtime::Runtime,
 }
@@ -67,9 +72,12 @@ fn payload_id(payload: &Value) -> Option<WebhookId> {
 
 impl Default for BodyCheck {
     fn default() -> Self {
+        let opt_outs = FakeOptOuts::default();
         Self {
-            send_text: send_text_on_fakes(&[]),
-            post_call: post_call_on_fakes(&[]),
+            send_text: send_text_with(opt_outs.clone(), &[]),
+            post_call: post_call_with(opt_outs.clone(), &[]),
+            text_optout: text_optout_with(opt_outs.clone(), &[]),
+            opt_outs,
             runtime: tokio::runtime::Builder::new_current_thread().build().expect("a runtime for the handlers"),
         }
     }
@@ -77,7 +85,8 @@ impl Default for BodyCheck {
 
 impl BodyCheck {
     /// send-text answers a JSON 4xx, or 200 having sent exactly the payload's message once (`sent`), or having
-    /// sent nothing for an id it already sent (`duplicate`). Never a panic, a 5xx or a second text.
+    /// sent nothing for an id it already sent (`duplicate`) or to a listed number (`opted_out`). Never a panic, a
+    /// 5xx, a second text or a text to a listed number.
     pub fn send_text(&self, body: &[u8]) -> Result<(), String> {
         let sent_before = self.send_text.sms().sent().len();
         let (status, answer) = deliver(&self.runtime, &self.send_text, body)?;
@@ -88,6 +97,9 @@ impl BodyCheck {
                 let id = payload_id(&payload).ok_or("sent a text for a body without a valid id")?;
                 let texted = sent.get(sent_before).filter(|_| sent.len() == sent_before + 1);
                 let texted = texted.ok_or("answered sent without exactly one new text")?;
+                if self.opt_outs.item(&texted.to).is_some() {
+                    return Err(format!("texted a number on the suppression list: {answer}"));
+                }
                 let claim = self.send_text.ledger().entry(id).ok_or("sent without a claim")?;
                 storable(claim.item_bytes)
                     .map_err(|refused| format!("claimed what DynamoDB would refuse: {refused}"))?;
@@ -95,6 +107,13 @@ impl BodyCheck {
                     return Err(format!(
                         "sent something other than the payload's message, or answered another id: {answer}"
                     ));
+                }
+            }
+            (200, Some("opted_out")) => {
+                let listed = listed_number(&payload, "record_phone_number")
+                    .is_some_and(|e164| self.opt_outs.item(&e164).is_some());
+                if !listed || sent.len() != sent_before {
+                    return Err(format!("opted_out for a number not on the list, or a text sent: {answer}"));
                 }
             }
             (200, Some("duplicate")) => {
@@ -141,6 +160,35 @@ impl BodyCheck {
         }
         Ok(())
     }
+
+    /// text-optout answers a JSON 4xx, or 200 `opted_out` with the payload's number on the suppression list (its
+    /// first record kept). Never a panic or a 5xx.
+    pub fn text_optout(&self, body: &[u8]) -> Result<(), String> {
+        let listed_before = self.opt_outs.len();
+        let (status, answer) = deliver(&self.runtime, &self.text_optout, body)?;
+        let payload: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        match (status, answer["status"].as_str()) {
+            (200, Some("opted_out")) => {
+                let e164 = listed_number(&payload, "record_phone_number").ok_or("listed an unreadable number")?;
+                if self.opt_outs.item(&e164).is_none() || self.opt_outs.len() > listed_before + 1 {
+                    return Err(format!("opted_out, but the list disagrees: {answer}"));
+                }
+            }
+            _ => {
+                client_error(status, &answer, &[400, 413, 422])?;
+                if self.opt_outs.len() != listed_before {
+                    return Err(format!("answered {status} but listed a number"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The payload's number at `field` in E.164, read independently of the handler (the fakes' default country).
+fn listed_number(payload: &Value, field: &str) -> Option<String> {
+    let raw = payload[field].as_str()?;
+    PhoneNumber::parse(raw, CountryCode::US).ok().map(|phone| phone.e164().to_owned())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! conditions.
 
 use crate::events::{authenticator, env};
+use crate::opt_outs::FakeOptOuts;
 use crate::{Operations, item_json, lock};
 use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
@@ -168,9 +169,18 @@ impl TextLedger for FakeLedger {
     }
 }
 
-/// send-text on fresh fakes, configured by the sample events' environment and `extra_env`.
-pub fn send_text_on_fakes(extra_env: &[(&str, &str)]) -> SendTextHandler<FakeLedger, FakeSms> {
+/// send-text as the tests run it: on fakes, with the suppression list the other functions write to.
+pub type FakeSendText = SendTextHandler<FakeLedger, FakeSms, FakeOptOuts>;
+
+/// send-text on fresh fakes and `opt_outs`, configured by the sample events' environment and `extra_env`.
+pub fn send_text_with(opt_outs: FakeOptOuts, extra_env: &[(&str, &str)]) -> FakeSendText {
     let config = SendTextConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
     let authenticator = authenticator(&config.common.auth);
-    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default())
+    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default(), opt_outs)
+}
+
+/// send-text on fresh fakes (an empty suppression list), configured by the sample events' environment and
+/// `extra_env`.
+pub fn send_text_on_fakes(extra_env: &[(&str, &str)]) -> FakeSendText {
+    send_text_with(FakeOptOuts::default(), extra_env)
 }

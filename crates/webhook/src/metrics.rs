@@ -88,24 +88,36 @@ pub enum Metric {
     SmsSegments,
     /// The DynamoDB size of a stored call record.
     StoredItemBytes,
+    /// The suppression list could not be read: the text was not sent (503).
+    OptOutLookupFailed,
+    /// A call's end reason put its number on the suppression list.
+    OptOutListed,
 }
 
 impl Metric {
+    pub const ALL: [Self; 6] = [
+        Self::Received,
+        Self::SmsPublishFailed,
+        Self::SmsSegments,
+        Self::StoredItemBytes,
+        Self::OptOutLookupFailed,
+        Self::OptOutListed,
+    ];
+
     pub const fn name(self) -> &'static str {
         match self {
             Self::Received => "Received",
             Self::SmsPublishFailed => "SmsPublishFailed",
             Self::SmsSegments => "SmsSegments",
             Self::StoredItemBytes => "StoredItemBytes",
+            Self::OptOutLookupFailed => "OptOutLookupFailed",
+            Self::OptOutListed => "OptOutListed",
         }
     }
 
     /// Every metric name the functions write: the outcomes' and these.
     pub fn all_names() -> impl Iterator<Item = &'static str> {
-        Outcome::ALL
-            .into_iter()
-            .map(Outcome::metric)
-            .chain([Self::Received, Self::SmsPublishFailed, Self::SmsSegments, Self::StoredItemBytes].map(Self::name))
+        Outcome::ALL.into_iter().map(Outcome::metric).chain(Self::ALL.map(Self::name))
     }
 }
 

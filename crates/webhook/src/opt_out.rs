@@ -7,7 +7,7 @@ use crate::item::Item;
 use crate::payload::{LeadFields, WebhookId};
 use crate::phone::PhoneNumber;
 use crate::record::{SHADOWED_FIELDS, ShadowedFields, rfc3339, set_aside};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::future::Future;
 use time::OffsetDateTime;
@@ -28,6 +28,19 @@ impl Serialize for OptOutSource {
     }
 }
 
+/// What 2X sent about a lead: the number as sent, the lead's fields and workflow position, and any other field
+/// (kept as sent). The body of 2X's Text Opt-out webhook is exactly this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadReport {
+    /// As 2X sent it: E.164 or a bare national number.
+    pub record_phone_number: String,
+    #[serde(flatten)]
+    pub lead: LeadFields,
+    /// Fields 2X may add that we do not know yet.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
 /// An opt-outs item: the number (the key), why and when it was first listed, and what 2X sent with it.
 #[derive(Debug, Serialize)]
 pub struct OptOutRecord<'a> {
@@ -39,12 +52,9 @@ pub struct OptOutRecord<'a> {
     /// The post-call's `id`, when a call put the number on the list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call_id: Option<WebhookId>,
-    /// The lead's fields and workflow position as 2X sent them.
+    /// What 2X sent, less the fields set aside in `shadowed_fields`.
     #[serde(flatten)]
-    pub lead: LeadFields,
-    /// The webhook's other fields, as sent, less those set aside in `shadowed_fields`.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub sent: LeadReport,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shadowed_fields: Option<ShadowedFields>,
 }
@@ -52,25 +62,22 @@ pub struct OptOutRecord<'a> {
 impl<'a> OptOutRecord<'a> {
     /// Every attribute of an opt-outs item that is ours, not the sender's. A sender's field with one of these
     /// names is kept in `shadowed_fields`.
-    pub const ATTRIBUTES: &'static [&'static str] =
-        &["phone", "source", "opted_out_at", "call_id", SHADOWED_FIELDS];
+    pub const ATTRIBUTES: &'static [&'static str] = &["phone", "source", "opted_out_at", "call_id", SHADOWED_FIELDS];
 
     pub fn new(
         phone: &'a PhoneNumber,
         source: OptOutSource,
         call_id: Option<WebhookId>,
-        lead: LeadFields,
-        mut extra: Map<String, Value>,
+        mut sent: LeadReport,
         now: OffsetDateTime,
     ) -> Self {
         Self {
-            shadowed_fields: set_aside(&mut extra, Self::ATTRIBUTES),
+            shadowed_fields: set_aside(&mut sent.extra, Self::ATTRIBUTES),
             phone: phone.e164(),
             source,
             opted_out_at: rfc3339(now),
             call_id,
-            lead,
-            extra,
+            sent,
         }
     }
 }
@@ -114,17 +121,19 @@ mod tests {
     #[test]
     fn the_record_keeps_what_2x_sent_and_ours_wins() {
         let phone = PhoneNumber::parse("2025550177", CountryCode::US).unwrap();
-        let extra = json!({"source": "sender's", "phone": 5, "anything": [1]}).as_object().unwrap().clone();
-        let lead = LeadFields { workflow_key: Some("DEF456".into()), ..LeadFields::default() };
+        let sent: LeadReport = serde_json::from_value(json!({"record_phone_number": "2025550177",
+            "workflow_key": "DEF456", "source": "sender's", "phone": 5, "anything": [1]}))
+        .unwrap();
         let at = OffsetDateTime::UNIX_EPOCH;
-        let item = serde_json::to_value(OptOutRecord::new(&phone, OptOutSource::TextOptOut, None, lead, extra, at));
+        let item = serde_json::to_value(OptOutRecord::new(&phone, OptOutSource::TextOptOut, None, sent.clone(), at));
         assert_eq!(
             item.unwrap(),
             json!({"phone": "+12025550177", "source": "text-optout", "opted_out_at": "1970-01-01T00:00:00Z",
-                   "workflow_key": "DEF456", "anything": [1], "shadowed_fields": {"source": "sender's", "phone": 5}})
+                   "record_phone_number": "2025550177", "workflow_key": "DEF456", "anything": [1],
+                   "shadowed_fields": {"source": "sender's", "phone": 5}})
         );
         let source = OptOutSource::PostCall { end_reason: "do_not_call".into() };
-        let record = OptOutRecord::new(&phone, source, Some(WebhookId::new(126)), LeadFields::default(), Map::new(), at);
+        let record = OptOutRecord::new(&phone, source, Some(WebhookId::new(126)), sent, at);
         let item = serde_json::to_value(record).unwrap();
         assert_eq!((&item["source"], &item["call_id"]), (&json!("post-call:do_not_call"), &json!(126)));
     }

@@ -1,4 +1,5 @@
-//! post-call's configuration: what every function reads and the calls table.
+//! post-call's configuration: what every function reads, the calls table, and which end reasons put the lead's
+//! number on the suppression list.
 
 use webhook::config::{CommonConfig, ConfigError, Env};
 
@@ -9,7 +10,14 @@ pub const POST_CALL_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 pub struct PostCallConfig {
     pub common: CommonConfig,
     pub calls_table: String,
+    /// The suppression list (`OPT_OUTS_TABLE`), when there is one.
+    pub opt_outs_table: Option<String>,
+    /// The `call.end_reason` values that put the number on the list (`SUPPRESS_TEXTS_ON`, comma-separated).
+    pub suppress_texts_on: Vec<String>,
 }
+
+/// By default only a lead who asked not to be contacted again is suppressed.
+pub const DEFAULT_SUPPRESS_TEXTS_ON: &str = "do_not_call";
 
 impl PostCallConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -18,9 +26,22 @@ impl PostCallConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
+        let suppress = env.optional("SUPPRESS_TEXTS_ON").unwrap_or_else(|| DEFAULT_SUPPRESS_TEXTS_ON.into());
+        let suppress_texts_on: Vec<String> = suppress.split(',').map(str::to_owned).collect();
+        let valid = |reason: &String| {
+            !reason.is_empty() && reason.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        if !suppress_texts_on.iter().all(valid) {
+            return Err(ConfigError::Invalid {
+                name: "SUPPRESS_TEXTS_ON",
+                reason: "must be end reasons (lower-case letters, digits, _) separated by commas, without spaces",
+            });
+        }
         Ok(Self {
             common: CommonConfig::from_env(&env, POST_CALL_MAX_BODY_BYTES)?,
             calls_table: env.required("CALLS_TABLE")?,
+            opt_outs_table: env.optional("OPT_OUTS_TABLE"),
+            suppress_texts_on,
         })
     }
 }
@@ -40,5 +61,29 @@ mod tests {
             PostCallConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("CALLS_TABLE", "  ")])).unwrap_err(),
             ConfigError::Missing("CALLS_TABLE")
         );
+    }
+
+    #[test]
+    fn suppressing_end_reasons_default_to_do_not_call_and_are_read_as_a_list() {
+        let read = |value: Option<&'static str>| {
+            PostCallConfig::from_lookup(move |name: &str| match name {
+                "AUTH_TOKEN" => Some("t".into()),
+                "CALLS_TABLE" => Some("c".into()),
+                "SUPPRESS_TEXTS_ON" => value.map(str::to_owned),
+                _ => None,
+            })
+        };
+        assert_eq!(read(None).unwrap().suppress_texts_on, ["do_not_call"]);
+        assert_eq!(read(None).unwrap().opt_outs_table, None);
+        assert_eq!(
+            read(Some("do_not_call,not_interested")).unwrap().suppress_texts_on,
+            ["do_not_call", "not_interested"]
+        );
+        for refused in ["do_not_call,", "Do_Not_Call", "do_not_call, wrong_number", ",x"] {
+            assert!(
+                matches!(read(Some(refused)), Err(ConfigError::Invalid { name: "SUPPRESS_TEXTS_ON", .. })),
+                "{refused}"
+            );
+        }
     }
 }

@@ -5,31 +5,55 @@ use crate::config::PostCallConfig;
 use crate::payload::PostCall;
 use crate::ports::{CallStore, StoreOutcome};
 use crate::record::CallRecord;
+use serde_json::Map;
 use webhook::auth::Authenticator;
 use webhook::error::WebhookError;
 use webhook::http::parse_json;
+use webhook::item::Item;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
+use webhook::opt_out::{LeadReport, Listed, OptOutRecord, OptOutSource, OptOutWriter};
 use webhook::phone::{self, PhoneNumber};
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::telemetry::RequestSummary;
 
-/// Stores each call record once, keyed by its webhook id.
-pub struct PostCallHandler<C> {
+/// Stores each call record once, keyed by its webhook id; a call whose end reason suppresses texts puts the
+/// lead's number on the suppression list.
+pub struct PostCallHandler<C, W> {
     intake: Intake,
     calls: C,
+    /// The suppression list, when configured.
+    opt_outs: Option<W>,
+    suppress_texts_on: Vec<String>,
 }
 
-impl<C: CallStore> PostCallHandler<C> {
-    pub fn new(config: PostCallConfig, authenticator: Authenticator, calls: C) -> Self {
-        Self { intake: Intake::new(authenticator, config.common), calls }
+impl<C: CallStore, W: OptOutWriter> PostCallHandler<C, W> {
+    pub fn new(config: PostCallConfig, authenticator: Authenticator, calls: C, opt_outs: Option<W>) -> Self {
+        let suppress_texts_on = config.suppress_texts_on;
+        Self { intake: Intake::new(authenticator, config.common), calls, opt_outs, suppress_texts_on }
     }
 
     pub fn calls(&self) -> &C {
         &self.calls
     }
+
+    pub fn opt_outs(&self) -> Option<&W> {
+        self.opt_outs.as_ref()
+    }
+
+    /// The list's writer, why, and what 2X sent about the lead, when `call`'s end reason suppresses texts (a
+    /// number that cannot be read cannot be texted either: nothing to list).
+    fn suppression(&self, call: &PostCall) -> Option<(&W, OptOutSource, LeadReport)> {
+        let list = self.opt_outs.as_ref()?;
+        let reason = call.end_reason()?.as_str();
+        let raw = call.record_phone_number.as_ref()?;
+        self.suppress_texts_on.iter().any(|suppressing| suppressing == reason).then(|| {
+            let sent = LeadReport { record_phone_number: raw.clone(), lead: call.lead.clone(), extra: Map::new() };
+            (list, OptOutSource::PostCall { end_reason: reason.to_owned() }, sent)
+        })
+    }
 }
 
-impl<C: CallStore> Webhook for PostCallHandler<C> {
+impl<C: CallStore, W: OptOutWriter> Webhook for PostCallHandler<C, W> {
     const FUNCTION: &'static str = "post-call";
 
     fn intake(&self) -> &Intake {
@@ -51,6 +75,7 @@ impl<C: CallStore> Webhook for PostCallHandler<C> {
         summary.phone_last4 = raw_phone.map(|raw| phone::last4(raw).to_owned());
         let phone = raw_phone.and_then(|raw| PhoneNumber::parse(raw, self.intake.common.default_country).ok());
 
+        let suppression = self.suppression(&call);
         // Stored whole; a transcript that would take the item over DynamoDB's 400 KB is stored compressed.
         let id = call.id;
         let item =
@@ -68,6 +93,14 @@ impl<C: CallStore> Webhook for PostCallHandler<C> {
             }
             StoreOutcome::AlreadyStored => Outcome::Duplicate,
         };
+        // After the record (stored now or before), the number goes on the list. If that fails the answer is 503:
+        // 2X delivers again, finds the record stored, and the list write is tried again.
+        if let (Some((list, source, sent)), Some(phone)) = (suppression, phone.as_ref()) {
+            let record = OptOutRecord::new(phone, source, Some(id), sent, invocation.received_at);
+            if list.add(Item::new(&record)?).await? == Listed::Added {
+                summary.counts.push(Metric::OptOutListed);
+            }
+        }
         Ok(Accepted::new(outcome, id))
     }
 }

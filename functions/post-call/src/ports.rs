@@ -2,8 +2,8 @@
 //! memory.
 
 use std::future::Future;
-use webhook::item::Item;
 use webhook::error::DependencyError;
+use webhook::item::Item;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreOutcome {

@@ -6,9 +6,9 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Serialize;
 use time::OffsetDateTime;
-use webhook::item::{DYNAMODB_ITEM_LIMIT, Item};
 use webhook::config::Retention;
 use webhook::error::WebhookError;
+use webhook::item::{DYNAMODB_ITEM_LIMIT, Item};
 use webhook::phone::PhoneNumber;
 use webhook::record::{SHADOWED_FIELDS, ShadowedFields, expires_at, rfc3339, set_aside};
 

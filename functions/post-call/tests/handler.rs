@@ -15,7 +15,8 @@ use webhook_test_support::events::{
     answer, body_carrying, edited_body, event, event_with_body, lambda_answer, refused_metas, request_from, sample,
     sample_body,
 };
-use webhook_test_support::post_call::post_call_on_fakes;
+use webhook_test_support::opt_outs::FakeOptOuts;
+use webhook_test_support::post_call::{post_call_on_fakes, post_call_with};
 
 fn id(value: u64) -> WebhookId {
     WebhookId::new(value)
@@ -272,4 +273,74 @@ async fn values_dynamodb_would_refuse_are_422_naming_the_field_never_a_503_loop(
     let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
     assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("call.duration")));
     assert!(handler.calls().is_empty());
+}
+
+// ---- the suppression list ----
+
+#[tokio::test]
+async fn a_do_not_call_puts_the_number_on_the_list_after_the_record() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let list = FakeOptOuts::default();
+    let handler = post_call_with(list.clone(), &[]);
+    let (status, body) = answer(&handler, event("post-call-do-not-call")).await;
+
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "stored", "id": 126})));
+    assert!(handler.calls().item(id(126)).is_some());
+    let item = list.item("+12025550188").expect("listed");
+    assert_eq!((&item["source"], &item["call_id"]), (&json!("post-call:do_not_call"), &json!(126)));
+    assert_eq!((&item["record_phone_number"], &item["record_first_name"]), (&json!("2025550188"), &json!("Maria")));
+    assert_eq!(item.get("transcript"), None, "the call's record stays in the calls table");
+    assert_eq!(logs.metrics()[0]["OptOutListed"], 1);
+}
+
+#[tokio::test]
+async fn other_end_reasons_suppress_only_when_configured() {
+    let not_interested =
+        edited_body("post-call-do-not-call", |body| body["call"]["end_reason"] = "not_interested".into());
+    let list = FakeOptOuts::default();
+    let handler = post_call_with(list.clone(), &[]);
+    answer(&handler, event_with_body("post-call-do-not-call", &not_interested)).await;
+    answer(&handler, event("post-call-transferred")).await;
+    assert!(list.is_empty(), "not_interested and the rest do not suppress by default");
+
+    let configured = post_call_with(list.clone(), &[("SUPPRESS_TEXTS_ON", "do_not_call,not_interested")]);
+    answer(&configured, event_with_body("post-call-do-not-call", &not_interested)).await;
+    assert_eq!(list.item("+12025550188").unwrap()["source"], "post-call:not_interested");
+}
+
+/// The record is durable, the list write is not: 503, so 2X delivers again; the retry finds the record stored
+/// (not duplicated) and lists the number.
+#[tokio::test]
+async fn a_failed_list_write_is_503_and_the_retry_lists_without_a_second_record() {
+    let list = FakeOptOuts::default();
+    let handler = post_call_with(list.clone(), &[]);
+    list.operations.fail("add");
+    assert_eq!(answer(&handler, event("post-call-do-not-call")).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(handler.calls().len(), 1, "the record is stored");
+    assert!(list.is_empty());
+
+    list.operations.heal("add");
+    let (status, body) = answer(&handler, event("post-call-do-not-call")).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "duplicate", "id": 126})));
+    assert_eq!(handler.calls().len(), 1);
+    assert!(list.item("+12025550188").is_some());
+}
+
+#[tokio::test]
+async fn a_do_not_call_with_an_unreadable_number_is_stored_and_lists_nothing() {
+    let list = FakeOptOuts::default();
+    let handler = post_call_with(list.clone(), &[]);
+    let body = edited_body("post-call-do-not-call", |body| body["record_phone_number"] = "+1...".into());
+    assert_eq!(answer(&handler, event_with_body("post-call-do-not-call", &body)).await.0, StatusCode::OK);
+    assert!(list.is_empty() && list.operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn without_a_suppression_list_nothing_is_listed() {
+    let config = post_call::config::PostCallConfig::from_lookup(webhook_test_support::events::env(&[])).unwrap();
+    let authenticator = webhook_test_support::events::authenticator(&config.common.auth);
+    let store = webhook_test_support::post_call::FakeCallStore::default();
+    let handler = post_call::handler::PostCallHandler::new(config, authenticator, store, None::<FakeOptOuts>);
+    assert_eq!(answer(&handler, event("post-call-do-not-call")).await.0, StatusCode::OK);
 }

@@ -21,6 +21,8 @@ pub struct SendTextConfig {
     pub common: CommonConfig,
     pub sent_texts_table: String,
     pub sms: SmsSettings,
+    /// The suppression list (`OPT_OUTS_TABLE`), when there is one.
+    pub opt_outs_table: Option<String>,
 }
 
 impl SendTextConfig {
@@ -63,6 +65,7 @@ impl SendTextConfig {
             common: CommonConfig::from_env(&env, SEND_TEXT_MAX_BODY_BYTES)?,
             sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
             sms: SmsSettings { sms_type, origination_number, sender_id },
+            opt_outs_table: env.optional("OPT_OUTS_TABLE"),
         })
     }
 }

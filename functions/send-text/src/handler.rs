@@ -8,25 +8,31 @@ use crate::sms::SmsText;
 use lambda_http::http::StatusCode;
 use time::OffsetDateTime;
 use webhook::auth::Authenticator;
-use webhook::error::WebhookError;
+use webhook::error::{DependencyError, WebhookError};
 use webhook::http::parse_json;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
+use webhook::opt_out::OptOutLookup;
 use webhook::payload::WebhookId;
 use webhook::phone::{self, PhoneNumber};
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::record::rfc3339;
 use webhook::telemetry::RequestSummary;
 
-/// Texts the lead at once, at most once per webhook id.
-pub struct SendTextHandler<L, S> {
+/// Texts the lead at once, at most once per webhook id, unless the number is suppressed.
+pub struct SendTextHandler<L, S, O> {
     intake: Intake,
     ledger: L,
     sms: S,
+    opt_outs: O,
 }
 
-impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
-    pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S) -> Self {
-        Self { intake: Intake::new(authenticator, config.common), ledger, sms }
+impl<L: TextLedger, S: SmsSender, O: OptOutLookup> SendTextHandler<L, S, O> {
+    pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S, opt_outs: O) -> Self {
+        Self { intake: Intake::new(authenticator, config.common), ledger, sms, opt_outs }
+    }
+
+    pub fn opt_outs(&self) -> &O {
+        &self.opt_outs
     }
 
     pub fn ledger(&self) -> &L {
@@ -38,12 +44,29 @@ impl<L: TextLedger, S: SmsSender> SendTextHandler<L, S> {
     }
 }
 
+impl<L: TextLedger, S: SmsSender, O: OptOutLookup> SendTextHandler<L, S, O> {
+    /// Gives back an id this delivery claimed but will not text.
+    async fn release_if_claimed(
+        &self,
+        claimed: &Result<ClaimOutcome, DependencyError>,
+        id: WebhookId,
+        request_id: &str,
+        summary: &mut RequestSummary,
+    ) {
+        if matches!(claimed, Ok(ClaimOutcome::Claimed)) {
+            if let Err(release_error) = self.ledger.release(id, request_id).await {
+                summary.add_error(&release_error);
+            }
+        }
+    }
+}
+
 /// A text SNS may or may not have sent: settled (never sent again), but not confirmed.
 fn unconfirmed(id: WebhookId) -> Accepted {
     Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Unconfirmed, id) }
 }
 
-impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
+impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Webhook for SendTextHandler<L, S, O> {
     const FUNCTION: &'static str = "send-text";
 
     fn intake(&self) -> &Intake {
@@ -80,22 +103,34 @@ impl<L: TextLedger, S: SmsSender> Webhook for SendTextHandler<L, S> {
         // The claim stores the whole text: a value DynamoDB refuses would make every delivery fail the same way.
         let claim = record.claim()?;
 
-        // SNS would accept a text to an opted-out number and drop it at delivery, so ask first. The question and
-        // the claim are independent: asked together, they cost one round trip on this time-critical path.
-        let (opted_out, claimed) = tokio::join!(self.sms.is_opted_out(&to), self.ledger.claim(claim));
-        match opted_out {
-            Ok(true) => {
-                // Not texted, and the id is left free: a delivery after the lead opts back in can still send.
-                if matches!(claimed, Ok(ClaimOutcome::Claimed)) {
-                    if let Err(release_error) = self.ledger.release(text.id, &invocation.request_id).await {
-                        summary.add_error(&release_error);
-                    }
-                }
-                return Ok(Accepted::new(Outcome::OptedOut, text.id));
+        // SNS would accept a text to an opted-out number and drop it at delivery, and only knows the STOPs sent to
+        // our own number; the suppression list knows what 2X told us. Ask both, and claim the id, at once: one
+        // round trip on this time-critical path.
+        let (sns_opted_out, listed, claimed) =
+            tokio::join!(self.sms.is_opted_out(&to), self.opt_outs.is_listed(&to), self.ledger.claim(claim));
+        // If SNS cannot be asked, send anyway: SNS still enforces its opt-outs at delivery.
+        let sns_opted_out = sns_opted_out.unwrap_or_else(|check_error| {
+            summary.add_error(&check_error);
+            false
+        });
+        let suppressed = match listed {
+            Ok(listed) => sns_opted_out || listed,
+            // If the list cannot be read, do not text: it holds STOPs and do-not-call requests SNS never saw, and a
+            // text to such a lead is the failure a compliance team cannot take back. 503: 2X delivers again.
+            Err(lookup_error) if !sns_opted_out => {
+                summary.counts.push(Metric::OptOutLookupFailed);
+                self.release_if_claimed(&claimed, text.id, &invocation.request_id, summary).await;
+                return Err(lookup_error.into());
             }
-            Ok(false) => {}
-            // If asking fails, send anyway: SNS still enforces the opt-out, and a missed pre-call text is worse.
-            Err(check_error) => summary.add_error(&check_error),
+            Err(lookup_error) => {
+                summary.add_error(&lookup_error);
+                true
+            }
+        };
+        if suppressed {
+            // Not texted, and the id is left free: a delivery after the lead opts back in can still send.
+            self.release_if_claimed(&claimed, text.id, &invocation.request_id, summary).await;
+            return Ok(Accepted::new(Outcome::OptedOut, text.id));
         }
         match claimed? {
             ClaimOutcome::Claimed => {}

@@ -4,8 +4,8 @@
 use crate::record::{SentText, TextStatus};
 use crate::sms::SmsText;
 use std::future::Future;
-use webhook::item::Item;
 use webhook::error::DependencyError;
+use webhook::item::Item;
 use webhook::payload::WebhookId;
 use webhook::phone::PhoneNumber;
 

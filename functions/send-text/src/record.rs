@@ -6,9 +6,9 @@ use crate::ports::{Claimant, TextClaim};
 use serde::{Serialize, Serializer};
 use std::time::Duration;
 use time::OffsetDateTime;
-use webhook::item::Item;
 use webhook::config::Retention;
 use webhook::error::UnstorableValue;
+use webhook::item::Item;
 use webhook::phone::PhoneNumber;
 use webhook::record::{SHADOWED_FIELDS, ShadowedFields, epoch_after, expires_at, rfc3339, set_aside};
 

@@ -9,6 +9,7 @@ use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
 use serde_json::Value;
 use std::time::Duration;
+use webhook::aws::DynamoOptOuts;
 use webhook_test_support::events::{answer, env, event, sample_authenticator};
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 
@@ -18,7 +19,8 @@ async fn send_text_with(operation: &'static str, fault: Fault) -> (u16, Value, F
     let config = SendTextConfig::from_lookup(env(&[])).unwrap();
     let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
-    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms);
+    let opt_outs = Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs"));
+    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs);
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
     (status.as_u16(), body, injector)
 }
@@ -26,6 +28,18 @@ async fn send_text_with(operation: &'static str, fault: Fault) -> (u16, Value, F
 /// `[PutItem, Publish, UpdateItem, DeleteItem]` attempts.
 fn send_text_attempts(injector: &FaultInjector) -> [usize; 4] {
     ["PutItem", "Publish", "UpdateItem", "DeleteItem"].map(|operation| injector.attempts(operation))
+}
+
+/// A compliance team's choice: a text is not sent while the suppression list cannot be read.
+#[tokio::test]
+async fn a_failing_suppression_list_lookup_is_503_with_the_claim_released_and_nothing_sent() {
+    for fault in FAULTS {
+        let (status, body, injector) = send_text_with("GetItem", fault).await;
+        assert_eq!(status, 503, "{fault:?}: {body}");
+        let [claims, publishes, marks, releases] = send_text_attempts(&injector);
+        assert_eq!([claims, publishes, marks, releases], [1, 0, 0, 1], "{fault:?}: released, never published");
+        assert!((1..=3).contains(&injector.attempts("GetItem")), "{fault:?}");
+    }
 }
 
 #[tokio::test]
@@ -87,7 +101,8 @@ async fn requests_without_the_right_token_make_no_aws_call() {
     let config = SendTextConfig::from_lookup(env(&[])).unwrap();
     let sms = SnsSmsSender::from_client(faults::unmocked_sns(&injector), &config.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(&injector), "texts");
-    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms);
+    let opt_outs = Some(DynamoOptOuts::from_client(faults::unmocked_dynamodb(&injector), "opt-outs"));
+    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs);
     for sample in ["send-text-pre-call", "send-text-bad-token"] {
         for request in faults::wrong_token_requests(sample) {
             assert_eq!(answer(&handler, request).await.0, 401, "{sample}");

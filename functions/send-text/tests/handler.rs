@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lambda_http::http::{HeaderValue, Method, StatusCode};
-use send_text::handler::SendTextHandler;
 use send_text::record::{TextClaimRecord, TextStatus};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,7 +14,9 @@ use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::events::{
     answer, body_carrying, edited_body, event, event_with_body, lambda_answer, refused_metas, request_from, sample,
 };
-use webhook_test_support::send_text::{FakeLedger, FakeSms, LedgerEntry, send_text_on_fakes};
+use webhook_test_support::opt_outs::FakeOptOuts;
+use webhook_test_support::send_text::{FakeSendText, LedgerEntry, send_text_on_fakes, send_text_with};
+use webhook_test_support::text_optout::text_optout_with;
 use webhook_test_support::{LogCapture, Operations};
 
 fn id(value: u64) -> WebhookId {
@@ -313,11 +314,7 @@ type Faults<'a> = &'a [(&'a Operations, &'static str)];
 
 /// Delivers the pre-call sample as a new Lambda request while the `failing` operations fail and the
 /// `answers_lost` ones take effect unanswered; then heals them. Returns the status and the body's `status`.
-async fn redeliver(
-    handler: &SendTextHandler<FakeLedger, FakeSms>,
-    failing: Faults<'_>,
-    answers_lost: Faults<'_>,
-) -> (u16, String) {
+async fn redeliver(handler: &FakeSendText, failing: Faults<'_>, answers_lost: Faults<'_>) -> (u16, String) {
     static ATTEMPT: AtomicUsize = AtomicUsize::new(0);
     failing.iter().for_each(|(operations, operation)| operations.fail(operation));
     answers_lost.iter().for_each(|(operations, operation)| operations.lose_answers(operation));
@@ -471,4 +468,57 @@ async fn values_dynamodb_would_refuse_are_422_naming_the_field_never_a_503_loop(
         assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)));
     }
     assert!(handler.sms().sent().is_empty() && handler.ledger().operations.called().is_empty());
+}
+
+// ---- the suppression list ----
+
+#[tokio::test]
+async fn a_number_on_the_suppression_list_is_not_texted_and_its_id_stays_free() {
+    let list = FakeOptOuts::default();
+    let opt_out = text_optout_with(list.clone(), &[]);
+    let handler = send_text_with(list.clone(), &[]);
+    assert_eq!(answer(&opt_out, event("text-optout-10-digit")).await.0, StatusCode::OK);
+
+    let (status, body) = answer(&handler, event("send-text-opted-out")).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "opted_out", "id": 1236})));
+    assert!(handler.sms().sent().is_empty());
+    assert_eq!(handler.ledger().entry(id(1236)), None, "the claim was released: the id stays free");
+    assert_eq!(handler.ledger().operations.called(), ["claim", "release"]);
+    assert_eq!(list.operations.called().iter().filter(|op| **op == "is_listed").count(), 1);
+
+    // Another lead's text goes out as usual.
+    assert_eq!(answer(&handler, event("send-text-pre-call")).await.1["status"], "sent");
+}
+
+/// A compliance team's choice, documented: while the list cannot be read, no text goes out (503, and 2X
+/// delivers again); the claim is released so the retry can send.
+#[tokio::test]
+async fn a_suppression_list_that_cannot_be_read_stops_the_text_with_a_503() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let list = FakeOptOuts::default();
+    let handler = send_text_with(list.clone(), &[]);
+    list.operations.fail("is_listed");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body["error"].is_string());
+    assert!(handler.sms().sent().is_empty());
+    assert_eq!(handler.ledger().entry(id(1234)), None, "released");
+    assert_eq!(logs.metrics()[0]["OptOutLookupFailed"], 1);
+    assert_eq!(logs.summaries()[0]["outcome"], "dependency_failed");
+
+    list.operations.heal("is_listed");
+    assert_eq!(answer(&handler, event("send-text-pre-call")).await.1["status"], "sent", "the retry sends");
+}
+
+#[tokio::test]
+async fn an_sns_opt_out_still_answers_opted_out_while_the_list_cannot_be_read() {
+    let list = FakeOptOuts::default();
+    let handler = send_text_with(list.clone(), &[]);
+    list.operations.fail("is_listed");
+    handler.sms().opt_out("+12025550143");
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("opted_out")));
+    assert!(handler.sms().sent().is_empty());
 }

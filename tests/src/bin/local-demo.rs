@@ -1,7 +1,9 @@
-//! `scripts/run-local`: the emulator, both tables, both functions under `cargo lambda watch`; every file in
+//! `scripts/run-local`: the emulator, every table, every function under `cargo lambda watch`; every file in
 //! `events/` sent through them; then what the emulator recorded. `--keep-running` leaves it all up.
 
-use integration_tests::{AUTH_TOKEN, CALLS_TABLE, Error, SAMPLE_EVENTS, SENT_TEXTS_TABLE, repo_root, start_stack};
+use integration_tests::{
+    AUTH_TOKEN, CALLS_TABLE, Error, FUNCTIONS, OPT_OUTS_TABLE, SAMPLE_EVENTS, SENT_TEXTS_TABLE, repo_root, start_stack,
+};
 use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
@@ -19,10 +21,10 @@ async fn main() -> ExitCode {
 async fn run(keep_running: bool) -> Result<(), Error> {
     let log_dir = repo_root().join(".local");
     std::fs::create_dir_all(&log_dir)?;
-    println!("Starting the AWS emulator (moto server), then building and starting send-text and post-call under");
+    println!("Starting the AWS emulator (moto server), then building and starting {} under", FUNCTIONS.join(", "));
     println!("cargo lambda watch…");
     let (emulator, functions) = start_stack(log_dir.join("functions.log")).await?;
-    println!("  emulator {} with tables {CALLS_TABLE} and {SENT_TEXTS_TABLE}", emulator.endpoint);
+    println!("  emulator {} with tables {CALLS_TABLE}, {SENT_TEXTS_TABLE} and {OPT_OUTS_TABLE}", emulator.endpoint);
     println!("  function logs: .local/functions.log\n");
 
     println!("Sending every event in events/:");
@@ -35,6 +37,11 @@ async fn run(keep_running: bool) -> Result<(), Error> {
     println!("\nTexts SNS accepted (the emulator's record):");
     for (number, message) in emulator.sms().await? {
         println!("  {number}  {message:?}");
+    }
+
+    println!("\nNumbers on the suppression list (the {OPT_OUTS_TABLE} table):");
+    for item in emulator.items(OPT_OUTS_TABLE).await? {
+        println!("  {}  source {}  first listed {}", item["phone"], item["source"], item["opted_out_at"]);
     }
 
     println!("\nItems in the {CALLS_TABLE} table:");
@@ -51,6 +58,7 @@ async fn run(keep_running: bool) -> Result<(), Error> {
         println!("\nStill running. Send your own requests:");
         println!("  send-text: {}", functions.url("send-text"));
         println!("  post-call: {}", functions.url("post-call"));
+        println!("  text-optout: {}", functions.url("text-optout"));
         println!("  AWS emulator: {} (sent texts: {}/moto-api/data.json)", emulator.endpoint, emulator.endpoint);
         println!("\n  curl -i -X POST {} \\", functions.url("send-text"));
         println!("    -H 'Authorization: {AUTH_TOKEN}' -H 'Content-Type: application/json' \\");

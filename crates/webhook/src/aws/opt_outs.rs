@@ -1,6 +1,6 @@
 use super::dependency_error;
-use crate::item::Item;
 use crate::error::DependencyError;
+use crate::item::Item;
 use crate::opt_out::{Listed, OptOutLookup, OptOutWriter};
 use crate::phone::PhoneNumber;
 use aws_config::SdkConfig;

@@ -34,18 +34,27 @@ pub struct Invocation {
 pub struct Accepted {
     pub code: StatusCode,
     pub outcome: Outcome,
-    pub id: WebhookId,
+    /// The webhook's id, when it has one (2X's Text Opt-out has none).
+    pub id: Option<WebhookId>,
     pub message_id: Option<String>,
 }
 
 impl Accepted {
-    /// 200 with `outcome` as the body's `status`.
+    /// 200 with `outcome` as the body's `status`, and the webhook's `id`.
     pub fn new(outcome: Outcome, id: WebhookId) -> Self {
-        Self { code: StatusCode::OK, outcome, id, message_id: None }
+        Self { id: Some(id), ..Self::without_id(outcome) }
+    }
+
+    /// 200 with `outcome` as the body's `status`, for a webhook without an id.
+    pub fn without_id(outcome: Outcome) -> Self {
+        Self { code: StatusCode::OK, outcome, id: None, message_id: None }
     }
 
     fn body(&self) -> String {
-        let mut body = json!({ "status": self.outcome.label(), "id": self.id.get() });
+        let mut body = json!({ "status": self.outcome.label() });
+        if let Some(id) = self.id {
+            body["id"] = id.get().into();
+        }
         if let Some(message_id) = &self.message_id {
             body["message_id"] = message_id.as_str().into();
         }

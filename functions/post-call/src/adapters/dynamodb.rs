@@ -1,9 +1,9 @@
 use crate::ports::{CallStore, StoreOutcome};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
-use webhook::item::Item;
 use webhook::aws::{NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
 use webhook::error::DependencyError;
+use webhook::item::Item;
 use webhook::payload::WebhookId;
 
 /// The calls table: one item per call id; the first delivery's record is kept.

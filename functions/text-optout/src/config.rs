@@ -1,0 +1,44 @@
+//! text-optout's configuration: what every function reads and the opt-outs table.
+
+use webhook::config::{CommonConfig, ConfigError, Env};
+
+/// An opt-out is a lead's fields: small.
+pub const TEXT_OPTOUT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct TextOptOutConfig {
+    pub common: CommonConfig,
+    pub opt_outs_table: String,
+}
+
+impl TextOptOutConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
+        Ok(Self {
+            common: CommonConfig::from_env(&env, TEXT_OPTOUT_MAX_BODY_BYTES)?,
+            opt_outs_table: env.required("OPT_OUTS_TABLE")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opt_outs_table_is_required() {
+        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+        };
+        let config = TextOptOutConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("OPT_OUTS_TABLE", "o")])).unwrap();
+        assert_eq!((config.opt_outs_table.as_str(), config.common.max_body_bytes), ("o", TEXT_OPTOUT_MAX_BODY_BYTES));
+        assert_eq!(
+            TextOptOutConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t")])).unwrap_err(),
+            ConfigError::Missing("OPT_OUTS_TABLE")
+        );
+    }
+}

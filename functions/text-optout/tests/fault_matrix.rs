@@ -1,0 +1,49 @@
+//! text-optout's one AWS call × every fault (throttling, 500, refused, hung), through the handler on the real SDK
+//! client (`webhook_test_support::faults`): the answer, and how often the call was made.
+
+// Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use text_optout::config::TextOptOutConfig;
+use text_optout::handler::TextOptOutHandler;
+use webhook::aws::DynamoOptOuts;
+use webhook_test_support::events::{answer, env, event, sample_authenticator};
+use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
+
+fn text_optout(dynamodb: aws_sdk_dynamodb::Client) -> TextOptOutHandler<DynamoOptOuts> {
+    let config = TextOptOutConfig::from_lookup(env(&[])).unwrap();
+    TextOptOutHandler::new(config, sample_authenticator(), DynamoOptOuts::from_client(dynamodb, "opt-outs"))
+}
+
+#[tokio::test]
+async fn a_failing_list_write_is_503_so_2x_delivers_again() {
+    for fault in FAULTS {
+        let injector = FaultInjector::new("PutItem", fault);
+        let handler = text_optout(faults::dynamodb(&injector));
+        assert_eq!(answer(&handler, event("text-optout-10-digit")).await.0, 503, "{fault:?}");
+        assert!((1..=3).contains(&injector.attempts("PutItem")), "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_list_write_that_works_answers_opted_out() {
+    let injector = FaultInjector::new("none", Fault::Hang);
+    let handler = text_optout(faults::dynamodb(&injector));
+    let (status, body) = answer(&handler, event("text-optout-plus-1")).await;
+    assert_eq!((status.as_u16(), body), (200, serde_json::json!({"status": "opted_out"})));
+    assert_eq!(injector.attempts("PutItem"), 1);
+}
+
+/// A client with no mocked call at all: any request panics the test (aws-smithy-mocks' `must_match`), and the
+/// injector under it counts any that got that far.
+#[tokio::test]
+async fn requests_without_the_right_token_make_no_aws_call() {
+    let injector = FaultInjector::new("none", Fault::Hang);
+    let handler = text_optout(faults::unmocked_dynamodb(&injector));
+    for sample in ["text-optout-10-digit", "text-optout-plus-1"] {
+        for request in faults::wrong_token_requests(sample) {
+            assert_eq!(answer(&handler, request).await.0, 401, "{sample}");
+        }
+    }
+    assert!(injector.attempts.lock().unwrap().is_empty());
+}

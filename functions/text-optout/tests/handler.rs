@@ -1,0 +1,111 @@
+//! Every row of text-optout's HTTP contract, on the handler with an in-memory suppression list, driven by the
+//! sample events.
+
+// Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use lambda_http::http::{HeaderValue, StatusCode};
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use webhook::opt_out::OptOutRecord;
+use webhook::record::SHADOWED_FIELDS;
+use webhook_test_support::LogCapture;
+use webhook_test_support::events::{answer, body_carrying, edited_body, event, event_with_body, sample_body};
+use webhook_test_support::opt_outs::FakeOptOuts;
+use webhook_test_support::text_optout::text_optout_with;
+
+#[tokio::test]
+async fn a_lead_who_replied_stop_is_listed_with_what_2x_sent() {
+    let list = FakeOptOuts::default();
+    let handler = text_optout_with(list.clone(), &[]);
+    let (status, body) = answer(&handler, event("text-optout-10-digit")).await;
+
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "opted_out"})));
+    let item = list.item("+12025550177").expect("listed under its E.164 number");
+    assert_eq!(item["source"], "text-optout");
+    assert!(OffsetDateTime::parse(item["opted_out_at"].as_str().unwrap(), &Rfc3339).is_ok());
+    let sent = sample_body("text-optout-10-digit");
+    for field in ["record_phone_number", "agent_key", "record_first_name", "meta", "workflow_key", "workflow_end"] {
+        assert_eq!(item[field], sent[field], "{field} kept as 2X sent it");
+    }
+    assert_eq!(item.get("call_id"), None);
+}
+
+#[tokio::test]
+async fn the_same_lead_again_in_either_form_keeps_the_first_record() {
+    let list = FakeOptOuts::default();
+    let handler = text_optout_with(list.clone(), &[]);
+    answer(&handler, event("text-optout-10-digit")).await;
+    let first = list.item("+12025550177").unwrap();
+    let (status, body) = answer(&handler, event("text-optout-plus-1")).await;
+
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "opted_out"})), "a repeat is still 200");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list.item("+12025550177").unwrap(), first, "the first record is kept");
+}
+
+#[tokio::test]
+async fn a_missing_phone_is_400_and_an_unusable_one_422_naming_the_field() {
+    let list = FakeOptOuts::default();
+    let handler = text_optout_with(list.clone(), &[]);
+    let without = edited_body("text-optout-10-digit", |body| {
+        body.as_object_mut().unwrap().remove("record_phone_number");
+    });
+    let (status, body) = answer(&handler, event_with_body("text-optout-10-digit", &without)).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("record_phone_number")));
+
+    for unusable in ["7897897899", "+1...", "12"] {
+        let edited = edited_body("text-optout-10-digit", |body| body["record_phone_number"] = unusable.into());
+        let (status, body) = answer(&handler, event_with_body("text-optout-10-digit", &edited)).await;
+        assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("record_phone_number")));
+    }
+    assert!(list.is_empty() && list.operations.called().is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_401_and_a_failed_list_write_503() {
+    let list = FakeOptOuts::default();
+    let handler = text_optout_with(list.clone(), &[]);
+    let mut request = event("text-optout-10-digit");
+    request.headers_mut().insert("authorization", HeaderValue::from_static("not-the-token"));
+    assert_eq!(answer(&handler, request).await.0, StatusCode::UNAUTHORIZED);
+    assert!(list.operations.called().is_empty(), "nothing of it reaches the list");
+
+    list.operations.fail("add");
+    let (status, body) = answer(&handler, event("text-optout-10-digit")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body["error"].is_string());
+    list.operations.heal("add");
+    assert_eq!(answer(&handler, event("text-optout-10-digit")).await.0, StatusCode::OK, "2X's retry lists it");
+}
+
+#[tokio::test]
+async fn a_senders_fields_named_like_ours_are_kept_aside() {
+    let list = FakeOptOuts::default();
+    let handler = text_optout_with(list.clone(), &[]);
+    let body = body_carrying("text-optout-10-digit", OptOutRecord::ATTRIBUTES);
+    let (status, _) = answer(&handler, event_with_body("text-optout-10-digit", &body.to_string())).await;
+    assert_eq!(status, StatusCode::OK);
+    let item = list.item("+12025550177").expect("listed under the number it sent, not its `phone` field");
+    assert_eq!(item["source"], "text-optout");
+    for name in OptOutRecord::ATTRIBUTES {
+        assert_eq!(item[SHADOWED_FIELDS][*name], body[*name], "the sender's {name} is kept");
+    }
+}
+
+#[tokio::test]
+async fn each_request_logs_one_summary_without_the_number() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = text_optout_with(FakeOptOuts::default(), &[]);
+    answer(&handler, event("text-optout-10-digit")).await;
+    let summaries = logs.summaries();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(
+        (&summaries[0]["function"], &summaries[0]["outcome"], &summaries[0]["phone_last4"]),
+        (&json!("text-optout"), &json!("opted_out"), &json!("0177"))
+    );
+    assert_eq!(logs.metrics()[0]["OptedOut"], 1);
+    assert!(!logs.text().contains("2025550177"), "{}", logs.text());
+}
