@@ -51,8 +51,8 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(set(TEMPLATE["Parameters"]["Architecture"]["AllowedValues"]), {"arm64", "x86_64"})
         self.assertLess(function["Timeout"], 30)
         functions = of_type("AWS::Serverless::Function")
-        self.assertEqual(set(functions), {"SendTextFunction", "PostCallFunction"})
-        for name, binary in [("SendTextFunction", "send-text"), ("PostCallFunction", "post-call")]:
+        self.assertEqual(set(functions), {"SendTextFunction", "PostCallFunction", "TextOptOutFunction"})
+        for name, binary in [("SendTextFunction", "send-text"), ("PostCallFunction", "post-call"), ("TextOptOutFunction", "text-optout")]:
             self.assertEqual(functions[name]["Metadata"], {"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": binary}})
             self.assertEqual(functions[name]["Properties"]["CodeUri"], ".")
 
@@ -62,6 +62,17 @@ class TemplateTest(unittest.TestCase):
             sorted(
                 [
                     (("dynamodb:PutItem",), {"Fn::GetAtt": ["CallsTable", "Arn"]}),
+                    (("dynamodb:PutItem",), {"Fn::GetAtt": ["OptOutsTable", "Arn"]}),
+                    (("secretsmanager:GetSecretValue",), SECRET),
+                ],
+                key=repr,
+            ),
+        )
+        self.assertEqual(
+            statements("TextOptOutFunction"),
+            sorted(
+                [
+                    (("dynamodb:PutItem",), {"Fn::GetAtt": ["OptOutsTable", "Arn"]}),
                     (("secretsmanager:GetSecretValue",), SECRET),
                 ],
                 key=repr,
@@ -75,6 +86,7 @@ class TemplateTest(unittest.TestCase):
                         ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
                         {"Fn::GetAtt": ["SentTextsTable", "Arn"]},
                     ),
+                    (("dynamodb:GetItem",), {"Fn::GetAtt": ["OptOutsTable", "Arn"]}),
                     (("sns:CheckIfPhoneNumberIsOptedOut", "sns:Publish"), "*"),
                     (("secretsmanager:GetSecretValue",), SECRET),
                 ],
@@ -85,17 +97,23 @@ class TemplateTest(unittest.TestCase):
 
     def test_tables_keep_their_data(self):
         tables = of_type("AWS::DynamoDB::Table")
-        self.assertEqual(set(tables), {"CallsTable", "SentTextsTable"})
+        self.assertEqual(set(tables), {"CallsTable", "SentTextsTable", "OptOutsTable"})
+        keys = {"CallsTable": ("id", "N"), "SentTextsTable": ("id", "N"), "OptOutsTable": ("phone", "S")}
         for name, table in tables.items():
             properties = table["Properties"]
+            key, key_type = keys[name]
             self.assertEqual(table["DeletionPolicy"], "Retain", name)
             self.assertEqual(table["UpdateReplacePolicy"], "Retain", name)
             self.assertEqual(properties["BillingMode"], "PAY_PER_REQUEST", name)
-            self.assertEqual(properties["KeySchema"], [{"AttributeName": "id", "KeyType": "HASH"}], name)
-            self.assertIn({"AttributeName": "id", "AttributeType": "N"}, properties["AttributeDefinitions"], name)
+            self.assertEqual(properties["KeySchema"], [{"AttributeName": key, "KeyType": "HASH"}], name)
+            self.assertIn({"AttributeName": key, "AttributeType": key_type}, properties["AttributeDefinitions"], name)
             self.assertEqual(properties["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True}, name)
             self.assertEqual(properties["SSESpecification"], {"SSEEnabled": True}, name)
-            self.assertEqual(properties["TimeToLiveSpecification"], {"AttributeName": "expires_at", "Enabled": True}, name)
+            if name == "OptOutsTable":
+                # A suppression must not expire with RetentionDays: the lead would be texted again.
+                self.assertNotIn("TimeToLiveSpecification", properties)
+            else:
+                self.assertEqual(properties["TimeToLiveSpecification"], {"AttributeName": "expires_at", "Enabled": True}, name)
 
     def test_calls_can_be_looked_up_by_phone_newest_first(self):
         (index,) = RESOURCES["CallsTable"]["Properties"]["GlobalSecondaryIndexes"]
@@ -124,12 +142,12 @@ class TemplateTest(unittest.TestCase):
             binary = function["Metadata"]["BuildProperties"]["Binary"]
             config = common + (ROOT / "functions" / binary / "src/config.rs").read_text()
             variables = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
-            variables |= set(function["Properties"]["Environment"]["Variables"])
+            variables |= set(function["Properties"].get("Environment", {}).get("Variables", {}))
             for variable in variables:
                 self.assertIn(f'"{variable}"', config, f"{name}: {variable} is read by neither config.rs")
 
     def test_logs_are_json_in_log_groups_with_retention(self):
-        for name in ["SendTextFunction", "PostCallFunction"]:
+        for name in of_type("AWS::Serverless::Function"):
             logging = RESOURCES[name]["Properties"]["LoggingConfig"]
             self.assertEqual(logging["LogFormat"], "JSON")
             group = RESOURCES[logging["LogGroup"]["Ref"]]
@@ -144,7 +162,8 @@ class TemplateTest(unittest.TestCase):
                 self.assertEqual(event["Properties"]["ApiId"], {"Ref": "WebhookApi"})
                 routes.add((event["Properties"]["Method"], event["Properties"]["Path"]))
         self.assertEqual(
-            routes, {("POST", "/send-text"), ("POST", "/send-text/"), ("POST", "/post-call"), ("POST", "/post-call/")}
+            routes,
+            {(method, path) for method in ["POST"] for name in ["send-text", "post-call", "text-optout"] for path in [f"/{name}", f"/{name}/"]},
         )
         api = RESOURCES["WebhookApi"]["Properties"]
         self.assertEqual(
@@ -166,7 +185,8 @@ class TemplateTest(unittest.TestCase):
             else:
                 watched |= {metric["MetricStat"]["Metric"]["MetricName"] for metric in properties["Metrics"] if "MetricStat" in metric}
         self.assertEqual(
-            watched, {"Errors", "Throttles", "Duration", "5xx", "Unauthorized", "SmsPublishFailed", "Unconfirmed", "DependencyFailed"}
+            watched,
+            {"Errors", "Throttles", "Duration", "5xx", "Unauthorized", "SmsPublishFailed", "Unconfirmed", "DependencyFailed", "OptOutLookupFailed"},
         )
         self.assertEqual(RESOURCES["AlarmEmailSubscription"]["Condition"], "HasAlarmEmail")
 
@@ -203,11 +223,12 @@ class TemplateTest(unittest.TestCase):
 
     def test_saved_queries_exist_for_failures_latency_texts_and_calls(self):
         queries = {q["Properties"]["Name"]["Fn::Sub"].split("/")[-1] for q in of_type("AWS::Logs::QueryDefinition").values()}
-        self.assertEqual(queries, {"recent-failures", "slowest-requests", "texts-sent-by-type", "calls-by-end-reason"})
+        self.assertEqual(queries, {"recent-failures", "slowest-requests", "texts-sent-by-type", "calls-by-end-reason", "suppressed-texts"})
 
     def test_outputs_give_what_goes_into_2x_and_where_to_look(self):
         self.assertLessEqual(
-            {"SendTextUrl", "PostCallUrl", "AuthSecretArn", "CallsTableName", "SentTextsTableName", "DashboardUrl"},
+            {"SendTextUrl", "PostCallUrl", "TextOptOutUrl", "AuthSecretArn", "CallsTableName", "SentTextsTableName",
+             "OptOutsTableName", "DashboardUrl"},
             set(TEMPLATE["Outputs"]),
         )
 

@@ -1,9 +1,11 @@
-//! The attributes the template gives a meaning to (the TTL attribute, every key of an index) are ones the
-//! functions write themselves, so a sender's field of the same name is set aside and can never set them.
+//! The attributes the template gives a meaning to (the TTL attribute, every key of an index, and the suppression
+//! list's key, which is our normalised number) are ones the functions write themselves, so a sender's field of
+//! the same name is set aside and can never set them. (The other tables' key is the webhook's own `id`.)
 
 use integration_tests::{Error, Table, Template};
 use post_call::record::CallRecord;
 use send_text::record::TextClaimRecord;
+use webhook::opt_out::OptOutRecord;
 use serde_yaml_ng::Value;
 
 fn names_under(value: Option<&Value>, key: &str) -> Vec<String> {
@@ -18,10 +20,18 @@ fn names_under(value: Option<&Value>, key: &str) -> Vec<String> {
 #[test]
 fn the_ttl_and_index_keys_are_attributes_we_write() -> Result<(), Error> {
     let template = Template::load()?;
-    for (table, ours) in [(Table::Calls, CallRecord::ATTRIBUTES), (Table::SentTexts, TextClaimRecord::ATTRIBUTES)] {
+    let tables = [
+        (Table::Calls, CallRecord::ATTRIBUTES),
+        (Table::SentTexts, TextClaimRecord::ATTRIBUTES),
+        (Table::OptOuts, OptOutRecord::ATTRIBUTES),
+    ];
+    for (table, ours) in tables {
         let properties = template.properties(table.resource())?;
         let ttl = properties.get("TimeToLiveSpecification").and_then(|ttl| ttl.get("AttributeName"));
         let mut meaningful: Vec<String> = ttl.and_then(Value::as_str).map(str::to_owned).into_iter().collect();
+        if table == Table::OptOuts {
+            meaningful.extend(names_under(properties.get("KeySchema"), "AttributeName"));
+        }
         for index in properties.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
             meaningful.extend(names_under(index.get("KeySchema"), "AttributeName"));
         }
