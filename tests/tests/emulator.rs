@@ -471,3 +471,54 @@ async fn a_text_carrying_our_attribute_names_keeps_its_state_ours() -> Result<()
     assert_eq!(deliver(&handler, "send-text-pre-call", "req-2").await?.1["status"], "duplicate");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_lead_who_opted_out_through_2x_is_never_texted() -> Result<(), Error> {
+    use text_optout::config::TextOptOutConfig;
+    use text_optout::handler::TextOptOutHandler;
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let sdk = emulator.sdk_config().await;
+    let config = TextOptOutConfig::from_lookup(env(&[("OPT_OUTS_TABLE", OPT_OUTS)]))?;
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    let opt_out = TextOptOutHandler::new(config, authenticator, DynamoOptOuts::new(&sdk, OPT_OUTS));
+
+    assert_eq!(deliver(&opt_out, "text-optout-10-digit", "req-1").await?, (200, json!({"status": "opted_out"})));
+    assert_eq!(deliver(&opt_out, "text-optout-plus-1", "req-2").await?, (200, json!({"status": "opted_out"})));
+    let listed = emulator.items(OPT_OUTS).await?;
+    assert_eq!(listed.len(), 1, "one item per number, the first kept: {listed:?}");
+    assert_eq!((&listed[0]["phone"], &listed[0]["source"]), (&json!("+12025550177"), &json!("text-optout")));
+    assert_eq!(listed[0]["record_phone_number"], "2025550177", "the first delivery's form");
+
+    let texts = send_text_handler(&emulator, None).await?;
+    let (status, body) = deliver(&texts, "send-text-opted-out", "req-3").await?;
+    assert_eq!((status, body), (200, json!({"status": "opted_out", "id": 1236})));
+    assert!(emulator.sms().await?.is_empty(), "no SMS to the lead");
+    assert!(emulator.items(TEXTS).await?.is_empty(), "the id is left free");
+    assert_eq!(deliver(&texts, "send-text-pre-call", "req-4").await?.1["status"], "sent", "others are texted");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_do_not_call_puts_the_number_on_the_list_beside_the_record() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let handler = post_call_handler(&emulator).await?;
+
+    assert_eq!(
+        deliver(&handler, "post-call-do-not-call", "req-1").await?,
+        (200, json!({"status": "stored", "id": 126}))
+    );
+    assert_eq!(emulator.items(CALLS).await?.len(), 1);
+    let listed = emulator.items(OPT_OUTS).await?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (&listed[0]["phone"], &listed[0]["source"], &listed[0]["call_id"]),
+        (&json!("+12025550188"), &json!("post-call:do_not_call"), &json!(126))
+    );
+    assert_eq!(deliver(&handler, "post-call-do-not-call", "req-2").await?.1["status"], "duplicate");
+    assert_eq!(emulator.items(OPT_OUTS).await?, listed, "a repeat changes nothing");
+    Ok(())
+}

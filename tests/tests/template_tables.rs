@@ -5,8 +5,8 @@
 use integration_tests::{Error, Table, Template};
 use post_call::record::CallRecord;
 use send_text::record::TextClaimRecord;
-use webhook::opt_out::OptOutRecord;
 use serde_yaml_ng::Value;
+use webhook::opt_out::OptOutRecord;
 
 fn names_under(value: Option<&Value>, key: &str) -> Vec<String> {
     value

@@ -15,8 +15,12 @@ const CASES: u32 = 10_000;
 static SEND_TEXT: LazyLock<Vec<Value>> =
     LazyLock::new(|| ["send-text-pre-call", "send-text-post-voicemail"].map(sample_body).into());
 static POST_CALL: LazyLock<Vec<Value>> = LazyLock::new(|| {
-    ["post-call-transferred", "post-call-failure-reason", "post-call-no-answer"].map(sample_body).into()
+    ["post-call-transferred", "post-call-failure-reason", "post-call-no-answer", "post-call-do-not-call"]
+        .map(sample_body)
+        .into()
 });
+static TEXT_OPTOUT: LazyLock<Vec<Value>> =
+    LazyLock::new(|| ["text-optout-10-digit", "text-optout-plus-1"].map(sample_body).into());
 
 /// Every JSON pointer into `value`, the root included.
 fn pointers(value: &Value, at: String, into: &mut Vec<String>) {
@@ -176,4 +180,39 @@ fn send_text_answers_every_body_with_a_json_4xx_or_a_correct_success() {
 #[test]
 fn post_call_answers_every_body_with_a_json_4xx_or_a_correct_success() {
     check(&POST_CALL, BodyCheck::post_call);
+}
+
+#[test]
+fn text_optout_answers_every_body_with_a_json_4xx_or_a_correct_success() {
+    check(&TEXT_OPTOUT, BodyCheck::text_optout);
+}
+
+/// Opt-outs, do-not-call records and texts to a handful of leads, interleaved on one suppression list: a lead is
+/// never texted once listed (BodyCheck::send_text fails on any text to a listed number).
+#[test]
+fn a_listed_lead_is_never_texted_whatever_the_order() {
+    let leads = ["2025550171", "+12025550172", "2025550173", "(202) 555-0174"];
+    let delivery = (0..3usize, prop::sample::select(leads.to_vec()), 1..50u64).prop_map(|(kind, phone, id)| {
+        let mut body = match kind {
+            0 => TEXT_OPTOUT[0].clone(),
+            1 => POST_CALL[3].clone(),
+            _ => SEND_TEXT[0].clone(),
+        };
+        body["record_phone_number"] = phone.into();
+        body["id"] = id.into();
+        (kind, body.to_string().into_bytes())
+    });
+    let config = Config { cases: 2_000, failure_persistence: None, ..Config::default() };
+    let webhooks = BodyCheck::default();
+    let result = TestRunner::new(config).run(&delivery, |(kind, body)| {
+        let checked = match kind {
+            0 => webhooks.text_optout(&body),
+            1 => webhooks.post_call(&body),
+            _ => webhooks.send_text(&body),
+        };
+        checked.map_err(TestCaseError::fail)
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
 }
