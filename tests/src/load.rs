@@ -1,8 +1,9 @@
-//! A load of deliveries the way 2X makes them: both endpoints mixed, a share of repeated ids, some bad tokens,
-//! a bounded number in flight, and each 409 or 5xx delivered again after a pause. Afterwards what the emulator
-//! holds must match exactly what was asked.
+//! A load of deliveries the way 2X makes them: the three endpoints mixed, a share of repeated ids, some bad
+//! tokens, a bounded number in flight, and each 409 or 5xx delivered again after a pause. Every tenth text id
+//! goes to a lead who opted out before the load; opt-outs arrive for ten other leads meanwhile. Afterwards what
+//! the emulator holds must match exactly what was asked.
 
-use crate::{AUTH_TOKEN, CALLS_TABLE, Emulator, Error, Functions, SENT_TEXTS_TABLE, SampleEvent};
+use crate::{AUTH_TOKEN, CALLS_TABLE, Emulator, Error, Functions, OPT_OUTS_TABLE, SENT_TEXTS_TABLE, SampleEvent};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -28,8 +29,22 @@ impl Default for LoadPlan {
 #[derive(Debug, Clone)]
 struct Delivery {
     endpoint: &'static str,
+    /// The webhook's id; for an opt-out (which has none), which of the ten leads opts out.
     id: u64,
     token: &'static str,
+}
+
+/// The lead who opted out before the load: every text id divisible by ten is addressed to them.
+const OPTED_OUT_LEAD: &str = "2025550150";
+
+/// Whether text `id` is addressed to [`OPTED_OUT_LEAD`].
+fn to_opted_out_lead(id: u64) -> bool {
+    id % 10 == 0
+}
+
+/// The number an opt-out delivery with `id` reports: one of ten leads.
+fn opting_out_lead(id: u64) -> String {
+    format!("20255501{}", 60 + id % 10)
 }
 
 /// What the load did and what it left behind.
@@ -45,9 +60,14 @@ pub struct LoadReport {
     pub expected_texts: usize,
     pub expected_calls: usize,
     pub expected_unauthorized: usize,
+    /// Listed numbers: the lead who opted out before the load, and each lead whose opt-out was delivered.
+    pub expected_opt_outs: usize,
+    /// Text deliveries (repeats included) to the lead who opted out: each must be answered `opted_out`.
+    pub expected_opted_out_answers: usize,
     pub texts_sent: usize,
     pub text_items_sent: usize,
     pub call_items: usize,
+    pub opt_out_items: usize,
 }
 
 impl LoadReport {
@@ -56,6 +76,11 @@ impl LoadReport {
         sorted.sort();
         let index = ((sorted.len() as f64 * share).ceil() as usize).saturating_sub(1);
         sorted.get(index).copied().unwrap_or_default()
+    }
+
+    /// Final answers from `endpoint` whose body `status` was `status`.
+    pub fn answered(&self, endpoint: &str, status: &str) -> usize {
+        self.answers.iter().filter(|((e, _, s), _)| e == endpoint && s == status).map(|(_, count)| count).sum()
     }
 
     pub fn unauthorized(&self) -> usize {
@@ -78,6 +103,8 @@ impl LoadReport {
             ("SMS recorded by SNS", self.texts_sent, self.expected_texts),
             ("sent-texts items with status sent", self.text_items_sent, self.expected_texts),
             ("calls items", self.call_items, self.expected_calls),
+            ("opt-outs items", self.opt_out_items, self.expected_opt_outs),
+            ("texts answered opted_out", self.answered("send-text", "opted_out"), self.expected_opted_out_answers),
             ("401 answers", self.unauthorized(), self.expected_unauthorized),
             ("deliveries still failing after redelivery", self.failures(), 0),
         ];
@@ -113,6 +140,13 @@ impl LoadReport {
                 self.unauthorized(),
                 self.expected_unauthorized
             ),
+            format!(
+                "opt-outs listed {} (expected {}), texts answered opted_out {} (expected {})",
+                self.opt_out_items,
+                self.expected_opt_outs,
+                self.answered("send-text", "opted_out"),
+                self.expected_opted_out_answers
+            ),
         ];
         lines.extend(
             self.answers.iter().map(|((endpoint, status, outcome), count)| {
@@ -145,7 +179,11 @@ fn plan_deliveries(plan: &LoadPlan) -> Vec<Delivery> {
     let mut next_id = 1_000_000;
     (0..plan.deliveries)
         .map(|_| {
-            let endpoint = if random.next() % 2 == 0 { "send-text" } else { "post-call" };
+            let endpoint = match random.next() % 20 {
+                0 | 1 => "text-optout",
+                n if n % 2 == 0 => "send-text",
+                _ => "post-call",
+            };
             let earlier = delivered.entry(endpoint).or_default();
             let id = match random.chance(plan.repeated_share) && !earlier.is_empty() {
                 true => earlier[(random.next() % earlier.len() as u64) as usize],
@@ -166,24 +204,36 @@ fn plan_deliveries(plan: &LoadPlan) -> Vec<Delivery> {
 /// Delivers `plan` to `functions` (a [`crate::start_stack`], backed by `emulator`) and counts.
 pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulator) -> Result<LoadReport, Error> {
     let deliveries = plan_deliveries(plan);
-    let distinct = |endpoint: &str| -> BTreeSet<u64> {
-        deliveries.iter().filter(|d| d.endpoint == endpoint && d.token == AUTH_TOKEN).map(|d| d.id).collect()
-    };
+    let valid =
+        |endpoint: &'static str| deliveries.iter().filter(move |d| d.endpoint == endpoint && d.token == AUTH_TOKEN);
+    let distinct = |endpoint: &'static str| -> BTreeSet<u64> { valid(endpoint).map(|d| d.id).collect() };
+    let listed_leads: BTreeSet<String> = valid("text-optout").map(|d| opting_out_lead(d.id)).collect();
     let mut report = LoadReport {
         deliveries: deliveries.len(),
-        expected_texts: distinct("send-text").len(),
+        expected_texts: distinct("send-text").into_iter().filter(|id| !to_opted_out_lead(*id)).count(),
         expected_calls: distinct("post-call").len(),
         expected_unauthorized: deliveries.iter().filter(|d| d.token != AUTH_TOKEN).count(),
+        expected_opt_outs: 1 + listed_leads.len(),
+        expected_opted_out_answers: valid("send-text").filter(|d| to_opted_out_lead(d.id)).count(),
         ..LoadReport::default()
     };
     let payloads = Arc::new([
         ("send-text", SampleEvent::named("send-text-pre-call")?.payload()?),
         ("post-call", SampleEvent::named("post-call-transferred")?.payload()?),
+        ("text-optout", SampleEvent::named("text-optout-10-digit")?.payload()?),
     ]);
-    let urls = Arc::new([("send-text", functions.url("send-text")), ("post-call", functions.url("post-call"))]);
+    let urls = Arc::new(["send-text", "post-call", "text-optout"].map(|endpoint| (endpoint, functions.url(endpoint))));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+
+    // The lead who opted out before the load.
+    let mut before = payloads[2].1.clone();
+    before["record_phone_number"] = OPTED_OUT_LEAD.into();
+    let opted_out = client.post(functions.url("text-optout")).header("Authorization", AUTH_TOKEN).json(&before);
+    if opted_out.send().await?.status() != 200 {
+        return Err("the lead could not opt out before the load".into());
+    }
     let queue = Arc::new(Mutex::new(deliveries.into_iter().collect::<VecDeque<_>>()));
     let results = Arc::new(Mutex::new(Vec::new()));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
 
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
@@ -195,7 +245,14 @@ pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulato
                 let Some(delivery) = queue.lock().map_err(|_| "queue poisoned")?.pop_front() else { break };
                 let mut payload: Value =
                     payloads.iter().find(|(e, _)| *e == delivery.endpoint).map(|(_, p)| p.clone()).unwrap_or_default();
-                payload["id"] = delivery.id.into();
+                match delivery.endpoint {
+                    "text-optout" => payload["record_phone_number"] = opting_out_lead(delivery.id).into(),
+                    "send-text" if to_opted_out_lead(delivery.id) => {
+                        payload["id"] = delivery.id.into();
+                        payload["record_phone_number"] = OPTED_OUT_LEAD.into();
+                    }
+                    _ => payload["id"] = delivery.id.into(),
+                }
                 let url =
                     urls.iter().find(|(e, _)| *e == delivery.endpoint).map(|(_, u)| u.clone()).unwrap_or_default();
                 let mut attempts = Vec::new();
@@ -234,5 +291,6 @@ pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulato
     report.text_items_sent =
         emulator.items(SENT_TEXTS_TABLE).await?.iter().filter(|item| item["status"] == "sent").count();
     report.call_items = emulator.items(CALLS_TABLE).await?.len();
+    report.opt_out_items = emulator.items(OPT_OUTS_TABLE).await?.len();
     Ok(report)
 }
