@@ -31,7 +31,7 @@ async fn run(keep_running: bool) -> Result<(), Error> {
     for sample in SAMPLE_EVENTS {
         let (name, function) = (sample.name, sample.function);
         let (status, body) = functions.invoke(function, &sample.event()?).await?;
-        println!("  {name:<28} → {function:<9} {status} {body}");
+        println!("  {name:<28} → {function:<11} {status} {body}");
     }
 
     println!("\nTexts SNS accepted (the emulator's record):");
