@@ -1,4 +1,5 @@
-"""send-text as most teams would write it: boto3, a DynamoDB Table resource, a conditional put for idempotency."""
+"""send-text as most teams would write it: boto3, a DynamoDB Table resource, a conditional put for idempotency,
+a look-up in the suppression list."""
 
 import hmac
 import json
@@ -11,6 +12,7 @@ from botocore.exceptions import ClientError
 
 sns = boto3.client("sns")
 table = boto3.resource("dynamodb").Table(os.environ["SENT_TEXTS_TABLE"])
+opt_outs = boto3.resource("dynamodb").Table(os.environ["OPT_OUTS_TABLE"])
 TOKEN = os.environ["AUTH_TOKEN"]
 
 
@@ -33,6 +35,8 @@ def handler(event, context):
         return respond(422, {"error": "unusable phone number or message"})
 
     if sns.check_if_phone_number_is_opted_out(phoneNumber=phone)["isOptedOut"]:
+        return respond(200, {"status": "opted_out", "id": text_id})
+    if "Item" in opt_outs.get_item(Key={"phone": phone}, ConsistentRead=True):
         return respond(200, {"status": "opted_out", "id": text_id})
     now = datetime.now(timezone.utc).isoformat()
     try:

@@ -135,6 +135,7 @@ fn spawn(subject: &Subject, runtime_api: &str, aws_endpoint: &str) -> Result<Chi
             ("AUTH_TOKEN", TOKEN),
             ("CALLS_TABLE", "calls"),
             ("SENT_TEXTS_TABLE", "sent-texts"),
+            ("OPT_OUTS_TABLE", "opt-outs"),
             ("PYTHONDONTWRITEBYTECODE", "1"),
         ])
         .stdin(Stdio::null())
