@@ -6,6 +6,7 @@ use integration_tests::{Error, Table, Template};
 use post_call::record::CallRecord;
 use send_text::record::TextClaimRecord;
 use serde_yaml_ng::Value;
+use sms_delivery_status::ports::DELIVERY_ATTRIBUTES;
 use webhook::opt_out::OptOutRecord;
 
 fn names_under(value: Option<&Value>, key: &str) -> Vec<String> {
@@ -41,4 +42,12 @@ fn the_ttl_and_index_keys_are_attributes_we_write() -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// sms-delivery-status sets its attributes on send-text's items: send-text must treat them as its own.
+#[test]
+fn the_delivery_attributes_are_sent_texts_own() {
+    for name in DELIVERY_ATTRIBUTES {
+        assert!(TextClaimRecord::ATTRIBUTES.contains(&name), "{name} could be set by a sender's body");
+    }
 }

@@ -12,6 +12,7 @@ pub mod opt_outs;
 pub mod post_call;
 pub mod properties;
 pub mod send_text;
+pub mod sms_delivery_status;
 pub mod text_optout;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -20,6 +21,24 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use webhook::error::DependencyError;
+
+/// Checks the document against the specification's rules: every metric a directive names is a number at
+/// the root, every dimension a string at the root.
+pub fn assert_valid_emf(document: &Value) {
+    let directives = document["_aws"]["CloudWatchMetrics"].as_array().expect("CloudWatchMetrics");
+    assert!(document["_aws"]["Timestamp"].is_i64());
+    for directive in directives {
+        assert!(directive["Namespace"].is_string());
+        for dimension_set in directive["Dimensions"].as_array().unwrap() {
+            for dimension in dimension_set.as_array().unwrap() {
+                assert!(document[dimension.as_str().unwrap()].is_string(), "{dimension} in {document}");
+            }
+        }
+        for metric in directive["Metrics"].as_array().unwrap() {
+            assert!(document[metric["Name"].as_str().unwrap()].is_number(), "{metric} in {document}");
+        }
+    }
+}
 
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)

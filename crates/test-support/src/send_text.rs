@@ -103,6 +103,25 @@ impl FakeLedger {
     pub fn insert(&self, id: WebhookId, entry: LedgerEntry) {
         lock(&self.entries).insert(id, entry);
     }
+
+    /// A sent text as send-text leaves it: `message_id` is what SNS answered.
+    pub fn insert_sent(&self, id: WebhookId, message_id: &str) {
+        let mut entry = LedgerEntry::unfinished_claim("req-sent", 0);
+        entry.status = TextStatus::Sent;
+        entry.message_id = Some(message_id.to_owned());
+        self.insert(id, entry);
+    }
+
+    /// The text SNS gave `message_id` (what the table's message-id index finds).
+    pub fn id_of_message(&self, message_id: &str) -> Option<WebhookId> {
+        let entries = lock(&self.entries);
+        entries.iter().find(|(_, entry)| entry.message_id.as_deref() == Some(message_id)).map(|(id, _)| *id)
+    }
+
+    /// Edits the item of text `id` with `edit`, which says whether it changed anything.
+    pub fn update_item(&self, id: WebhookId, edit: impl FnOnce(&mut Value) -> bool) -> bool {
+        lock(&self.entries).get_mut(&id).is_some_and(|entry| edit(&mut entry.item))
+    }
 }
 
 impl FakeLedger {

@@ -79,6 +79,22 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+/// `METRICS_NAMESPACE`, or [`DEFAULT_NAMESPACE`]. CloudWatch drops metrics in a namespace outside its rules:
+/// better not to start than to count nothing.
+pub fn metrics_namespace<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<String, ConfigError> {
+    let namespace = env.optional("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.into());
+    let valid = (1..=255).contains(&namespace.len())
+        && namespace.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/#:-".contains(&b))
+        && !namespace.starts_with("AWS/");
+    if !valid {
+        return Err(ConfigError::Invalid {
+            name: "METRICS_NAMESPACE",
+            reason: "must be 1 to 255 letters, digits and . _ / # : - characters, not beginning with AWS/",
+        });
+    }
+    Ok(namespace)
+}
+
 impl CommonConfig {
     /// The settings every function reads; `default_max_body_bytes` is the function's own body limit.
     pub fn from_env<F: Fn(&str) -> Option<String>>(
@@ -132,17 +148,7 @@ impl CommonConfig {
             })
             .transpose()?;
 
-        let metrics_namespace = env.optional("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.into());
-        // CloudWatch drops metrics in a namespace outside its rules: better not to start than to count nothing.
-        let namespace_valid = (1..=255).contains(&metrics_namespace.len())
-            && metrics_namespace.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/#:-".contains(&b))
-            && !metrics_namespace.starts_with("AWS/");
-        if !namespace_valid {
-            return Err(ConfigError::Invalid {
-                name: "METRICS_NAMESPACE",
-                reason: "must be 1 to 255 letters, digits and . _ / # : - characters, not beginning with AWS/",
-            });
-        }
+        let metrics_namespace = metrics_namespace(env)?;
         let max_body_bytes = match env.optional("MAX_BODY_BYTES") {
             None => default_max_body_bytes,
             Some(bytes) => match bytes.trim().parse::<usize>() {

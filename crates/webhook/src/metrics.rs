@@ -92,16 +92,31 @@ pub enum Metric {
     OptOutLookupFailed,
     /// A call's end reason put its number on the suppression list.
     OptOutListed,
+    /// SNS reported a sent text delivered to the carrier (`SUCCESS`); dimension `sms_type` too.
+    Delivered,
+    /// SNS reported a sent text not delivered (`FAILURE`); dimension `sms_type` too.
+    DeliveryFailed,
+    /// What SNS charged for a reported text, in US dollars.
+    DeliveryPriceUSD,
+    /// A delivery record for a message id no sent text has (another sender in the account).
+    DeliveryUnmatched,
+    /// A delivery-status log line that is not a delivery record.
+    DeliveryUnreadable,
 }
 
 impl Metric {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 11] = [
         Self::Received,
         Self::SmsPublishFailed,
         Self::SmsSegments,
         Self::StoredItemBytes,
         Self::OptOutLookupFailed,
         Self::OptOutListed,
+        Self::Delivered,
+        Self::DeliveryFailed,
+        Self::DeliveryPriceUSD,
+        Self::DeliveryUnmatched,
+        Self::DeliveryUnreadable,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -112,6 +127,11 @@ impl Metric {
             Self::StoredItemBytes => "StoredItemBytes",
             Self::OptOutLookupFailed => "OptOutLookupFailed",
             Self::OptOutListed => "OptOutListed",
+            Self::Delivered => "Delivered",
+            Self::DeliveryFailed => "DeliveryFailed",
+            Self::DeliveryPriceUSD => "DeliveryPriceUSD",
+            Self::DeliveryUnmatched => "DeliveryUnmatched",
+            Self::DeliveryUnreadable => "DeliveryUnreadable",
         }
     }
 
@@ -125,15 +145,30 @@ impl Metric {
 pub enum Unit {
     Count,
     Bytes,
+    /// CloudWatch's unit for a plain number, such as an amount in US dollars.
+    None,
 }
 
 impl Unit {
-    const fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Self::Count => "Count",
             Self::Bytes => "Bytes",
+            Self::None => "None",
         }
     }
+}
+
+/// One EMF directive: `metrics` (name, unit) in `namespace`, published under each of `dimension_sets`.
+pub fn directive(namespace: &str, dimension_sets: &[&[&str]], metrics: &[(&str, Unit)]) -> Value {
+    let metrics: Vec<Value> = metrics.iter().map(|(name, unit)| json!({"Name": name, "Unit": unit.name()})).collect();
+    json!({"Namespace": namespace, "Dimensions": dimension_sets, "Metrics": metrics})
+}
+
+/// The EMF document of `root` (every metric's value and every dimension's, plus properties) and its directives.
+pub fn emf_document(mut root: Map<String, Value>, timestamp_ms: i64, directives: Vec<Value>) -> Value {
+    root.insert("_aws".into(), json!({"Timestamp": timestamp_ms, "CloudWatchMetrics": directives}));
+    Value::Object(root)
 }
 
 /// A value a request measured, with at most one dimension besides `function`.
@@ -167,57 +202,38 @@ impl RequestMetrics<'_> {
         if let Some(request_id) = self.request_id {
             document.insert("request_id".into(), request_id.into());
         }
-        let counted = [Metric::Received.name(), self.outcome.metric()]
+        let counted: Vec<(&str, Unit)> = [Metric::Received.name(), self.outcome.metric()]
             .into_iter()
-            .chain(self.counts.iter().map(|metric| metric.name()));
-        let mut counts = Vec::new();
-        for name in counted {
-            counts.push(json!({"Name": name, "Unit": Unit::Count.name()}));
-            document.insert(name.into(), 1.into());
+            .chain(self.counts.iter().map(|metric| metric.name()))
+            .map(|name| (name, Unit::Count))
+            .collect();
+        for (name, _) in &counted {
+            document.insert((*name).into(), 1.into());
         }
-        let mut directives = vec![json!({"Namespace": namespace, "Dimensions": [["function"]], "Metrics": counts})];
+        let mut directives = vec![directive(namespace, &[&["function"]], &counted)];
         for measurement in self.measurements {
             let name = measurement.metric.name();
-            let dimensions = match measurement.dimension {
+            let dimensions: &[&str] = match measurement.dimension {
                 Some((dimension, value)) => {
                     document.insert(dimension.into(), value.into());
-                    json!([["function", dimension]])
+                    &["function", dimension]
                 }
-                None => json!([["function"]]),
+                None => &["function"],
             };
-            directives.push(json!({"Namespace": namespace, "Dimensions": dimensions,
-                "Metrics": [{"Name": name, "Unit": measurement.unit.name()}]}));
+            directives.push(directive(namespace, &[dimensions], &[(name, measurement.unit)]));
             document.insert(name.into(), measurement.value.into());
         }
-        document.insert("_aws".into(), json!({"Timestamp": timestamp_ms, "CloudWatchMetrics": directives}));
-        Value::Object(document)
+        emf_document(document, timestamp_ms, directives)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use webhook_test_support::assert_valid_emf;
 
     fn metrics(outcome: Outcome) -> RequestMetrics<'static> {
         RequestMetrics { function: "send-text", request_id: Some("req-1"), outcome, counts: &[], measurements: &[] }
-    }
-
-    /// Checks the document against the specification's rules: every metric a directive names is a number at
-    /// the root, every dimension a string at the root.
-    fn assert_valid_emf(document: &Value) {
-        let directives = document["_aws"]["CloudWatchMetrics"].as_array().expect("CloudWatchMetrics");
-        assert!(document["_aws"]["Timestamp"].is_i64());
-        for directive in directives {
-            assert!(directive["Namespace"].is_string());
-            for dimension_set in directive["Dimensions"].as_array().unwrap() {
-                for dimension in dimension_set.as_array().unwrap() {
-                    assert!(document[dimension.as_str().unwrap()].is_string(), "{dimension} in {document}");
-                }
-            }
-            for metric in directive["Metrics"].as_array().unwrap() {
-                assert!(document[metric["Name"].as_str().unwrap()].is_number(), "{metric} in {document}");
-            }
-        }
     }
 
     #[test]

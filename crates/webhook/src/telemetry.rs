@@ -133,8 +133,17 @@ impl RequestSummary {
         } else {
             summary!(tracing::Level::INFO);
         }
-        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        let document = metrics.to_emf(namespace, i64::try_from(now_ms).unwrap_or(i64::MAX)).to_string();
-        tracing::info!(target: EMF_TARGET, emf = document.as_str());
+        write_emf(&metrics.to_emf(namespace, now_ms()));
     }
+}
+
+/// Now, in epoch milliseconds: an EMF document's timestamp.
+pub fn now_ms() -> i64 {
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    i64::try_from(now_ms).unwrap_or(i64::MAX)
+}
+
+/// Writes an EMF document on its own line (for CloudWatch to extract its metrics).
+pub fn write_emf(document: &serde_json::Value) {
+    tracing::info!(target: EMF_TARGET, emf = document.to_string().as_str());
 }

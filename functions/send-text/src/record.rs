@@ -87,6 +87,11 @@ impl<'a> TextClaimRecord<'a> {
         "message_id",
         "sent_at",
         "unconfirmed_at",
+        // Set by sms-delivery-status from SNS's delivery records (its `DELIVERY_ATTRIBUTES`).
+        "delivery_status",
+        "delivery_provider_response",
+        "delivery_price_usd",
+        "delivery_reported_at",
         SHADOWED_FIELDS,
     ];
 
@@ -153,7 +158,8 @@ mod tests {
         let item = serde_json::to_value(&claim).unwrap();
         assert_eq!((&item["status"], &item["claimed_by"]), (&json!("claimed"), &json!("req-1")));
         assert_eq!((&item["phone_e164"], &item["lease_expires_at"]), (&json!("+12025550143"), &json!(60)));
-        for name in ["expires_at", "message_id", "sent_at", "unconfirmed_at"] {
+        for name in ["expires_at", "message_id", "sent_at", "unconfirmed_at", "delivery_status", "delivery_reported_at"]
+        {
             assert!(item.get(name).is_none(), "{name} came from the body: {item}");
         }
         for name in TextClaimRecord::ATTRIBUTES {

@@ -1,0 +1,119 @@
+use crate::ports::{
+    DELIVERY_PRICE_USD as PRICE_USD, DELIVERY_PROVIDER_RESPONSE as PROVIDER_RESPONSE,
+    DELIVERY_REPORTED_AT as REPORTED_AT, DELIVERY_STATUS as STATUS, DeliveryLedger, Recorded,
+};
+use crate::report::DeliveryReport;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, Select};
+use webhook::aws::{connection_opened, dependency_error, id_key, quick_dynamodb};
+use webhook::error::DependencyError;
+use webhook::payload::WebhookId;
+
+/// The sent-texts index from SNS message id to text id (template.yaml's `SentTextsTable`).
+pub const MESSAGE_ID_INDEX: &str = "by-message-id";
+
+/// Delivery reports set on the sent-texts table: the text found through [`MESSAGE_ID_INDEX`], then updated
+/// only if it still has that message id and carries no report as new.
+#[derive(Debug, Clone)]
+pub struct DynamoDeliveryLedger {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDeliveryLedger {
+    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
+        Self::from_client(Client::new(sdk), table)
+    }
+
+    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Opens the connection during initialisation with a look-up of a message id SNS never gives.
+    pub async fn open_connection(&self) {
+        let result = self.find("(opening the connection)").customize().config_override(quick_dynamodb()).send().await;
+        connection_opened("DynamoDB Query", result, None);
+    }
+
+    fn find(&self, message_id: &str) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(MESSAGE_ID_INDEX)
+            .key_condition_expression("message_id = :message_id")
+            .expression_attribute_values(":message_id", AttributeValue::S(message_id.to_owned()))
+            .select(Select::AllProjectedAttributes)
+            // SNS gives each text its own message id: one item at most.
+            .limit(1)
+    }
+
+    async fn text_id(&self, message_id: &str) -> Result<Option<WebhookId>, DependencyError> {
+        const OPERATION: &str = "DynamoDB Query (sent text by message id)";
+        let output = self.find(message_id).send().await.map_err(|error| dependency_error(OPERATION, &error))?;
+        let id = output.items().first().and_then(|item| item.get("id")).and_then(|id| id.as_n().ok());
+        id.map(|id| {
+            id.parse().map(WebhookId::new).map_err(|_| DependencyError::new(OPERATION, "an id is not a whole number"))
+        })
+        .transpose()
+    }
+}
+
+impl DeliveryLedger for DynamoDeliveryLedger {
+    async fn record(&self, report: &DeliveryReport) -> Result<Recorded, DependencyError> {
+        // The index is eventually consistent, but a record comes seconds to hours after the text it reports.
+        let Some(id) = self.text_id(&report.message_id).await? else {
+            return Ok(Recorded::UnknownMessage);
+        };
+        const OPERATION: &str = "DynamoDB UpdateItem (record delivery status)";
+        let mut set = vec![format!("{STATUS} = :status"), format!("{REPORTED_AT} = :reported_at")];
+        let mut remove = Vec::new();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", id_key(id))
+            // Only the text that has this message id (never an item created by the update, nor one that expired
+            // meanwhile), and only if it has no report yet or an older one: applying a report again, or an older
+            // one late, changes nothing.
+            .condition_expression(format!(
+                "message_id = :message_id AND (attribute_not_exists({REPORTED_AT}) OR {REPORTED_AT} < :reported_at)"
+            ))
+            .expression_attribute_values(":message_id", AttributeValue::S(report.message_id.clone()))
+            .expression_attribute_values(":status", AttributeValue::S(report.status.as_str().to_owned()))
+            .expression_attribute_values(":reported_at", AttributeValue::S(report.reported_at.as_str().to_owned()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        // The item says what the newest report said: what it leaves out is removed.
+        match &report.provider_response {
+            Some(response) => {
+                set.push(format!("{PROVIDER_RESPONSE} = :provider_response"));
+                request =
+                    request.expression_attribute_values(":provider_response", AttributeValue::S(response.clone()));
+            }
+            None => remove.push(PROVIDER_RESPONSE),
+        }
+        match report.price_usd {
+            Some(price) => {
+                set.push(format!("{PRICE_USD} = :price_usd"));
+                request = request.expression_attribute_values(":price_usd", AttributeValue::N(price.to_string()));
+            }
+            None => remove.push(PRICE_USD),
+        }
+        let mut update = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        match request.update_expression(update).send().await {
+            Ok(_) => Ok(Recorded::Applied { id }),
+            Err(error) => match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Ok(match failed.item() {
+                    Some(_) => Recorded::AlreadyCurrent { id },
+                    // Gone between the look-up and the update (its TTL expired): as if never found.
+                    None => Recorded::UnknownMessage,
+                }),
+                _ => Err(dependency_error(OPERATION, &error)),
+            },
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! The one capability sms-delivery-status needs. `adapters` implements it on DynamoDB; the test-support crate
+//! on the in-memory sent-texts table.
+
+use crate::report::DeliveryReport;
+use std::future::Future;
+use webhook::error::DependencyError;
+use webhook::payload::WebhookId;
+
+/// `SUCCESS` or `FAILURE`, as SNS wrote it.
+pub const DELIVERY_STATUS: &str = "delivery_status";
+pub const DELIVERY_PROVIDER_RESPONSE: &str = "delivery_provider_response";
+/// A Number.
+pub const DELIVERY_PRICE_USD: &str = "delivery_price_usd";
+/// The report's own time (RFC 3339, milliseconds): a report older than the one kept is ignored.
+pub const DELIVERY_REPORTED_AT: &str = "delivery_reported_at";
+
+/// Every attribute a delivery report sets on a sent-texts item. send-text declares them as its own, so a
+/// sender's field of the same name can never pose as a delivery status.
+pub const DELIVERY_ATTRIBUTES: [&str; 4] =
+    [DELIVERY_STATUS, DELIVERY_PROVIDER_RESPONSE, DELIVERY_PRICE_USD, DELIVERY_REPORTED_AT];
+
+/// What recording a report came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The sent text `id` now carries this report.
+    Applied { id: WebhookId },
+    /// The sent text already carries this report or a newer one: nothing changed.
+    AlreadyCurrent { id: WebhookId },
+    /// No sent text has this message id (another sender in the account, or one whose item has expired).
+    UnknownMessage,
+}
+
+/// The sent-texts table, seen by delivery reports.
+pub trait DeliveryLedger: Send + Sync {
+    /// Sets the report on the sent text SNS gave `report.message_id`, unless that text already carries a report
+    /// as new or newer. Applying the same report again changes nothing.
+    fn record(&self, report: &DeliveryReport) -> impl Future<Output = Result<Recorded, DependencyError>> + Send;
+}
