@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::config::{SharedAsyncSleep, SharedHttpClient};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
 use aws_sdk_sns::operation::check_if_phone_number_is_opted_out::CheckIfPhoneNumberIsOptedOutOutput;
 use aws_sdk_sns::operation::publish::PublishOutput;
@@ -178,8 +180,8 @@ pub fn sns(injector: &FaultInjector) -> aws_sdk_sns::Client {
         .sleep_impl(SharedAsyncSleep::new(TokioSleep::new())))
 }
 
-/// DynamoDB answering puts, updates, deletes and gets (no item: the number is not listed), the operation under
-/// test (on its table, when the injector names one) reaching the injector.
+/// DynamoDB answering puts, updates, deletes, gets (no item: the number is not listed) and queries (text 1234),
+/// the operation under test (on its table, when the injector names one) reaching the injector.
 pub fn dynamodb(injector: &FaultInjector) -> aws_sdk_dynamodb::Client {
     let faulted = |operation: &str| injector.operation == operation;
     let table = injector.table;
@@ -210,6 +212,14 @@ pub fn dynamodb(injector: &FaultInjector) -> aws_sdk_dynamodb::Client {
     }
     rules.push(mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| GetItemOutput::builder().build()));
     rules.push(mock!(aws_sdk_dynamodb::Client::delete_item).then_output(|| DeleteItemOutput::builder().build()));
+    if faulted("Query") {
+        rules.push(mock!(aws_sdk_dynamodb::Client::query).then_http_response(ignored));
+    }
+    // The sent-texts index finds text 1234 for any message id.
+    rules.push(mock!(aws_sdk_dynamodb::Client::query).then_output(|| {
+        let item = std::collections::HashMap::from([("id".to_owned(), AttributeValue::N("1234".into()))]);
+        QueryOutput::builder().items(item).build()
+    }));
     let injector = injector.clone();
     mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &rules, move |config| config
         .http_client(injector.clone())
