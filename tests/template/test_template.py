@@ -51,8 +51,17 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(set(TEMPLATE["Parameters"]["Architecture"]["AllowedValues"]), {"arm64", "x86_64"})
         self.assertLess(function["Timeout"], 30)
         functions = of_type("AWS::Serverless::Function")
-        self.assertEqual(set(functions), {"SendTextFunction", "PostCallFunction", "TextOptOutFunction"})
-        for name, binary in [("SendTextFunction", "send-text"), ("PostCallFunction", "post-call"), ("TextOptOutFunction", "text-optout")]:
+        binaries = [
+            ("SendTextFunction", "send-text"),
+            ("PostCallFunction", "post-call"),
+            ("TextOptOutFunction", "text-optout"),
+            ("SmsDeliveryStatusFunction", "sms-delivery-status"),
+        ]
+        self.assertEqual(set(functions), {name for name, _ in binaries})
+        for name, function in functions.items():
+            # Only the function no caller waits on may run longer than API Gateway's 30 s.
+            self.assertLessEqual(function["Properties"].get("Timeout", 0), 60 if name == "SmsDeliveryStatusFunction" else 29)
+        for name, binary in binaries:
             self.assertEqual(functions[name]["Metadata"], {"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": binary}})
             self.assertEqual(functions[name]["Properties"]["CodeUri"], ".")
 
@@ -93,6 +102,16 @@ class TemplateTest(unittest.TestCase):
                 key=repr,
             ),
         )
+        self.assertEqual(
+            statements("SmsDeliveryStatusFunction"),
+            sorted(
+                [
+                    (("dynamodb:Query",), {"Fn::Sub": "${SentTextsTable.Arn}/index/by-message-id"}),
+                    (("dynamodb:UpdateItem",), {"Fn::GetAtt": ["SentTextsTable", "Arn"]}),
+                ],
+                key=repr,
+            ),
+        )
         self.assertNotIn("FullAccess", json.dumps(TEMPLATE))
 
     def test_tables_keep_their_data(self):
@@ -122,6 +141,46 @@ class TemplateTest(unittest.TestCase):
             [{"AttributeName": "phone_e164", "KeyType": "HASH"}, {"AttributeName": "received_at", "KeyType": "RANGE"}],
         )
 
+    def test_sent_texts_can_be_found_by_their_sns_message_id(self):
+        (index,) = RESOURCES["SentTextsTable"]["Properties"]["GlobalSecondaryIndexes"]
+        self.assertEqual(index["IndexName"], "by-message-id")
+        self.assertEqual(index["KeySchema"], [{"AttributeName": "message_id", "KeyType": "HASH"}])
+        self.assertIn({"AttributeName": "message_id", "AttributeType": "S"}, RESOURCES["SentTextsTable"]["Properties"]["AttributeDefinitions"])
+        adapter = (ROOT / "functions/sms-delivery-status/src/adapters/dynamodb.rs").read_text()
+        self.assertIn('MESSAGE_ID_INDEX: &str = "by-message-id"', adapter)
+
+    def test_sns_delivery_records_reach_the_function_and_nothing_is_lost(self):
+        prefix = "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
+        groups = {"DeliveredTextsLogGroup": prefix, "FailedTextsLogGroup": prefix + "/Failure"}
+        function = RESOURCES["SmsDeliveryStatusFunction"]["Properties"]
+        subscribed = set()
+        for event in function["Events"].values():
+            self.assertEqual(event["Type"], "CloudWatchLogs")
+            self.assertEqual(event["Properties"]["FilterPattern"], "")
+            subscribed.add(event["Properties"]["LogGroupName"]["Ref"])
+        self.assertEqual(subscribed, set(groups))
+        for name, log_group in groups.items():
+            properties = RESOURCES[name]["Properties"]
+            self.assertEqual(properties["LogGroupName"], {"Fn::Sub": log_group})
+            self.assertEqual(properties["RetentionInDays"], {"Ref": "LogRetentionDays"})
+        role = RESOURCES["SmsDeliveryStatusRole"]["Properties"]
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual(trust["Principal"], {"Service": "sns.amazonaws.com"})
+        self.assertEqual(trust["Condition"], {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+        (policy,) = role["Policies"]
+        (statement,) = policy["PolicyDocument"]["Statement"]
+        self.assertTrue(statement["Resource"]["Fn::Sub"].endswith(":log-group:" + prefix + "*"), "both groups and their streams")
+        self.assertIn("logs:PutLogEvents", statement["Action"])
+        # A batch that failed every attempt is kept, encrypted, and alarmed.
+        self.assertEqual(function["DeadLetterQueue"], {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["SmsDeliveryStatusDeadLetterQueue", "Arn"]}})
+        self.assertEqual(function["EventInvokeConfig"]["MaximumRetryAttempts"], 2)
+        queue = RESOURCES["SmsDeliveryStatusDeadLetterQueue"]["Properties"]
+        self.assertEqual((queue["SqsManagedSseEnabled"], queue["MessageRetentionPeriod"]), (True, 1209600))
+        command = TEMPLATE["Outputs"]["EnableSmsDeliveryStatusCommand"]["Value"]["Fn::Sub"]
+        self.assertIn("aws sns set-sms-attributes", command)
+        self.assertIn("DeliveryStatusIAMRole=${SmsDeliveryStatusRole.Arn}", command)
+        self.assertIn("DeliveryStatusSuccessSamplingRate=100", command)
+
     def test_the_token_is_only_in_secrets_manager(self):
         for name, parameter in TEMPLATE["Parameters"].items():
             self.assertNotRegex(name, "Token(?!Secret)", "no token parameter")
@@ -138,11 +197,17 @@ class TemplateTest(unittest.TestCase):
 
     def test_every_environment_variable_is_one_the_function_reads(self):
         common = (ROOT / "crates/webhook/src/config.rs").read_text()
+        shared = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
         for name, function in of_type("AWS::Serverless::Function").items():
             binary = function["Metadata"]["BuildProperties"]["Binary"]
-            config = common + (ROOT / "functions" / binary / "src/config.rs").read_text()
-            variables = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
-            variables |= set(function["Properties"].get("Environment", {}).get("Variables", {}))
+            own = (ROOT / "functions" / binary / "src/config.rs").read_text()
+            variables = set(function["Properties"].get("Environment", {}).get("Variables", {}))
+            if "CommonConfig::from_env" in own:
+                # The webhook functions read the settings the template shares through Globals.
+                config, variables = common + own, variables | shared
+            else:
+                # Globals reach every function; one that is not a webhook ignores them (no secret is among them).
+                config = own
             for variable in variables:
                 self.assertIn(f'"{variable}"', config, f"{name}: {variable} is read by neither config.rs")
 
@@ -156,7 +221,9 @@ class TemplateTest(unittest.TestCase):
 
     def test_the_api_routes_throttles_and_logs_json(self):
         routes = set()
-        for function in of_type("AWS::Serverless::Function").values():
+        for name, function in of_type("AWS::Serverless::Function").items():
+            if name == "SmsDeliveryStatusFunction":
+                continue  # invoked by CloudWatch Logs, not over HTTP
             for event in function["Properties"]["Events"].values():
                 self.assertEqual(event["Type"], "HttpApi")
                 self.assertEqual(event["Properties"]["ApiId"], {"Ref": "WebhookApi"})
@@ -186,7 +253,8 @@ class TemplateTest(unittest.TestCase):
                 watched |= {metric["MetricStat"]["Metric"]["MetricName"] for metric in properties["Metrics"] if "MetricStat" in metric}
         self.assertEqual(
             watched,
-            {"Errors", "Throttles", "Duration", "5xx", "Unauthorized", "SmsPublishFailed", "Unconfirmed", "DependencyFailed", "OptOutLookupFailed"},
+            {"Errors", "Throttles", "Duration", "5xx", "Unauthorized", "SmsPublishFailed", "Unconfirmed", "DependencyFailed", "OptOutLookupFailed",
+             "ApproximateNumberOfMessagesVisible", "Delivered", "DeliveryFailed", "Sent"},
         )
         self.assertEqual(RESOURCES["AlarmEmailSubscription"]["Condition"], "HasAlarmEmail")
 
@@ -223,12 +291,15 @@ class TemplateTest(unittest.TestCase):
 
     def test_saved_queries_exist_for_failures_latency_texts_and_calls(self):
         queries = {q["Properties"]["Name"]["Fn::Sub"].split("/")[-1] for q in of_type("AWS::Logs::QueryDefinition").values()}
-        self.assertEqual(queries, {"recent-failures", "slowest-requests", "texts-sent-by-type", "calls-by-end-reason", "suppressed-texts"})
+        self.assertEqual(
+            queries,
+            {"recent-failures", "slowest-requests", "texts-sent-by-type", "calls-by-end-reason", "suppressed-texts", "failed-texts"},
+        )
 
     def test_outputs_give_what_goes_into_2x_and_where_to_look(self):
         self.assertLessEqual(
             {"SendTextUrl", "PostCallUrl", "TextOptOutUrl", "AuthSecretArn", "CallsTableName", "SentTextsTableName",
-             "OptOutsTableName", "DashboardUrl"},
+             "OptOutsTableName", "DashboardUrl", "EnableSmsDeliveryStatusCommand"},
             set(TEMPLATE["Outputs"]),
         )
 
