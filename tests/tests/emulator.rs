@@ -522,3 +522,54 @@ async fn a_do_not_call_puts_the_number_on_the_list_beside_the_record() -> Result
     assert_eq!(emulator.items(OPT_OUTS).await?, listed, "a repeat changes nothing");
     Ok(())
 }
+
+/// Texts sent through SNS, then SNS's delivery records for them (as the log subscription hands them over): each
+/// sent-texts item gets its status through the message-id index; a repeated or older record, a stranger's
+/// message id and a line that is not a record change nothing.
+#[tokio::test]
+async fn delivery_records_set_the_status_on_the_texts_sns_sent() -> Result<(), Error> {
+    use send_text::record::TextClaimRecord;
+    use sms_delivery_status::adapters::DynamoDeliveryLedger;
+    use sms_delivery_status::handler::{BatchSummary, DeliveryStatusHandler};
+    use webhook_test_support::sms_delivery_status::{delivery_line, log_data, log_group};
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let send_text = send_text_handler(&emulator, None).await?;
+    let mut message_ids = Vec::new();
+    for name in ["send-text-pre-call", "send-text-post-voicemail"] {
+        let (status, body) = deliver(&send_text, name, &format!("req-{name}")).await?;
+        assert_eq!(status, 200, "{body}");
+        message_ids.push(body["message_id"].as_str().ok_or("no message id")?.to_owned());
+    }
+    let sdk = emulator.sdk_config().await;
+    let handler = DeliveryStatusHandler::new(DynamoDeliveryLedger::new(&sdk, TEXTS), "TwoXWebhooks");
+    let lines = [
+        delivery_line(&message_ids[0], true, "2026-11-24 09:00:05.120", "+12025550143"),
+        delivery_line(&message_ids[1], false, "2026-11-24 09:00:06.480", "+12025550187"),
+        delivery_line("5d0e8a71-2b9c-5f3e-8d4a-c6b1e09f7a22", true, "2026-11-24 09:00:07.002", "+12025550111"),
+        r#"{"level":"INFO","message":"not a delivery record"}"#.to_owned(),
+    ];
+
+    let first = handler.handle(&log_data(&log_group(false), &lines), "req-1").await?;
+    assert_eq!(first, BatchSummary { applied: 2, unmatched: 1, unreadable: 1, ..BatchSummary::default() });
+    let items = emulator.items(TEXTS).await?;
+    let (pre_call, post_voicemail) = (&items[0], &items[1]);
+    assert_eq!((&pre_call["id"], &pre_call["delivery_status"]), (&json!(1234), &json!("SUCCESS")));
+    assert_eq!(pre_call["delivery_provider_response"], "Message has been accepted by phone carrier");
+    assert_eq!(pre_call["delivery_price_usd"], json!(0.00645));
+    assert_eq!(pre_call["delivery_reported_at"], "2026-11-24T09:00:05.120Z");
+    assert_eq!((&post_voicemail["id"], &post_voicemail["delivery_status"]), (&json!(1235), &json!("FAILURE")));
+    assert_eq!(post_voicemail["delivery_provider_response"], "Unknown error attempting to reach phone");
+    assert_eq!(items.len(), 2, "a stranger's message id creates no item");
+    for (item, sample) in items.iter().zip(["send-text-pre-call", "send-text-post-voicemail"]) {
+        assert_only_payload_fields_and_ours(item, &SampleEvent::named(sample)?.payload()?, TextClaimRecord::ATTRIBUTES);
+    }
+
+    let repeated_and_older =
+        [lines[0].clone(), delivery_line(&message_ids[1], true, "2026-11-24 09:00:06.479", "+12025550187")];
+    let again = handler.handle(&log_data(&log_group(false), &repeated_and_older), "req-2").await?;
+    assert_eq!(again, BatchSummary { already_current: 2, ..BatchSummary::default() });
+    assert_eq!(emulator.items(TEXTS).await?, items, "nothing changed");
+    Ok(())
+}
