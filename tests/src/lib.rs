@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -71,6 +72,51 @@ pub const SAMPLE_EVENTS: &[SampleEvent] = &[
     sample("send-text-pre-call", "send-text", 200, Some("sent")),
     sample("send-text-opted-out", "send-text", 200, Some("opted_out")),
 ];
+
+/// A sample subscription event of SNS delivery records (`events/sms-delivery-status-*.json`): what it comes to
+/// when the text it reports on was sent.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliverySample {
+    pub name: &'static str,
+    /// The sample text (webhook id) the record reports on; `None` for a record of no text of ours, or no record.
+    pub text_id: Option<u64>,
+    /// The record's `outcome` in the function's log.
+    pub outcome: &'static str,
+}
+
+pub const DELIVERY_SAMPLES: &[DeliverySample] = &[
+    DeliverySample { name: "sms-delivery-status-success", text_id: Some(1234), outcome: "delivered" },
+    DeliverySample { name: "sms-delivery-status-carrier-failure", text_id: Some(1235), outcome: "delivery_failed" },
+    DeliverySample { name: "sms-delivery-status-unknown-message", text_id: None, outcome: "unmatched" },
+    DeliverySample { name: "sms-delivery-status-not-a-record", text_id: None, outcome: "unreadable" },
+];
+
+impl DeliverySample {
+    /// The subscription event as stored.
+    pub fn event(&self) -> Result<String, Error> {
+        Ok(std::fs::read_to_string(repo_root().join("events").join(format!("{}.json", self.name)))?)
+    }
+
+    /// The event as SNS would write it for the text it reports on, sent in this run: its record carries the
+    /// message id SNS gave that text (`message_ids`: text id → message id). Other samples as stored.
+    pub fn event_for_sent_texts(&self, message_ids: &BTreeMap<u64, String>) -> Result<String, Error> {
+        let Some(text_id) = self.text_id else { return self.event() };
+        let message_id = message_ids.get(&text_id).ok_or_else(|| format!("text {text_id} was not sent"))?;
+        let mut data = webhook_test_support::sms_delivery_status::log_data_of(&self.event()?);
+        for event in data["logEvents"].as_array_mut().ok_or("no logEvents")? {
+            let mut record: Value = serde_json::from_str(event["message"].as_str().ok_or("no message")?)?;
+            record["notification"]["messageId"] = message_id.as_str().into();
+            event["message"] = record.to_string().into();
+        }
+        Ok(webhook_test_support::sms_delivery_status::subscription_event(&data))
+    }
+}
+
+/// Each sent text's SNS message id, by text id, from the sent-texts table.
+pub async fn message_ids(emulator: &Emulator) -> Result<BTreeMap<u64, String>, Error> {
+    let items = emulator.items(SENT_TEXTS_TABLE).await?;
+    Ok(items.iter().filter_map(|item| Some((item["id"].as_u64()?, item["message_id"].as_str()?.to_owned()))).collect())
+}
 
 impl SampleEvent {
     pub fn path(&self) -> PathBuf {
@@ -349,6 +395,15 @@ impl Functions {
         format!("{}/{function}/", self.base_url())
     }
 
+    /// Invokes a function that is not behind HTTP (sms-delivery-status) with `event`: the runtime's HTTP status
+    /// and the function's JSON answer (`null` when it returns nothing, Lambda's error document when it fails).
+    pub async fn invoke_raw(&self, function: &str, event: &str) -> Result<(u16, Value), Error> {
+        let url = format!("http://127.0.0.1:{}/2015-03-31/functions/{function}/invocations", self.port);
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
+        let response = client.post(url).body(event.to_owned()).send().await?;
+        Ok((response.status().as_u16(), response.json().await?))
+    }
+
     /// Invokes `function` with an API Gateway event, as `cargo lambda invoke --data-file` does; returns the
     /// HTTP status and JSON body of the function's answer.
     pub async fn invoke(&self, function: &str, event: &str) -> Result<(u16, Value), Error> {
@@ -430,4 +485,4 @@ pub fn function_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
 }
 
 /// Every function's binary.
-pub const FUNCTIONS: [&str; 3] = ["send-text", "post-call", "text-optout"];
+pub const FUNCTIONS: [&str; 4] = ["send-text", "post-call", "text-optout", "sms-delivery-status"];

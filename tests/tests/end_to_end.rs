@@ -1,6 +1,8 @@
 //! The real binaries under `cargo lambda watch`, against the emulator, fed the `events/` files.
 
-use integration_tests::{AUTH_TOKEN, Error, SAMPLE_EVENTS, cargo_command, repo_root, start_stack};
+use integration_tests::{
+    AUTH_TOKEN, DELIVERY_SAMPLES, Error, SAMPLE_EVENTS, cargo_command, message_ids, repo_root, start_stack,
+};
 use serde_json::{Value, json};
 
 #[test]
@@ -10,6 +12,7 @@ fn every_file_in_events_has_an_expected_answer() -> Result<(), Error> {
         .collect();
     files.sort();
     let mut listed: Vec<&str> = SAMPLE_EVENTS.iter().map(|sample| sample.name).collect();
+    listed.extend(DELIVERY_SAMPLES.iter().map(|sample| sample.name));
     listed.sort_unstable();
     assert_eq!(files, listed);
     Ok(())
@@ -43,6 +46,17 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.json::<Value>().await?, json!({"status": "duplicate", "id": 123}));
 
+    // SNS's delivery records for the texts just sent (the samples, carrying the message ids SNS gave them), then
+    // a record of another sender's text and a line that is no record: every batch is taken (no error).
+    let message_ids = message_ids(&emulator).await?;
+    for sample in DELIVERY_SAMPLES {
+        let answer = functions.invoke_raw("sms-delivery-status", &sample.event_for_sent_texts(&message_ids)?).await?;
+        assert_eq!(answer, (200, Value::Null), "{}", sample.name);
+    }
+    let texts = emulator.items("sent-texts").await?;
+    let statuses: Vec<(&Value, &Value)> = texts.iter().map(|text| (&text["id"], &text["delivery_status"])).collect();
+    assert_eq!(statuses, [(&json!(1234), &json!("SUCCESS")), (&json!(1235), &json!("FAILURE"))]);
+
     let mut sms = emulator.sms().await?;
     sms.sort();
     let numbers: Vec<&str> = sms.iter().map(|(number, _)| number.as_str()).collect();
@@ -67,8 +81,17 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     for line in &summaries {
         assert_eq!(line["span"]["requestId"], line["request_id"], "the invocation's request id on the line: {line}");
     }
-    let metrics = log.lines().filter(|line| line.starts_with(r#"{"_aws""#) || line.contains(r#""_aws":"#)).count();
-    assert_eq!(metrics, summaries.len(), "one EMF metrics line per request:\n{log}");
+    let metrics: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    let (records, requests): (Vec<&Value>, Vec<&Value>) =
+        metrics.iter().partition(|document| document["function"] == "sms-delivery-status");
+    assert_eq!(requests.len(), summaries.len(), "one EMF metrics line per request:\n{log}");
+    let outcomes: Vec<&str> = records.iter().filter_map(|document| document["outcome"].as_str()).collect();
+    let expected: Vec<&str> = DELIVERY_SAMPLES.iter().map(|sample| sample.outcome).collect();
+    assert_eq!(outcomes, expected, "one EMF line per delivery record:\n{log}");
     // 4xx answers make no AWS call: a slow one means request-time work that belongs in init (the phone
     // metadata alone took ~470 ms on the first parse in a debug build before it was loaded at start).
     for line in
@@ -85,9 +108,12 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
 
 #[test]
 fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(), Error> {
-    for (function, missing) in
-        [("send-text", "AUTH_TOKEN"), ("post-call", "CALLS_TABLE"), ("text-optout", "OPT_OUTS_TABLE")]
-    {
+    for (function, missing) in [
+        ("send-text", "AUTH_TOKEN"),
+        ("post-call", "CALLS_TABLE"),
+        ("text-optout", "OPT_OUTS_TABLE"),
+        ("sms-delivery-status", "SENT_TEXTS_TABLE"),
+    ] {
         let output = cargo_command("cargo")
             .args(["run", "--quiet", "--bin", function])
             .env_clear()

@@ -101,6 +101,11 @@ pub fn subscription_event(log_data: &Value) -> String {
     json!({"awslogs": {"data": data}}).to_string()
 }
 
+/// The decoded `awslogs.data` of a subscription event, as JSON.
+pub fn log_data_of(event: &str) -> Value {
+    serde_json::to_value(decode(event)).expect("log data as JSON")
+}
+
 /// A subscription event as the runtime hands it to the function.
 pub fn decode(event: &str) -> LogData {
     serde_json::from_str::<LogsEvent>(event).expect("a subscription event").aws_logs.data

@@ -2,7 +2,8 @@
 //! `events/` sent through them; then what the emulator recorded. `--keep-running` leaves it all up.
 
 use integration_tests::{
-    AUTH_TOKEN, CALLS_TABLE, Error, FUNCTIONS, OPT_OUTS_TABLE, SAMPLE_EVENTS, SENT_TEXTS_TABLE, repo_root, start_stack,
+    AUTH_TOKEN, CALLS_TABLE, DELIVERY_SAMPLES, Error, FUNCTIONS, OPT_OUTS_TABLE, SAMPLE_EVENTS, SENT_TEXTS_TABLE,
+    message_ids, repo_root, start_stack,
 };
 use std::process::ExitCode;
 
@@ -39,6 +40,38 @@ async fn run(keep_running: bool) -> Result<(), Error> {
         println!("  {number}  {message:?}");
     }
 
+    println!("\nSNS's delivery records for them, as its log subscription hands them to sms-delivery-status (the");
+    println!("sample events, carrying the message ids SNS gave the texts just sent):");
+    let message_ids = message_ids(&emulator).await?;
+    let mut answers = Vec::new();
+    for sample in DELIVERY_SAMPLES {
+        answers.push(functions.invoke_raw("sms-delivery-status", &sample.event_for_sent_texts(&message_ids)?).await?);
+    }
+    // What each record came to, from the function's log (one EMF line per record).
+    let outcomes: Vec<String> = functions
+        .log()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["function"] == "sms-delivery-status" && line.get("_aws").is_some())
+        .map(|line| line["outcome"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for ((sample, (status, body)), outcome) in DELIVERY_SAMPLES.iter().zip(answers).zip(outcomes) {
+        println!("  {:<36} → sms-delivery-status {status} {body}  logged outcome {outcome}", sample.name);
+    }
+    println!("\nTexts in the {SENT_TEXTS_TABLE} table, with the delivery status SNS reported:");
+    for item in emulator.items(SENT_TEXTS_TABLE).await? {
+        println!(
+            "  id {}  {}  status {}  delivery {}  {}  ${}  reported {}",
+            item["id"],
+            item["type"],
+            item["status"],
+            item["delivery_status"],
+            item["delivery_provider_response"],
+            item["delivery_price_usd"],
+            item["delivery_reported_at"]
+        );
+    }
+
     println!("\nNumbers on the suppression list (the {OPT_OUTS_TABLE} table):");
     for item in emulator.items(OPT_OUTS_TABLE).await? {
         println!("  {}  source {}  first listed {}", item["phone"], item["source"], item["opted_out_at"]);
@@ -59,6 +92,10 @@ async fn run(keep_running: bool) -> Result<(), Error> {
         println!("  send-text: {}", functions.url("send-text"));
         println!("  post-call: {}", functions.url("post-call"));
         println!("  text-optout: {}", functions.url("text-optout"));
+        println!(
+            "  sms-delivery-status: .venv/bin/cargo-lambda lambda invoke sms-delivery-status --invoke-address 127.0.0.1 \\"
+        );
+        println!("    --invoke-port {} --data-file events/sms-delivery-status-success.json", functions.port);
         println!("  AWS emulator: {} (sent texts: {}/moto-api/data.json)", emulator.endpoint, emulator.endpoint);
         println!("\n  curl -i -X POST {} \\", functions.url("send-text"));
         println!("    -H 'Authorization: {AUTH_TOKEN}' -H 'Content-Type: application/json' \\");
