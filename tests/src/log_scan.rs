@@ -2,7 +2,7 @@
 //! tests' captures, collected by `scripts/test`) must hold no token, full phone number, message text or
 //! transcript content.
 
-use crate::{Error, SAMPLE_EVENTS};
+use crate::{DELIVERY_SAMPLES, Error, SAMPLE_EVENTS};
 use serde_json::Value;
 use std::path::Path;
 
@@ -17,8 +17,8 @@ const TOKENS: &[&str] = &[
     "property-token",
 ];
 
-/// What must never appear in a log line: the tokens, and from every sample event the phone number (as sent
-/// and in E.164), the message and each transcript turn's content.
+/// What must never appear in a log line: the tokens, from every sample event the phone number (as sent and in
+/// E.164), the message and each transcript turn's content, and every number a sample delivery record names.
 pub fn secrets() -> Result<Vec<String>, Error> {
     let mut secrets: Vec<String> = TOKENS.iter().map(|token| (*token).to_owned()).collect();
     for sample in SAMPLE_EVENTS {
@@ -32,6 +32,13 @@ pub fn secrets() -> Result<Vec<String>, Error> {
         secrets.extend(payload["message"].as_str().map(str::to_owned));
         let turns = payload["transcript"].as_array().cloned().unwrap_or_default();
         secrets.extend(turns.iter().filter_map(|turn| turn["content"].as_str()).map(str::to_owned));
+    }
+    for sample in DELIVERY_SAMPLES {
+        let data = webhook_test_support::sms_delivery_status::log_data_of(&sample.event()?);
+        for event in data["logEvents"].as_array().into_iter().flatten() {
+            let record: Value = serde_json::from_str(event["message"].as_str().unwrap_or_default()).unwrap_or_default();
+            secrets.extend(record["delivery"]["destination"].as_str().map(str::to_owned));
+        }
     }
     // A needle too short to be distinctive would find false matches (a 4-digit phone suffix is allowed).
     secrets.retain(|secret| secret.len() >= 8);
