@@ -73,6 +73,11 @@ pub const SAMPLE_EVENTS: &[SampleEvent] = &[
     sample("send-text-opted-out", "send-text", 200, Some("opted_out")),
 ];
 
+/// `events/<name>.json`.
+fn event_path(name: &str) -> PathBuf {
+    repo_root().join("events").join(format!("{name}.json"))
+}
+
 /// A sample subscription event of SNS delivery records (`events/sms-delivery-status-*.json`): what it comes to
 /// when the text it reports on was sent.
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +99,7 @@ pub const DELIVERY_SAMPLES: &[DeliverySample] = &[
 impl DeliverySample {
     /// The subscription event as stored.
     pub fn event(&self) -> Result<String, Error> {
-        Ok(std::fs::read_to_string(repo_root().join("events").join(format!("{}.json", self.name)))?)
+        Ok(std::fs::read_to_string(event_path(self.name))?)
     }
 
     /// The event as SNS would write it for the text it reports on, sent in this run: its record carries the
@@ -120,7 +125,7 @@ pub async fn message_ids(emulator: &Emulator) -> Result<BTreeMap<u64, String>, E
 
 impl SampleEvent {
     pub fn path(&self) -> PathBuf {
-        repo_root().join("events").join(format!("{}.json", self.name))
+        event_path(self.name)
     }
 
     /// The API Gateway event as stored.

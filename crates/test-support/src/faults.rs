@@ -187,39 +187,28 @@ pub fn dynamodb(injector: &FaultInjector) -> aws_sdk_dynamodb::Client {
     let table = injector.table;
     let on_table = move |name: Option<&str>| table.is_none_or(|table| name == Some(table));
     let mut rules = Vec::new();
-    if faulted("PutItem") {
-        rules.push(
-            mock!(aws_sdk_dynamodb::Client::put_item)
-                .match_requests(move |request| on_table(request.table_name()))
-                .then_http_response(ignored),
-        );
+    // Each operation's answer; the one under test first gets a rule (on its table) that lets it through.
+    macro_rules! answer {
+        ($operation:literal, $method:ident, $output:expr) => {
+            if faulted($operation) {
+                rules.push(
+                    mock!(aws_sdk_dynamodb::Client::$method)
+                        .match_requests(move |request| on_table(request.table_name()))
+                        .then_http_response(ignored),
+                );
+            }
+            rules.push(mock!(aws_sdk_dynamodb::Client::$method).then_output($output));
+        };
     }
-    rules.push(mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build()));
-    if faulted("UpdateItem") {
-        rules.push(
-            mock!(aws_sdk_dynamodb::Client::update_item)
-                .match_requests(move |request| on_table(request.table_name()))
-                .then_http_response(ignored),
-        );
-    }
-    rules.push(mock!(aws_sdk_dynamodb::Client::update_item).then_output(|| UpdateItemOutput::builder().build()));
-    if faulted("GetItem") {
-        rules.push(
-            mock!(aws_sdk_dynamodb::Client::get_item)
-                .match_requests(move |request| on_table(request.table_name()))
-                .then_http_response(ignored),
-        );
-    }
-    rules.push(mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| GetItemOutput::builder().build()));
-    rules.push(mock!(aws_sdk_dynamodb::Client::delete_item).then_output(|| DeleteItemOutput::builder().build()));
-    if faulted("Query") {
-        rules.push(mock!(aws_sdk_dynamodb::Client::query).then_http_response(ignored));
-    }
+    answer!("PutItem", put_item, || PutItemOutput::builder().build());
+    answer!("UpdateItem", update_item, || UpdateItemOutput::builder().build());
+    answer!("GetItem", get_item, || GetItemOutput::builder().build());
+    answer!("DeleteItem", delete_item, || DeleteItemOutput::builder().build());
     // The sent-texts index finds text 1234 for any message id.
-    rules.push(mock!(aws_sdk_dynamodb::Client::query).then_output(|| {
+    answer!("Query", query, || {
         let item = std::collections::HashMap::from([("id".to_owned(), AttributeValue::N("1234".into()))]);
         QueryOutput::builder().items(item).build()
-    }));
+    });
     let injector = injector.clone();
     mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &rules, move |config| config
         .http_client(injector.clone())

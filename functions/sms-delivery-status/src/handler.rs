@@ -42,9 +42,8 @@ pub struct BatchSummary {
 /// Some records could not be recorded: the invocation fails, so Lambda delivers the whole batch again (records
 /// already set are then `AlreadyCurrent`, counted once).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{failed} of the batch's delivery records could not be recorded (first: {first})")]
+#[error("{} of the batch's delivery records could not be recorded (first: {first})", summary.failed)]
 pub struct BatchFailed {
-    pub failed: usize,
     pub first: DependencyError,
     pub summary: BatchSummary,
 }
@@ -120,7 +119,7 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
         );
         match first_failure {
             None => Ok(summary),
-            Some(first) => Err(BatchFailed { failed: summary.failed, first, summary }),
+            Some(first) => Err(BatchFailed { first, summary }),
         }
     }
 

@@ -24,7 +24,7 @@ async fn a_failing_look_up_or_update_fails_the_batch_so_it_is_delivered_again() 
         for fault in FAULTS {
             let injector = FaultInjector::new(operation, fault);
             let failed = handler(&injector).handle(&batch, "req-1").await.unwrap_err();
-            assert_eq!(failed.failed, 1, "{operation} {fault:?}");
+            assert_eq!(failed.summary.failed, 1, "{operation} {fault:?}");
             assert!(failed.first.operation.starts_with(&format!("DynamoDB {operation}")), "{failed}");
             assert!((1..=3).contains(&injector.attempts(operation)), "{operation} {fault:?}");
             if operation == "Query" {

@@ -155,7 +155,7 @@ async fn a_table_failure_fails_the_batch_after_every_record_was_tried_and_the_re
     ledger.operations.fail("record_delivery");
 
     let failed = handler.handle(&batch, "req-1").await.unwrap_err();
-    assert_eq!((failed.failed, failed.summary.failed), (2, 2));
+    assert_eq!(failed.summary.failed, 2);
     assert_eq!(ledger.operations.called().len(), 2, "every record is tried before the batch fails");
     let diagnostic = lambda_runtime::Diagnostic::from(failed);
     assert_eq!(diagnostic.error_type, "BatchFailed");
