@@ -573,3 +573,29 @@ async fn delivery_records_set_the_status_on_the_texts_sns_sent() -> Result<(), E
     assert_eq!(emulator.items(TEXTS).await?, items, "nothing changed");
     Ok(())
 }
+
+/// The fallback queue's adapter against SQS (moto): a queued delivery reads back as it was sent.
+#[tokio::test]
+async fn a_queued_delivery_reads_back_from_sqs_as_sent() -> Result<(), Error> {
+    use webhook::aws::SqsFallbackQueue;
+    use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction};
+    use webhook::payload::WebhookId;
+    let emulator = Emulator::start()?;
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let queue_url = sqs.create_queue().queue_name("fallback").send().await?.queue_url().ok_or("no url")?.to_owned();
+    let delivery = QueuedDelivery {
+        function: QueuedFunction::PostCall,
+        id: WebhookId::new(123),
+        request_id: "req-1".into(),
+        received_at: "2026-11-24T09:00:00Z".into(),
+        body: QueuedBody::plain(SampleEvent::named("post-call-transferred")?.payload()?.to_string().as_bytes()),
+    };
+
+    SqsFallbackQueue::new(&emulator.sdk_config().await, &queue_url).enqueue(&delivery).await?;
+
+    let received = sqs.receive_message().queue_url(&queue_url).send().await?;
+    let bodies: Vec<QueuedDelivery> =
+        received.messages().iter().filter_map(|m| serde_json::from_str(m.body()?).ok()).collect();
+    assert_eq!(bodies, [delivery]);
+    Ok(())
+}

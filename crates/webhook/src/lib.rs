@@ -11,6 +11,7 @@ pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod error;
+pub mod fallback;
 pub mod http;
 pub mod item;
 pub mod metrics;

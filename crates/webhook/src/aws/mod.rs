@@ -2,9 +2,11 @@
 //! SDK failures, opening connections during initialisation, DynamoDB items, and the token in Secrets Manager.
 //! With each function's `adapters`, the only code that names the AWS SDK.
 
+mod fallback_queue;
 mod opt_outs;
 mod secrets;
 
+pub use fallback_queue::SqsFallbackQueue;
 pub use opt_outs::DynamoOptOuts;
 pub use secrets::{SecretsManagerTokens, authenticator};
 

@@ -1,0 +1,89 @@
+//! The durable fallback: a delivery we could not complete now (DynamoDB or SNS failing after the SDK's retries)
+//! is put on a queue with everything needed to complete it later, and answered 202 `queued`; the `redrive`
+//! function completes it with the same at-most-once rules. Work in progress (issue 14): the port and the
+//! message; the functions do not queue yet.
+
+use crate::error::DependencyError;
+use crate::payload::WebhookId;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+/// Which function's work a queued delivery is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QueuedFunction {
+    #[serde(rename = "post-call")]
+    PostCall,
+    #[serde(rename = "send-text")]
+    SendText,
+}
+
+/// The body as received, in a form SQS accepts whatever it holds (SQS refuses some Unicode code points in a
+/// message): base64, of the gzip of the body when the function compressed it (post-call's transcripts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "encoding", content = "data", rename_all = "kebab-case")]
+pub enum QueuedBody {
+    Base64(String),
+    GzipBase64(String),
+}
+
+impl QueuedBody {
+    pub fn plain(body: &[u8]) -> Self {
+        Self::Base64(STANDARD.encode(body))
+    }
+
+    pub fn gzipped(gzip: &[u8]) -> Self {
+        Self::GzipBase64(STANDARD.encode(gzip))
+    }
+}
+
+/// A delivery to complete later: what it was, when it arrived, which request received it, its body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedDelivery {
+    pub function: QueuedFunction,
+    pub id: WebhookId,
+    /// The Lambda request id of the delivery that queued it (a send-text claim it holds names it).
+    pub request_id: String,
+    /// RFC 3339: a text is judged too old to send by it.
+    pub received_at: String,
+    pub body: QueuedBody,
+}
+
+/// The fallback queue. `None`: not configured (a failure is answered 503 as without a queue).
+pub trait FallbackQueue: Send + Sync {
+    fn enqueue(&self, delivery: &QueuedDelivery) -> impl Future<Output = Result<(), DependencyError>> + Send;
+}
+
+impl<Q: FallbackQueue> FallbackQueue for Option<Q> {
+    async fn enqueue(&self, delivery: &QueuedDelivery) -> Result<(), DependencyError> {
+        match self {
+            Some(queue) => queue.enqueue(delivery).await,
+            None => Err(DependencyError::new("fallback queue", "not configured")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_queued_delivery_is_plain_ascii_json_whatever_the_body_holds() {
+        let body = "{\"id\": 7, \"message\": \"\u{FFFE}\u{0} 📞\"}".as_bytes();
+        let delivery = QueuedDelivery {
+            function: QueuedFunction::SendText,
+            id: WebhookId::new(7),
+            request_id: "req-1".into(),
+            received_at: "2026-11-24T09:00:00Z".into(),
+            body: QueuedBody::plain(body),
+        };
+        let message = serde_json::to_string(&delivery).unwrap();
+        assert!(message.is_ascii(), "{message}");
+        let value: serde_json::Value = serde_json::from_str(&message).unwrap();
+        assert_eq!(value["function"], "send-text");
+        assert_eq!(value["body"], json!({"encoding": "base64", "data": STANDARD.encode(body)}));
+        assert_eq!(serde_json::from_str::<QueuedDelivery>(&message).unwrap(), delivery);
+    }
+}
