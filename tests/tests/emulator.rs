@@ -67,12 +67,14 @@ async fn send_text_handler(emulator: &Emulator, sns_endpoint: Option<String>) ->
     Ok(SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms, opt_outs))
 }
 
-async fn post_call_handler(emulator: &Emulator) -> Result<PostCallHandler<DynamoCallStore, DynamoOptOuts>, Error> {
+type PostCall = PostCallHandler<DynamoCallStore, DynamoOptOuts, Option<webhook::aws::SqsFallbackQueue>>;
+
+async fn post_call_handler(emulator: &Emulator) -> Result<PostCall, Error> {
     let config = PostCallConfig::from_lookup(env(&[("RETENTION_DAYS", "30")]))?;
     let sdk = emulator.sdk_config().await;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
-    Ok(PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS), opt_outs))
+    Ok(PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS), opt_outs, None))
 }
 
 #[tokio::test]
@@ -253,7 +255,14 @@ async fn the_token_is_read_from_secrets_manager_and_a_rotation_is_picked_up() ->
     let config =
         PostCallConfig::from_lookup(env(&[("AUTH_TOKEN_SECRET_ID", arn), ("AUTH_TOKEN_REFRESH_SECONDS", "0")]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    let handler = PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS), None::<DynamoOptOuts>);
+    let store = DynamoCallStore::new(&sdk, CALLS);
+    let handler = PostCallHandler::new(
+        config,
+        authenticator,
+        store,
+        None::<DynamoOptOuts>,
+        None::<webhook::aws::SqsFallbackQueue>,
+    );
     let with_token = |token: &'static str| -> Result<Request, Error> {
         let mut request = request("post-call-transferred", "req")?;
         request.headers_mut().insert("authorization", lambda_http::http::HeaderValue::from_static(token));

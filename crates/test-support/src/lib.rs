@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod events;
+pub mod fallback;
 pub mod faults;
 pub mod opt_outs;
 pub mod post_call;

@@ -2,6 +2,7 @@
 //! is kept).
 
 use crate::events::{authenticator, env};
+use crate::fallback::FakeQueue;
 use crate::opt_outs::FakeOptOuts;
 use crate::{Operations, item_json, lock};
 use post_call::config::PostCallConfig;
@@ -60,13 +61,13 @@ impl CallStore for FakeCallStore {
 }
 
 /// post-call as the tests run it: on fakes, with the suppression list the others read.
-pub type FakePostCall = PostCallHandler<FakeCallStore, FakeOptOuts>;
+pub type FakePostCall = PostCallHandler<FakeCallStore, FakeOptOuts, FakeQueue>;
 
 /// post-call on a fresh fake store and `opt_outs`, configured by the sample events' environment and `extra_env`.
 pub fn post_call_with(opt_outs: FakeOptOuts, extra_env: &[(&str, &str)]) -> FakePostCall {
     let config = PostCallConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
     let authenticator = authenticator(&config.common.auth);
-    PostCallHandler::new(config, authenticator, FakeCallStore::default(), Some(opt_outs))
+    PostCallHandler::new(config, authenticator, FakeCallStore::default(), Some(opt_outs), FakeQueue::default())
 }
 
 /// post-call on a fresh fake store and an empty suppression list, configured by the sample events' environment

@@ -19,6 +19,8 @@ pub enum Outcome {
     OptedOut,
     Unconfirmed,
     Stored,
+    /// Not done now (a dependency failed), but durably queued: the redrive function completes it (202).
+    Queued,
     InProgress,
     Unauthorized,
     Invalid,
@@ -28,12 +30,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Sent,
         Self::Duplicate,
         Self::OptedOut,
         Self::Unconfirmed,
         Self::Stored,
+        Self::Queued,
         Self::InProgress,
         Self::Unauthorized,
         Self::Invalid,
@@ -50,6 +53,7 @@ impl Outcome {
             Self::OptedOut => "opted_out",
             Self::Unconfirmed => "unconfirmed",
             Self::Stored => "stored",
+            Self::Queued => "queued",
             Self::InProgress => "in_progress",
             Self::Unauthorized => "unauthorized",
             Self::Invalid => "invalid",
@@ -67,6 +71,7 @@ impl Outcome {
             Self::OptedOut => "OptedOut",
             Self::Unconfirmed => "Unconfirmed",
             Self::Stored => "Stored",
+            Self::Queued => "Queued",
             Self::InProgress => "InProgress",
             Self::Unauthorized => "Unauthorized",
             Self::Invalid => "Invalid",

@@ -14,6 +14,8 @@ pub struct PostCallConfig {
     pub opt_outs_table: Option<String>,
     /// The `call.end_reason` values that put the number on the list (`SUPPRESS_TEXTS_ON`, comma-separated).
     pub suppress_texts_on: Vec<String>,
+    /// Where deliveries DynamoDB could not take now wait for the redrive (`FALLBACK_QUEUE_URL`), when set.
+    pub fallback_queue_url: Option<String>,
 }
 
 /// By default only a lead who asked not to be contacted again is suppressed.
@@ -42,6 +44,7 @@ impl PostCallConfig {
             calls_table: env.required("CALLS_TABLE")?,
             opt_outs_table: env.optional("OPT_OUTS_TABLE"),
             suppress_texts_on,
+            fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
         })
     }
 }

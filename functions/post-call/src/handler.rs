@@ -4,32 +4,69 @@
 use crate::config::PostCallConfig;
 use crate::payload::PostCall;
 use crate::ports::{CallStore, StoreOutcome};
-use crate::record::CallRecord;
+use crate::record::{CallRecord, gzip};
+use lambda_http::http::StatusCode;
 use serde_json::Map;
 use webhook::auth::Authenticator;
-use webhook::error::WebhookError;
+use webhook::error::{DependencyError, WebhookError};
+use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction};
 use webhook::http::parse_json;
 use webhook::item::Item;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::{LeadReport, Listed, OptOutRecord, OptOutSource, OptOutWriter};
+use webhook::payload::WebhookId;
 use webhook::phone::{self, PhoneNumber};
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
+use webhook::record::rfc3339;
 use webhook::telemetry::RequestSummary;
 
 /// Stores each call record once, keyed by its webhook id; a call whose end reason suppresses texts puts the
-/// lead's number on the suppression list.
-pub struct PostCallHandler<C, W> {
+/// lead's number on the suppression list. What DynamoDB fails to take now goes to the fallback queue.
+pub struct PostCallHandler<C, W, Q> {
     intake: Intake,
     calls: C,
     /// The suppression list, when configured.
     opt_outs: Option<W>,
     suppress_texts_on: Vec<String>,
+    queue: Q,
 }
 
-impl<C: CallStore, W: OptOutWriter> PostCallHandler<C, W> {
-    pub fn new(config: PostCallConfig, authenticator: Authenticator, calls: C, opt_outs: Option<W>) -> Self {
+impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> PostCallHandler<C, W, Q> {
+    pub fn new(config: PostCallConfig, authenticator: Authenticator, calls: C, opt_outs: Option<W>, queue: Q) -> Self {
         let suppress_texts_on = config.suppress_texts_on;
-        Self { intake: Intake::new(authenticator, config.common), calls, opt_outs, suppress_texts_on }
+        Self { intake: Intake::new(authenticator, config.common), calls, opt_outs, suppress_texts_on, queue }
+    }
+
+    pub fn queue(&self) -> &Q {
+        &self.queue
+    }
+
+    /// Puts the delivery on the fallback queue: 202 `queued` once it is there; the dependency's failure (503)
+    /// if the queue refuses it too.
+    async fn queue_or_fail(
+        &self,
+        id: WebhookId,
+        body: &[u8],
+        invocation: &Invocation,
+        failure: DependencyError,
+        summary: &mut RequestSummary,
+    ) -> Result<Accepted, WebhookError> {
+        summary.add_error(&failure);
+        let delivery = QueuedDelivery {
+            function: QueuedFunction::PostCall,
+            id,
+            request_id: invocation.request_id.clone(),
+            received_at: rfc3339(invocation.received_at),
+            // Whole transcripts: gzip keeps a large body within the queue's message limit.
+            body: QueuedBody::gzipped(&gzip(body)),
+        };
+        match self.queue.enqueue(&delivery).await {
+            Ok(()) => Ok(Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Queued, id) }),
+            Err(queue_error) => {
+                summary.add_error(&queue_error);
+                Err(failure.into())
+            }
+        }
     }
 
     pub fn calls(&self) -> &C {
@@ -53,7 +90,7 @@ impl<C: CallStore, W: OptOutWriter> PostCallHandler<C, W> {
     }
 }
 
-impl<C: CallStore, W: OptOutWriter> Webhook for PostCallHandler<C, W> {
+impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> Webhook for PostCallHandler<C, W, Q> {
     const FUNCTION: &'static str = "post-call";
 
     fn intake(&self) -> &Intake {
@@ -81,7 +118,11 @@ impl<C: CallStore, W: OptOutWriter> Webhook for PostCallHandler<C, W> {
         let item =
             CallRecord::new(call, phone.as_ref(), invocation.received_at, self.intake.common.retention).into_item()?;
         let item_bytes = item.size();
-        let outcome = match self.calls.store(item).await? {
+        let stored = match self.calls.store(item).await {
+            Ok(stored) => stored,
+            Err(failure) => return self.queue_or_fail(id, body, invocation, failure, summary).await,
+        };
+        let outcome = match stored {
             StoreOutcome::Stored => {
                 summary.measurements.push(Measurement {
                     metric: Metric::StoredItemBytes,
@@ -97,8 +138,11 @@ impl<C: CallStore, W: OptOutWriter> Webhook for PostCallHandler<C, W> {
         // 2X delivers again, finds the record stored, and the list write is tried again.
         if let (Some((list, source, sent)), Some(phone)) = (suppression, phone.as_ref()) {
             let record = OptOutRecord::new(phone, source, Some(id), sent, invocation.received_at);
-            if list.add(Item::new(&record)?).await? == Listed::Added {
-                summary.counts.push(Metric::OptOutListed);
+            match list.add(Item::new(&record)?).await {
+                Ok(Listed::Added) => summary.counts.push(Metric::OptOutListed),
+                Ok(Listed::AlreadyListed) => {}
+                // The redrive stores (finding the record) and lists, as 2X's next delivery would.
+                Err(failure) => return self.queue_or_fail(id, body, invocation, failure, summary).await,
             }
         }
         Ok(Accepted::new(outcome, id))

@@ -4,7 +4,7 @@ use lambda_http::Error;
 use post_call::adapters::DynamoCallStore;
 use post_call::config::PostCallConfig;
 use post_call::handler::PostCallHandler;
-use webhook::aws::{DynamoOptOuts, authenticator, load_aws_config};
+use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, authenticator, load_aws_config};
 use webhook::phone::PhoneNumber;
 use webhook::pipeline::serve;
 
@@ -21,7 +21,8 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let calls = DynamoCallStore::new(&aws, &config.calls_table);
     let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::new(&aws, table));
+    let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     calls.open_connection().await;
-    let handler = PostCallHandler::new(config, authenticator, calls, opt_outs);
+    let handler = PostCallHandler::new(config, authenticator, calls, opt_outs, queue);
     serve(&handler).await
 }

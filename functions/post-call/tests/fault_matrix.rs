@@ -7,16 +7,67 @@
 use post_call::adapters::DynamoCallStore;
 use post_call::config::PostCallConfig;
 use post_call::handler::PostCallHandler;
-use webhook::aws::DynamoOptOuts;
+use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
+use webhook::fallback::{FallbackQueue, QueuedBody};
 use webhook_test_support::events::{answer, env, event, sample_authenticator};
+use webhook_test_support::fallback::FakeQueue;
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 
-/// post-call on the real DynamoDB client under `injector`, its calls and the suppression list in two tables.
-fn post_call(dynamodb: aws_sdk_dynamodb::Client) -> PostCallHandler<DynamoCallStore, DynamoOptOuts> {
+/// post-call on the real DynamoDB client under `injector`, its calls and the suppression list in two tables,
+/// with `queue` as its fallback.
+fn post_call_queueing_to<Q: FallbackQueue>(
+    dynamodb: aws_sdk_dynamodb::Client,
+    queue: Q,
+) -> PostCallHandler<DynamoCallStore, DynamoOptOuts, Q> {
     let config = PostCallConfig::from_lookup(env(&[])).unwrap();
     let store = DynamoCallStore::from_client(dynamodb.clone(), "calls");
     let opt_outs = Some(DynamoOptOuts::from_client(dynamodb, "opt-outs"));
-    PostCallHandler::new(config, sample_authenticator(), store, opt_outs)
+    PostCallHandler::new(config, sample_authenticator(), store, opt_outs, queue)
+}
+
+/// Without a fallback queue: a failure is 503 and 2X must deliver again.
+fn post_call(
+    dynamodb: aws_sdk_dynamodb::Client,
+) -> PostCallHandler<DynamoCallStore, DynamoOptOuts, Option<SqsFallbackQueue>> {
+    post_call_queueing_to(dynamodb, None)
+}
+
+#[tokio::test]
+async fn with_a_fallback_queue_a_failing_store_or_list_write_is_202_queued_with_the_body_as_received() {
+    use base64::Engine;
+    use std::io::Read;
+    for (table, sample) in [("calls", "post-call-transferred"), ("opt-outs", "post-call-do-not-call")] {
+        for fault in FAULTS {
+            let injector = FaultInjector::new("PutItem", fault).on_table(table);
+            let queue = FakeQueue::default();
+            let handler = post_call_queueing_to(faults::dynamodb(&injector), queue.clone());
+            let request = event(sample);
+            let sent = request.body().to_vec();
+            let (status, body) = answer(&handler, request).await;
+            assert_eq!((status.as_u16(), &body["status"]), (202, &serde_json::json!("queued")), "{table} {fault:?}");
+            let queued = queue.queued();
+            assert_eq!(queued.len(), 1, "{table} {fault:?}");
+            assert_eq!(
+                (queued[0].id, queued[0].request_id.as_str()),
+                (body["id"].as_u64().map(webhook::payload::WebhookId::new).unwrap(), format!("req-{sample}").as_str())
+            );
+            let QueuedBody::GzipBase64(data) = &queued[0].body else { panic!("not gzipped") };
+            let gzip = base64::engine::general_purpose::STANDARD.decode(data).unwrap();
+            let mut unzipped = Vec::new();
+            flate2::read::GzDecoder::new(gzip.as_slice()).read_to_end(&mut unzipped).unwrap();
+            assert_eq!(unzipped, sent, "the body as received");
+        }
+    }
+}
+
+#[tokio::test]
+async fn when_the_queue_refuses_too_the_answer_is_503() {
+    let injector = FaultInjector::new("PutItem", Fault::ServerError).on_table("calls");
+    let queue = FakeQueue::default();
+    queue.operations.fail("enqueue");
+    let handler = post_call_queueing_to(faults::dynamodb(&injector), queue.clone());
+    assert_eq!(answer(&handler, event("post-call-transferred")).await.0, 503);
+    assert!(queue.queued().is_empty());
 }
 
 #[tokio::test]

@@ -148,9 +148,23 @@ async fn a_repeated_call_keeps_the_first_record() {
 }
 
 #[tokio::test]
-async fn a_failed_store_is_503_and_the_retry_stores() {
+async fn a_failed_store_is_queued_202_with_the_delivery() {
     let handler = post_call_on_fakes(&[]);
     handler.calls().operations.fail("store");
+    let (status, body) = answer(&handler, event("post-call-transferred")).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 123})));
+    let queued = handler.queue().queued();
+    assert_eq!(queued.len(), 1);
+    assert_eq!((queued[0].function, queued[0].id), (webhook::fallback::QueuedFunction::PostCall, id(123)));
+    assert!(handler.calls().is_empty());
+}
+
+/// The queue refusing too: 503 (2X's next delivery stores it), as without a queue.
+#[tokio::test]
+async fn a_failed_store_the_queue_refuses_too_is_503_and_the_retry_stores() {
+    let handler = post_call_on_fakes(&[]);
+    handler.calls().operations.fail("store");
+    handler.queue().operations.fail("enqueue");
     let (status, body) = answer(&handler, event("post-call-transferred")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body["error"].is_string());
@@ -247,12 +261,14 @@ async fn a_rest_api_event_is_answered_in_its_own_format() {
     assert_eq!((status, body["status"].as_str()), (200, Some("stored")));
 }
 
-/// A put DynamoDB applied but whose answer was lost: 503, and the retry finds the record (the conditional put
-/// keeps the first one) and answers 200. Every 2xx has its item; every non-2xx leaves the retry able to finish.
+/// A put DynamoDB applied but whose answer was lost, the queue refusing too: 503, and the retry finds the record
+/// (the conditional put keeps the first one) and answers 200. Every 2xx has its item; every non-2xx leaves the
+/// retry able to finish. (With the queue: 202 queued, the fault matrix's hung put.)
 #[tokio::test]
 async fn a_store_whose_answer_was_lost_is_503_and_the_retry_finds_it_stored() {
     let handler = post_call_on_fakes(&[]);
     handler.calls().operations.lose_answers("store");
+    handler.queue().operations.fail("enqueue");
     assert_eq!(answer(&handler, event("post-call-transferred")).await.0, StatusCode::SERVICE_UNAVAILABLE);
     handler.calls().operations.heal("store");
 
@@ -312,10 +328,11 @@ async fn other_end_reasons_suppress_only_when_configured() {
 /// The record is durable, the list write is not: 503, so 2X delivers again; the retry finds the record stored
 /// (not duplicated) and lists the number.
 #[tokio::test]
-async fn a_failed_list_write_is_503_and_the_retry_lists_without_a_second_record() {
+async fn a_failed_list_write_the_queue_refuses_too_is_503_and_the_retry_lists_without_a_second_record() {
     let list = FakeOptOuts::default();
     let handler = post_call_with(list.clone(), &[]);
     list.operations.fail("add");
+    handler.queue().operations.fail("enqueue");
     assert_eq!(answer(&handler, event("post-call-do-not-call")).await.0, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(handler.calls().len(), 1, "the record is stored");
     assert!(list.is_empty());
@@ -341,6 +358,7 @@ async fn without_a_suppression_list_nothing_is_listed() {
     let config = post_call::config::PostCallConfig::from_lookup(webhook_test_support::events::env(&[])).unwrap();
     let authenticator = webhook_test_support::events::authenticator(&config.common.auth);
     let store = webhook_test_support::post_call::FakeCallStore::default();
-    let handler = post_call::handler::PostCallHandler::new(config, authenticator, store, None::<FakeOptOuts>);
+    let queue = webhook_test_support::fallback::FakeQueue::default();
+    let handler = post_call::handler::PostCallHandler::new(config, authenticator, store, None::<FakeOptOuts>, queue);
     assert_eq!(answer(&handler, event("post-call-do-not-call")).await.0, StatusCode::OK);
 }
