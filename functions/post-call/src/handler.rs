@@ -99,9 +99,7 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
         let suppression = self.suppression(&call);
         // Stored whole; a transcript that would take the item over DynamoDB's 400 KB is stored compressed.
         let id = call.id;
-        let item = CallRecord::new(call, phone.as_ref(), invocation.received_at, self.retention)
-            .into_item()
-            .map_err(WebhookError::from)?;
+        let item = CallRecord::new(call, phone.as_ref(), invocation.received_at, self.retention).into_item()?;
         let item_bytes = item.size();
         let outcome = match self.calls.store(item).await.map_err(|failure| NotRecorded::Failed(id, failure))? {
             StoreOutcome::Stored => {
