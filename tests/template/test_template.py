@@ -56,11 +56,13 @@ class TemplateTest(unittest.TestCase):
             ("PostCallFunction", "post-call"),
             ("TextOptOutFunction", "text-optout"),
             ("SmsDeliveryStatusFunction", "sms-delivery-status"),
+            ("RedriveFunction", "redrive"),
         ]
         self.assertEqual(set(functions), {name for name, _ in binaries})
         for name, function in functions.items():
             # Only the function no caller waits on may run longer than API Gateway's 30 s.
-            self.assertLessEqual(function["Properties"].get("Timeout", 0), 60 if name == "SmsDeliveryStatusFunction" else 29)
+            not_behind_http = name in ("SmsDeliveryStatusFunction", "RedriveFunction")
+            self.assertLessEqual(function["Properties"].get("Timeout", 0), 60 if not_behind_http else 29)
         for name, binary in binaries:
             self.assertEqual(functions[name]["Metadata"], {"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": binary}})
             self.assertEqual(functions[name]["Properties"]["CodeUri"], ".")
@@ -72,7 +74,18 @@ class TemplateTest(unittest.TestCase):
                 [
                     (("dynamodb:PutItem",), {"Fn::GetAtt": ["CallsTable", "Arn"]}),
                     (("dynamodb:PutItem",), {"Fn::GetAtt": ["OptOutsTable", "Arn"]}),
+                    (("sqs:SendMessage",), {"Fn::GetAtt": ["FallbackQueue", "Arn"]}),
                     (("secretsmanager:GetSecretValue",), SECRET),
+                ],
+                key=repr,
+            ),
+        )
+        self.assertEqual(
+            statements("RedriveFunction"),
+            sorted(
+                [
+                    (("dynamodb:PutItem",), {"Fn::GetAtt": ["CallsTable", "Arn"]}),
+                    (("dynamodb:PutItem",), {"Fn::GetAtt": ["OptOutsTable", "Arn"]}),
                 ],
                 key=repr,
             ),
@@ -181,6 +194,22 @@ class TemplateTest(unittest.TestCase):
         self.assertIn("DeliveryStatusIAMRole=${SmsDeliveryStatusRole.Arn}", command)
         self.assertIn("DeliveryStatusSuccessSamplingRate=100", command)
 
+    def test_what_a_webhook_could_not_complete_waits_on_an_encrypted_queue_the_redrive_drains(self):
+        queue = RESOURCES["FallbackQueue"]["Properties"]
+        dead_letters = RESOURCES["FallbackDeadLetterQueue"]["Properties"]
+        for properties in (queue, dead_letters):
+            self.assertTrue(properties["SqsManagedSseEnabled"])
+            self.assertEqual(properties["MessageRetentionPeriod"], 1209600)
+        self.assertEqual(queue["RedrivePolicy"]["deadLetterTargetArn"], {"Fn::GetAtt": ["FallbackDeadLetterQueue", "Arn"]})
+        redrive = RESOURCES["RedriveFunction"]["Properties"]
+        self.assertGreaterEqual(queue["VisibilityTimeout"], 6 * redrive["Timeout"], "AWS's guidance for SQS event sources")
+        (source,) = redrive["Events"].values()
+        self.assertEqual(source["Type"], "SQS")
+        self.assertEqual(source["Properties"]["Queue"], {"Fn::GetAtt": ["FallbackQueue", "Arn"]})
+        self.assertEqual(source["Properties"]["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        post_call = RESOURCES["PostCallFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual(post_call["FALLBACK_QUEUE_URL"], {"Ref": "FallbackQueue"})
+
     def test_the_token_is_only_in_secrets_manager(self):
         for name, parameter in TEMPLATE["Parameters"].items():
             self.assertNotRegex(name, "Token(?!Secret)", "no token parameter")
@@ -200,7 +229,8 @@ class TemplateTest(unittest.TestCase):
         shared = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
         for name, function in of_type("AWS::Serverless::Function").items():
             binary = function["Metadata"]["BuildProperties"]["Binary"]
-            own = (ROOT / "functions" / binary / "src/config.rs").read_text()
+            # redrive reads post-call's configuration (it completes post-call's work).
+            own = (ROOT / "functions" / ("post-call" if binary == "redrive" else binary) / "src/config.rs").read_text()
             variables = set(function["Properties"].get("Environment", {}).get("Variables", {}))
             if "CommonConfig::from_env" in own:
                 # The webhook functions read the settings the template shares through Globals.
@@ -222,8 +252,8 @@ class TemplateTest(unittest.TestCase):
     def test_the_api_routes_throttles_and_logs_json(self):
         routes = set()
         for name, function in of_type("AWS::Serverless::Function").items():
-            if name == "SmsDeliveryStatusFunction":
-                continue  # invoked by CloudWatch Logs, not over HTTP
+            if name in ("SmsDeliveryStatusFunction", "RedriveFunction"):
+                continue  # invoked by CloudWatch Logs and by SQS, not over HTTP
             for event in function["Properties"]["Events"].values():
                 self.assertEqual(event["Type"], "HttpApi")
                 self.assertEqual(event["Properties"]["ApiId"], {"Ref": "WebhookApi"})
