@@ -608,3 +608,65 @@ async fn a_queued_delivery_reads_back_from_sqs_as_sent() -> Result<(), Error> {
     assert_eq!(bodies, [delivery]);
     Ok(())
 }
+
+/// Issue 14's first "done when", for calls: with DynamoDB unreachable, 50 post-calls answer 202 `queued`; once
+/// it is back, redrive (fed what SQS holds) stores exactly those 50 records, once each, and a redelivery of the
+/// same messages changes nothing.
+#[tokio::test]
+async fn with_dynamodb_down_fifty_calls_are_queued_and_the_redrive_stores_each_once() -> Result<(), Error> {
+    use aws_lambda_events::sqs::SqsEvent;
+    use post_call::handler::CallRecorder;
+    use redrive::handler::RedriveHandler;
+    use webhook::aws::SqsFallbackQueue;
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let sdk = emulator.sdk_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue_url = sqs.create_queue().queue_name("fallback").send().await?.queue_url().ok_or("no url")?.to_owned();
+    let unreachable = sdk.to_builder().endpoint_url(format!("http://127.0.0.1:{}", free_port()?)).build();
+    let config = PostCallConfig::from_lookup(env(&[]))?;
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    let down = PostCallHandler::new(
+        config.clone(),
+        authenticator,
+        DynamoCallStore::new(&unreachable, CALLS),
+        Some(DynamoOptOuts::new(&unreachable, OPT_OUTS)),
+        SqsFallbackQueue::new(&sdk, &queue_url),
+    );
+    let mut payload = SampleEvent::named("post-call-transferred")?.payload()?;
+    for id in 1..=50u64 {
+        payload["id"] = id.into();
+        let (status, body) =
+            answer(&down, request_with_payload("post-call-transferred", &payload, &format!("req-{id}"))?).await?;
+        assert_eq!((status, body), (202, json!({"status": "queued", "id": id})));
+    }
+    assert!(emulator.items(CALLS).await?.is_empty());
+
+    let mut messages = Vec::new();
+    while messages.len() < 50 {
+        let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await?;
+        if received.messages().is_empty() {
+            break;
+        }
+        messages.extend(received.messages().iter().map(|message| {
+            json!({"messageId": message.message_id(), "receiptHandle": message.receipt_handle(), "body": message.body()})
+        }));
+    }
+    assert_eq!(messages.len(), 50, "every queued delivery is on the queue");
+    let event: SqsEvent = serde_json::from_value(json!({"Records": messages}))?;
+    let redrive = RedriveHandler::new(CallRecorder::new(
+        &config,
+        DynamoCallStore::new(&sdk, CALLS),
+        Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
+    ));
+
+    assert!(redrive.handle(&event).await.batch_item_failures.is_empty());
+    let stored = emulator.items(CALLS).await?;
+    let ids: Vec<u64> = stored.iter().filter_map(|item| item["id"].as_u64()).collect();
+    assert_eq!(ids, (1..=50).collect::<Vec<_>>());
+    assert!(stored.iter().all(|item| item["transcript"] == payload["transcript"]));
+    assert!(redrive.handle(&event).await.batch_item_failures.is_empty(), "SQS delivers a message twice");
+    assert_eq!(emulator.items(CALLS).await?, stored, "nothing changed");
+    Ok(())
+}
