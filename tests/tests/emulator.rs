@@ -52,7 +52,8 @@ async fn deliver<W: Webhook>(webhook: &W, name: &str, request_id: &str) -> Resul
     answer(webhook, request(name, request_id)?).await
 }
 
-type SendText = SendTextHandler<DynamoTextLedger, SnsSmsSender, Option<DynamoOptOuts>>;
+type SendText =
+    SendTextHandler<DynamoTextLedger, SnsSmsSender, Option<DynamoOptOuts>, Option<webhook::aws::SqsFallbackQueue>>;
 
 async fn send_text_handler(emulator: &Emulator, sns_endpoint: Option<String>) -> Result<SendText, Error> {
     let config = SendTextConfig::from_lookup(env(&[("SMS_SENDER_ID", "Acme2X")]))?;
@@ -64,7 +65,7 @@ async fn send_text_handler(emulator: &Emulator, sns_endpoint: Option<String>) ->
     let sms = SnsSmsSender::new(&sns_sdk, &config.sms)?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
-    Ok(SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms, opt_outs))
+    Ok(SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms, opt_outs, None))
 }
 
 type PostCall = PostCallHandler<DynamoCallStore, DynamoOptOuts, Option<webhook::aws::SqsFallbackQueue>>;
@@ -363,7 +364,9 @@ async fn a_hung_sns_publish_is_202_unconfirmed_after_one_attempt_and_never_repea
     let sms = SnsSmsSender::new(&sdk.to_builder().endpoint_url(hung).build(), &config.sms)?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
-    let handler = SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms, opt_outs);
+    let ledger = DynamoTextLedger::new(&sdk, TEXTS);
+    let handler =
+        SendTextHandler::new(config, authenticator, ledger, sms, opt_outs, None::<webhook::aws::SqsFallbackQueue>);
 
     let started = std::time::Instant::now();
     let (status, body) = deliver(&handler, "send-text-pre-call", "req-1").await?;

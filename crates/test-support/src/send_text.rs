@@ -2,6 +2,7 @@
 //! conditions.
 
 use crate::events::{authenticator, env};
+use crate::fallback::FakeQueue;
 use crate::opt_outs::FakeOptOuts;
 use crate::{Operations, item_json, lock};
 use send_text::config::SendTextConfig;
@@ -178,6 +179,17 @@ impl TextLedger for FakeLedger {
         self.settle(id, claimed_by, TextStatus::Unconfirmed, None)
     }
 
+    async fn mark_queued(&self, id: WebhookId, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
+        self.operations.call("mark_queued")?;
+        match lock(&self.entries).get_mut(&id) {
+            Some(entry) if entry.claimed_by == claimed_by && entry.status == TextStatus::Claimed => {
+                entry.status = TextStatus::Queued;
+                Ok(())
+            }
+            _ => Err(DependencyError::new("mark_queued", "condition failed")),
+        }
+    }
+
     async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {
         self.operations.call("release")?;
         let mut entries = lock(&self.entries);
@@ -189,13 +201,22 @@ impl TextLedger for FakeLedger {
 }
 
 /// send-text as the tests run it: on fakes, with the suppression list the other functions write to.
-pub type FakeSendText = SendTextHandler<FakeLedger, FakeSms, FakeOptOuts>;
+/// Without a fallback queue unless a test gives it one (`send_text_queueing_to`).
+pub type FakeSendText = SendTextHandler<FakeLedger, FakeSms, FakeOptOuts, Option<FakeQueue>>;
 
 /// send-text on fresh fakes and `opt_outs`, configured by the sample events' environment and `extra_env`.
 pub fn send_text_with(opt_outs: FakeOptOuts, extra_env: &[(&str, &str)]) -> FakeSendText {
     let config = SendTextConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
     let authenticator = authenticator(&config.common.auth);
-    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default(), opt_outs)
+    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default(), opt_outs, None)
+}
+
+/// send-text on fresh fakes with `queue` as its fallback queue.
+pub fn send_text_queueing_to(queue: FakeQueue) -> FakeSendText {
+    let config = SendTextConfig::from_lookup(env(&[])).expect("a valid test configuration");
+    let authenticator = authenticator(&config.common.auth);
+    let opt_outs = FakeOptOuts::default();
+    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default(), opt_outs, Some(queue))
 }
 
 /// send-text on fresh fakes (an empty suppression list), configured by the sample events' environment and

@@ -23,6 +23,8 @@ pub struct SendTextConfig {
     pub sms: SmsSettings,
     /// The suppression list (`OPT_OUTS_TABLE`), when there is one.
     pub opt_outs_table: Option<String>,
+    /// Where texts that could not be sent now wait for the redrive (`FALLBACK_QUEUE_URL`), when set.
+    pub fallback_queue_url: Option<String>,
 }
 
 impl SendTextConfig {
@@ -66,6 +68,7 @@ impl SendTextConfig {
             sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
             sms: SmsSettings { sms_type, origination_number, sender_id },
             opt_outs_table: env.optional("OPT_OUTS_TABLE"),
+            fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
         })
     }
 }

@@ -9,6 +9,7 @@ use lambda_http::http::StatusCode;
 use time::OffsetDateTime;
 use webhook::auth::Authenticator;
 use webhook::error::{DependencyError, WebhookError};
+use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction};
 use webhook::http::parse_json;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::OptOutLookup;
@@ -18,17 +19,41 @@ use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::record::rfc3339;
 use webhook::telemetry::RequestSummary;
 
-/// Texts the lead at once, at most once per webhook id, unless the number is suppressed.
-pub struct SendTextHandler<L, S, O> {
+/// Texts the lead at once, at most once per webhook id, unless the number is suppressed; a text that surely
+/// was not sent (the claim write failed, or SNS refused it or could not be reached) goes to the fallback queue.
+pub struct SendTextHandler<L, S, O, Q> {
     intake: Intake,
     ledger: L,
     sms: S,
     opt_outs: O,
+    queue: Q,
 }
 
-impl<L: TextLedger, S: SmsSender, O: OptOutLookup> SendTextHandler<L, S, O> {
-    pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S, opt_outs: O) -> Self {
-        Self { intake: Intake::new(authenticator, config.common), ledger, sms, opt_outs }
+impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> SendTextHandler<L, S, O, Q> {
+    pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S, opt_outs: O, queue: Q) -> Self {
+        Self { intake: Intake::new(authenticator, config.common), ledger, sms, opt_outs, queue }
+    }
+
+    pub fn queue(&self) -> &Q {
+        &self.queue
+    }
+
+    /// Puts the text on the fallback queue (its body as received): `Ok` once it is there.
+    async fn enqueue(
+        &self,
+        id: WebhookId,
+        body: &[u8],
+        invocation: &Invocation,
+        summary: &mut RequestSummary,
+    ) -> Result<(), DependencyError> {
+        let delivery = QueuedDelivery {
+            function: QueuedFunction::SendText,
+            id,
+            request_id: invocation.request_id.clone(),
+            received_at: rfc3339(invocation.received_at),
+            body: QueuedBody::plain(body),
+        };
+        self.queue.enqueue(&delivery).await.inspect_err(|queue_error| summary.add_error(queue_error))
     }
 
     pub fn opt_outs(&self) -> &O {
@@ -44,7 +69,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> SendTextHandler<L, S, O> {
     }
 }
 
-impl<L: TextLedger, S: SmsSender, O: OptOutLookup> SendTextHandler<L, S, O> {
+impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> SendTextHandler<L, S, O, Q> {
     /// Gives back an id this delivery claimed but will not text.
     async fn release_if_claimed(
         &self,
@@ -66,7 +91,12 @@ fn unconfirmed(id: WebhookId) -> Accepted {
     Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Unconfirmed, id) }
 }
 
-impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Webhook for SendTextHandler<L, S, O> {
+/// A text not sent now, waiting on the fallback queue for the redrive.
+fn queued(id: WebhookId) -> Accepted {
+    Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Queued, id) }
+}
+
+impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> Webhook for SendTextHandler<L, S, O, Q> {
     const FUNCTION: &'static str = "send-text";
 
     fn intake(&self) -> &Intake {
@@ -132,19 +162,42 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Webhook for SendTextHandler<L
             self.release_if_claimed(&claimed, text.id, &invocation.request_id, summary).await;
             return Ok(Accepted::new(Outcome::OptedOut, text.id));
         }
-        match claimed? {
+        let claimed = match claimed {
+            Ok(claimed) => claimed,
+            // Not claimed, so surely not sent: queued, the redrive claims and sends it (or finds that another
+            // delivery did). Only if the queue refuses too, 503: 2X delivers again.
+            Err(claim_error) => {
+                summary.add_error(&claim_error);
+                return match self.enqueue(text.id, body, invocation, summary).await {
+                    Ok(()) => Ok(queued(text.id)),
+                    Err(_) => Err(claim_error.into()),
+                };
+            }
+        };
+        match claimed {
             ClaimOutcome::Claimed => {}
             ClaimOutcome::AlreadySent => return Ok(Accepted::new(Outcome::Duplicate, text.id)),
             ClaimOutcome::Unconfirmed => return Ok(unconfirmed(text.id)),
             ClaimOutcome::InProgress => return Err(WebhookError::InProgress),
+            ClaimOutcome::Queued => return Ok(queued(text.id)),
         }
 
         let message_id = match self.sms.send(&to, message).await {
             Ok(message_id) => message_id,
             Err(SendFailure::NotSent(publish_error)) => {
                 summary.counts.push(Metric::SmsPublishFailed);
-                // Give the id back so 2X's retry sends the text. If that fails too, the claim stays: other
-                // deliveries get 409 until its lease ends, then `unconfirmed`; this text is missed, never sent.
+                // Not sent: queued under this claim, which only the redrive (claiming with this request id) may
+                // take over. Queued first, then marked: a redrive that already sent it leaves the mark refused.
+                if self.enqueue(text.id, body, invocation, summary).await.is_ok() {
+                    summary.add_error(&publish_error);
+                    let at = rfc3339(OffsetDateTime::now_utc());
+                    if let Err(mark_error) = self.ledger.mark_queued(text.id, &invocation.request_id, &at).await {
+                        summary.add_error(&mark_error);
+                    }
+                    return Ok(queued(text.id));
+                }
+                // No queue: give the id back so 2X's retry sends the text. If that fails too, the claim stays:
+                // other deliveries get 409 until its lease ends, then `unconfirmed`; this text is missed.
                 if let Err(release_error) = self.ledger.release(text.id, &invocation.request_id).await {
                     summary.add_error(&release_error);
                 }

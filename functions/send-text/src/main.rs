@@ -4,7 +4,7 @@ use lambda_http::Error;
 use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
 use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
-use webhook::aws::{DynamoOptOuts, authenticator, load_aws_config};
+use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, authenticator, load_aws_config};
 use webhook::phone::PhoneNumber;
 use webhook::pipeline::serve;
 
@@ -22,7 +22,8 @@ async fn main() -> Result<(), Error> {
     let sms = SnsSmsSender::new(&aws, &config.sms)?;
     let ledger = DynamoTextLedger::new(&aws, &config.sent_texts_table);
     let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::new(&aws, table));
+    let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     tokio::join!(sms.open_connection(), ledger.open_connection());
-    let handler = SendTextHandler::new(config, authenticator, ledger, sms, opt_outs);
+    let handler = SendTextHandler::new(config, authenticator, ledger, sms, opt_outs, queue);
     serve(&handler).await
 }

@@ -57,6 +57,8 @@ pub enum ClaimOutcome {
     Unconfirmed,
     /// Another delivery holds an unexpired claim and may be sending it right now.
     InProgress,
+    /// An earlier delivery could not send it and queued it: the redrive sends it.
+    Queued,
 }
 
 impl ClaimOutcome {
@@ -68,8 +70,10 @@ impl ClaimOutcome {
         claimant: Claimant<'_>,
     ) -> Self {
         match status {
-            // Our own claim: the SDK repeated the put after the first one's answer was lost.
-            Some(TextStatus::Claimed) if claimed_by == Some(claimant.request_id) => Self::Claimed,
+            // Our own claim: the SDK repeated the put after the first one's answer was lost; or the redrive, which
+            // claims with the request id of the delivery that queued the text, taking its queued claim over.
+            Some(TextStatus::Claimed | TextStatus::Queued) if claimed_by == Some(claimant.request_id) => Self::Claimed,
+            Some(TextStatus::Queued) => Self::Queued,
             Some(TextStatus::Claimed) if lease_expires_at.is_some_and(|lease| lease >= claimant.at_epoch) => {
                 Self::InProgress
             }
@@ -95,6 +99,15 @@ pub trait TextLedger: Send + Sync {
 
     /// Marks the claim held by `claimed_by` as possibly sent, so no delivery sends it again.
     fn mark_unconfirmed(
+        &self,
+        id: WebhookId,
+        claimed_by: &str,
+        at: &str,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+
+    /// Marks the unfinished claim held by `claimed_by` as queued (never a claim already settled: the redrive may
+    /// have sent the text already).
+    fn mark_queued(
         &self,
         id: WebhookId,
         claimed_by: &str,

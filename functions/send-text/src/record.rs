@@ -26,6 +26,9 @@ pub enum TextStatus {
     Sent,
     /// The publish reached SNS but its answer was lost: it may have been sent, so it is never sent again.
     Unconfirmed,
+    /// SNS refused it or could not be reached (it was not sent): it waits on the fallback queue, and only the
+    /// redrive (claiming with the queuing delivery's request id) may send it.
+    Queued,
 }
 
 impl TextStatus {
@@ -34,12 +37,13 @@ impl TextStatus {
             Self::Claimed => "claimed",
             Self::Sent => "sent",
             Self::Unconfirmed => "unconfirmed",
+            Self::Queued => "queued",
         }
     }
 
     /// The status an item holds; `None` for a value we never write.
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Claimed, Self::Sent, Self::Unconfirmed].into_iter().find(|status| status.as_str() == value)
+        [Self::Claimed, Self::Sent, Self::Unconfirmed, Self::Queued].into_iter().find(|status| status.as_str() == value)
     }
 }
 
@@ -87,6 +91,7 @@ impl<'a> TextClaimRecord<'a> {
         "message_id",
         "sent_at",
         "unconfirmed_at",
+        "queued_at",
         // Set by sms-delivery-status from SNS's delivery records (its `DELIVERY_ATTRIBUTES`).
         "delivery_status",
         "delivery_provider_response",
@@ -199,7 +204,7 @@ mod tests {
 
     #[test]
     fn statuses_read_back_as_written() {
-        for status in [TextStatus::Claimed, TextStatus::Sent, TextStatus::Unconfirmed] {
+        for status in [TextStatus::Claimed, TextStatus::Sent, TextStatus::Unconfirmed, TextStatus::Queued] {
             assert_eq!(TextStatus::parse(status.as_str()), Some(status));
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }

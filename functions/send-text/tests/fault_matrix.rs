@@ -9,7 +9,7 @@ use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
 use serde_json::Value;
 use std::time::Duration;
-use webhook::aws::DynamoOptOuts;
+use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
 use webhook_test_support::events::{answer, env, event, sample_authenticator};
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 
@@ -20,7 +20,7 @@ async fn send_text_with(operation: &'static str, fault: Fault) -> (u16, Value, F
     let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
     let opt_outs = Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs"));
-    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs);
+    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, None::<SqsFallbackQueue>);
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
     (status.as_u16(), body, injector)
 }
@@ -102,7 +102,7 @@ async fn requests_without_the_right_token_make_no_aws_call() {
     let sms = SnsSmsSender::from_client(faults::unmocked_sns(&injector), &config.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(&injector), "texts");
     let opt_outs = Some(DynamoOptOuts::from_client(faults::unmocked_dynamodb(&injector), "opt-outs"));
-    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs);
+    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, None::<SqsFallbackQueue>);
     for sample in ["send-text-pre-call", "send-text-bad-token"] {
         for request in faults::wrong_token_requests(sample) {
             assert_eq!(answer(&handler, request).await.0, 401, "{sample}");

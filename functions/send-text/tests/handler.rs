@@ -522,3 +522,51 @@ async fn an_sns_opt_out_still_answers_opted_out_while_the_list_cannot_be_read() 
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("opted_out")));
     assert!(handler.sms().sent().is_empty());
 }
+
+/// With a fallback queue (issue 14, WIP): a text SNS refused is queued under its claim (202 `queued`), other
+/// deliveries of the id answer `queued` and send nothing; the redrive, claiming with the queuing delivery's
+/// request id, may take the claim over.
+#[tokio::test]
+async fn a_text_sns_refused_is_queued_under_its_claim_and_other_deliveries_leave_it_to_the_redrive() {
+    let queue = webhook_test_support::fallback::FakeQueue::default();
+    let handler = webhook_test_support::send_text::send_text_queueing_to(queue.clone());
+    handler.sms().operations.fail("send");
+
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 1234})));
+    let queued = queue.queued();
+    assert_eq!(queued.len(), 1);
+    assert_eq!((queued[0].id, queued[0].request_id.as_str()), (id(1234), "req-send-text-pre-call"));
+    let entry = handler.ledger().entry(id(1234)).unwrap();
+    assert_eq!((entry.status, entry.claimed_by.as_str()), (TextStatus::Queued, "req-send-text-pre-call"));
+
+    handler.sms().operations.heal("send");
+    let again = request_from(&sample("send-text-pre-call"), "req-again");
+    assert_eq!(answer(&handler, again).await, (StatusCode::ACCEPTED, json!({"status": "queued", "id": 1234})));
+    assert!(handler.sms().sent().is_empty(), "only the redrive sends a queued text");
+    assert_eq!(queue.queued().len(), 1);
+}
+
+#[tokio::test]
+async fn a_text_whose_claim_could_not_be_written_is_queued_without_a_claim() {
+    let queue = webhook_test_support::fallback::FakeQueue::default();
+    let handler = webhook_test_support::send_text::send_text_queueing_to(queue.clone());
+    handler.ledger().operations.fail("claim");
+
+    let (status, body) = answer(&handler, event("send-text-post-voicemail")).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 1235})));
+    assert_eq!(queue.queued().len(), 1);
+    assert!(handler.ledger().entry(id(1235)).is_none());
+    assert!(handler.sms().sent().is_empty());
+}
+
+#[tokio::test]
+async fn when_the_queue_refuses_too_a_refused_text_is_503_and_its_claim_released() {
+    let queue = webhook_test_support::fallback::FakeQueue::default();
+    queue.operations.fail("enqueue");
+    let handler = webhook_test_support::send_text::send_text_queueing_to(queue.clone());
+    handler.sms().operations.fail("send");
+
+    assert_eq!(answer(&handler, event("send-text-pre-call")).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(handler.ledger().entry(id(1234)).is_none(), "released: 2X's next delivery sends it");
+}

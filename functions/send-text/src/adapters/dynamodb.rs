@@ -38,12 +38,14 @@ impl DynamoTextLedger {
 }
 
 impl DynamoTextLedger {
-    /// Moves our own claim to `status`, setting each (name, value) of `attributes` with it.
+    /// Moves our own claim (only while it is `from`, when given) to `status`, setting each (name, value) of
+    /// `attributes` with it.
     async fn settle(
         &self,
         operation: &'static str,
         id: WebhookId,
         claimed_by: &str,
+        from: Option<TextStatus>,
         status: TextStatus,
         attributes: &[(&str, &str)],
     ) -> Result<(), DependencyError> {
@@ -54,10 +56,17 @@ impl DynamoTextLedger {
             .table_name(&self.table)
             .key("id", id_key(id))
             .update_expression(format!("SET #status = :status{}", set.concat()))
-            .condition_expression("claimed_by = :claimed_by")
+            .condition_expression(match from {
+                Some(_) => "claimed_by = :claimed_by AND #status = :from",
+                None => "claimed_by = :claimed_by",
+            })
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":status", string(status.as_str()))
             .expression_attribute_values(":claimed_by", string(claimed_by));
+        let request = match from {
+            Some(from) => request.expression_attribute_values(":from", string(from.as_str())),
+            None => request,
+        };
         let request = attributes.iter().fold(request, |request, (name, value)| {
             request.expression_attribute_values(format!(":{name}"), string(value))
         });
@@ -97,13 +106,19 @@ impl TextLedger for DynamoTextLedger {
 
     async fn mark_sent(&self, id: WebhookId, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
         let attributes = [("message_id", sent.message_id), ("sent_at", sent.sent_at.as_str())];
-        self.settle("DynamoDB UpdateItem (mark text sent)", id, claimed_by, TextStatus::Sent, &attributes).await
+        self.settle("DynamoDB UpdateItem (mark text sent)", id, claimed_by, None, TextStatus::Sent, &attributes).await
     }
 
     async fn mark_unconfirmed(&self, id: WebhookId, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
         let attributes = [("unconfirmed_at", at)];
         let status = TextStatus::Unconfirmed;
-        self.settle("DynamoDB UpdateItem (mark text unconfirmed)", id, claimed_by, status, &attributes).await
+        self.settle("DynamoDB UpdateItem (mark text unconfirmed)", id, claimed_by, None, status, &attributes).await
+    }
+
+    async fn mark_queued(&self, id: WebhookId, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
+        let (claimed, queued) = (Some(TextStatus::Claimed), TextStatus::Queued);
+        let attributes = [("queued_at", at)];
+        self.settle("DynamoDB UpdateItem (mark text queued)", id, claimed_by, claimed, queued, &attributes).await
     }
 
     async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {
