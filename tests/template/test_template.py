@@ -109,6 +109,7 @@ class TemplateTest(unittest.TestCase):
                         {"Fn::GetAtt": ["SentTextsTable", "Arn"]},
                     ),
                     (("dynamodb:GetItem",), {"Fn::GetAtt": ["OptOutsTable", "Arn"]}),
+                    (("sqs:SendMessage",), {"Fn::GetAtt": ["FallbackQueue", "Arn"]}),
                     (("sns:CheckIfPhoneNumberIsOptedOut", "sns:Publish"), "*"),
                     (("secretsmanager:GetSecretValue",), SECRET),
                 ],
@@ -207,8 +208,9 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(source["Type"], "SQS")
         self.assertEqual(source["Properties"]["Queue"], {"Fn::GetAtt": ["FallbackQueue", "Arn"]})
         self.assertEqual(source["Properties"]["FunctionResponseTypes"], ["ReportBatchItemFailures"])
-        post_call = RESOURCES["PostCallFunction"]["Properties"]["Environment"]["Variables"]
-        self.assertEqual(post_call["FALLBACK_QUEUE_URL"], {"Ref": "FallbackQueue"})
+        for webhook in ("PostCallFunction", "SendTextFunction"):
+            variables = RESOURCES[webhook]["Properties"]["Environment"]["Variables"]
+            self.assertEqual(variables["FALLBACK_QUEUE_URL"], {"Ref": "FallbackQueue"}, webhook)
 
     def test_the_token_is_only_in_secrets_manager(self):
         for name, parameter in TEMPLATE["Parameters"].items():
