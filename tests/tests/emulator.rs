@@ -612,26 +612,64 @@ async fn a_queued_delivery_reads_back_from_sqs_as_sent() -> Result<(), Error> {
     Ok(())
 }
 
+/// Everything on the fallback queue, as the SQS event Lambda would hand the redrive.
+async fn queued_event(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<aws_lambda_events::sqs::SqsEvent, Error> {
+    let mut messages = Vec::new();
+    loop {
+        let received = sqs.receive_message().queue_url(queue_url).max_number_of_messages(10).send().await?;
+        if received.messages().is_empty() {
+            break;
+        }
+        messages.extend(received.messages().iter().map(|message| {
+            json!({"messageId": message.message_id(), "receiptHandle": message.receipt_handle(), "body": message.body()})
+        }));
+    }
+    Ok(serde_json::from_value(json!({"Records": messages}))?)
+}
+
+type Redrive = redrive::handler::RedriveHandler<
+    DynamoCallStore,
+    DynamoOptOuts,
+    DynamoTextLedger,
+    SnsSmsSender,
+    Option<DynamoOptOuts>,
+>;
+
+/// The redrive as `main` wires it, on the emulator.
+fn redrive_handler(sdk: &aws_config::SdkConfig, extra_env: &[(&'static str, &str)]) -> Result<Redrive, Error> {
+    use post_call::handler::CallRecorder;
+    use send_text::handler::TextSender;
+    let config = redrive::config::RedriveConfig::from_lookup(env(extra_env))?;
+    let list = || Some(DynamoOptOuts::new(sdk, OPT_OUTS));
+    let calls = CallRecorder::new(&config.data, config.suppress_texts_on, DynamoCallStore::new(sdk, CALLS), list());
+    let sms = SnsSmsSender::new(sdk, &config.sms)?;
+    let texts = TextSender::new(&config.data, config.queued_max_age, DynamoTextLedger::new(sdk, TEXTS), sms, list());
+    Ok(redrive::handler::RedriveHandler::new(calls, texts, config.data.metrics_namespace))
+}
+
+async fn fallback_queue(sdk: &aws_config::SdkConfig) -> Result<(aws_sdk_sqs::Client, String), Error> {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let queue_url = sqs.create_queue().queue_name("fallback").send().await?.queue_url().ok_or("no url")?.to_owned();
+    Ok((sqs, queue_url))
+}
+
 /// Issue 14's first "done when", for calls: with DynamoDB unreachable, 50 post-calls answer 202 `queued`; once
 /// it is back, redrive (fed what SQS holds) stores exactly those 50 records, once each, and a redelivery of the
 /// same messages changes nothing.
 #[tokio::test]
 async fn with_dynamodb_down_fifty_calls_are_queued_and_the_redrive_stores_each_once() -> Result<(), Error> {
-    use aws_lambda_events::sqs::SqsEvent;
-    use post_call::handler::CallRecorder;
-    use redrive::handler::RedriveHandler;
     use webhook::aws::SqsFallbackQueue;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::SentTexts).await?;
     emulator.create_table(Table::OptOuts).await?;
     let sdk = emulator.sdk_config().await;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = sqs.create_queue().queue_name("fallback").send().await?.queue_url().ok_or("no url")?.to_owned();
+    let (sqs, queue_url) = fallback_queue(&sdk).await?;
     let unreachable = sdk.to_builder().endpoint_url(format!("http://127.0.0.1:{}", free_port()?)).build();
     let config = PostCallConfig::from_lookup(env(&[]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let down = PostCallHandler::new(
-        config.clone(),
+        config,
         authenticator,
         DynamoCallStore::new(&unreachable, CALLS),
         Some(DynamoOptOuts::new(&unreachable, OPT_OUTS)),
@@ -646,30 +684,81 @@ async fn with_dynamodb_down_fifty_calls_are_queued_and_the_redrive_stores_each_o
     }
     assert!(emulator.items(CALLS).await?.is_empty());
 
-    let mut messages = Vec::new();
-    while messages.len() < 50 {
-        let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await?;
-        if received.messages().is_empty() {
-            break;
-        }
-        messages.extend(received.messages().iter().map(|message| {
-            json!({"messageId": message.message_id(), "receiptHandle": message.receipt_handle(), "body": message.body()})
-        }));
-    }
-    assert_eq!(messages.len(), 50, "every queued delivery is on the queue");
-    let event: SqsEvent = serde_json::from_value(json!({"Records": messages}))?;
-    let redrive = RedriveHandler::new(CallRecorder::new(
-        &config,
-        DynamoCallStore::new(&sdk, CALLS),
-        Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
-    ));
-
-    assert!(redrive.handle(&event).await.batch_item_failures.is_empty());
+    let event = queued_event(&sqs, &queue_url).await?;
+    assert_eq!(event.records.len(), 50, "every queued delivery is on the queue");
+    let redrive = redrive_handler(&sdk, &[])?;
+    assert!(redrive.handle(&event, "redrive-1").await.batch_item_failures.is_empty());
     let stored = emulator.items(CALLS).await?;
     let ids: Vec<u64> = stored.iter().filter_map(|item| item["id"].as_u64()).collect();
     assert_eq!(ids, (1..=50).collect::<Vec<_>>());
     assert!(stored.iter().all(|item| item["transcript"] == payload["transcript"]));
-    assert!(redrive.handle(&event).await.batch_item_failures.is_empty(), "SQS delivers a message twice");
+    assert!(redrive.handle(&event, "redrive-2").await.batch_item_failures.is_empty(), "SQS delivers it twice");
     assert_eq!(emulator.items(CALLS).await?, stored, "nothing changed");
+    Ok(())
+}
+
+/// Issue 14's "done when", for texts: with SNS unreachable, texts answer 202 `queued` and nothing is sent; once
+/// SNS is back, the redrive sends exactly one SMS per id (a redelivered batch and 2X delivering again send
+/// nothing more), and a text queued longer than its maximum age is never sent.
+#[tokio::test]
+async fn with_sns_down_texts_are_queued_then_sent_once_each_and_a_stale_one_never() -> Result<(), Error> {
+    use webhook::aws::SqsFallbackQueue;
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let sdk = emulator.sdk_config().await;
+    let (sqs, queue_url) = fallback_queue(&sdk).await?;
+    let config = SendTextConfig::from_lookup(env(&[]))?;
+    let unreachable_sns = sdk.to_builder().endpoint_url(format!("http://127.0.0.1:{}", free_port()?)).build();
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    let down = SendTextHandler::new(
+        config,
+        authenticator,
+        DynamoTextLedger::new(&sdk, TEXTS),
+        SnsSmsSender::new(&unreachable_sns, &SendTextConfig::from_lookup(env(&[]))?.sms)?,
+        Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
+        Some(SqsFallbackQueue::new(&sdk, &queue_url)),
+    );
+    let mut payload = SampleEvent::named("send-text-pre-call")?.payload()?;
+    let numbers: Vec<String> = (1..=10u64).map(|id| format!("+120255501{}", 10 + id)).collect();
+    for (id, number) in (1..=10u64).zip(&numbers) {
+        (payload["id"], payload["record_phone_number"]) = (id.into(), number.as_str().into());
+        let (status, body) =
+            answer(&down, request_with_payload("send-text-pre-call", &payload, &format!("req-{id}"))?).await?;
+        assert_eq!((status, body), (202, json!({"status": "queued", "id": id})));
+    }
+    let (status, body) = answer(&down, request_with_payload("send-text-pre-call", &payload, "req-again")?).await?;
+    assert_eq!((status, body), (202, json!({"status": "queued", "id": 10})), "a queued id is left to the redrive");
+    assert!(emulator.sms().await?.is_empty());
+    let items = emulator.items(TEXTS).await?;
+    assert!(items.iter().all(|item| item["status"] == "queued"), "{items:?}");
+
+    let mut event = queued_event(&sqs, &queue_url).await?;
+    assert_eq!(event.records.len(), 10);
+    // The tenth waited 16 minutes: past a pre-call text's 15.
+    let stale = event.records.iter_mut().find(|m| m.body.as_deref().is_some_and(|b| b.contains("\"req-10\"")));
+    let stale = stale.ok_or("the tenth text is queued")?;
+    let mut delivery: Value = serde_json::from_str(stale.body.as_deref().unwrap_or_default())?;
+    let waited = time::OffsetDateTime::now_utc() - time::Duration::minutes(16);
+    delivery["received_at"] = waited.format(&time::format_description::well_known::Rfc3339)?.into();
+    stale.body = Some(delivery.to_string());
+
+    let redrive = redrive_handler(&sdk, &[])?;
+    assert!(redrive.handle(&event, "redrive-1").await.batch_item_failures.is_empty());
+    assert!(redrive.handle(&event, "redrive-2").await.batch_item_failures.is_empty(), "SQS delivers it twice");
+    let working = send_text_handler(&emulator, None).await?;
+    assert_eq!(deliver(&working, "send-text-pre-call", "req-2x").await?.1["status"], "sent", "another id");
+
+    let mut sent: Vec<String> = emulator.sms().await?.into_iter().map(|(number, _)| number).collect();
+    sent.sort();
+    let mut expected: Vec<String> = numbers[..9].to_vec();
+    expected.push("+12025550143".into());
+    expected.sort();
+    assert_eq!(sent, expected, "one SMS per id, none for the stale one");
+    let items = emulator.items(TEXTS).await?;
+    let status_of = |id: u64| items.iter().find(|item| item["id"] == id).map(|item| item["status"].clone());
+    assert!((1..=9).all(|id| status_of(id) == Some(json!("sent"))));
+    assert_eq!(status_of(10), Some(json!("expired")));
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod faults;
 pub mod opt_outs;
 pub mod post_call;
 pub mod properties;
+pub mod redrive;
 pub mod send_text;
 pub mod sms_delivery_status;
 pub mod text_optout;

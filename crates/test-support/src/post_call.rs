@@ -10,17 +10,17 @@ use post_call::handler::PostCallHandler;
 use post_call::ports::{CallStore, StoreOutcome};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use webhook::error::DependencyError;
 use webhook::item::Item;
 use webhook::payload::WebhookId;
 
-/// The calls table. Operation: `store`.
-#[derive(Debug, Default)]
+/// The calls table. Operation: `store`. A clone shares the table (post-call and the redrive write to one).
+#[derive(Debug, Default, Clone)]
 pub struct FakeCallStore {
-    pub operations: Operations,
+    pub operations: Arc<Operations>,
     /// Each item as JSON, and its size as DynamoDB counts it.
-    items: Mutex<HashMap<WebhookId, (Value, usize)>>,
+    items: Arc<Mutex<HashMap<WebhookId, (Value, usize)>>>,
 }
 
 impl FakeCallStore {

@@ -12,7 +12,7 @@ use send_text::record::{SentText, TextStatus};
 use send_text::sms::SmsText;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
 use webhook::phone::PhoneNumber;
@@ -24,12 +24,12 @@ pub struct SentSms {
     pub message_id: String,
 }
 
-/// Records texts instead of sending them. Operations: `is_opted_out`, `send`.
-#[derive(Debug, Default)]
+/// Records texts instead of sending them. Operations: `is_opted_out`, `send`. A clone shares what was sent.
+#[derive(Debug, Default, Clone)]
 pub struct FakeSms {
-    pub operations: Operations,
-    sent: Mutex<Vec<SentSms>>,
-    opted_out: Mutex<HashSet<String>>,
+    pub operations: Arc<Operations>,
+    sent: Arc<Mutex<Vec<SentSms>>>,
+    opted_out: Arc<Mutex<HashSet<String>>>,
 }
 
 impl FakeSms {
@@ -88,11 +88,11 @@ impl LedgerEntry {
 }
 
 /// The sent-texts table with the adapter's conditions. Operations: `claim`, `mark_sent`, `mark_unconfirmed`,
-/// `release`.
-#[derive(Debug, Default)]
+/// `mark_queued`, `mark_expired`, `release`. A clone shares the table (send-text and the redrive write to one).
+#[derive(Debug, Default, Clone)]
 pub struct FakeLedger {
-    pub operations: Operations,
-    entries: Mutex<HashMap<WebhookId, LedgerEntry>>,
+    pub operations: Arc<Operations>,
+    entries: Arc<Mutex<HashMap<WebhookId, LedgerEntry>>>,
 }
 
 impl FakeLedger {
@@ -150,7 +150,13 @@ impl TextLedger for FakeLedger {
         let mut entries = lock(&self.entries);
         if let Some(entry) = entries.get(&claim.id) {
             let by = Some(entry.claimed_by.as_str());
-            return Ok(ClaimOutcome::of_existing(Some(entry.status), by, Some(entry.lease_expires_at), claim.claimant));
+            let taken_over = claim.takes_over.is_some_and(|queued_by| {
+                by == Some(queued_by) && matches!(entry.status, TextStatus::Claimed | TextStatus::Queued)
+            });
+            if !taken_over {
+                let lease = Some(entry.lease_expires_at);
+                return Ok(ClaimOutcome::of_existing(Some(entry.status), by, lease, claim.claimant));
+            }
         }
         let item_bytes = claim.item.size();
         let item = item_json(claim.item.attributes());
@@ -188,6 +194,11 @@ impl TextLedger for FakeLedger {
             }
             _ => Err(DependencyError::new("mark_queued", "condition failed")),
         }
+    }
+
+    async fn mark_expired(&self, id: WebhookId, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
+        self.operations.call("mark_expired")?;
+        self.settle(id, claimed_by, TextStatus::Expired, None)
     }
 
     async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {

@@ -49,14 +49,21 @@ pub struct AuthSettings {
     pub tokens: TokenSetting,
 }
 
-/// What both functions need.
+/// How every function reads and keeps data: what the webhooks read, and the redrive too (it has no auth).
 #[derive(Debug, Clone)]
-pub struct CommonConfig {
-    pub auth: AuthSettings,
+pub struct DataSettings {
+    /// The country of a number sent without a country code (`DEFAULT_COUNTRY`).
     pub default_country: CountryCode,
     pub retention: Option<Retention>,
     /// CloudWatch namespace of the EMF metrics.
     pub metrics_namespace: String,
+}
+
+/// What every webhook needs.
+#[derive(Debug, Clone)]
+pub struct CommonConfig {
+    pub auth: AuthSettings,
+    pub data: DataSettings,
     /// Larger bodies answer 413 unread (`MAX_BODY_BYTES`; the default depends on the function).
     pub max_body_bytes: usize,
 }
@@ -130,6 +137,24 @@ impl CommonConfig {
         let header = HeaderName::from_str(header.trim())
             .map_err(|_| ConfigError::Invalid { name: "AUTH_HEADER_NAME", reason: "not a valid HTTP header name" })?;
 
+        let max_body_bytes = match env.optional("MAX_BODY_BYTES") {
+            None => default_max_body_bytes,
+            Some(bytes) => match bytes.trim().parse::<usize>() {
+                Ok(bytes @ 1024..=6_000_000) => bytes,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "MAX_BODY_BYTES",
+                        reason: "not a whole number of bytes from 1024 to 6000000 (Lambda's payload limit)",
+                    });
+                }
+            },
+        };
+        Ok(Self { auth: AuthSettings { header, tokens }, data: DataSettings::from_env(env)?, max_body_bytes })
+    }
+}
+
+impl DataSettings {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let default_country = match env.optional("DEFAULT_COUNTRY") {
             None => CountryCode::US,
             Some(code) => CountryCode::from_str(&code.trim().to_ascii_uppercase()).map_err(|_| {
@@ -148,26 +173,7 @@ impl CommonConfig {
             })
             .transpose()?;
 
-        let metrics_namespace = metrics_namespace(env)?;
-        let max_body_bytes = match env.optional("MAX_BODY_BYTES") {
-            None => default_max_body_bytes,
-            Some(bytes) => match bytes.trim().parse::<usize>() {
-                Ok(bytes @ 1024..=6_000_000) => bytes,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "MAX_BODY_BYTES",
-                        reason: "not a whole number of bytes from 1024 to 6000000 (Lambda's payload limit)",
-                    });
-                }
-            },
-        };
-        Ok(Self {
-            auth: AuthSettings { header, tokens },
-            default_country,
-            retention,
-            metrics_namespace,
-            max_body_bytes,
-        })
+        Ok(Self { default_country, retention, metrics_namespace: metrics_namespace(env)? })
     }
 }
 
@@ -184,9 +190,9 @@ mod tests {
     #[test]
     fn defaults_apply_when_only_the_token_is_set() {
         let config = common(&[("AUTH_TOKEN", "t")]).unwrap();
-        assert_eq!(config.default_country, CountryCode::US);
-        assert_eq!(config.retention, None);
-        assert_eq!(config.metrics_namespace, "TwoXWebhooks");
+        assert_eq!(config.data.default_country, CountryCode::US);
+        assert_eq!(config.data.retention, None);
+        assert_eq!(config.data.metrics_namespace, "TwoXWebhooks");
         assert_eq!(config.max_body_bytes, 4096, "the function's own default");
         assert_eq!(config.auth.header, "authorization");
         assert!(matches!(config.auth.tokens, TokenSetting::Environment(TokenPair { previous: None, .. })));
@@ -204,9 +210,9 @@ mod tests {
             ("MAX_BODY_BYTES", "2048"),
         ])
         .unwrap();
-        assert_eq!(config.metrics_namespace, "Acme/2X");
-        assert_eq!(config.default_country, CountryCode::GB);
-        assert_eq!(config.retention, Some(Retention::days(30)));
+        assert_eq!(config.data.metrics_namespace, "Acme/2X");
+        assert_eq!(config.data.default_country, CountryCode::GB);
+        assert_eq!(config.data.retention, Some(Retention::days(30)));
         assert_eq!(config.max_body_bytes, 2048);
         assert_eq!(config.auth.header, "x-twox-token");
         assert!(matches!(config.auth.tokens, TokenSetting::Environment(TokenPair { previous: Some(_), .. })));

@@ -1,7 +1,6 @@
 //! The durable fallback: a delivery we could not complete now (DynamoDB or SNS failing after the SDK's retries)
 //! is put on a queue with everything needed to complete it later, and answered 202 `queued`; the `redrive`
-//! function completes it with the same at-most-once rules. Work in progress (issue 14): the port and the
-//! message; the functions do not queue yet.
+//! function completes it with the same at-most-once rules.
 
 use crate::error::DependencyError;
 use crate::payload::WebhookId;
@@ -17,6 +16,16 @@ pub enum QueuedFunction {
     PostCall,
     #[serde(rename = "send-text")]
     SendText,
+}
+
+impl QueuedFunction {
+    /// The function's name, as it logs it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::PostCall => "post-call",
+            Self::SendText => "send-text",
+        }
+    }
 }
 
 /// The body as received, in a form SQS accepts whatever it holds (SQS refuses some Unicode code points in a

@@ -21,6 +21,8 @@ pub enum Outcome {
     Stored,
     /// Not done now (a dependency failed), but durably queued: the redrive function completes it (202).
     Queued,
+    /// A queued text older than its maximum age: never sent.
+    Expired,
     InProgress,
     Unauthorized,
     Invalid,
@@ -30,13 +32,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Sent,
         Self::Duplicate,
         Self::OptedOut,
         Self::Unconfirmed,
         Self::Stored,
         Self::Queued,
+        Self::Expired,
         Self::InProgress,
         Self::Unauthorized,
         Self::Invalid,
@@ -54,6 +57,7 @@ impl Outcome {
             Self::Unconfirmed => "unconfirmed",
             Self::Stored => "stored",
             Self::Queued => "queued",
+            Self::Expired => "expired",
             Self::InProgress => "in_progress",
             Self::Unauthorized => "unauthorized",
             Self::Invalid => "invalid",
@@ -72,6 +76,7 @@ impl Outcome {
             Self::Unconfirmed => "Unconfirmed",
             Self::Stored => "Stored",
             Self::Queued => "Queued",
+            Self::Expired => "Expired",
             Self::InProgress => "InProgress",
             Self::Unauthorized => "Unauthorized",
             Self::Invalid => "Invalid",
@@ -107,10 +112,13 @@ pub enum Metric {
     DeliveryUnmatched,
     /// A delivery-status log line that is not a delivery record.
     DeliveryUnreadable,
+    /// The redrive completed a queued delivery (its outcome says how); dimension `queued_by` too (the function
+    /// that queued it).
+    Redriven,
 }
 
 impl Metric {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Received,
         Self::SmsPublishFailed,
         Self::SmsSegments,
@@ -122,6 +130,7 @@ impl Metric {
         Self::DeliveryPriceUSD,
         Self::DeliveryUnmatched,
         Self::DeliveryUnreadable,
+        Self::Redriven,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -137,6 +146,7 @@ impl Metric {
             Self::DeliveryPriceUSD => "DeliveryPriceUSD",
             Self::DeliveryUnmatched => "DeliveryUnmatched",
             Self::DeliveryUnreadable => "DeliveryUnreadable",
+            Self::Redriven => "Redriven",
         }
     }
 

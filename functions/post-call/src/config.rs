@@ -28,25 +28,31 @@ impl PostCallConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
-        let suppress = env.optional("SUPPRESS_TEXTS_ON").unwrap_or_else(|| DEFAULT_SUPPRESS_TEXTS_ON.into());
-        let suppress_texts_on: Vec<String> = suppress.split(',').map(str::to_owned).collect();
-        let valid = |reason: &String| {
-            !reason.is_empty() && reason.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        };
-        if !suppress_texts_on.iter().all(valid) {
-            return Err(ConfigError::Invalid {
-                name: "SUPPRESS_TEXTS_ON",
-                reason: "must be end reasons (lower-case letters, digits, _) separated by commas, without spaces",
-            });
-        }
         Ok(Self {
             common: CommonConfig::from_env(&env, POST_CALL_MAX_BODY_BYTES)?,
             calls_table: env.required("CALLS_TABLE")?,
             opt_outs_table: env.optional("OPT_OUTS_TABLE"),
-            suppress_texts_on,
+            suppress_texts_on: suppress_texts_on(&env)?,
             fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
         })
     }
+}
+
+/// `SUPPRESS_TEXTS_ON`: the end reasons that put the lead's number on the suppression list (the redrive reads
+/// it too).
+pub fn suppress_texts_on<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Vec<String>, ConfigError> {
+    let suppress = env.optional("SUPPRESS_TEXTS_ON").unwrap_or_else(|| DEFAULT_SUPPRESS_TEXTS_ON.into());
+    let suppress_texts_on: Vec<String> = suppress.split(',').map(str::to_owned).collect();
+    let valid = |reason: &String| {
+        !reason.is_empty() && reason.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if !suppress_texts_on.iter().all(valid) {
+        return Err(ConfigError::Invalid {
+            name: "SUPPRESS_TEXTS_ON",
+            reason: "must be end reasons (lower-case letters, digits, _) separated by commas, without spaces",
+        });
+    }
+    Ok(suppress_texts_on)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::record::{CallRecord, gzip};
 use lambda_http::http::StatusCode;
 use serde_json::Map;
 use webhook::auth::Authenticator;
-use webhook::config::Retention;
+use webhook::config::{DataSettings, Retention};
 use webhook::error::{DependencyError, WebhookError};
 use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction};
 use webhook::http::parse_json;
@@ -49,14 +49,9 @@ impl From<WebhookError> for NotRecorded {
 }
 
 impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
-    pub fn new(config: &PostCallConfig, calls: C, opt_outs: Option<W>) -> Self {
-        Self {
-            calls,
-            opt_outs,
-            suppress_texts_on: config.suppress_texts_on.clone(),
-            default_country: config.common.default_country,
-            retention: config.common.retention,
-        }
+    /// `suppress_texts_on`: the end reasons that put the lead's number on the list.
+    pub fn new(data: &DataSettings, suppress_texts_on: Vec<String>, calls: C, opt_outs: Option<W>) -> Self {
+        Self { calls, opt_outs, suppress_texts_on, default_country: data.default_country, retention: data.retention }
     }
 
     pub fn calls(&self) -> &C {
@@ -136,7 +131,7 @@ pub struct PostCallHandler<C, W, Q> {
 
 impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> PostCallHandler<C, W, Q> {
     pub fn new(config: PostCallConfig, authenticator: Authenticator, calls: C, opt_outs: Option<W>, queue: Q) -> Self {
-        let recorder = CallRecorder::new(&config, calls, opt_outs);
+        let recorder = CallRecorder::new(&config.common.data, config.suppress_texts_on, calls, opt_outs);
         Self { intake: Intake::new(authenticator, config.common), recorder, queue }
     }
 

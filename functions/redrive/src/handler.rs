@@ -1,96 +1,126 @@
-//! One SQS batch of queued deliveries: each completed, or reported failed so SQS delivers it again (and, after
-//! the queue's receive limit, moves it to the dead-letter queue). Never dropped.
+//! One SQS batch of queued deliveries: each completed with the same rules as the webhook that queued it, or
+//! reported failed so SQS delivers it again (and, after the queue's receive limit, moves it to the dead-letter
+//! queue). Never dropped.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use post_call::handler::{CallRecorder, NotRecorded};
 use post_call::ports::CallStore;
+use send_text::handler::{NotTexted, TextSender};
+use send_text::ports::{SmsSender, TextLedger};
 use std::io::Read;
+use std::time::Instant;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use webhook::error::WebhookError;
 use webhook::fallback::{QueuedBody, QueuedDelivery, QueuedFunction};
-use webhook::opt_out::OptOutWriter;
-use webhook::pipeline::Invocation;
+use webhook::metrics::{Measurement, Metric, Unit};
+use webhook::opt_out::{OptOutLookup, OptOutWriter};
+use webhook::pipeline::{Accepted, Invocation};
 use webhook::telemetry::RequestSummary;
 
 pub const FUNCTION: &str = "redrive";
 
-/// What one queued delivery came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Redriven {
-    /// Done now (`stored`, or `duplicate`: an earlier delivery or redrive did it).
-    Completed(&'static str),
-    /// Not done; SQS delivers it again. Why (no value from the body).
-    Retry(String),
-}
-
-pub struct RedriveHandler<C, W> {
+/// post-call's and send-text's work, repeated for what they queued.
+pub struct RedriveHandler<C, W, L, S, O> {
     calls: CallRecorder<C, W>,
+    texts: TextSender<L, S, O>,
+    metrics_namespace: String,
 }
 
-impl<C: CallStore, W: OptOutWriter> RedriveHandler<C, W> {
-    pub fn new(calls: CallRecorder<C, W>) -> Self {
-        Self { calls }
+impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup> RedriveHandler<C, W, L, S, O> {
+    pub fn new(calls: CallRecorder<C, W>, texts: TextSender<L, S, O>, metrics_namespace: String) -> Self {
+        Self { calls, texts, metrics_namespace }
     }
 
     pub fn calls(&self) -> &CallRecorder<C, W> {
         &self.calls
     }
 
-    /// Completes each message of the batch; the response names those SQS must deliver again.
-    pub async fn handle(&self, event: &SqsEvent) -> SqsBatchResponse {
+    pub fn texts(&self) -> &TextSender<L, S, O> {
+        &self.texts
+    }
+
+    /// Completes each message of the batch, one after another, with one summary log line (and its metrics) each;
+    /// the response names those SQS must deliver again. `request_id`: this invocation's.
+    pub async fn handle(&self, event: &SqsEvent, request_id: &str) -> SqsBatchResponse {
         let mut response = SqsBatchResponse::default();
-        for message in &event.records {
-            let message_id = message.message_id.as_deref().unwrap_or_default();
-            let outcome = self.redrive(message).await;
-            let outcome_label = match &outcome {
-                Redriven::Completed(label) => label,
-                Redriven::Retry(_) => "retry",
+        for (index, message) in event.records.iter().enumerate() {
+            let started = Instant::now();
+            // Claims a text as this attempt: unique per message and invocation, so a later attempt (or a duplicate
+            // of the message in the batch) never takes an earlier attempt's claim for its own.
+            let attempt = format!("{request_id}/{index}");
+            let mut summary = RequestSummary { request_id: Some(attempt.clone()), ..RequestSummary::default() };
+            let result = self.redrive(message, attempt, &mut summary).await;
+            let (status, outcome) = match &result {
+                Ok(accepted) => (accepted.code, accepted.outcome),
+                Err(error) => {
+                    if let WebhookError::Dependency(cause) = error {
+                        summary.add_error(cause);
+                    }
+                    let answer = error.answer();
+                    (answer.status, answer.outcome)
+                }
             };
-            match &outcome {
-                Redriven::Completed(_) => {
-                    tracing::info!(function = FUNCTION, message_id, outcome = outcome_label, "queued delivery redriven")
-                }
-                Redriven::Retry(why) => {
-                    tracing::warn!(
-                        function = FUNCTION,
-                        message_id,
-                        why,
-                        "queued delivery not completed; SQS delivers it again"
-                    );
-                    response.add_failure(message_id);
-                }
+            summary.log(FUNCTION, outcome, status.as_u16(), started.elapsed(), &self.metrics_namespace);
+            if result.is_err() {
+                let message_id = message.message_id.as_deref().unwrap_or_default();
+                tracing::warn!(function = FUNCTION, message_id, "queued delivery not completed; SQS delivers it again");
+                response.add_failure(message_id);
             }
         }
         response
     }
 
-    async fn redrive(&self, message: &SqsMessage) -> Redriven {
-        let Some(delivery) = message.body.as_deref().and_then(|body| serde_json::from_str::<QueuedDelivery>(body).ok())
-        else {
-            return Redriven::Retry("not a queued delivery".into());
-        };
-        let Some(body) = decode(&delivery.body) else {
-            return Redriven::Retry("its body does not decode".into());
-        };
-        let Ok(received_at) = OffsetDateTime::parse(&delivery.received_at, &Rfc3339) else {
-            return Redriven::Retry("its received_at is not RFC 3339".into());
-        };
-        let invocation = Invocation { request_id: delivery.request_id.clone(), received_at };
-        match delivery.function {
-            QueuedFunction::PostCall => {
-                let mut summary = RequestSummary::default();
-                match self.calls.record(&body, &invocation, &mut summary).await {
-                    Ok(accepted) => Redriven::Completed(accepted.outcome.label()),
-                    // post-call parsed it before queueing it: only a changed rule can refuse it now. Kept for
-                    // a person to look at (it reaches the dead-letter queue).
-                    Err(NotRecorded::Refused(error)) => Redriven::Retry(format!("refused: {error}")),
-                    Err(NotRecorded::Failed(_, error)) => Redriven::Retry(error.to_string()),
+    /// The queued delivery's work, done as the delivery that queued it would have: its answer, or why it must
+    /// be tried again.
+    async fn redrive(
+        &self,
+        message: &SqsMessage,
+        attempt: String,
+        summary: &mut RequestSummary,
+    ) -> Result<Accepted, WebhookError> {
+        let unreadable = |why: &str| WebhookError::Malformed { message: format!("queued message: {why}"), field: None };
+        let delivery = message
+            .body
+            .as_deref()
+            .and_then(|body| serde_json::from_str::<QueuedDelivery>(body).ok())
+            .ok_or_else(|| unreadable("not a queued delivery"))?;
+        let body = decode(&delivery.body).ok_or_else(|| unreadable("its body does not decode"))?;
+        let received_at = OffsetDateTime::parse(&delivery.received_at, &Rfc3339)
+            .map_err(|_| unreadable("its received_at is not RFC 3339"))?;
+        let invocation = Invocation { request_id: attempt, received_at };
+        let accepted = match delivery.function {
+            QueuedFunction::PostCall => match self.calls.record(&body, &invocation, summary).await {
+                Ok(accepted) => accepted,
+                // post-call parsed it before queueing it: only a changed rule can refuse it now. Kept for a person
+                // to look at (it reaches the dead-letter queue).
+                Err(NotRecorded::Refused(error)) => return Err(error),
+                Err(NotRecorded::Failed(_, failure)) => return Err(failure.into()),
+            },
+            QueuedFunction::SendText => {
+                let queued_by = Some(delivery.request_id.as_str());
+                match self.texts.send(&body, &invocation, queued_by, summary).await {
+                    Ok(accepted) => accepted,
+                    Err(NotTexted::Refused(error)) => return Err(error),
+                    Err(NotTexted::Failed { id, error, claimed }) => {
+                        // Not sent: the claim goes back, so the next attempt (or 2X's own retry) can send it.
+                        if claimed {
+                            self.texts.release(id, &invocation.request_id, summary).await;
+                        }
+                        return Err(error.into());
+                    }
                 }
             }
-            QueuedFunction::SendText => Redriven::Retry("texts are not redriven yet (issue 14, WIP)".into()),
-        }
+        };
+        summary.measurements.push(Measurement {
+            metric: Metric::Redriven,
+            unit: Unit::Count,
+            value: 1,
+            dimension: Some(("queued_by", delivery.function.as_str())),
+        });
+        Ok(accepted)
     }
 }
 

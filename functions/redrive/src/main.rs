@@ -3,25 +3,32 @@
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use post_call::adapters::DynamoCallStore;
-use post_call::config::PostCallConfig;
 use post_call::handler::CallRecorder;
+use redrive::config::RedriveConfig;
 use redrive::handler::RedriveHandler;
+use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
+use send_text::handler::TextSender;
 use webhook::aws::{DynamoOptOuts, load_aws_config};
+use webhook::phone::PhoneNumber;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     webhook::telemetry::init();
-    // The same settings post-call reads (tables, end reasons that suppress texts, retention).
-    let config = PostCallConfig::from_env()
+    let config = RedriveConfig::from_env()
         .inspect_err(|error| tracing::error!(%error, "redrive cannot start: invalid configuration"))?;
+    PhoneNumber::load_metadata(config.data.default_country);
     let aws = load_aws_config().await;
-    let calls = DynamoCallStore::new(&aws, &config.calls_table);
     let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::new(&aws, table));
-    let handler = RedriveHandler::new(CallRecorder::new(&config, calls, opt_outs));
+    let calls = DynamoCallStore::new(&aws, &config.calls_table);
+    let calls = CallRecorder::new(&config.data, config.suppress_texts_on.clone(), calls, opt_outs.clone());
+    let ledger = DynamoTextLedger::new(&aws, &config.sent_texts_table);
+    let sms = SnsSmsSender::new(&aws, &config.sms)?;
+    let texts = TextSender::new(&config.data, config.queued_max_age, ledger, sms, opt_outs);
+    let handler = RedriveHandler::new(calls, texts, config.data.metrics_namespace);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let handler = &handler;
-        async move { Ok::<_, Error>(handler.handle(&event.payload).await) }
+        async move { Ok::<_, Error>(handler.handle(&event.payload, &event.context.request_id).await) }
     }))
     .await
 }

@@ -1,74 +1,241 @@
-//! redrive on the in-memory tables, fed what post-call queued: each call stored once, a redelivered message
-//! changes nothing, what cannot be completed now is reported for SQS to deliver again.
+//! redrive on the in-memory tables it shares with post-call and send-text, fed what they queued: each call stored
+//! once, each text sent at most once and never after its maximum age, a redelivered message changes nothing,
+//! what cannot be completed now is reported for SQS to deliver again.
 
 // Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aws_lambda_events::sqs::SqsEvent;
-use post_call::config::PostCallConfig;
-use post_call::handler::CallRecorder;
-use redrive::handler::RedriveHandler;
+use send_text::record::TextStatus;
 use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use webhook::fallback::QueuedDelivery;
 use webhook::payload::WebhookId;
-use webhook_test_support::events::{answer, env, event, sample_body};
-use webhook_test_support::opt_outs::FakeOptOuts;
-use webhook_test_support::post_call::{FakeCallStore, post_call_on_fakes};
+use webhook_test_support::LogCapture;
+use webhook_test_support::events::{answer, edited_body, event, event_with_body, request_from, sample, sample_body};
+use webhook_test_support::fallback::FakeQueue;
+use webhook_test_support::post_call::{FakePostCall, post_call_on_fakes};
+use webhook_test_support::redrive::{FakeRedrive, redrive_sharing, sqs_event};
+use webhook_test_support::send_text::{FakeSendText, LedgerEntry, send_text_queueing_to};
+use webhook_test_support::text_optout::text_optout_with;
 
-/// What post-call queues for `samples` while its table fails.
-async fn queued_by_post_call(samples: &[&str]) -> Vec<QueuedDelivery> {
+fn id(value: u64) -> WebhookId {
+    WebhookId::new(value)
+}
+
+/// post-call and send-text with a fallback queue each, and the redrive on their tables.
+struct Outage {
+    post_call: FakePostCall,
+    send_text: FakeSendText,
+    texts_queue: FakeQueue,
+    redrive: FakeRedrive,
+}
+
+fn outage(redrive_env: &[(&str, &str)]) -> Outage {
     let post_call = post_call_on_fakes(&[]);
-    post_call.calls().operations.fail("store");
-    for sample in samples {
-        assert_eq!(answer(&post_call, event(sample)).await.0, 202, "{sample}");
+    let texts_queue = FakeQueue::default();
+    let send_text = send_text_queueing_to(texts_queue.clone());
+    let redrive = redrive_sharing(&post_call, &send_text, redrive_env);
+    Outage { post_call, send_text, texts_queue, redrive }
+}
+
+impl Outage {
+    /// What post-call queues for `samples` while its table fails.
+    async fn calls_queued(&self, samples: &[&str]) -> Vec<QueuedDelivery> {
+        self.post_call.calls().operations.fail("store");
+        for sample in samples {
+            assert_eq!(answer(&self.post_call, event(sample)).await.0, 202, "{sample}");
+        }
+        self.post_call.calls().operations.heal("store");
+        self.post_call.queue().queued()
     }
-    post_call.queue().queued()
+
+    /// What send-text queues for `samples` while SNS refuses texts.
+    async fn texts_queued(&self, samples: &[&str]) -> Vec<QueuedDelivery> {
+        self.send_text.sms().operations.fail("send");
+        for sample in samples {
+            assert_eq!(answer(&self.send_text, event(sample)).await.0, 202, "{sample}");
+        }
+        self.send_text.sms().operations.heal("send");
+        self.texts_queue.queued()
+    }
+
+    fn sent_to(&self) -> Vec<String> {
+        self.send_text.sms().sent().into_iter().map(|sms| sms.to).collect()
+    }
 }
 
-fn sqs_event(deliveries: &[QueuedDelivery]) -> SqsEvent {
-    let records: Vec<_> = deliveries
-        .iter()
-        .enumerate()
-        .map(|(n, delivery)| json!({"messageId": format!("m-{n}"), "body": serde_json::to_string(delivery).unwrap()}))
-        .collect();
-    serde_json::from_value(json!({"Records": records})).unwrap()
+fn failed(response: &aws_lambda_events::sqs::SqsBatchResponse) -> Vec<&str> {
+    response.batch_item_failures.iter().map(|failure| failure.item_identifier.as_str()).collect()
 }
 
-fn redrive(list: FakeOptOuts) -> RedriveHandler<FakeCallStore, FakeOptOuts> {
-    let config = PostCallConfig::from_lookup(env(&[])).unwrap();
-    RedriveHandler::new(CallRecorder::new(&config, FakeCallStore::default(), Some(list)))
+/// `delivery` as if it had been received `seconds` ago.
+fn received_ago(mut delivery: QueuedDelivery, seconds: i64) -> QueuedDelivery {
+    let at = OffsetDateTime::now_utc() - time::Duration::seconds(seconds);
+    delivery.received_at = at.format(&Rfc3339).unwrap();
+    delivery
 }
 
 #[tokio::test]
 async fn queued_calls_are_stored_once_as_received_and_a_redelivery_changes_nothing() {
-    let queued = queued_by_post_call(&["post-call-transferred", "post-call-do-not-call"]).await;
-    let list = FakeOptOuts::default();
-    let handler = redrive(list.clone());
+    let outage = outage(&[]);
+    let queued = outage.calls_queued(&["post-call-transferred", "post-call-do-not-call"]).await;
 
-    let response = handler.handle(&sqs_event(&queued)).await;
-    assert!(response.batch_item_failures.is_empty());
-    let stored = handler.calls().calls().item(WebhookId::new(123)).unwrap();
+    let response = outage.redrive.handle(&sqs_event(&queued), "r1").await;
+    assert!(failed(&response).is_empty());
+    let calls = outage.post_call.calls();
+    let stored = calls.item(id(123)).unwrap();
     assert_eq!(stored["transcript"], sample_body("post-call-transferred")["transcript"]);
-    assert!(list.item("+12025550188").is_some(), "the do-not-call number is listed");
+    assert!(outage.send_text.opt_outs().item("+12025550188").is_some(), "the do-not-call number is listed");
 
-    let again = handler.handle(&sqs_event(&queued)).await;
-    assert!(again.batch_item_failures.is_empty());
-    assert_eq!(handler.calls().calls().len(), 2);
-    assert_eq!(handler.calls().calls().item(WebhookId::new(123)).unwrap(), stored);
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls.item(id(123)).unwrap(), stored);
 }
 
 #[tokio::test]
 async fn what_cannot_be_completed_now_is_reported_for_sqs_to_deliver_again() {
-    let queued = queued_by_post_call(&["post-call-transferred", "post-call-no-answer"]).await;
-    let handler = redrive(FakeOptOuts::default());
-    handler.calls().calls().operations.fail("store");
+    let outage = outage(&[]);
+    let queued = outage.calls_queued(&["post-call-transferred", "post-call-no-answer"]).await;
+    outage.post_call.calls().operations.fail("store");
     let mut event = sqs_event(&queued);
-    let garbled = serde_json::from_value(json!({"Records": [{"messageId": "m-x", "body": "not a delivery"}]})).unwrap();
-    let SqsEvent { records: extra, .. } = garbled;
-    event.records.extend(extra);
+    let garbled: SqsEvent =
+        serde_json::from_value(json!({"Records": [{"messageId": "m-x", "body": "not a delivery"}]})).unwrap();
+    event.records.extend(garbled.records);
 
-    let response = handler.handle(&event).await;
-    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
-    assert_eq!(failed, ["m-0", "m-1", "m-x"]);
-    assert!(handler.calls().calls().is_empty());
+    let response = outage.redrive.handle(&event, "r1").await;
+    assert_eq!(failed(&response), ["m-0", "m-1", "m-x"]);
+    assert!(outage.post_call.calls().is_empty());
+}
+
+/// SNS refused the texts (202 queued); once it is back, the redrive sends exactly one SMS per id, and neither a
+/// redelivered message nor 2X delivering again sends another.
+#[tokio::test]
+async fn texts_sns_refused_are_sent_once_each_by_the_redrive() {
+    let outage = outage(&[]);
+    let queued = outage.texts_queued(&["send-text-pre-call", "send-text-post-voicemail"]).await;
+    assert!(outage.sent_to().is_empty());
+    assert_eq!(outage.send_text.ledger().entry(id(1234)).unwrap().status, TextStatus::Queued);
+
+    let logs = LogCapture::default();
+    let _capturing = logs.install();
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    assert_eq!(outage.sent_to(), ["+12025550143", "+12025550187"]);
+    let entry = outage.send_text.ledger().entry(id(1234)).unwrap();
+    assert_eq!((entry.status, entry.claimed_by.as_str()), (TextStatus::Sent, "r1/0"));
+    let summaries = logs.summaries();
+    assert_eq!(summaries.len(), 2);
+    assert!(summaries.iter().all(|line| line["function"] == "redrive" && line["outcome"] == "sent"));
+    let metrics = logs.metrics();
+    assert!(metrics.iter().all(|document| document["Redriven"] == 1 && document["queued_by"] == "send-text"));
+    let message = sample_body("send-text-pre-call")["message"].as_str().unwrap().to_owned();
+    assert!(!logs.text().contains(&message), "the message text is never logged");
+
+    // SQS delivers the batch again, and 2X the first text.
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
+    let again = request_from(&sample("send-text-pre-call"), "req-again");
+    assert_eq!(answer(&outage.send_text, again).await.1["status"], "duplicate");
+    assert_eq!(outage.sent_to().len(), 2, "one SMS per id");
+}
+
+/// A claim that could not be written, or a suppression list that could not be read, queues the text too; the
+/// redrive claims it, checks the list again and sends it, unless the lead was listed meanwhile.
+#[tokio::test]
+async fn texts_queued_without_a_claim_or_a_list_are_sent_unless_listed_meanwhile() {
+    let outage = outage(&[]);
+    outage.send_text.ledger().operations.fail("claim");
+    assert_eq!(answer(&outage.send_text, event("send-text-pre-call")).await.0, 202);
+    outage.send_text.ledger().operations.heal("claim");
+    outage.send_text.opt_outs().operations.fail("is_listed");
+    assert_eq!(answer(&outage.send_text, event("send-text-post-voicemail")).await.0, 202);
+    outage.send_text.opt_outs().operations.heal("is_listed");
+    let queued = outage.texts_queue.queued();
+    assert_eq!(queued.len(), 2);
+
+    // The post-voicemail text's lead replied STOP while it waited.
+    let optout = text_optout_with(outage.send_text.opt_outs().clone(), &[]);
+    let stop = edited_body("text-optout-plus-1", |body| body["record_phone_number"] = "+12025550187".into());
+    assert_eq!(answer(&optout, event_with_body("text-optout-plus-1", &stop)).await.0, 200);
+
+    let logs = LogCapture::default();
+    let _capturing = logs.install();
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    assert_eq!(outage.sent_to(), ["+12025550143"]);
+    let outcomes: Vec<_> = logs.summaries().iter().map(|line| line["outcome"].clone()).collect();
+    assert_eq!(outcomes, ["sent", "opted_out"]);
+    assert!(outage.send_text.ledger().entry(id(1235)).is_none(), "not claimed: sendable if the lead opts back in");
+}
+
+/// A text older than its kind's maximum age is never sent: settled `expired` (counted), and every later
+/// delivery of its id answers `expired`. A post-voicemail text may wait longer than a pre-call one.
+#[tokio::test]
+async fn a_text_older_than_its_maximum_age_is_settled_expired_and_never_sent() {
+    let outage = outage(&[]);
+    let queued = outage.texts_queued(&["send-text-pre-call", "send-text-post-voicemail"]).await;
+    // 16 minutes later: past a pre-call text's 15, within a post-voicemail text's hour.
+    let late: Vec<QueuedDelivery> = queued.into_iter().map(|delivery| received_ago(delivery, 16 * 60)).collect();
+
+    let logs = LogCapture::default();
+    let _capturing = logs.install();
+    assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1").await).is_empty());
+    assert_eq!(outage.sent_to(), ["+12025550187"], "only the post-voicemail text");
+    assert_eq!(outage.send_text.ledger().entry(id(1234)).unwrap().status, TextStatus::Expired);
+    assert_eq!(logs.metrics()[0]["Expired"], 1);
+
+    assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r2").await).is_empty());
+    let again = request_from(&sample("send-text-pre-call"), "req-again");
+    assert_eq!(answer(&outage.send_text, again).await.1, json!({"status": "expired", "id": 1234}));
+    assert_eq!(outage.sent_to().len(), 1);
+}
+
+#[tokio::test]
+async fn the_maximum_ages_are_configurable() {
+    let outage = outage(&[("QUEUED_POST_VOICEMAIL_TEXT_MAX_AGE_SECONDS", "600")]);
+    let queued = outage.texts_queued(&["send-text-post-voicemail"]).await;
+    let late: Vec<QueuedDelivery> = queued.into_iter().map(|delivery| received_ago(delivery, 11 * 60)).collect();
+    assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1").await).is_empty());
+    assert!(outage.sent_to().is_empty());
+    assert_eq!(outage.send_text.ledger().entry(id(1235)).unwrap().status, TextStatus::Expired);
+}
+
+/// SNS still refusing: the message is reported failed and the claim given back, so the next try sends it once.
+#[tokio::test]
+async fn a_text_sns_still_refuses_is_tried_again_and_sent_once() {
+    let outage = outage(&[]);
+    let queued = outage.texts_queued(&["send-text-pre-call"]).await;
+    outage.send_text.sms().operations.fail("send");
+    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await), ["m-0"]);
+    assert!(outage.send_text.ledger().entry(id(1234)).is_none(), "given back");
+
+    outage.send_text.sms().operations.heal("send");
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r3").await).is_empty());
+    assert_eq!(outage.sent_to().len(), 1);
+}
+
+/// SQS may deliver one message twice, even in one batch: one SMS.
+#[tokio::test]
+async fn a_message_twice_in_one_batch_sends_one_text() {
+    let outage = outage(&[]);
+    let queued = outage.texts_queued(&["send-text-pre-call"]).await;
+    let twice = [queued[0].clone(), queued[0].clone()];
+    assert!(failed(&outage.redrive.handle(&sqs_event(&twice), "r1").await).is_empty());
+    assert_eq!(outage.sent_to().len(), 1);
+}
+
+/// An earlier redrive that died holding the claim may have published: its claim is never taken over. While its
+/// lease runs the message waits (409, tried again); after it the text counts as unconfirmed, never sent again.
+#[tokio::test]
+async fn a_claim_an_earlier_redrive_died_holding_is_never_sent_again() {
+    let outage = outage(&[]);
+    let queued = outage.texts_queued(&["send-text-pre-call"]).await;
+    let ledger = outage.send_text.ledger();
+    let lease_ahead = OffsetDateTime::now_utc().unix_timestamp() + 60;
+    ledger.insert(id(1234), LedgerEntry::unfinished_claim("r0/0", lease_ahead));
+    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await), ["m-0"]);
+
+    ledger.insert(id(1234), LedgerEntry::unfinished_claim("r0/0", 0));
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
+    assert!(outage.sent_to().is_empty());
 }

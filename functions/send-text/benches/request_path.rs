@@ -27,7 +27,7 @@ fn request_path(c: &mut Criterion) {
             let to = PhoneNumber::parse(&text.record_phone_number, CountryCode::US).unwrap();
             let record = TextClaimRecord::new(text, &to, "bench-request", OffsetDateTime::now_utc(), None);
             let message = SmsText::parse(&record.text.message).unwrap();
-            let claim = record.claim().unwrap();
+            let claim = record.claim(None).unwrap();
             let attribute = aws_sdk_sns::types::MessageAttributeValue::builder()
                 .data_type("String")
                 .string_value("Transactional")

@@ -1,5 +1,8 @@
-//! send-text's configuration: what every function reads, the sent-texts table and the SMS attributes.
+//! send-text's configuration: what every function reads, the sent-texts table, the SMS attributes and how long a
+//! queued text may wait.
 
+use crate::payload::TextType;
+use std::time::Duration;
 use webhook::config::{CommonConfig, ConfigError, Env};
 
 /// send-text bodies are small: the message is capped at 1,600 bytes.
@@ -25,6 +28,7 @@ pub struct SendTextConfig {
     pub opt_outs_table: Option<String>,
     /// Where texts that could not be sent now wait for the redrive (`FALLBACK_QUEUE_URL`), when set.
     pub fallback_queue_url: Option<String>,
+    pub queued_max_age: QueuedTextMaxAge,
 }
 
 impl SendTextConfig {
@@ -34,6 +38,19 @@ impl SendTextConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
+        Ok(Self {
+            common: CommonConfig::from_env(&env, SEND_TEXT_MAX_BODY_BYTES)?,
+            sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
+            sms: SmsSettings::from_env(&env)?,
+            opt_outs_table: env.optional("OPT_OUTS_TABLE"),
+            fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
+            queued_max_age: QueuedTextMaxAge::from_env(&env)?,
+        })
+    }
+}
+
+impl SmsSettings {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let sms_type = env.optional("SMS_TYPE").unwrap_or_else(|| "Transactional".into());
         if sms_type != "Transactional" && sms_type != "Promotional" {
             return Err(ConfigError::Invalid { name: "SMS_TYPE", reason: "must be Transactional or Promotional" });
@@ -63,13 +80,49 @@ impl SendTextConfig {
                 });
             }
         }
+        Ok(Self { sms_type, origination_number, sender_id })
+    }
+}
+
+/// How long a text may wait on the fallback queue: the redrive never sends an older one, it settles it as
+/// `expired`. A pre-call text announces a call minutes away; after the call it is worse than none. A
+/// post-voicemail text goes with the voicemail the lead may listen to later, so it keeps its sense longer, but
+/// hours late it lands out of context (and maybe at night in the lead's time zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedTextMaxAge {
+    /// `QUEUED_TEXT_MAX_AGE_SECONDS`: pre-call texts, and texts of a type 2X's documents do not list.
+    pub pre_call: Duration,
+    /// `QUEUED_POST_VOICEMAIL_TEXT_MAX_AGE_SECONDS`.
+    pub post_voicemail: Duration,
+}
+
+impl QueuedTextMaxAge {
+    pub const DEFAULT: Self = Self { pre_call: Duration::from_secs(900), post_voicemail: Duration::from_secs(3600) };
+
+    /// Bounds of either setting: at least a minute (the redrive's first try must have a chance), at most the
+    /// queue's 14-day retention.
+    pub const SECONDS: std::ops::RangeInclusive<u64> = 60..=1_209_600;
+
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let seconds = |name: &'static str, default: Duration| match env.optional(name) {
+            None => Ok(default),
+            Some(value) => match value.trim().parse::<u64>() {
+                Ok(seconds) if Self::SECONDS.contains(&seconds) => Ok(Duration::from_secs(seconds)),
+                _ => Err(ConfigError::Invalid { name, reason: "not a whole number of seconds from 60 to 1209600" }),
+            },
+        };
         Ok(Self {
-            common: CommonConfig::from_env(&env, SEND_TEXT_MAX_BODY_BYTES)?,
-            sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
-            sms: SmsSettings { sms_type, origination_number, sender_id },
-            opt_outs_table: env.optional("OPT_OUTS_TABLE"),
-            fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
+            pre_call: seconds("QUEUED_TEXT_MAX_AGE_SECONDS", Self::DEFAULT.pre_call)?,
+            post_voicemail: seconds("QUEUED_POST_VOICEMAIL_TEXT_MAX_AGE_SECONDS", Self::DEFAULT.post_voicemail)?,
         })
+    }
+
+    /// The maximum age of a text of `kind`.
+    pub fn of(&self, kind: Option<&TextType>) -> Duration {
+        match kind {
+            Some(TextType::PostVoicemail) => self.post_voicemail,
+            _ => self.pre_call,
+        }
     }
 }
 
@@ -93,6 +146,23 @@ mod tests {
             SmsSettings { sms_type: "Transactional".into(), origination_number: None, sender_id: None }
         );
         assert_eq!(config.common.max_body_bytes, SEND_TEXT_MAX_BODY_BYTES);
+        assert_eq!(config.queued_max_age, QueuedTextMaxAge::DEFAULT);
+    }
+
+    #[test]
+    fn each_kind_of_text_has_its_own_maximum_age_on_the_queue() {
+        let config = SendTextConfig::from_lookup(lookup(&[
+            ("AUTH_TOKEN", "t"),
+            ("SENT_TEXTS_TABLE", "texts"),
+            ("QUEUED_TEXT_MAX_AGE_SECONDS", "600"),
+            ("QUEUED_POST_VOICEMAIL_TEXT_MAX_AGE_SECONDS", "7200"),
+        ]))
+        .unwrap();
+        let max_age = config.queued_max_age;
+        assert_eq!(max_age.of(Some(&TextType::PreCall)), Duration::from_secs(600));
+        assert_eq!(max_age.of(Some(&TextType::PostVoicemail)), Duration::from_secs(7200));
+        assert_eq!(max_age.of(Some(&TextType::Other("reminder".into()))), Duration::from_secs(600));
+        assert_eq!(max_age.of(None), Duration::from_secs(600));
     }
 
     #[test]
@@ -134,6 +204,9 @@ mod tests {
             ("SMS_ORIGINATION_NUMBER", "+1"),
             ("SMS_ORIGINATION_NUMBER", "+1234567890123456"),
             ("DEFAULT_COUNTRY", "USA"),
+            ("QUEUED_TEXT_MAX_AGE_SECONDS", "59"),
+            ("QUEUED_TEXT_MAX_AGE_SECONDS", "15m"),
+            ("QUEUED_POST_VOICEMAIL_TEXT_MAX_AGE_SECONDS", "1209601"),
         ] {
             let pairs = [("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts"), (name, value)];
             assert!(

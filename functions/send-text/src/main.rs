@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     webhook::telemetry::init();
     let config = SendTextConfig::from_env()
         .inspect_err(|error| tracing::error!(%error, "send-text cannot start: invalid configuration"))?;
-    PhoneNumber::start_loading_metadata(config.common.default_country);
+    PhoneNumber::start_loading_metadata(config.common.data.default_country);
     let aws = load_aws_config().await;
     let authenticator = authenticator(&config.common.auth, &aws)
         .await

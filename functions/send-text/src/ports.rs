@@ -43,6 +43,10 @@ pub struct Claimant<'a> {
 pub struct TextClaim<'a> {
     pub id: WebhookId,
     pub claimant: Claimant<'a>,
+    /// The request id of the delivery that queued the text (the redrive's claim): its claim, unfinished
+    /// (`claimed`) or `queued`, is replaced by this one. That delivery never published, and the replacement is
+    /// atomic, so two redrives of one message cannot both send.
+    pub takes_over: Option<&'a str>,
     pub item: Item,
 }
 
@@ -59,6 +63,8 @@ pub enum ClaimOutcome {
     InProgress,
     /// An earlier delivery could not send it and queued it: the redrive sends it.
     Queued,
+    /// It waited on the queue too long and is never sent.
+    Expired,
 }
 
 impl ClaimOutcome {
@@ -70,10 +76,10 @@ impl ClaimOutcome {
         claimant: Claimant<'_>,
     ) -> Self {
         match status {
-            // Our own claim: the SDK repeated the put after the first one's answer was lost; or the redrive, which
-            // claims with the request id of the delivery that queued the text, taking its queued claim over.
-            Some(TextStatus::Claimed | TextStatus::Queued) if claimed_by == Some(claimant.request_id) => Self::Claimed,
+            // Our own claim: the SDK repeated the put after the first one's answer was lost.
+            Some(TextStatus::Claimed) if claimed_by == Some(claimant.request_id) => Self::Claimed,
             Some(TextStatus::Queued) => Self::Queued,
+            Some(TextStatus::Expired) => Self::Expired,
             Some(TextStatus::Claimed) if lease_expires_at.is_some_and(|lease| lease >= claimant.at_epoch) => {
                 Self::InProgress
             }
@@ -86,7 +92,8 @@ impl ClaimOutcome {
 
 /// Remembers which text ids have been sent, so a retried delivery never texts a lead twice.
 pub trait TextLedger: Send + Sync {
-    /// Atomically claims the id unless it was sent or another live claim holds it.
+    /// Atomically claims the id: only a new one, or (with `takes_over`) one the queuing delivery holds unfinished
+    /// or queued.
     fn claim(&self, claim: TextClaim<'_>) -> impl Future<Output = Result<ClaimOutcome, DependencyError>> + Send;
 
     /// Marks the claim held by `claimed_by` as sent.
@@ -108,6 +115,14 @@ pub trait TextLedger: Send + Sync {
     /// Marks the unfinished claim held by `claimed_by` as queued (never a claim already settled: the redrive may
     /// have sent the text already).
     fn mark_queued(
+        &self,
+        id: WebhookId,
+        claimed_by: &str,
+        at: &str,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+
+    /// Marks the claim held by `claimed_by` as expired: never sent.
+    fn mark_expired(
         &self,
         id: WebhookId,
         claimed_by: &str,

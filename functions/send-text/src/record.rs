@@ -26,9 +26,12 @@ pub enum TextStatus {
     Sent,
     /// The publish reached SNS but its answer was lost: it may have been sent, so it is never sent again.
     Unconfirmed,
-    /// SNS refused it or could not be reached (it was not sent): it waits on the fallback queue, and only the
-    /// redrive (claiming with the queuing delivery's request id) may send it.
+    /// It was not sent (the claim write, the suppression list or SNS failed): it waits on the fallback queue, and
+    /// only the redrive, taking over the claim of the delivery that queued it, may send it.
     Queued,
+    /// It waited on the queue longer than its kind's maximum age: never sent (a pre-call text after the call is
+    /// worse than none).
+    Expired,
 }
 
 impl TextStatus {
@@ -38,12 +41,15 @@ impl TextStatus {
             Self::Sent => "sent",
             Self::Unconfirmed => "unconfirmed",
             Self::Queued => "queued",
+            Self::Expired => "expired",
         }
     }
 
     /// The status an item holds; `None` for a value we never write.
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Claimed, Self::Sent, Self::Unconfirmed, Self::Queued].into_iter().find(|status| status.as_str() == value)
+        [Self::Claimed, Self::Sent, Self::Unconfirmed, Self::Queued, Self::Expired]
+            .into_iter()
+            .find(|status| status.as_str() == value)
     }
 }
 
@@ -92,6 +98,7 @@ impl<'a> TextClaimRecord<'a> {
         "sent_at",
         "unconfirmed_at",
         "queued_at",
+        "expired_at",
         // Set by sms-delivery-status from SNS's delivery records (its `DELIVERY_ATTRIBUTES`).
         "delivery_status",
         "delivery_provider_response",
@@ -120,10 +127,11 @@ impl<'a> TextClaimRecord<'a> {
         }
     }
 
-    /// The claim as the ledger writes it: this record's item, built and checked once.
-    pub fn claim(&self) -> Result<TextClaim<'a>, UnstorableValue> {
+    /// The claim as the ledger writes it: this record's item, built and checked once. `takes_over`: the request
+    /// id of the delivery that queued the text, whose unfinished claim this one may replace (the redrive's).
+    pub fn claim(&self, takes_over: Option<&'a str>) -> Result<TextClaim<'a>, UnstorableValue> {
         let claimant = Claimant { request_id: self.claimed_by, at_epoch: self.claimed_at_epoch };
-        Ok(TextClaim { id: self.text.id, claimant, item: Item::new(self)? })
+        Ok(TextClaim { id: self.text.id, claimant, takes_over, item: Item::new(self)? })
     }
 }
 
@@ -195,7 +203,8 @@ mod tests {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let text = serde_json::from_value(sample_text()).unwrap();
         let record = TextClaimRecord::new(text, &phone, "req-1", OffsetDateTime::UNIX_EPOCH, None);
-        let claim = record.claim().unwrap();
+        let claim = record.claim(Some("req-0")).unwrap();
+        assert_eq!(claim.takes_over, Some("req-0"));
         assert_eq!((claim.id.get(), claim.claimant), (5, Claimant { request_id: "req-1", at_epoch: 0 }));
         assert_eq!(claim.item, Item::new(&record).unwrap());
         assert!(claim.item.attributes().contains_key("lease_expires_at"));
@@ -204,7 +213,9 @@ mod tests {
 
     #[test]
     fn statuses_read_back_as_written() {
-        for status in [TextStatus::Claimed, TextStatus::Sent, TextStatus::Unconfirmed, TextStatus::Queued] {
+        for status in
+            [TextStatus::Claimed, TextStatus::Sent, TextStatus::Unconfirmed, TextStatus::Queued, TextStatus::Expired]
+        {
             assert_eq!(TextStatus::parse(status.as_str()), Some(status));
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }

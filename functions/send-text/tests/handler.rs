@@ -523,9 +523,8 @@ async fn an_sns_opt_out_still_answers_opted_out_while_the_list_cannot_be_read() 
     assert!(handler.sms().sent().is_empty());
 }
 
-/// With a fallback queue (issue 14, WIP): a text SNS refused is queued under its claim (202 `queued`), other
-/// deliveries of the id answer `queued` and send nothing; the redrive, claiming with the queuing delivery's
-/// request id, may take the claim over.
+/// With a fallback queue: a text SNS refused is queued under its claim (202 `queued`), and other deliveries of
+/// the id answer `queued` and send nothing (the redrive takes the claim over: redrive's tests).
 #[tokio::test]
 async fn a_text_sns_refused_is_queued_under_its_claim_and_other_deliveries_leave_it_to_the_redrive() {
     let queue = webhook_test_support::fallback::FakeQueue::default();
@@ -569,4 +568,30 @@ async fn when_the_queue_refuses_too_a_refused_text_is_503_and_its_claim_released
 
     assert_eq!(answer(&handler, event("send-text-pre-call")).await.0, StatusCode::SERVICE_UNAVAILABLE);
     assert!(handler.ledger().entry(id(1234)).is_none(), "released: 2X's next delivery sends it");
+}
+
+/// The list unreadable: not texted now (a listed lead must never be texted), but queued, not lost.
+#[tokio::test]
+async fn a_text_whose_suppression_list_cannot_be_read_is_queued_not_sent() {
+    let queue = webhook_test_support::fallback::FakeQueue::default();
+    let handler = webhook_test_support::send_text::send_text_queueing_to(queue.clone());
+    handler.opt_outs().operations.fail("is_listed");
+
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 1234})));
+    assert!(handler.sms().sent().is_empty());
+    assert_eq!(queue.queued().len(), 1);
+    assert_eq!(handler.ledger().entry(id(1234)).unwrap().status, TextStatus::Queued);
+}
+
+/// An id the redrive settled as expired stays unsent, whoever delivers it again.
+#[tokio::test]
+async fn an_expired_text_answers_expired_and_is_never_sent() {
+    let handler = send_text_on_fakes(&[]);
+    handler
+        .ledger()
+        .insert(id(1234), LedgerEntry { status: TextStatus::Expired, ..LedgerEntry::unfinished_claim("r", 0) });
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "expired", "id": 1234})));
+    assert!(handler.sms().sent().is_empty());
 }

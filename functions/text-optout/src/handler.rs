@@ -44,10 +44,12 @@ impl<W: OptOutWriter> Webhook for TextOptOutHandler<W> {
     ) -> Result<Accepted, WebhookError> {
         let opt_out: TextOptOut = parse_json(body)?;
         summary.phone_last4 = Some(phone::last4(&opt_out.record_phone_number).to_owned());
-        let phone =
-            PhoneNumber::parse(&opt_out.record_phone_number, self.intake.common.default_country).map_err(|error| {
-                WebhookError::Unprocessable { message: error.to_string(), field: Some("record_phone_number".into()) }
-            })?;
+        let phone = PhoneNumber::parse(&opt_out.record_phone_number, self.intake.common.data.default_country).map_err(
+            |error| WebhookError::Unprocessable {
+                message: error.to_string(),
+                field: Some("record_phone_number".into()),
+            },
+        )?;
         let record = OptOutRecord::new(&phone, OptOutSource::TextOptOut, None, opt_out, invocation.received_at);
         // Listed now or earlier (the first record is kept): either way the number is durably on the list.
         self.opt_outs.add(Item::new(&record)?).await?;

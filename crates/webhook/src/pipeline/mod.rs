@@ -72,7 +72,7 @@ pub struct Intake {
 impl Intake {
     /// Also loads the phone number metadata, so the first request does not wait for it.
     pub fn new(authenticator: Authenticator, common: CommonConfig) -> Self {
-        PhoneNumber::load_metadata(common.default_country);
+        PhoneNumber::load_metadata(common.data.default_country);
         Self { authenticator, common }
     }
 }
@@ -130,7 +130,7 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
             (answer.status, answer.outcome, answer.body)
         }
     };
-    let namespace = &webhook.intake().common.metrics_namespace;
+    let namespace = &webhook.intake().common.data.metrics_namespace;
     summary.log(W::FUNCTION, outcome, status.as_u16(), started.elapsed(), namespace);
     json_response(status, body)
 }

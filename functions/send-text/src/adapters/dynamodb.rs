@@ -76,18 +76,28 @@ impl DynamoTextLedger {
 
 impl TextLedger for DynamoTextLedger {
     async fn claim(&self, claim: TextClaim<'_>) -> Result<ClaimOutcome, DependencyError> {
-        let TextClaim { claimant, item, .. } = claim;
+        let TextClaim { claimant, takes_over, item, .. } = claim;
         const OPERATION: &str = "DynamoDB PutItem (claim text)";
-        let result = self
+        let request = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item.into_attributes()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let request = match takes_over {
             // Only a new id: an existing item, whatever its state, means an earlier delivery may have sent it.
-            .condition_expression("attribute_not_exists(id)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+            None => request.condition_expression("attribute_not_exists(id)"),
+            // Or the claim of the delivery that queued the text, which never published it.
+            Some(queued_by) => request
+                .condition_expression(
+                    "attribute_not_exists(id) OR (claimed_by = :queued_by AND #status IN (:claimed, :queued))",
+                )
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":queued_by", string(queued_by))
+                .expression_attribute_values(":claimed", string(TextStatus::Claimed.as_str()))
+                .expression_attribute_values(":queued", string(TextStatus::Queued.as_str())),
+        };
+        let result = request.send().await;
         match result {
             Ok(_) => Ok(ClaimOutcome::Claimed),
             Err(error) => match error.as_service_error() {
@@ -119,6 +129,12 @@ impl TextLedger for DynamoTextLedger {
         let (claimed, queued) = (Some(TextStatus::Claimed), TextStatus::Queued);
         let attributes = [("queued_at", at)];
         self.settle("DynamoDB UpdateItem (mark text queued)", id, claimed_by, claimed, queued, &attributes).await
+    }
+
+    async fn mark_expired(&self, id: WebhookId, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
+        let attributes = [("expired_at", at)];
+        let status = TextStatus::Expired;
+        self.settle("DynamoDB UpdateItem (mark text expired)", id, claimed_by, None, status, &attributes).await
     }
 
     async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {

@@ -118,7 +118,7 @@ async fn claim_with(rule: &aws_smithy_mocks::Rule) -> Result<ClaimOutcome, Depen
     let text = send_text();
     let to = phone();
     let record = TextClaimRecord::new(text, &to, "req-1", OffsetDateTime::now_utc(), None);
-    ledger.claim(record.claim().unwrap()).await
+    ledger.claim(record.claim(None).unwrap()).await
 }
 
 #[tokio::test]
