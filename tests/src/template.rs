@@ -16,6 +16,9 @@ pub struct Parameter {
     pub default: Option<String>,
     pub allowed_values: Option<Vec<String>>,
     pub allowed_pattern: Option<String>,
+    /// `MinValue` and `MaxValue` of a `Number` parameter (whole numbers here).
+    pub min_value: Option<i64>,
+    pub max_value: Option<i64>,
     /// Any other constraint keys (`MinLength`, `MinValue`, ...), for a test to refuse what it cannot judge.
     pub other_constraints: Vec<String>,
 }
@@ -30,6 +33,12 @@ impl Parameter {
         }
         if let Some(pattern) = &self.allowed_pattern {
             if !regex_full_match(pattern, value)? {
+                return Ok(false);
+            }
+        }
+        if self.min_value.is_some() || self.max_value.is_some() {
+            let Ok(number) = value.parse::<i64>() else { return Ok(false) };
+            if self.min_value.is_some_and(|min| number < min) || self.max_value.is_some_and(|max| number > max) {
                 return Ok(false);
             }
         }
@@ -86,8 +95,16 @@ impl Template {
     }
 
     pub fn parameters(&self) -> Result<Vec<Parameter>, Error> {
-        const KNOWN: [&str; 6] =
-            ["Type", "Default", "Description", "ConstraintDescription", "AllowedValues", "AllowedPattern"];
+        const KNOWN: [&str; 8] = [
+            "Type",
+            "Default",
+            "Description",
+            "ConstraintDescription",
+            "AllowedValues",
+            "AllowedPattern",
+            "MinValue",
+            "MaxValue",
+        ];
         let mut parameters = Vec::new();
         for (name, definition) in self.section("Parameters")? {
             let name = name.as_str().ok_or("a parameter name is not a string")?.to_owned();
@@ -99,6 +116,8 @@ impl Template {
                     .and_then(Value::as_sequence)
                     .map(|values| values.iter().filter_map(text).collect()),
                 allowed_pattern: field("AllowedPattern").and_then(text),
+                min_value: field("MinValue").and_then(Value::as_i64),
+                max_value: field("MaxValue").and_then(Value::as_i64),
                 other_constraints: definition
                     .keys()
                     .filter_map(Value::as_str)

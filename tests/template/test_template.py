@@ -80,12 +80,18 @@ class TemplateTest(unittest.TestCase):
                 key=repr,
             ),
         )
+        # The redrive does post-call's and send-text's work, with neither the token nor the queue.
         self.assertEqual(
             statements("RedriveFunction"),
             sorted(
                 [
                     (("dynamodb:PutItem",), {"Fn::GetAtt": ["CallsTable", "Arn"]}),
-                    (("dynamodb:PutItem",), {"Fn::GetAtt": ["OptOutsTable", "Arn"]}),
+                    (("dynamodb:GetItem", "dynamodb:PutItem"), {"Fn::GetAtt": ["OptOutsTable", "Arn"]}),
+                    (
+                        ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+                        {"Fn::GetAtt": ["SentTextsTable", "Arn"]},
+                    ),
+                    (("sns:CheckIfPhoneNumberIsOptedOut", "sns:Publish"), "*"),
                 ],
                 key=repr,
             ),
@@ -211,6 +217,13 @@ class TemplateTest(unittest.TestCase):
         for webhook in ("PostCallFunction", "SendTextFunction"):
             variables = RESOURCES[webhook]["Properties"]["Environment"]["Variables"]
             self.assertEqual(variables["FALLBACK_QUEUE_URL"], {"Ref": "FallbackQueue"}, webhook)
+        # The one command that moves the dead letters back: SQS's own redrive, to the queue they came from.
+        command = TEMPLATE["Outputs"]["MoveFallbackDeadLettersBackCommand"]["Value"]["Fn::Sub"]
+        self.assertIn("aws sqs start-message-move-task", command)
+        self.assertIn("--source-arn ${FallbackDeadLetterQueue.Arn}", command)
+        self.assertNotIn("--destination-arn", command, "without it SQS moves them back to their source queue")
+        alarmed = {alarm["Properties"].get("MetricName") for alarm in of_type("AWS::CloudWatch::Alarm").values()}
+        self.assertLessEqual({"Expired", "ApproximateAgeOfOldestMessage"}, alarmed)
 
     def test_the_token_is_only_in_secrets_manager(self):
         for name, parameter in TEMPLATE["Parameters"].items():
@@ -231,8 +244,11 @@ class TemplateTest(unittest.TestCase):
         shared = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
         for name, function in of_type("AWS::Serverless::Function").items():
             binary = function["Metadata"]["BuildProperties"]["Binary"]
-            # redrive reads post-call's configuration (it completes post-call's work).
-            own = (ROOT / "functions" / ("post-call" if binary == "redrive" else binary) / "src/config.rs").read_text()
+            own = (ROOT / "functions" / binary / "src/config.rs").read_text()
+            if binary == "redrive":
+                # redrive reads post-call's and send-text's settings (it completes their work) through their
+                # config.rs; the auth settings among Globals reach it and are ignored.
+                own += "".join((ROOT / "functions" / f / "src/config.rs").read_text() for f in ("post-call", "send-text"))
             variables = set(function["Properties"].get("Environment", {}).get("Variables", {}))
             if "CommonConfig::from_env" in own:
                 # The webhook functions read the settings the template shares through Globals.
@@ -286,7 +302,8 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(
             watched,
             {"Errors", "Throttles", "Duration", "5xx", "Unauthorized", "SmsPublishFailed", "Unconfirmed", "DependencyFailed", "OptOutLookupFailed",
-             "ApproximateNumberOfMessagesVisible", "Delivered", "DeliveryFailed", "Sent"},
+             "ApproximateNumberOfMessagesVisible", "Delivered", "DeliveryFailed", "Sent", "Queued", "Expired",
+             "ApproximateAgeOfOldestMessage"},
         )
         self.assertEqual(RESOURCES["AlarmEmailSubscription"]["Condition"], "HasAlarmEmail")
 
@@ -325,13 +342,15 @@ class TemplateTest(unittest.TestCase):
         queries = {q["Properties"]["Name"]["Fn::Sub"].split("/")[-1] for q in of_type("AWS::Logs::QueryDefinition").values()}
         self.assertEqual(
             queries,
-            {"recent-failures", "slowest-requests", "texts-sent-by-type", "calls-by-end-reason", "suppressed-texts", "failed-texts"},
+            {"recent-failures", "slowest-requests", "texts-sent-by-type", "calls-by-end-reason", "suppressed-texts", "failed-texts",
+             "queued-deliveries"},
         )
 
     def test_outputs_give_what_goes_into_2x_and_where_to_look(self):
         self.assertLessEqual(
             {"SendTextUrl", "PostCallUrl", "TextOptOutUrl", "AuthSecretArn", "CallsTableName", "SentTextsTableName",
-             "OptOutsTableName", "DashboardUrl", "EnableSmsDeliveryStatusCommand"},
+             "OptOutsTableName", "DashboardUrl", "EnableSmsDeliveryStatusCommand", "FallbackQueueUrl",
+             "MoveFallbackDeadLettersBackCommand"},
             set(TEMPLATE["Outputs"]),
         )
 

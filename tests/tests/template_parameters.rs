@@ -1,8 +1,9 @@
 //! The template and the functions agree on every parameter value CloudFormation would deploy. For each
 //! parameter that reaches a function's environment, the values at the edges of what the template allows (its
-//! default, every AllowedValue, and for an AllowedPattern the ends of each class, range, repetition and
-//! alternative) each start the real binary under a local Lambda Runtime API, with its environment evaluated from
-//! the template. Otherwise a value the binary refuses passes `sam deploy` and stops the function at every start.
+//! default, every AllowedValue, a Number's MinValue and MaxValue and their neighbours, and for an AllowedPattern
+//! the ends of each class, range, repetition and alternative) each start the real binary under a local Lambda
+//! Runtime API, with its environment evaluated from the template. Otherwise a value the binary refuses passes
+//! `sam deploy` and stops the function at every start.
 
 use bench::runtime_api::RuntimeApi;
 use integration_tests::template::{Parameter, Template};
@@ -64,13 +65,15 @@ fn boundary_values(parameter: &Parameter) -> Result<Vec<String>, Error> {
         return Err(format!("{name}: this test cannot judge {:?}; teach it", parameter.other_constraints).into());
     }
     let mut values: Vec<String> = parameter.default.iter().cloned().collect();
-    match (&parameter.allowed_values, &parameter.allowed_pattern) {
-        (Some(allowed), _) => values.extend(allowed.iter().cloned()),
-        (None, Some(pattern)) => values.extend(edges(&regex_syntax::parse(pattern)?)),
-        (None, None) => {
+    match (&parameter.allowed_values, &parameter.allowed_pattern, parameter.min_value.zip(parameter.max_value)) {
+        (Some(allowed), _, _) => values.extend(allowed.iter().cloned()),
+        (None, Some(pattern), _) => values.extend(edges(&regex_syntax::parse(pattern)?)),
+        // A Number: both ends of its range and their neighbours inside it.
+        (None, None, Some((min, max))) => values.extend([min, min + 1, max - 1, max].map(|n| n.to_string())),
+        (None, None, None) => {
             return Err(format!(
-                "{name} reaches a function but the template allows any value: give it the AllowedPattern or \
-                 AllowedValues the function's configuration accepts"
+                "{name} reaches a function but the template allows any value: give it the AllowedPattern, \
+                 AllowedValues or MinValue and MaxValue the function's configuration accepts"
             )
             .into());
         }
