@@ -117,6 +117,86 @@ impl DeliverySample {
     }
 }
 
+/// A sample SQS event of the fallback queue (`events/redrive-*.json`): one queued delivery, and what the redrive
+/// makes of it as stored.
+#[derive(Debug, Clone, Copy)]
+pub struct RedriveSample {
+    pub name: &'static str,
+    /// The queued delivery's id.
+    pub id: u64,
+    /// Its summary line's `outcome`.
+    pub outcome: &'static str,
+}
+
+/// The call is stored; the text, received days ago, is past any maximum age: settled expired, never sent.
+pub const REDRIVE_SAMPLES: &[RedriveSample] = &[
+    RedriveSample { name: "redrive-post-call", id: 127, outcome: "stored" },
+    RedriveSample { name: "redrive-send-text", id: 1236, outcome: "expired" },
+];
+
+impl RedriveSample {
+    pub fn event(&self) -> Result<String, Error> {
+        Ok(std::fs::read_to_string(event_path(self.name))?)
+    }
+
+    /// The webhook body each record carries, as 2X sent it.
+    pub fn payloads(&self) -> Result<Vec<Value>, Error> {
+        let event: Value = serde_json::from_str(&self.event()?)?;
+        let records = event["Records"].as_array().ok_or("no Records")?;
+        records
+            .iter()
+            .map(|record| {
+                let delivery: webhook::fallback::QueuedDelivery =
+                    serde_json::from_str(record["body"].as_str().ok_or("no body")?)?;
+                let body = delivery.body.decode().ok_or("the queued body does not decode")?;
+                Ok(serde_json::from_slice(&body)?)
+            })
+            .collect()
+    }
+}
+
+/// What the outage scenario saw: DynamoDB "down" (the calls and sent-texts tables deleted), deliveries answered
+/// while it was, then the tables back and the fallback queue drained through the redrive.
+#[derive(Debug)]
+pub struct OutageScenario {
+    /// (function, id, status, body) of each delivery during the outage.
+    pub answers: Vec<(&'static str, u64, u16, Value)>,
+    pub drained: Drained,
+}
+
+/// Ids the outage scenario delivers (new ones: the samples' own ids are taken).
+pub const OUTAGE_CALL_IDS: [u64; 3] = [201, 202, 203];
+pub const OUTAGE_TEXT_ID: u64 = 2001;
+
+/// The outage scenario on a [`start_stack`]: with the calls and sent-texts tables gone, three post-calls and a
+/// pre-call text (delivered twice, as 2X might) are answered 202 `queued`; then the tables are created again and
+/// the queue is drained through the redrive. Leaves those tables holding only what the redrive wrote.
+pub async fn dynamodb_outage(emulator: &Emulator, functions: &Functions) -> Result<OutageScenario, Error> {
+    emulator.delete_table(Table::Calls).await?;
+    emulator.delete_table(Table::SentTexts).await?;
+    let mut answers = Vec::new();
+    let mut deliver = async |function: &'static str, sample: &str, id: u64| -> Result<(), Error> {
+        let mut event: Value = serde_json::from_str(&SampleEvent::named(sample)?.event()?)?;
+        let mut payload = SampleEvent::named(sample)?.payload()?;
+        payload["id"] = id.into();
+        event["body"] = payload.to_string().into();
+        let (status, body) = functions.invoke(function, &event.to_string()).await?;
+        answers.push((function, id, status, body));
+        Ok(())
+    };
+    for (id, sample) in
+        OUTAGE_CALL_IDS.into_iter().zip(["post-call-transferred", "post-call-no-answer", "post-call-do-not-call"])
+    {
+        deliver("post-call", sample, id).await?;
+    }
+    deliver("send-text", "send-text-pre-call", OUTAGE_TEXT_ID).await?;
+    deliver("send-text", "send-text-pre-call", OUTAGE_TEXT_ID).await?;
+    emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::SentTexts).await?;
+    let drained = drain_fallback_queue(emulator, functions).await?;
+    Ok(OutageScenario { answers, drained })
+}
+
 /// Each sent text's SNS message id, by text id, from the sent-texts table.
 pub async fn message_ids(emulator: &Emulator) -> Result<BTreeMap<u64, String>, Error> {
     let items = emulator.items(SENT_TEXTS_TABLE).await?;
@@ -250,6 +330,20 @@ impl Emulator {
         }
         request.send().await?;
         Ok(())
+    }
+
+    /// Deletes `table`: every request to it fails from then on (DynamoDB "down" for it) until it is created
+    /// again.
+    pub async fn delete_table(&self, table: Table) -> Result<(), Error> {
+        aws_sdk_dynamodb::Client::new(&self.sdk_config().await).delete_table().table_name(table.name()).send().await?;
+        Ok(())
+    }
+
+    /// Creates the fallback queue (`FALLBACK_QUEUE_URL`): its URL.
+    pub async fn create_fallback_queue(&self) -> Result<String, Error> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk_config().await);
+        let created = sqs.create_queue().queue_name(FALLBACK_QUEUE).send().await?;
+        Ok(created.queue_url().ok_or("no queue url")?.to_owned())
     }
 
     /// Every item of a table as JSON, sorted by id; a Binary attribute becomes its base64 string.
@@ -437,6 +531,7 @@ impl Drop for Functions {
 pub const CALLS_TABLE: &str = "calls";
 pub const SENT_TEXTS_TABLE: &str = "sent-texts";
 pub const OPT_OUTS_TABLE: &str = "opt-outs";
+pub const FALLBACK_QUEUE: &str = "fallback";
 
 /// Our tables, as the tests name them in the emulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -465,14 +560,15 @@ impl Table {
     }
 }
 
-/// The emulator with every table, and every function under `cargo lambda watch` against it, logging to
-/// `log_path`.
+/// The emulator with every table and the fallback queue, and every function under `cargo lambda watch` against
+/// it, logging to `log_path`.
 pub async fn start_stack(log_path: PathBuf) -> Result<(Emulator, Functions), Error> {
     let emulator = Emulator::start()?;
     for table in [Table::Calls, Table::SentTexts, Table::OptOuts] {
         emulator.create_table(table).await?;
     }
-    let env = function_env(&emulator);
+    let mut env = function_env(&emulator);
+    env.push(("FALLBACK_QUEUE_URL", emulator.create_fallback_queue().await?));
     let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path)).await??;
     Ok((emulator, functions))
 }
@@ -490,4 +586,52 @@ pub fn function_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
 }
 
 /// Every function's binary.
-pub const FUNCTIONS: [&str; 4] = ["send-text", "post-call", "text-optout", "sms-delivery-status"];
+pub const FUNCTIONS: [&str; 5] = ["send-text", "post-call", "text-optout", "sms-delivery-status", "redrive"];
+
+/// What one drain of the fallback queue came to.
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// Messages handed to the redrive.
+    pub messages: usize,
+    /// Each invocation's answer (its `batchItemFailures`).
+    pub answers: Vec<Value>,
+}
+
+/// Does what Lambda's SQS event source does with the fallback queue until it is empty: receives up to 10
+/// messages, invokes the redrive with them, and deletes those it did not report failed. A failed message is left
+/// for its visibility timeout, so this stops at the first failure (`Err`): every message must complete.
+pub async fn drain_fallback_queue(emulator: &Emulator, functions: &Functions) -> Result<Drained, Error> {
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let queue_url =
+        sqs.get_queue_url().queue_name(FALLBACK_QUEUE).send().await?.queue_url().unwrap_or_default().to_owned();
+    let mut drained = Drained::default();
+    loop {
+        let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await?;
+        if received.messages().is_empty() {
+            return Ok(drained);
+        }
+        let records: Vec<Value> = received
+            .messages()
+            .iter()
+            .map(|message| {
+                serde_json::json!({"messageId": message.message_id(), "receiptHandle": message.receipt_handle(),
+                    "body": message.body(), "eventSource": "aws:sqs"})
+            })
+            .collect();
+        let event = serde_json::json!({"Records": records}).to_string();
+        let (status, answer) = functions.invoke_raw("redrive", &event).await?;
+        let failed = answer["batchItemFailures"].as_array().map_or(0, Vec::len);
+        if status != 200 || failed > 0 {
+            return Err(format!("the redrive did not complete the batch: {status} {answer}").into());
+        }
+        for message in received.messages() {
+            sqs.delete_message()
+                .queue_url(&queue_url)
+                .receipt_handle(message.receipt_handle().unwrap_or_default())
+                .send()
+                .await?;
+        }
+        drained.messages += records.len();
+        drained.answers.push(answer);
+    }
+}

@@ -2,7 +2,7 @@
 //! tests' captures, collected by `scripts/test`) must hold no token, full phone number, message text or
 //! transcript content.
 
-use crate::{DELIVERY_SAMPLES, Error, SAMPLE_EVENTS};
+use crate::{DELIVERY_SAMPLES, Error, REDRIVE_SAMPLES, SAMPLE_EVENTS};
 use serde_json::Value;
 use std::path::Path;
 
@@ -17,12 +17,17 @@ const TOKENS: &[&str] = &[
     "property-token",
 ];
 
-/// What must never appear in a log line: the tokens, from every sample event the phone number (as sent and in
-/// E.164), the message and each transcript turn's content, and every number a sample delivery record names.
+/// What must never appear in a log line: the tokens, from every sample webhook body (the events' and those queued
+/// in the redrive samples) the phone number (as sent and in E.164), the message and each transcript turn's
+/// content, and every number a sample delivery record names.
 pub fn secrets() -> Result<Vec<String>, Error> {
     let mut secrets: Vec<String> = TOKENS.iter().map(|token| (*token).to_owned()).collect();
-    for sample in SAMPLE_EVENTS {
-        let Ok(payload) = sample.payload() else { continue };
+    // The webhook bodies: the sample events', and those the fallback queue's samples carry.
+    let mut payloads: Vec<Value> = SAMPLE_EVENTS.iter().filter_map(|sample| sample.payload().ok()).collect();
+    for sample in REDRIVE_SAMPLES {
+        payloads.extend(sample.payloads()?);
+    }
+    for payload in payloads {
         if let Some(phone) = payload["record_phone_number"].as_str() {
             // The samples' numbers are US ones: the 10-digit national number, bare or in E.164.
             let digits: String = phone.chars().filter(char::is_ascii_digit).collect();

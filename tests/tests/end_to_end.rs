@@ -1,7 +1,8 @@
 //! The real binaries under `cargo lambda watch`, against the emulator, fed the `events/` files.
 
 use integration_tests::{
-    AUTH_TOKEN, DELIVERY_SAMPLES, Error, SAMPLE_EVENTS, cargo_command, message_ids, repo_root, start_stack,
+    AUTH_TOKEN, DELIVERY_SAMPLES, Error, OUTAGE_CALL_IDS, OUTAGE_TEXT_ID, REDRIVE_SAMPLES, SAMPLE_EVENTS,
+    cargo_command, dynamodb_outage, message_ids, repo_root, start_stack,
 };
 use serde_json::{Value, json};
 
@@ -13,6 +14,7 @@ fn every_file_in_events_has_an_expected_answer() -> Result<(), Error> {
     files.sort();
     let mut listed: Vec<&str> = SAMPLE_EVENTS.iter().map(|sample| sample.name).collect();
     listed.extend(DELIVERY_SAMPLES.iter().map(|sample| sample.name));
+    listed.extend(REDRIVE_SAMPLES.iter().map(|sample| sample.name));
     listed.sort_unstable();
     assert_eq!(files, listed);
     Ok(())
@@ -71,15 +73,49 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
         opt_outs.iter().filter_map(|item| Some((item["phone"].as_str()?, item["source"].as_str()?))).collect();
     assert_eq!(listed, [("+12025550177", "text-optout"), ("+12025550188", "post-call:do_not_call")]);
 
+    // The fallback queue's samples, as the redrive gets them: the call is stored, the stale text never sent.
+    for sample in REDRIVE_SAMPLES {
+        let answer = functions.invoke_raw("redrive", &sample.event()?).await?;
+        assert_eq!(answer, (200, json!({"batchItemFailures": []})), "{}", sample.name);
+    }
+    assert!(emulator.items("calls").await?.iter().any(|item| item["id"] == 127));
+    assert_eq!(emulator.sms().await?.len(), 2, "the stale text was not sent");
+    let redriven: Vec<Value> = functions
+        .log()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["message"] == "request answered" && line["function"] == "redrive")
+        .collect();
+    let outcomes: Vec<(&Value, &Value)> = redriven.iter().map(|line| (&line["id"], &line["outcome"])).collect();
+    let expected: Vec<(Value, Value)> = REDRIVE_SAMPLES.iter().map(|s| (json!(s.id), json!(s.outcome))).collect();
+    assert_eq!(outcomes, expected.iter().map(|(id, outcome)| (id, outcome)).collect::<Vec<_>>());
+
+    // DynamoDB down: every delivery is queued (202), then the redrive stores each call and sends the text once.
+    let outage = dynamodb_outage(&emulator, &functions).await?;
+    for (function, id, status, body) in &outage.answers {
+        assert_eq!((*status, body), (202, &json!({"status": "queued", "id": id})), "{function}");
+    }
+    assert_eq!(outage.drained.messages, outage.answers.len(), "one message per queued delivery");
+    let calls: Vec<u64> = emulator.items("calls").await?.iter().filter_map(|item| item["id"].as_u64()).collect();
+    assert_eq!(calls, OUTAGE_CALL_IDS);
+    let texts = emulator.items("sent-texts").await?;
+    assert_eq!((texts.len(), &texts[0]["id"], &texts[0]["status"]), (1, &json!(OUTAGE_TEXT_ID), &json!("sent")));
+    assert_eq!(emulator.sms().await?.len(), 3, "the queued text, twice delivered, sent once");
+
     let log = functions.log();
     let summaries: Vec<Value> = log
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|line| line["message"] == "request answered")
         .collect();
-    assert_eq!(summaries.len(), SAMPLE_EVENTS.len() + 2, "one summary line per request:\n{log}");
+    let redrive_messages = REDRIVE_SAMPLES.len() + outage.drained.messages;
+    let requests = SAMPLE_EVENTS.len() + 2 + outage.answers.len() + redrive_messages;
+    assert_eq!(summaries.len(), requests, "one summary line per request and per queued message:\n{log}");
     for line in &summaries {
-        assert_eq!(line["span"]["requestId"], line["request_id"], "the invocation's request id on the line: {line}");
+        // The redrive's lines name the attempt: the invocation's request id and the message's place in the batch.
+        let attempt = line["request_id"].as_str().unwrap_or_default();
+        let invocation = attempt.split('/').next();
+        assert_eq!(line["span"]["requestId"].as_str(), invocation, "the invocation's request id on the line: {line}");
     }
     let metrics: Vec<Value> = log
         .lines()
@@ -99,7 +135,8 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     {
         assert!(line["duration_ms"].as_f64().is_some_and(|ms| ms < 100.0), "slow 4xx: {line}");
     }
-    let secrets = ["2025550143", "2025550187", "2025550111", "2025550177", "2025550188", "Hi, is John available?"];
+    let secrets =
+        ["2025550143", "2025550144", "2025550187", "2025550111", "2025550177", "2025550188", "Hi, is John available?"];
     for secret in secrets.iter().chain(&[AUTH_TOKEN, "We will call you"]) {
         assert!(!log.contains(secret), "{secret:?} appears in the function logs");
     }
@@ -113,6 +150,7 @@ fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(),
         ("post-call", "CALLS_TABLE"),
         ("text-optout", "OPT_OUTS_TABLE"),
         ("sms-delivery-status", "SENT_TEXTS_TABLE"),
+        ("redrive", "CALLS_TABLE"),
     ] {
         let output = cargo_command("cargo")
             .args(["run", "--quiet", "--bin", function])

@@ -6,8 +6,12 @@ use crate::error::DependencyError;
 use crate::payload::WebhookId;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
+use std::io::{Read, Write};
 
 /// Which function's work a queued delivery is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,8 +46,25 @@ impl QueuedBody {
         Self::Base64(STANDARD.encode(body))
     }
 
-    pub fn gzipped(gzip: &[u8]) -> Self {
-        Self::GzipBase64(STANDARD.encode(gzip))
+    /// `body` gzipped: what keeps a large body (post-call's transcripts) within the queue's message limit.
+    pub fn gzipped(body: &[u8]) -> Self {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        // Writing into a Vec cannot fail.
+        let _ = encoder.write_all(body);
+        Self::GzipBase64(STANDARD.encode(encoder.finish().unwrap_or_default()))
+    }
+
+    /// The body as received; `None` if the data is not what its encoding says.
+    pub fn decode(&self) -> Option<Vec<u8>> {
+        match self {
+            Self::Base64(data) => STANDARD.decode(data).ok(),
+            Self::GzipBase64(data) => {
+                let gzip = STANDARD.decode(data).ok()?;
+                let mut body = Vec::new();
+                GzDecoder::new(gzip.as_slice()).read_to_end(&mut body).ok()?;
+                Some(body)
+            }
+        }
     }
 }
 
@@ -94,5 +115,16 @@ mod tests {
         assert_eq!(value["function"], "send-text");
         assert_eq!(value["body"], json!({"encoding": "base64", "data": STANDARD.encode(body)}));
         assert_eq!(serde_json::from_str::<QueuedDelivery>(&message).unwrap(), delivery);
+        assert_eq!(delivery.body.decode().unwrap(), body);
+    }
+
+    #[test]
+    fn a_gzipped_body_decodes_to_the_body_as_received_and_a_broken_one_to_none() {
+        let body = "{\"transcript\": [\"Hello?\"]}".repeat(100);
+        let queued = QueuedBody::gzipped(body.as_bytes());
+        assert!(matches!(&queued, QueuedBody::GzipBase64(data) if data.len() < body.len() / 4));
+        assert_eq!(queued.decode().unwrap(), body.as_bytes());
+        assert_eq!(QueuedBody::GzipBase64(STANDARD.encode(b"not gzip")).decode(), None);
+        assert_eq!(QueuedBody::Base64("not base64!".into()).decode(), None);
     }
 }

@@ -6,7 +6,7 @@
 use crate::config::PostCallConfig;
 use crate::payload::PostCall;
 use crate::ports::{CallStore, StoreOutcome};
-use crate::record::{CallRecord, gzip};
+use crate::record::CallRecord;
 use lambda_http::http::StatusCode;
 use serde_json::Map;
 use webhook::auth::Authenticator;
@@ -164,7 +164,7 @@ impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> PostCallHandler<C, W, Q> {
             request_id: invocation.request_id.clone(),
             received_at: rfc3339(invocation.received_at),
             // Whole transcripts: gzip keeps a large body within the queue's message limit.
-            body: QueuedBody::gzipped(&gzip(body)),
+            body: QueuedBody::gzipped(body),
         };
         match self.queue.enqueue(&delivery).await {
             Ok(()) => Ok(Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Queued, id) }),

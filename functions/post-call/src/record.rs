@@ -83,15 +83,6 @@ impl<'a> CallRecord<'a> {
     }
 }
 
-/// `bytes` gzipped: a queued body as it fits the queue's message limit.
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(bytes);
-    encoder.finish().unwrap_or_default()
-}
-
 fn gzip_json(value: &impl Serialize) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
     // Writing into a Vec cannot fail, and serialising plain data (strings, maps) cannot either.

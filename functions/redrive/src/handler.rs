@@ -3,18 +3,15 @@
 //! queue). Never dropped.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use post_call::handler::{CallRecorder, NotRecorded};
 use post_call::ports::CallStore;
 use send_text::handler::{NotTexted, TextSender};
 use send_text::ports::{SmsSender, TextLedger};
-use std::io::Read;
 use std::time::Instant;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::error::WebhookError;
-use webhook::fallback::{QueuedBody, QueuedDelivery, QueuedFunction};
+use webhook::fallback::{QueuedDelivery, QueuedFunction};
 use webhook::metrics::{Measurement, Metric, Unit};
 use webhook::opt_out::{OptOutLookup, OptOutWriter};
 use webhook::pipeline::{Accepted, Invocation};
@@ -87,7 +84,7 @@ impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup
             .as_deref()
             .and_then(|body| serde_json::from_str::<QueuedDelivery>(body).ok())
             .ok_or_else(|| unreadable("not a queued delivery"))?;
-        let body = decode(&delivery.body).ok_or_else(|| unreadable("its body does not decode"))?;
+        let body = delivery.body.decode().ok_or_else(|| unreadable("its body does not decode"))?;
         let received_at = OffsetDateTime::parse(&delivery.received_at, &Rfc3339)
             .map_err(|_| unreadable("its received_at is not RFC 3339"))?;
         let invocation = Invocation { request_id: attempt, received_at };
@@ -121,18 +118,5 @@ impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup
             dimension: Some(("queued_by", delivery.function.as_str())),
         });
         Ok(accepted)
-    }
-}
-
-/// The body as received.
-fn decode(body: &QueuedBody) -> Option<Vec<u8>> {
-    match body {
-        QueuedBody::Base64(data) => STANDARD.decode(data).ok(),
-        QueuedBody::GzipBase64(data) => {
-            let gzip = STANDARD.decode(data).ok()?;
-            let mut body = Vec::new();
-            flate2::read::GzDecoder::new(gzip.as_slice()).read_to_end(&mut body).ok()?;
-            Some(body)
-        }
     }
 }

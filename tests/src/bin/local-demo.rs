@@ -2,8 +2,8 @@
 //! `events/` sent through them; then what the emulator recorded. `--keep-running` leaves it all up.
 
 use integration_tests::{
-    AUTH_TOKEN, CALLS_TABLE, DELIVERY_SAMPLES, Error, FUNCTIONS, OPT_OUTS_TABLE, SAMPLE_EVENTS, SENT_TEXTS_TABLE,
-    message_ids, repo_root, start_stack,
+    AUTH_TOKEN, CALLS_TABLE, DELIVERY_SAMPLES, Error, FUNCTIONS, OPT_OUTS_TABLE, REDRIVE_SAMPLES, SAMPLE_EVENTS,
+    SENT_TEXTS_TABLE, dynamodb_outage, message_ids, repo_root, start_stack,
 };
 use std::process::ExitCode;
 
@@ -87,6 +87,34 @@ async fn run(keep_running: bool) -> Result<(), Error> {
         println!("    {item}");
     }
 
+    println!(
+        "\nThe fallback queue's sample events, as SQS hands them to redrive (a queued call; a text queued days ago):"
+    );
+    for sample in REDRIVE_SAMPLES {
+        let (status, body) = functions.invoke_raw("redrive", &sample.event()?).await?;
+        println!("  {:<36} → redrive {status} {body}  (expected outcome {})", sample.name, sample.outcome);
+    }
+
+    println!(
+        "\nOutage: the {CALLS_TABLE} and {SENT_TEXTS_TABLE} tables deleted (DynamoDB refuses every request to them),"
+    );
+    println!("then deliveries; the tables created again, and the fallback queue drained through redrive:");
+    let outage = dynamodb_outage(&emulator, &functions).await?;
+    for (function, id, status, body) in &outage.answers {
+        println!("  {function:<9} id {id:<5} → {status} {body}");
+    }
+    println!("  redrive took {} queued messages: {:?}", outage.drained.messages, outage.drained.answers);
+    for item in emulator.items(CALLS_TABLE).await? {
+        println!("  {CALLS_TABLE}: id {} stored, end_reason {}", item["id"], item["call"]["end_reason"]);
+    }
+    for item in emulator.items(SENT_TEXTS_TABLE).await? {
+        println!(
+            "  {SENT_TEXTS_TABLE}: id {} status {} (claimed by {})",
+            item["id"], item["status"], item["claimed_by"]
+        );
+    }
+    println!("  texts SNS accepted, all told: {}", emulator.sms().await?.len());
+
     if keep_running {
         println!("\nStill running. Send your own requests:");
         println!("  send-text: {}", functions.url("send-text"));
@@ -96,6 +124,7 @@ async fn run(keep_running: bool) -> Result<(), Error> {
             "  sms-delivery-status: .venv/bin/cargo-lambda lambda invoke sms-delivery-status --invoke-address 127.0.0.1 \\"
         );
         println!("    --invoke-port {} --data-file events/sms-delivery-status-success.json", functions.port);
+        println!("  redrive: the same, with redrive and --data-file events/redrive-post-call.json");
         println!("  AWS emulator: {} (sent texts: {}/moto-api/data.json)", emulator.endpoint, emulator.endpoint);
         println!("\n  curl -i -X POST {} \\", functions.url("send-text"));
         println!("    -H 'Authorization: {AUTH_TOKEN}' -H 'Content-Type: application/json' \\");
