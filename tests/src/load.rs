@@ -1,9 +1,12 @@
 //! A load of deliveries the way 2X makes them: the three endpoints mixed, a share of repeated ids, some bad
 //! tokens, a bounded number in flight, and each 409 or 5xx delivered again after a pause. Every tenth text id
-//! goes to a lead who opted out before the load; opt-outs arrive for ten other leads meanwhile. Afterwards what
-//! the emulator holds must match exactly what was asked.
+//! goes to a lead who opted out before the load; opt-outs arrive for ten other leads meanwhile. The first tenth
+//! arrives during an outage (the calls and sent-texts tables gone): those are queued, and the redrive completes
+//! them while the rest arrives. Afterwards what the emulator holds must match exactly what was asked.
 
-use crate::{AUTH_TOKEN, CALLS_TABLE, Emulator, Error, Functions, OPT_OUTS_TABLE, SENT_TEXTS_TABLE, SampleEvent};
+use crate::{
+    AUTH_TOKEN, CALLS_TABLE, Emulator, Error, Functions, OPT_OUTS_TABLE, SENT_TEXTS_TABLE, SampleEvent, Table,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -17,12 +20,21 @@ pub struct LoadPlan {
     pub repeated_share: f64,
     /// Share of deliveries with a wrong token.
     pub bad_token_share: f64,
+    /// Share of deliveries, the first ones, made while DynamoDB refuses the calls and sent-texts tables.
+    pub outage_share: f64,
     pub seed: u64,
 }
 
 impl Default for LoadPlan {
     fn default() -> Self {
-        Self { deliveries: 1000, concurrency: 16, repeated_share: 0.2, bad_token_share: 0.05, seed: 2026 }
+        Self {
+            deliveries: 1000,
+            concurrency: 16,
+            repeated_share: 0.2,
+            bad_token_share: 0.05,
+            outage_share: 0.1,
+            seed: 2026,
+        }
     }
 }
 
@@ -54,8 +66,14 @@ pub struct LoadReport {
     /// HTTP requests made, redeliveries after a 409 or 5xx included.
     pub requests: usize,
     pub elapsed: Duration,
-    /// Per final answer: (endpoint, status, body `status` or `error`) → count.
+    /// Per final answer, the outage's included: (endpoint, status, body `status` or `error`) → count.
     pub answers: BTreeMap<(String, u16, String), usize>,
+    /// The same for the deliveries made during the outage.
+    pub outage_answers: BTreeMap<(String, u16, String), usize>,
+    /// Valid post-calls and texts (not to the opted-out lead) delivered during the outage: each answered queued.
+    pub expected_queued: usize,
+    /// Queued messages the redrive completed.
+    pub redriven: usize,
     pub latencies: Vec<Duration>,
     pub expected_texts: usize,
     pub expected_calls: usize,
@@ -98,6 +116,13 @@ impl LoadReport {
 
     /// Every count must match: one SMS and one sent item per distinct valid send-text id, one item per distinct
     /// valid post-call id, one 401 per bad token, no delivery left failing.
+    fn outage_queued(&self) -> usize {
+        let queued = |(endpoint, status, outcome): &(String, u16, String)| {
+            endpoint != "text-optout" && *status == 202 && outcome == "queued"
+        };
+        self.outage_answers.iter().filter(|(answer, _)| queued(answer)).map(|(_, count)| count).sum()
+    }
+
     pub fn mismatches(&self) -> Vec<String> {
         let checks = [
             ("SMS recorded by SNS", self.texts_sent, self.expected_texts),
@@ -107,6 +132,8 @@ impl LoadReport {
             ("texts answered opted_out", self.answered("send-text", "opted_out"), self.expected_opted_out_answers),
             ("401 answers", self.unauthorized(), self.expected_unauthorized),
             ("deliveries still failing after redelivery", self.failures(), 0),
+            ("outage deliveries answered 202 queued", self.outage_queued(), self.expected_queued),
+            ("queued deliveries the redrive completed", self.redriven, self.expected_queued),
         ];
         checks
             .iter()
@@ -139,6 +166,12 @@ impl LoadReport {
                 self.expected_calls,
                 self.unauthorized(),
                 self.expected_unauthorized
+            ),
+            format!(
+                "outage: {} deliveries answered 202 queued (expected {}), {} completed by the redrive",
+                self.outage_queued(),
+                self.expected_queued,
+                self.redriven
             ),
             format!(
                 "opt-outs listed {} (expected {}), texts answered opted_out {} (expected {})",
@@ -201,6 +234,82 @@ fn plan_deliveries(plan: &LoadPlan) -> Vec<Delivery> {
         .collect()
 }
 
+fn is_text_to_send(delivery: &Delivery) -> bool {
+    delivery.endpoint == "send-text" && !to_opted_out_lead(delivery.id)
+}
+
+/// A delivery's final answer: (endpoint, status, body `status` or `error`, each attempt's latency).
+type Answer = (&'static str, u16, String, Vec<Duration>);
+
+/// Workers delivering as 2X does.
+struct Pool {
+    client: reqwest::Client,
+    payloads: Arc<[(&'static str, Value); 3]>,
+    urls: Arc<[(&'static str, String); 3]>,
+    concurrency: usize,
+}
+
+impl Pool {
+    /// Delivers each of `deliveries`, `concurrency` at a time, each 409 or 5xx again after a pause.
+    async fn deliver(&self, deliveries: Vec<Delivery>) -> Result<Vec<Answer>, Error> {
+        let queue = Arc::new(Mutex::new(deliveries.into_iter().collect::<VecDeque<_>>()));
+        let results = Arc::new(Mutex::new(Vec::new()));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..self.concurrency {
+            let (queue, results, client, payloads, urls) =
+                (queue.clone(), results.clone(), self.client.clone(), self.payloads.clone(), self.urls.clone());
+            workers.spawn(async move {
+                loop {
+                    let Some(delivery) = queue.lock().map_err(|_| "queue poisoned")?.pop_front() else { break };
+                    let mut payload: Value = payloads
+                        .iter()
+                        .find(|(e, _)| *e == delivery.endpoint)
+                        .map(|(_, p)| p.clone())
+                        .unwrap_or_default();
+                    match delivery.endpoint {
+                        "text-optout" => payload["record_phone_number"] = opting_out_lead(delivery.id).into(),
+                        "send-text" if to_opted_out_lead(delivery.id) => {
+                            payload["id"] = delivery.id.into();
+                            payload["record_phone_number"] = OPTED_OUT_LEAD.into();
+                        }
+                        _ => payload["id"] = delivery.id.into(),
+                    }
+                    let url =
+                        urls.iter().find(|(e, _)| *e == delivery.endpoint).map(|(_, u)| u.clone()).unwrap_or_default();
+                    let mut attempts = Vec::new();
+                    let (status, outcome) = loop {
+                        let sent_at = Instant::now();
+                        let response =
+                            client.post(&url).header("Authorization", delivery.token).json(&payload).send().await?;
+                        let status = response.status().as_u16();
+                        let body: Value = response.json().await.unwrap_or_default();
+                        attempts.push(sent_at.elapsed());
+                        let outcome =
+                            body["status"].as_str().or(body["error"].as_str().map(|_| "error")).unwrap_or("?");
+                        // As 2X does: deliver again after a 409 or a 5xx, a few times.
+                        if (status == 409 || status >= 500) && attempts.len() < 20 {
+                            tokio::time::sleep(Duration::from_millis(250)).await;
+                            continue;
+                        }
+                        break (status, outcome.to_owned());
+                    };
+                    results.lock().map_err(|_| "results poisoned")?.push((
+                        delivery.endpoint,
+                        status,
+                        outcome,
+                        attempts,
+                    ));
+                }
+                Ok::<_, Error>(())
+            });
+        }
+        while let Some(worker) = workers.join_next().await {
+            worker??;
+        }
+        Ok(std::mem::take(&mut *results.lock().map_err(|_| "results poisoned")?))
+    }
+}
+
 /// Delivers `plan` to `functions` (a [`crate::start_stack`], backed by `emulator`) and counts.
 pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulator) -> Result<LoadReport, Error> {
     let deliveries = plan_deliveries(plan);
@@ -217,6 +326,10 @@ pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulato
         expected_opted_out_answers: valid("send-text").filter(|d| to_opted_out_lead(d.id)).count(),
         ..LoadReport::default()
     };
+    let outage_deliveries = (deliveries.len() as f64 * plan.outage_share) as usize;
+    let outage = &deliveries[..outage_deliveries.min(deliveries.len())];
+    let queued = |d: &&Delivery| d.token == AUTH_TOKEN && (d.endpoint == "post-call" || is_text_to_send(d));
+    report.expected_queued = outage.iter().filter(queued).count();
     let payloads = Arc::new([
         ("send-text", SampleEvent::named("send-text-pre-call")?.payload()?),
         ("post-call", SampleEvent::named("post-call-transferred")?.payload()?),
@@ -232,57 +345,26 @@ pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulato
     if opted_out.send().await?.status() != 200 {
         return Err("the lead could not opt out before the load".into());
     }
-    let queue = Arc::new(Mutex::new(deliveries.into_iter().collect::<VecDeque<_>>()));
-    let results = Arc::new(Mutex::new(Vec::new()));
-
+    // The outage: the calls and sent-texts tables gone (DynamoDB refusing every request to them) for the first
+    // deliveries; they are queued. Then the tables are back, and the redrive drains the queue while the rest of
+    // the load arrives (a repeat of a queued id may reach send-text while the redrive sends it).
+    let mut deliveries = deliveries;
+    let rest = deliveries.split_off(outage_deliveries.min(deliveries.len()));
+    emulator.delete_table(Table::Calls).await?;
+    emulator.delete_table(Table::SentTexts).await?;
+    let pool = Pool { client, payloads, urls, concurrency: plan.concurrency.max(1) };
     let started = Instant::now();
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..plan.concurrency.max(1) {
-        let (queue, results, client, payloads, urls) =
-            (queue.clone(), results.clone(), client.clone(), payloads.clone(), urls.clone());
-        workers.spawn(async move {
-            loop {
-                let Some(delivery) = queue.lock().map_err(|_| "queue poisoned")?.pop_front() else { break };
-                let mut payload: Value =
-                    payloads.iter().find(|(e, _)| *e == delivery.endpoint).map(|(_, p)| p.clone()).unwrap_or_default();
-                match delivery.endpoint {
-                    "text-optout" => payload["record_phone_number"] = opting_out_lead(delivery.id).into(),
-                    "send-text" if to_opted_out_lead(delivery.id) => {
-                        payload["id"] = delivery.id.into();
-                        payload["record_phone_number"] = OPTED_OUT_LEAD.into();
-                    }
-                    _ => payload["id"] = delivery.id.into(),
-                }
-                let url =
-                    urls.iter().find(|(e, _)| *e == delivery.endpoint).map(|(_, u)| u.clone()).unwrap_or_default();
-                let mut attempts = Vec::new();
-                let (status, outcome) = loop {
-                    let sent_at = Instant::now();
-                    let response =
-                        client.post(&url).header("Authorization", delivery.token).json(&payload).send().await?;
-                    let status = response.status().as_u16();
-                    let body: Value = response.json().await.unwrap_or_default();
-                    attempts.push(sent_at.elapsed());
-                    let outcome = body["status"].as_str().or(body["error"].as_str().map(|_| "error")).unwrap_or("?");
-                    // As 2X does: deliver again after a 409 or a 5xx, a few times.
-                    if (status == 409 || status >= 500) && attempts.len() < 20 {
-                        tokio::time::sleep(Duration::from_millis(250)).await;
-                        continue;
-                    }
-                    break (status, outcome.to_owned());
-                };
-                results.lock().map_err(|_| "results poisoned")?.push((delivery.endpoint, status, outcome, attempts));
-            }
-            Ok::<_, Error>(())
-        });
+    for (endpoint, status, outcome, attempts) in pool.deliver(deliveries).await? {
+        report.requests += attempts.len();
+        *report.outage_answers.entry((endpoint.to_owned(), status, outcome.clone())).or_default() += 1;
+        *report.answers.entry((endpoint.to_owned(), status, outcome)).or_default() += 1;
     }
-    while let Some(worker) = workers.join_next().await {
-        worker??;
-    }
+    emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::SentTexts).await?;
+    let (results, drained) = tokio::join!(pool.deliver(rest), crate::drain_fallback_queue(emulator, functions));
     report.elapsed = started.elapsed();
-
-    let results = std::mem::take(&mut *results.lock().map_err(|_| "results poisoned")?);
-    for (endpoint, status, outcome, attempts) in results {
+    report.redriven = drained?.messages;
+    for (endpoint, status, outcome, attempts) in results? {
         report.requests += attempts.len();
         report.latencies.extend(attempts);
         *report.answers.entry((endpoint.to_owned(), status, outcome)).or_default() += 1;
