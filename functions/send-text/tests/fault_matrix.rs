@@ -7,22 +7,72 @@
 use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
 use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::Duration;
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
-use webhook_test_support::events::{answer, env, event, sample_authenticator};
+use webhook::fallback::FallbackQueue;
+use webhook_test_support::events::{answer, env, event, sample, sample_authenticator};
+use webhook_test_support::fallback::FakeQueue;
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 
-/// One send-text delivery with `operation` under `fault`: its answer and the attempts per operation.
-async fn send_text_with(operation: &'static str, fault: Fault) -> (u16, Value, FaultInjector) {
+/// One send-text delivery with `operation` under `fault`, `queue` its fallback: its answer and the attempts per
+/// operation.
+async fn send_text_queueing_to<Q: FallbackQueue>(
+    operation: &'static str,
+    fault: Fault,
+    queue: Q,
+) -> (u16, Value, FaultInjector) {
     let injector = FaultInjector::new(operation, fault);
     let config = SendTextConfig::from_lookup(env(&[])).unwrap();
     let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
     let opt_outs = Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs"));
-    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, None::<SqsFallbackQueue>);
+    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, queue);
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
     (status.as_u16(), body, injector)
+}
+
+/// Without a fallback queue: a failure that surely sent nothing is 503, and 2X must deliver again.
+async fn send_text_with(operation: &'static str, fault: Fault) -> (u16, Value, FaultInjector) {
+    send_text_queueing_to(operation, fault, None::<SqsFallbackQueue>).await
+}
+
+/// With a fallback queue, whatever surely was not sent (the list unreadable, the claim not written, SNS refusing
+/// or unreachable) is queued as received and answered 202 `queued`; a claim it holds is marked queued (one
+/// UpdateItem), never released; nothing is published twice.
+#[tokio::test]
+async fn with_a_fallback_queue_a_text_not_sent_is_202_queued_as_received() {
+    let not_sent = [Fault::Throttling, Fault::ServerError, Fault::Refused];
+    let cases = FAULTS.iter().map(|fault| ("GetItem", *fault, 1, 0, 1));
+    let cases = cases.chain(FAULTS.iter().map(|fault| ("PutItem", *fault, 0, 0, 0)));
+    let cases = cases.chain(not_sent.iter().map(|fault| ("Publish", *fault, 1, 3, 1)));
+    for (operation, fault, claims, publishes, marks) in cases {
+        let queue = FakeQueue::default();
+        let (status, body, injector) = send_text_queueing_to(operation, fault, queue.clone()).await;
+        assert_eq!((status, &body["status"]), (202, &json!("queued")), "{operation} {fault:?}");
+        let queued = queue.queued();
+        assert_eq!(queued.len(), 1, "{operation} {fault:?}");
+        let received: Value = serde_json::from_str(&sample("send-text-pre-call")).unwrap();
+        assert_eq!(queued[0].body.decode().unwrap(), received["body"].as_str().unwrap().as_bytes(), "as received");
+        let [claim_attempts, publish_attempts, mark_attempts, releases] = send_text_attempts(&injector);
+        assert_eq!(releases, 0, "{operation} {fault:?}: the claim stays, marked queued");
+        if operation != "PutItem" {
+            assert_eq!(
+                [claim_attempts, publish_attempts, mark_attempts],
+                [claims, publishes, marks],
+                "{operation} {fault:?}"
+            );
+        }
+    }
+}
+
+/// A publish SNS may have received is never queued: it may have been sent.
+#[tokio::test]
+async fn with_a_fallback_queue_a_publish_sns_got_but_never_answered_is_still_unconfirmed_and_not_queued() {
+    let queue = FakeQueue::default();
+    let (status, body, _) = send_text_queueing_to("Publish", Fault::Hang, queue.clone()).await;
+    assert_eq!((status, &body["status"]), (202, &json!("unconfirmed")));
+    assert!(queue.queued().is_empty());
 }
 
 /// `[PutItem, Publish, UpdateItem, DeleteItem]` attempts.

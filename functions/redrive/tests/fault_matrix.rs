@@ -1,0 +1,81 @@
+//! The redrive's AWS calls × every fault, on the real SDK clients (`webhook_test_support::faults`): what SQS is
+//! told (complete, or deliver again) and which calls were made, how often. A publish SNS may have received is
+//! never tried again, whoever redelivers the message.
+
+// Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use post_call::adapters::DynamoCallStore;
+use post_call::handler::CallRecorder;
+use redrive::config::RedriveConfig;
+use redrive::handler::RedriveHandler;
+use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
+use send_text::handler::TextSender;
+use serde_json::Value;
+use time::OffsetDateTime;
+use webhook::aws::DynamoOptOuts;
+use webhook::fallback::{QueuedBody, QueuedDelivery, QueuedFunction};
+use webhook::payload::WebhookId;
+use webhook::record::rfc3339;
+use webhook_test_support::events::{env, sample};
+use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
+use webhook_test_support::redrive::sqs_event;
+
+/// `sample`'s body queued by `function` just now.
+fn queued(function: QueuedFunction, sample_name: &str, id: u64) -> QueuedDelivery {
+    let event: Value = serde_json::from_str(&sample(sample_name)).unwrap();
+    QueuedDelivery {
+        function,
+        id: WebhookId::new(id),
+        request_id: "req-queued".into(),
+        received_at: rfc3339(OffsetDateTime::now_utc()),
+        body: QueuedBody::plain(event["body"].as_str().unwrap().as_bytes()),
+    }
+}
+
+/// The redrive fed `delivery` with `operation` under `fault`: the ids SQS must deliver again, and the injector.
+async fn redrive_with(operation: &'static str, fault: Fault, delivery: QueuedDelivery) -> (Vec<String>, FaultInjector) {
+    let injector = FaultInjector::new(operation, fault);
+    let config = RedriveConfig::from_lookup(env(&[])).unwrap();
+    let list = || Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs"));
+    let calls = DynamoCallStore::from_client(faults::dynamodb(&injector), "calls");
+    let calls = CallRecorder::new(&config.data, config.suppress_texts_on, calls, list());
+    let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
+    let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.sms).unwrap();
+    let texts = TextSender::new(&config.data, config.queued_max_age, ledger, sms, list());
+    let handler = RedriveHandler::new(calls, texts, config.data.metrics_namespace);
+    let response = handler.handle(&sqs_event(&[delivery]), "redrive-1").await;
+    (response.batch_item_failures.into_iter().map(|failure| failure.item_identifier).collect(), injector)
+}
+
+#[tokio::test]
+async fn a_call_dynamodb_fails_to_take_is_delivered_again() {
+    for fault in FAULTS {
+        let (failed, injector) =
+            redrive_with("PutItem", fault, queued(QueuedFunction::PostCall, "post-call-transferred", 123)).await;
+        assert_eq!(failed, ["m-0"], "{fault:?}");
+        assert!((1..=3).contains(&injector.attempts("PutItem")), "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_text_sns_refuses_or_never_gets_is_delivered_again_with_its_claim_given_back() {
+    for fault in [Fault::Throttling, Fault::ServerError, Fault::Refused] {
+        let (failed, injector) =
+            redrive_with("Publish", fault, queued(QueuedFunction::SendText, "send-text-pre-call", 1234)).await;
+        assert_eq!(failed, ["m-0"], "{fault:?}");
+        assert_eq!(
+            ["PutItem", "Publish", "UpdateItem", "DeleteItem"].map(|op| injector.attempts(op)),
+            [1, 3, 0, 1],
+            "{fault:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_text_publish_sns_got_but_never_answered_is_settled_unconfirmed_not_delivered_again() {
+    let (failed, injector) =
+        redrive_with("Publish", Fault::Hang, queued(QueuedFunction::SendText, "send-text-pre-call", 1234)).await;
+    assert!(failed.is_empty(), "completed: a redelivery must not publish it again");
+    assert_eq!(["PutItem", "Publish", "UpdateItem", "DeleteItem"].map(|op| injector.attempts(op)), [1, 1, 1, 0]);
+}
