@@ -92,7 +92,16 @@ async fn run(keep_running: bool) -> Result<(), Error> {
     );
     for sample in REDRIVE_SAMPLES {
         let (status, body) = functions.invoke_raw("redrive", &sample.event()?).await?;
-        println!("  {:<36} → redrive {status} {body}  (expected outcome {})", sample.name, sample.outcome);
+        // What the queued delivery came to, from the redrive's summary line.
+        let log = functions.log();
+        let summary = log
+            .lines()
+            .rev()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|line| line["function"] == "redrive" && line["message"] == "request answered")
+            .unwrap_or_default();
+        let (id, outcome) = (&summary["id"], &summary["outcome"]);
+        println!("  {:<36} → redrive {status} {body}  logged id {id} outcome {outcome}", sample.name);
     }
 
     println!(
@@ -103,7 +112,8 @@ async fn run(keep_running: bool) -> Result<(), Error> {
     for (function, id, status, body) in &outage.answers {
         println!("  {function:<9} id {id:<5} → {status} {body}");
     }
-    println!("  redrive took {} queued messages: {:?}", outage.drained.messages, outage.drained.answers);
+    let answers: Vec<String> = outage.drained.answers.iter().map(ToString::to_string).collect();
+    println!("  redrive completed {} queued messages, answering {}", outage.drained.messages, answers.join(", "));
     for item in emulator.items(CALLS_TABLE).await? {
         println!("  {CALLS_TABLE}: id {} stored, end_reason {}", item["id"], item["call"]["end_reason"]);
     }
