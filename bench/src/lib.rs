@@ -1,8 +1,9 @@
 //! The benchmark harness: each function (ours, released; and the Python peer) started again and again under a
-//! local Runtime API with AWS answered by an instant stub; cold init, first and warm invocation latency, peak
-//! memory, artifact size. `scripts/bench` runs it in full; a small form runs in the test suite.
+//! local Runtime API with AWS answered by an instant stub (or by the emulator); cold init, first and warm
+//! invocation latency, CPU time per warm invocation, peak memory, artifact size. `scripts/bench` runs it in full; a small form runs in the test suite.
 
 pub mod aws_stub;
+pub mod emulator;
 pub mod http;
 pub mod runtime_api;
 
@@ -35,6 +36,9 @@ pub struct Subject {
 pub struct Plan {
     pub starts: usize,
     pub invocations: usize,
+    /// Give every invocation an id of its own (against an emulator that remembers: the same id would be a
+    /// `duplicate` after the first).
+    pub unique_ids: bool,
 }
 
 /// The repository root (the harness runs from anywhere).
@@ -145,6 +149,26 @@ fn spawn(subject: &Subject, runtime_api: &str, aws_endpoint: &str) -> Result<Chi
     Ok(command.spawn()?)
 }
 
+/// The CPU time a live process has used so far, user and system, all its threads (dead ones included), from
+/// the kernel (`/proc/PID/stat`, fields 14 and 15, in clock ticks).
+fn cpu_time(child: &Child) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id()?)).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ: 100 on every Linux architecture Lambda runs (x86_64, arm64).
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// `event` with its webhook body's `id` set to `id`.
+fn with_id(event: &[u8], id: u64) -> Result<Vec<u8>, Error> {
+    let mut event: Value = serde_json::from_slice(event)?;
+    let mut body: Value = serde_json::from_str(event["body"].as_str().ok_or("the event has no body")?)?;
+    body["id"] = id.into();
+    event["body"] = body.to_string().into();
+    Ok(serde_json::to_vec(&event)?)
+}
+
 /// Peak resident memory of a live process, from the kernel (`VmHWM`).
 fn peak_rss_bytes(child: &Child) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()?)).ok()?;
@@ -164,12 +188,12 @@ fn check_answer(subject: &Subject, answer: &runtime_api::Answer) -> Result<(), E
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// Starts `subject` once: (init time, first invocation latency, the process and its Runtime API, still up).
-async fn start(subject: &Subject, aws: &str) -> Result<(Duration, Duration, Child, RuntimeApi), Error> {
+async fn start(subject: &Subject, event: &[u8], aws: &str) -> Result<(Duration, Duration, Child, RuntimeApi), Error> {
     let mut api = RuntimeApi::start().await?;
     let started = Instant::now();
     let child = spawn(subject, &api.address, aws)?;
     let polled = api.next_poll(LIMIT).await.ok_or("the function never asked for work")?;
-    let (answer, first) = api.invoke(&subject.event, LIMIT).await.ok_or("no answer to the first event")?;
+    let (answer, first) = api.invoke(event, LIMIT).await.ok_or("no answer to the first event")?;
     check_answer(subject, &answer)?;
     Ok((polled.saturating_duration_since(started), first, child, api))
 }
@@ -184,23 +208,36 @@ fn stats(mut samples: Vec<Duration>) -> Value {
 }
 
 /// Measures one subject: `plan.starts` cold starts (init, first invocation), then `plan.invocations` warm ones
-/// in the last process, then its peak memory.
-pub async fn measure(subject: &Subject, plan: Plan, aws: &str) -> Result<Value, Error> {
+/// in the last process (and the CPU time they took), then its peak memory. With `plan.unique_ids`, ids from
+/// `first_id` on.
+pub async fn measure(subject: &Subject, plan: Plan, aws: &str, first_id: u64) -> Result<Value, Error> {
     let (mut inits, mut firsts) = (Vec::new(), Vec::new());
     let mut last = None;
-    for _ in 0..plan.starts.max(1) {
-        let (init, first, child, api) = start(subject, aws).await?;
+    // Ids the sample events never use, and no other subject (they share the emulator's tables).
+    let event = |id: u64| match plan.unique_ids {
+        true => with_id(&subject.event, id),
+        false => Ok(subject.event.clone()),
+    };
+    for n in 0..plan.starts.max(1) {
+        let (init, first, child, api) = start(subject, &event(first_id + n as u64)?, aws).await?;
         inits.push(init);
         firsts.push(first);
         last = Some((child, api));
     }
     let (mut child, mut api) = last.ok_or("no start")?;
+    let events: Vec<Vec<u8>> = match plan.unique_ids {
+        true => (0..plan.invocations as u64).map(|n| event(first_id + 100_000 + n)).collect::<Result<_, _>>()?,
+        false => vec![subject.event.clone()],
+    };
     let mut warm = Vec::with_capacity(plan.invocations);
-    for _ in 0..plan.invocations {
-        let (answer, latency) = api.invoke(&subject.event, LIMIT).await.ok_or("no answer")?;
+    let cpu_before = cpu_time(&child);
+    for n in 0..plan.invocations {
+        let (answer, latency) = api.invoke(&events[n % events.len()], LIMIT).await.ok_or("no answer")?;
         check_answer(subject, &answer)?;
         warm.push(latency);
     }
+    let cpu = cpu_time(&child).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    let cpu_us_per_invocation = cpu.map(|cpu| cpu.as_secs_f64() * 1e6 / plan.invocations.max(1) as f64);
     let rss = peak_rss_bytes(&child);
     let _ = child.kill().await;
     Ok(json!({
@@ -209,18 +246,18 @@ pub async fn measure(subject: &Subject, plan: Plan, aws: &str) -> Result<Value, 
         "init": stats(inits),
         "first_invocation": stats(firsts),
         "warm": stats(warm),
+        "warm_cpu_us": cpu_us_per_invocation,
         "peak_rss_mb": rss.map(|bytes| bytes as f64 / 1_048_576.0),
         "zip_bytes": subject.zip.as_ref().and_then(|zip| std::fs::metadata(zip).ok()).map(|meta| meta.len()),
     }))
 }
 
-/// Measures every subject against one AWS stub; the results, and for each function the peer's figures
-/// divided by ours.
-pub async fn run(subjects: &[Subject], plan: Plan) -> Result<Value, Error> {
-    let aws = aws_stub::start().await?;
+/// Measures every subject against AWS at `aws` (the instant stub, or an emulator); the results, and for each
+/// function the peer's figures divided by ours.
+pub async fn run(subjects: &[Subject], plan: Plan, aws: &str) -> Result<Value, Error> {
     let mut results = Vec::new();
-    for subject in subjects {
-        results.push(measure(subject, plan, &aws).await?);
+    for (n, subject) in (1..).zip(subjects) {
+        results.push(measure(subject, plan, aws, n * 10_000_000).await?);
     }
     let ratio = |function: &str, path: &[&str]| -> Option<f64> {
         let pick = |implementation: &str| {
@@ -236,12 +273,13 @@ pub async fn run(subjects: &[Subject], plan: Plan) -> Result<Value, Error> {
                 "function": function,
                 "init_p50": ratio(function, &["init", "p50_ms"]),
                 "warm_p50": ratio(function, &["warm", "p50_ms"]),
+                "warm_cpu": ratio(function, &["warm_cpu_us"]),
                 "peak_rss": ratio(function, &["peak_rss_mb"]),
             })
         })
         .collect();
     Ok(json!({
-        "plan": { "starts": plan.starts, "invocations": plan.invocations },
+        "plan": { "starts": plan.starts, "invocations": plan.invocations, "unique_ids": plan.unique_ids },
         "machine": machine(),
         "results": results,
         "peer_over_ours": ratios,
@@ -265,12 +303,12 @@ pub fn table(report: &Value) -> String {
         value.as_f64().map_or("–".to_owned(), |v| if v < 1.0 { format!("{:.3}", v) } else { format!("{v:.1}") })
     };
     let mut lines = vec![
-        "| function | impl | cold init p50 (min–max) ms | first invocation p50 ms | warm p50 / p99 ms | peak RSS MB | zip bytes |".to_owned(),
-        "|---|---|---|---|---|---|---|".to_owned(),
+        "| function | impl | cold init p50 (min–max) ms | first invocation p50 ms | warm p50 / p99 ms | warm CPU µs | peak RSS MB | zip bytes |".to_owned(),
+        "|---|---|---|---|---|---|---|---|".to_owned(),
     ];
     for result in report["results"].as_array().into_iter().flatten() {
         lines.push(format!(
-            "| {} | {} | {} ({}–{}) | {} | {} / {} | {} | {} |",
+            "| {} | {} | {} ({}–{}) | {} | {} / {} | {} | {} | {} |",
             result["function"].as_str().unwrap_or(""),
             result["implementation"].as_str().unwrap_or(""),
             ms(&result["init"]["p50_ms"]),
@@ -279,6 +317,7 @@ pub fn table(report: &Value) -> String {
             ms(&result["first_invocation"]["p50_ms"]),
             ms(&result["warm"]["p50_ms"]),
             ms(&result["warm"]["p99_ms"]),
+            result["warm_cpu_us"].as_f64().map_or("–".into(), |us| format!("{us:.0}")),
             result["peak_rss_mb"].as_f64().map_or("–".into(), |mb| format!("{mb:.1}")),
             result["zip_bytes"].as_u64().map_or("–".into(), |bytes| bytes.to_string()),
         ));
@@ -286,10 +325,11 @@ pub fn table(report: &Value) -> String {
     for ratio in report["peer_over_ours"].as_array().into_iter().flatten() {
         let x = |key: &str| ratio[key].as_f64().map_or("–".to_owned(), |r| format!("{r:.1}×"));
         lines.push(format!(
-            "\n{}: Python peer / Rust — cold init {}, warm p50 {}, peak RSS {}",
+            "\n{}: Python peer / Rust — cold init {}, warm p50 {}, warm CPU {}, peak RSS {}",
             ratio["function"].as_str().unwrap_or(""),
             x("init_p50"),
             x("warm_p50"),
+            x("warm_cpu"),
             x("peak_rss")
         ));
     }
