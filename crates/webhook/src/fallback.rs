@@ -4,6 +4,8 @@
 
 use crate::error::DependencyError;
 use crate::payload::WebhookId;
+use crate::pipeline::Invocation;
+use crate::record::rfc3339;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use flate2::Compression;
@@ -78,6 +80,14 @@ pub struct QueuedDelivery {
     /// RFC 3339: a text is judged too old to send by it.
     pub received_at: String,
     pub body: QueuedBody,
+}
+
+impl QueuedDelivery {
+    /// The delivery `invocation` received, of webhook `id`, to be completed later by `function`'s rules.
+    pub fn new(function: QueuedFunction, id: WebhookId, invocation: &Invocation, body: QueuedBody) -> Self {
+        let (request_id, received_at) = (invocation.request_id.clone(), rfc3339(invocation.received_at));
+        Self { function, id, request_id, received_at, body }
+    }
 }
 
 /// The fallback queue. `None`: not configured (a failure is answered 503 as without a queue).

@@ -20,7 +20,6 @@ use webhook::opt_out::{LeadReport, Listed, OptOutRecord, OptOutSource, OptOutWri
 use webhook::payload::WebhookId;
 use webhook::phone::{self, CountryCode, PhoneNumber};
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
-use webhook::record::rfc3339;
 use webhook::telemetry::RequestSummary;
 
 /// Stores each call record once, keyed by its webhook id; a call whose end reason suppresses texts puts the
@@ -158,14 +157,8 @@ impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> PostCallHandler<C, W, Q> {
         summary: &mut RequestSummary,
     ) -> Result<Accepted, WebhookError> {
         summary.add_error(&failure);
-        let delivery = QueuedDelivery {
-            function: QueuedFunction::PostCall,
-            id,
-            request_id: invocation.request_id.clone(),
-            received_at: rfc3339(invocation.received_at),
-            // Whole transcripts: gzip keeps a large body within the queue's message limit.
-            body: QueuedBody::gzipped(body),
-        };
+        // Whole transcripts: gzip keeps a large body within the queue's message limit.
+        let delivery = QueuedDelivery::new(QueuedFunction::PostCall, id, invocation, QueuedBody::gzipped(body));
         match self.queue.enqueue(&delivery).await {
             Ok(()) => Ok(Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Queued, id) }),
             Err(queue_error) => {

@@ -14,7 +14,7 @@ use webhook::error::WebhookError;
 use webhook::fallback::{QueuedDelivery, QueuedFunction};
 use webhook::metrics::{Measurement, Metric, Unit};
 use webhook::opt_out::{OptOutLookup, OptOutWriter};
-use webhook::pipeline::{Accepted, Invocation};
+use webhook::pipeline::{Accepted, Invocation, answer_of};
 use webhook::telemetry::RequestSummary;
 
 pub const FUNCTION: &str = "redrive";
@@ -50,18 +50,10 @@ impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup
             let attempt = format!("{request_id}/{index}");
             let mut summary = RequestSummary { request_id: Some(attempt.clone()), ..RequestSummary::default() };
             let result = self.redrive(message, attempt, &mut summary).await;
-            let (status, outcome) = match &result {
-                Ok(accepted) => (accepted.code, accepted.outcome),
-                Err(error) => {
-                    if let WebhookError::Dependency(cause) = error {
-                        summary.add_error(cause);
-                    }
-                    let answer = error.answer();
-                    (answer.status, answer.outcome)
-                }
-            };
+            let failed = result.is_err();
+            let (status, outcome, _) = answer_of(result, &mut summary);
             summary.log(FUNCTION, outcome, status.as_u16(), started.elapsed(), &self.metrics_namespace);
-            if result.is_err() {
+            if failed {
                 let message_id = message.message_id.as_deref().unwrap_or_default();
                 tracing::warn!(function = FUNCTION, message_id, "queued delivery not completed; SQS delivers it again");
                 response.add_failure(message_id);

@@ -247,13 +247,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> SendTextHan
         invocation: &Invocation,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, WebhookError> {
-        let delivery = QueuedDelivery {
-            function: QueuedFunction::SendText,
-            id,
-            request_id: invocation.request_id.clone(),
-            received_at: rfc3339(invocation.received_at),
-            body: QueuedBody::plain(body),
-        };
+        let delivery = QueuedDelivery::new(QueuedFunction::SendText, id, invocation, QueuedBody::plain(body));
         match self.queue.enqueue(&delivery).await {
             Ok(()) => {
                 summary.add_error(&failure);

@@ -120,7 +120,19 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
         webhook.process(request.body(), &invocation, &mut summary).await
     };
 
-    let (status, outcome, body) = match result {
+    let (status, outcome, body) = answer_of(result, &mut summary);
+    let namespace = &webhook.intake().common.data.metrics_namespace;
+    summary.log(W::FUNCTION, outcome, status.as_u16(), started.elapsed(), namespace);
+    json_response(status, body)
+}
+
+/// What the step's result comes to: its status, outcome and JSON body; a dependency's failure is noted on the
+/// summary (never in the body).
+pub fn answer_of(
+    result: Result<Accepted, WebhookError>,
+    summary: &mut RequestSummary,
+) -> (StatusCode, Outcome, String) {
+    match result {
         Ok(accepted) => (accepted.code, accepted.outcome, accepted.body()),
         Err(error) => {
             if let WebhookError::Dependency(cause) = &error {
@@ -129,10 +141,7 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
             let answer = error.answer();
             (answer.status, answer.outcome, answer.body)
         }
-    };
-    let namespace = &webhook.intake().common.data.metrics_namespace;
-    summary.log(W::FUNCTION, outcome, status.as_u16(), started.elapsed(), namespace);
-    json_response(status, body)
+    }
 }
 
 /// Lambda always supplies a request id; outside Lambda (unit tests), make a unique one.
