@@ -214,14 +214,22 @@ async fn a_text_sns_still_refuses_is_tried_again_and_sent_once() {
     assert_eq!(outage.sent_to().len(), 1);
 }
 
-/// SQS may deliver one message twice, even in one batch: one SMS.
+/// SQS may deliver one message twice, even in one batch: one SMS. Each message claims as an attempt of its own,
+/// so even when the first copy's claim is left unfinished (recording the text as sent failed), the second copy
+/// does not take it for its own: it waits (reported failed) instead of publishing again.
 #[tokio::test]
 async fn a_message_twice_in_one_batch_sends_one_text() {
-    let outage = outage(&[]);
-    let queued = outage.texts_queued(&["send-text-pre-call"]).await;
-    let twice = [queued[0].clone(), queued[0].clone()];
-    assert!(failed(&outage.redrive.handle(&sqs_event(&twice), "r1").await).is_empty());
-    assert_eq!(outage.sent_to().len(), 1);
+    for unfinished in [false, true] {
+        let outage = outage(&[]);
+        let queued = outage.texts_queued(&["send-text-pre-call"]).await;
+        if unfinished {
+            outage.send_text.ledger().operations.fail("mark_sent");
+        }
+        let twice = [queued[0].clone(), queued[0].clone()];
+        let expected_failures: &[&str] = if unfinished { &["m-1"] } else { &[] };
+        assert_eq!(failed(&outage.redrive.handle(&sqs_event(&twice), "r1").await), expected_failures);
+        assert_eq!(outage.sent_to().len(), 1, "unfinished claim: {unfinished}");
+    }
 }
 
 /// An earlier redrive that died holding the claim may have published: its claim is never taken over. While its
