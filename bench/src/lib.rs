@@ -187,15 +187,39 @@ fn check_answer(subject: &Subject, answer: &runtime_api::Answer) -> Result<(), E
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// Starts `subject` once: (init time, first invocation latency, the process and its Runtime API, still up).
-async fn start(subject: &Subject, event: &[u8], aws: &str) -> Result<(Duration, Duration, Child, RuntimeApi), Error> {
+/// The sockets a live process holds open (its TCP connections, kept alive between invocations).
+fn open_sockets(child: &Child) -> Option<usize> {
+    let descriptors = std::fs::read_dir(format!("/proc/{}/fd", child.id()?)).ok()?;
+    let is_socket = |entry: std::fs::DirEntry| {
+        std::fs::read_link(entry.path()).ok()?.to_str()?.starts_with("socket:").then_some(())
+    };
+    Some(descriptors.filter_map(|entry| is_socket(entry.ok()?)).count())
+}
+
+/// One start of a subject, its process and Runtime API still up.
+struct Started {
+    init: Duration,
+    first_invocation: Duration,
+    /// Connections the first invocation opened beyond those its initialisation left open: each one a TCP (and,
+    /// on AWS, TLS) handshake on the first, throttled request instead of during init at full CPU. Only meaningful
+    /// against the stub: the emulator closes every connection after its answer.
+    first_invocation_connections: usize,
+    child: Child,
+    api: RuntimeApi,
+}
+
+async fn start(subject: &Subject, event: &[u8], aws: &str) -> Result<Started, Error> {
     let mut api = RuntimeApi::start().await?;
     let started = Instant::now();
     let child = spawn(subject, &api.address, aws)?;
     let polled = api.next_poll(LIMIT).await.ok_or("the function never asked for work")?;
-    let (answer, first) = api.invoke(event, LIMIT).await.ok_or("no answer to the first event")?;
+    let sockets_after_init = open_sockets(&child);
+    let (answer, first_invocation) = api.invoke(event, LIMIT).await.ok_or("no answer to the first event")?;
     check_answer(subject, &answer)?;
-    Ok((polled.saturating_duration_since(started), first, child, api))
+    let first_invocation_connections =
+        open_sockets(&child).zip(sockets_after_init).map_or(0, |(after, before)| after.saturating_sub(before));
+    let init = polled.saturating_duration_since(started);
+    Ok(Started { init, first_invocation, first_invocation_connections, child, api })
 }
 
 fn stats(mut samples: Vec<Duration>) -> Value {
@@ -211,7 +235,7 @@ fn stats(mut samples: Vec<Duration>) -> Value {
 /// in the last process (and the CPU time they took), then its peak memory. With `plan.unique_ids`, ids from
 /// `first_id` on.
 pub async fn measure(subject: &Subject, plan: Plan, aws: &str, first_id: u64) -> Result<Value, Error> {
-    let (mut inits, mut firsts) = (Vec::new(), Vec::new());
+    let (mut inits, mut firsts, mut first_connections) = (Vec::new(), Vec::new(), 0);
     let mut last = None;
     // Ids the sample events never use, and no other subject (they share the emulator's tables).
     let event = |id: u64| match plan.unique_ids {
@@ -219,10 +243,11 @@ pub async fn measure(subject: &Subject, plan: Plan, aws: &str, first_id: u64) ->
         false => Ok(subject.event.clone()),
     };
     for n in 0..plan.starts.max(1) {
-        let (init, first, child, api) = start(subject, &event(first_id + n as u64)?, aws).await?;
-        inits.push(init);
-        firsts.push(first);
-        last = Some((child, api));
+        let started = start(subject, &event(first_id + n as u64)?, aws).await?;
+        inits.push(started.init);
+        firsts.push(started.first_invocation);
+        first_connections = first_connections.max(started.first_invocation_connections);
+        last = Some((started.child, started.api));
     }
     let (mut child, mut api) = last.ok_or("no start")?;
     let events: Vec<Vec<u8>> = match plan.unique_ids {
@@ -245,6 +270,7 @@ pub async fn measure(subject: &Subject, plan: Plan, aws: &str, first_id: u64) ->
         "function": subject.function,
         "init": stats(inits),
         "first_invocation": stats(firsts),
+        "first_invocation_connections_max": first_connections,
         "warm": stats(warm),
         "warm_cpu_us": cpu_us_per_invocation,
         "peak_rss_mb": rss.map(|bytes| bytes as f64 / 1_048_576.0),
@@ -303,18 +329,19 @@ pub fn table(report: &Value) -> String {
         value.as_f64().map_or("–".to_owned(), |v| if v < 1.0 { format!("{:.3}", v) } else { format!("{v:.1}") })
     };
     let mut lines = vec![
-        "| function | impl | cold init p50 (min–max) ms | first invocation p50 ms | warm p50 / p99 ms | warm CPU µs | peak RSS MB | zip bytes |".to_owned(),
+        "| function | impl | cold init p50 (min–max) ms | first invocation p50 ms (connections opened) | warm p50 / p99 ms | warm CPU µs | peak RSS MB | zip bytes |".to_owned(),
         "|---|---|---|---|---|---|---|---|".to_owned(),
     ];
     for result in report["results"].as_array().into_iter().flatten() {
         lines.push(format!(
-            "| {} | {} | {} ({}–{}) | {} | {} / {} | {} | {} | {} |",
+            "| {} | {} | {} ({}–{}) | {} ({}) | {} / {} | {} | {} | {} |",
             result["function"].as_str().unwrap_or(""),
             result["implementation"].as_str().unwrap_or(""),
             ms(&result["init"]["p50_ms"]),
             ms(&result["init"]["min_ms"]),
             ms(&result["init"]["max_ms"]),
             ms(&result["first_invocation"]["p50_ms"]),
+            result["first_invocation_connections_max"],
             ms(&result["warm"]["p50_ms"]),
             ms(&result["warm"]["p99_ms"]),
             result["warm_cpu_us"].as_f64().map_or("–".into(), |us| format!("{us:.0}")),

@@ -1,7 +1,7 @@
 //! The benchmark's small form, so it cannot rot: the debug builds of both functions and the Python peer, a few
 //! starts and a hundred invocations each under the harness's Runtime API and AWS stub, then a few against the
-//! emulator (an id of its own each). Every answer is checked; the figures are not judged here (debug builds),
-//! `scripts/bench` measures the release ones.
+//! emulator (an id of its own each). Every answer is checked, and that our first invocation opens no connection
+//! its init did not; the timings are not judged here (debug builds), `scripts/bench` measures the release ones.
 
 use bench::{Plan, run, subjects, table, target_dir};
 
@@ -25,6 +25,10 @@ async fn the_harness_measures_both_functions_and_the_peer() -> Result<(), bench:
         assert!(result["init"]["p50_ms"].as_f64() > Some(0.0), "{result}");
         assert!(result["peak_rss_mb"].as_f64() > Some(1.0), "{result}");
         assert!(result["warm_cpu_us"].as_f64() > Some(0.0), "{result}");
+        if result["implementation"] == "rust" {
+            // Every connection a delivery uses (in parallel too) is opened during init, at full CPU.
+            assert_eq!(result["first_invocation_connections_max"], 0, "{result}");
+        }
     }
     assert!(report["peer_over_ours"][0]["init_p50"].as_f64().is_some());
 

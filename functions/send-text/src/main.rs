@@ -23,7 +23,13 @@ async fn main() -> Result<(), Error> {
     let ledger = DynamoTextLedger::new(&aws, &config.sent_texts_table);
     let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::new(&aws, table));
     let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
-    tokio::join!(sms.open_connection(), ledger.open_connection());
+    // At once: a text's claim and list lookup run in parallel, so each needs a connection of its own.
+    let open_list_connection = async {
+        if let Some(opt_outs) = &opt_outs {
+            opt_outs.open_connection_to_read().await;
+        }
+    };
+    tokio::join!(sms.open_connection(), ledger.open_connection(), open_list_connection);
     let handler = SendTextHandler::new(config, authenticator, ledger, sms, opt_outs, queue);
     serve(&handler).await
 }

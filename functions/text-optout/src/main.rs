@@ -19,6 +19,7 @@ async fn main() -> Result<(), Error> {
         .await
         .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let opt_outs = DynamoOptOuts::new(&aws, &config.opt_outs_table);
+    opt_outs.open_connection_to_write().await;
     let handler = TextOptOutHandler::new(config, authenticator, opt_outs);
     serve(&handler).await
 }
