@@ -9,6 +9,7 @@ pub mod runtime_api;
 
 use runtime_api::RuntimeApi;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -187,22 +188,43 @@ fn check_answer(subject: &Subject, answer: &runtime_api::Answer) -> Result<(), E
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// The sockets a live process holds open (its TCP connections, kept alive between invocations).
-fn open_sockets(child: &Child) -> Option<usize> {
-    let descriptors = std::fs::read_dir(format!("/proc/{}/fd", child.id()?)).ok()?;
-    let is_socket = |entry: std::fs::DirEntry| {
-        std::fs::read_link(entry.path()).ok()?.to_str()?.starts_with("socket:").then_some(())
-    };
-    Some(descriptors.filter_map(|entry| is_socket(entry.ok()?)).count())
+/// The TCP connections a live process holds open to `port` on the loopback (the AWS stub's, kept alive between
+/// invocations), as socket inodes: its descriptors' sockets, looked up in the kernel's TCP tables.
+fn connections_to(child: &Child, port: u16) -> Option<HashSet<u64>> {
+    let pid = child.id()?;
+    let sockets: HashSet<u64> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .filter_map(|entry| {
+            let target = std::fs::read_link(entry.ok()?.path()).ok()?;
+            target.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+        })
+        .collect();
+    let mut connections = HashSet::new();
+    for table in ["tcp", "tcp6"] {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            // sl, local_address, rem_address (hex ADDRESS:PORT), st, …, inode (the tenth field).
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let remote_port = fields.get(2).and_then(|remote| remote.rsplit_once(':'));
+            let remote_port = remote_port.and_then(|(_, port)| u16::from_str_radix(port, 16).ok());
+            let inode = fields.get(9).and_then(|inode| inode.parse::<u64>().ok());
+            if let (Some(remote_port), Some(inode)) = (remote_port, inode) {
+                if remote_port == port && sockets.contains(&inode) {
+                    connections.insert(inode);
+                }
+            }
+        }
+    }
+    Some(connections)
 }
 
 /// One start of a subject, its process and Runtime API still up.
 struct Started {
     init: Duration,
     first_invocation: Duration,
-    /// Connections the first invocation opened beyond those its initialisation left open: each one a TCP (and,
-    /// on AWS, TLS) handshake on the first, throttled request instead of during init at full CPU. Only meaningful
-    /// against the stub: the emulator closes every connection after its answer.
+    /// Connections to AWS the first invocation opened (and kept) beyond those its initialisation left open: each
+    /// one a TCP (and, on AWS, TLS) handshake on the first, throttled request instead of during init at full CPU.
+    /// Only meaningful against the stub: the emulator closes every connection after its answer.
     first_invocation_connections: usize,
     child: Child,
     api: RuntimeApi,
@@ -213,11 +235,12 @@ async fn start(subject: &Subject, event: &[u8], aws: &str) -> Result<Started, Er
     let started = Instant::now();
     let child = spawn(subject, &api.address, aws)?;
     let polled = api.next_poll(LIMIT).await.ok_or("the function never asked for work")?;
-    let sockets_after_init = open_sockets(&child);
+    let aws_port = aws.rsplit_once(':').and_then(|(_, port)| port.trim_end_matches('/').parse().ok()).unwrap_or(0);
+    let after_init = connections_to(&child, aws_port).unwrap_or_default();
     let (answer, first_invocation) = api.invoke(event, LIMIT).await.ok_or("no answer to the first event")?;
     check_answer(subject, &answer)?;
-    let first_invocation_connections =
-        open_sockets(&child).zip(sockets_after_init).map_or(0, |(after, before)| after.saturating_sub(before));
+    let after_first = connections_to(&child, aws_port).unwrap_or_default();
+    let first_invocation_connections = after_first.difference(&after_init).count();
     let init = polled.saturating_duration_since(started);
     Ok(Started { init, first_invocation, first_invocation_connections, child, api })
 }

@@ -19,8 +19,10 @@ async fn main() -> Result<(), Error> {
     let authenticator = authenticator(&config.common.auth, &aws)
         .await
         .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
-    let calls = DynamoCallStore::new(&aws, &config.calls_table);
-    let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::new(&aws, table));
+    // One client for both tables: its set-up is paid once, and its connections serve either.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let calls = DynamoCallStore::from_client(dynamodb.clone(), &config.calls_table);
+    let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
     let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     calls.open_connection().await;
     let handler = PostCallHandler::new(config, authenticator, calls, opt_outs, queue);

@@ -19,10 +19,12 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|error| tracing::error!(%error, "redrive cannot start: invalid configuration"))?;
     PhoneNumber::load_metadata(config.data.default_country);
     let aws = load_aws_config().await;
-    let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::new(&aws, table));
-    let calls = DynamoCallStore::new(&aws, &config.calls_table);
+    // One client for the three tables: its set-up is paid once, and its connections serve any.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
+    let calls = DynamoCallStore::from_client(dynamodb.clone(), &config.calls_table);
     let calls = CallRecorder::new(&config.data, config.suppress_texts_on.clone(), calls, opt_outs.clone());
-    let ledger = DynamoTextLedger::new(&aws, &config.sent_texts_table);
+    let ledger = DynamoTextLedger::from_client(dynamodb, &config.sent_texts_table);
     let sms = SnsSmsSender::new(&aws, &config.sms)?;
     let texts = TextSender::new(&config.data, config.queued_max_age, ledger, sms, opt_outs);
     let handler = RedriveHandler::new(calls, texts, config.data.metrics_namespace);

@@ -20,8 +20,10 @@ async fn main() -> Result<(), Error> {
         .await
         .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let sms = SnsSmsSender::new(&aws, &config.sms)?;
-    let ledger = DynamoTextLedger::new(&aws, &config.sent_texts_table);
-    let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::new(&aws, table));
+    // One client for both tables: its set-up is paid once, and its connections serve either.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let ledger = DynamoTextLedger::from_client(dynamodb.clone(), &config.sent_texts_table);
+    let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
     let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     // At once: a text's claim and list lookup run in parallel, so each needs a connection of its own.
     let open_list_connection = async {
