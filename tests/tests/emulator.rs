@@ -17,7 +17,12 @@ const CALLS: &str = Table::Calls.name();
 const OPT_OUTS: &str = Table::OptOuts.name();
 
 fn env(extra: &[(&'static str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let mut pairs = vec![("AUTH_TOKEN", AUTH_TOKEN), ("SENT_TEXTS_TABLE", TEXTS), ("CALLS_TABLE", CALLS)];
+    let mut pairs = vec![
+        ("AUTH_TOKEN", AUTH_TOKEN),
+        ("SENT_TEXTS_TABLE", TEXTS),
+        ("CALLS_TABLE", CALLS),
+        ("OPT_OUTS_TABLE", OPT_OUTS),
+    ];
     pairs.extend_from_slice(extra);
     let pairs: Vec<(&str, String)> = pairs.into_iter().map(|(key, value)| (key, value.to_owned())).collect();
     move |name| pairs.iter().rev().find(|(key, _)| *key == name).map(|(_, value)| value.clone())
@@ -492,9 +497,10 @@ async fn a_lead_who_opted_out_through_2x_is_never_texted() -> Result<(), Error> 
     emulator.create_table(Table::SentTexts).await?;
     emulator.create_table(Table::OptOuts).await?;
     let sdk = emulator.sdk_config().await;
-    let config = TextOptOutConfig::from_lookup(env(&[("OPT_OUTS_TABLE", OPT_OUTS)]))?;
+    let config = TextOptOutConfig::from_lookup(env(&[]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    let opt_out = TextOptOutHandler::new(config, authenticator, DynamoOptOuts::new(&sdk, OPT_OUTS));
+    let queue = None::<webhook::aws::SqsFallbackQueue>;
+    let opt_out = TextOptOutHandler::new(config, authenticator, DynamoOptOuts::new(&sdk, OPT_OUTS), queue);
 
     assert_eq!(deliver(&opt_out, "text-optout-10-digit", "req-1").await?, (200, json!({"status": "opted_out"})));
     assert_eq!(deliver(&opt_out, "text-optout-plus-1", "req-2").await?, (200, json!({"status": "opted_out"})));
@@ -597,7 +603,7 @@ async fn a_queued_delivery_reads_back_from_sqs_as_sent() -> Result<(), Error> {
     let queue_url = sqs.create_queue().queue_name("fallback").send().await?.queue_url().ok_or("no url")?.to_owned();
     let delivery = QueuedDelivery {
         function: QueuedFunction::PostCall,
-        id: WebhookId::new(123),
+        id: Some(WebhookId::new(123)),
         request_id: "req-1".into(),
         received_at: "2026-11-24T09:00:00Z".into(),
         body: QueuedBody::plain(SampleEvent::named("post-call-transferred")?.payload()?.to_string().as_bytes()),
@@ -638,13 +644,16 @@ type Redrive = redrive::handler::RedriveHandler<
 /// The redrive as `main` wires it, on the emulator.
 fn redrive_handler(sdk: &aws_config::SdkConfig, extra_env: &[(&'static str, &str)]) -> Result<Redrive, Error> {
     use post_call::handler::CallRecorder;
-    use send_text::handler::TextSender;
+    use send_text::handler::{TextRules, TextSender};
+    use text_optout::handler::OptOutLister;
     let config = redrive::config::RedriveConfig::from_lookup(env(extra_env))?;
     let list = || Some(DynamoOptOuts::new(sdk, OPT_OUTS));
     let calls = CallRecorder::new(&config.data, config.suppress_texts_on, DynamoCallStore::new(sdk, CALLS), list());
     let sms = SnsSmsSender::new(sdk, &config.sms)?;
-    let texts = TextSender::new(&config.data, config.queued_max_age, DynamoTextLedger::new(sdk, TEXTS), sms, list());
-    Ok(redrive::handler::RedriveHandler::new(calls, texts, config.data.metrics_namespace))
+    let rules = TextRules { recipients: config.allowed_recipients, max_age: config.queued_max_age };
+    let texts = TextSender::new(&config.data, rules, DynamoTextLedger::new(sdk, TEXTS), sms, list());
+    let lister = OptOutLister::new(list(), config.data.default_country);
+    Ok(redrive::handler::RedriveHandler::new(calls, texts, lister, config.data.metrics_namespace))
 }
 
 async fn fallback_queue(sdk: &aws_config::SdkConfig) -> Result<(aws_sdk_sqs::Client, String), Error> {

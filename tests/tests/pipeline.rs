@@ -10,7 +10,7 @@ use webhook::payload::WebhookId;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{TOKEN, answer, event};
 use webhook_test_support::post_call::post_call_on_fakes;
-use webhook_test_support::send_text::{LedgerEntry, send_text_on_fakes};
+use webhook_test_support::send_text::{LedgerEntry, pre_call, send_text_on_fakes};
 
 fn id(value: u64) -> WebhookId {
     WebhookId::new(value)
@@ -68,7 +68,7 @@ async fn every_outcome_writes_one_emf_metrics_line() {
     texts.sms().operations.fail("send");
     answer(&texts, event("send-text-pre-call")).await; // DependencyFailed + SmsPublishFailed
     let in_a_minute = OffsetDateTime::now_utc().unix_timestamp() + 60;
-    texts.ledger().insert(id(1234), LedgerEntry::unfinished_claim("another-delivery", in_a_minute));
+    texts.ledger().insert(pre_call(1234), LedgerEntry::unfinished_claim("another-delivery", in_a_minute));
     answer(&texts, event("send-text-pre-call")).await; // InProgress
     answer(&calls, event("post-call-transferred")).await; // Stored
     answer(&calls, event("post-call-transferred")).await; // Duplicate

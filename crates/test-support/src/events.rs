@@ -112,10 +112,15 @@ pub fn body_carrying(name: &str, ours: &[&str]) -> Value {
     body
 }
 
-/// `meta` values DynamoDB refuses in any item, each with the field an answer must name.
-pub fn refused_metas() -> [(Value, &'static str); 2] {
+/// `meta` values DynamoDB refuses in any item as they are, each with where the item keeps its JSON text (the path
+/// `stored_as_json` lists).
+pub fn metas_dynamodb_refuses() -> [(Value, String); 3] {
     let nested = (0..40).fold(json!("deep"), |inner, _| json!({ "a": inner }));
-    [(json!({"": "x"}), "meta."), (nested, "meta.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a")]
+    [
+        (json!({"": "x", "kept": 1}), "meta".to_owned()),
+        (nested, format!("meta{}", ".a".repeat(31))),
+        (json!({"duration": 1e300}), "meta.duration".to_owned()),
+    ]
 }
 
 /// A sample event through the runtime's entry point ([`webhook::pipeline::answer`]), after `edit` changes its

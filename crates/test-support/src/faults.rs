@@ -204,9 +204,12 @@ pub fn dynamodb(injector: &FaultInjector) -> aws_sdk_dynamodb::Client {
     answer!("UpdateItem", update_item, || UpdateItemOutput::builder().build());
     answer!("GetItem", get_item, || GetItemOutput::builder().build());
     answer!("DeleteItem", delete_item, || DeleteItemOutput::builder().build());
-    // The sent-texts index finds text 1234 for any message id.
+    // The sent-texts index finds pre-call text 1234 for any message id.
     answer!("Query", query, || {
-        let item = std::collections::HashMap::from([("id".to_owned(), AttributeValue::N("1234".into()))]);
+        let item = std::collections::HashMap::from([
+            ("id".to_owned(), AttributeValue::N("1234".into())),
+            ("text_type".to_owned(), AttributeValue::S("pre-call".into())),
+        ]);
         QueryOutput::builder().items(item).build()
     });
     let injector = injector.clone();

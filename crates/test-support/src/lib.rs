@@ -15,6 +15,7 @@ pub mod properties;
 pub mod redrive;
 pub mod send_text;
 pub mod sms_delivery_status;
+pub mod stored;
 pub mod text_optout;
 
 use aws_sdk_dynamodb::types::AttributeValue;

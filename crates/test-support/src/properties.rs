@@ -1,19 +1,32 @@
 //! What any request body must come to, whatever its bytes: checked by the property tests below on generated
 //! bodies and by the fuzz target (`fuzz/`) on fuzzed ones. The webhooks run on the in-memory fakes, sharing one
 //! suppression list.
+//!
+//! Strict only where the product needs a value: a text is sent if and only if its id, phone number and message
+//! are usable (and the number may be texted), a call is stored if and only if its id is usable, an opt-out is
+//! listed if and only if its number is. No other field, whatever JSON it holds, may cost a 4xx; what is stored
+//! is what was sent.
 
 use crate::events::TOKEN;
 use crate::opt_outs::FakeOptOuts;
 use crate::post_call::{FakePostCall, post_call_with};
 use crate::send_text::{FakeSendText, send_text_with};
-use crate::text_optout::text_optout_with;
+use crate::stored::{same_json, stored_as_sent};
+use crate::text_optout::{FakeTextOptOut, text_optout_with};
 use lambda_http::Body;
 use lambda_http::http::Method;
-use send_text::record::TextStatus;
+use post_call::config::POST_CALL_MAX_BODY_BYTES;
+use post_call::record::CallRecord;
+use send_text::config::SEND_TEXT_MAX_BODY_BYTES;
+use send_text::payload::TextType;
+use send_text::ports::TextKey;
+use send_text::recipient::AllowedRecipients;
+use send_text::sms::SmsText;
 use serde_json::Value;
-use text_optout::handler::TextOptOutHandler;
+use text_optout::config::TEXT_OPTOUT_MAX_BODY_BYTES;
+use webhook::http::parse_object;
 use webhook::item::DYNAMODB_ITEM_LIMIT;
-use webhook::payload::WebhookId;
+use webhook::payload::{Fields, WebhookId};
 use webhook::phone::{CountryCode, PhoneNumber};
 use webhook::pipeline::{Webhook, handle};
 
@@ -21,13 +34,13 @@ use webhook::pipeline::{Webhook, handle};
 pub struct BodyCheck {
     send_text: FakeSendText,
     post_call: FakePostCall,
-    text_optout: TextOptOutHandler<FakeOptOuts>,
+    text_optout: FakeTextOptOut,
     opt_outs: FakeOptOuts,
     /// Drives the handlers: one for every body, as a fuzz iteration must be cheap.
     runtime: tokio::runtime::Runtime,
 }
 
-/// A status, and the body parsed as JSON (or why it is not).
+/// A status, the body's `status` (a 2xx's) and the body parsed as JSON, or why the answer is not JSON.
 fn deliver<W: Webhook>(runtime: &tokio::runtime::Runtime, webhook: &W, body: &[u8]) -> Result<(u16, Value), String> {
     let request = lambda_http::http::Request::builder()
         .method(Method::POST)
@@ -43,8 +56,8 @@ fn deliver<W: Webhook>(runtime: &tokio::runtime::Runtime, webhook: &W, body: &[u
     Ok((response.status().as_u16(), answer))
 }
 
-/// An item the handler wrote is within DynamoDB's size limit (an [`webhook::item::Item`] holds no value
-/// DynamoDB refuses: it cannot be built with one).
+/// An item the handler wrote is within DynamoDB's size limit (an [`webhook::item::Item`] holds nothing DynamoDB
+/// refuses: it cannot be built with it).
 fn storable(item_bytes: usize) -> Result<(), String> {
     match item_bytes <= DYNAMODB_ITEM_LIMIT {
         true => Ok(()),
@@ -53,21 +66,56 @@ fn storable(item_bytes: usize) -> Result<(), String> {
 }
 
 /// A 4xx must say why, in `error`.
-fn client_error(status: u16, answer: &Value, allowed: &[u16]) -> Result<(), String> {
-    match allowed.contains(&status) && answer["error"].is_string() {
+fn client_error(status: u16, answer: &Value) -> Result<(), String> {
+    match matches!(status, 400 | 413 | 422) && answer["error"].is_string() {
         true => Ok(()),
-        false => Err(format!("answer {status} {answer} is neither a success nor an allowed client error")),
+        false => Err(format!("answer {status} {answer} is neither a success nor a client error")),
     }
 }
 
-/// The id the body really carried, read independently of the handler's parser.
-fn payload_id(payload: &Value) -> Option<WebhookId> {
-    match &payload["id"] {
-        Value::Number(number) => number.as_u64(),
-        Value::String(digits) => digits.parse().ok(),
+/// What the body holds, as the receiver must read it (`webhook::http::parse_object`: the JSON object sent, a
+/// lone surrogate or a byte that is not UTF-8 as U+FFFD, a number no double holds as its digits).
+fn payload(body: &[u8]) -> Option<Fields> {
+    parse_object(body).ok()
+}
+
+/// The id the payload really carried, read independently of the handler's reader: a non-negative whole number,
+/// as a number or as digits.
+fn payload_id(payload: &Fields) -> Option<WebhookId> {
+    match payload.get("id")? {
+        Value::Number(number) => number.as_u64().or_else(|| {
+            let float = number.as_f64()?;
+            (float.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&float)).then_some(float as u64)
+        }),
+        Value::String(digits) => {
+            let digits = digits.trim();
+            (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok()).flatten()
+        }
         _ => None,
     }
     .map(WebhookId::new)
+}
+
+/// The payload's number at `field` in E.164, read independently of the handler (a string or a number's digits;
+/// the fakes' default country).
+fn payload_phone(payload: &Fields, field: &str) -> Option<PhoneNumber> {
+    let raw = match payload.get(field)? {
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.as_u64()?.to_string(),
+        _ => return None,
+    };
+    PhoneNumber::parse(&raw, CountryCode::US).ok()
+}
+
+/// A text send-text must send: its key, number and message, when the id, phone and message are usable and the
+/// number may be texted (the fakes allow the US alone).
+fn usable_text(payload: &Fields) -> Option<(TextKey, PhoneNumber, String)> {
+    let id = payload_id(payload)?;
+    let phone = payload_phone(payload, "record_phone_number")?;
+    AllowedRecipients::new(vec![CountryCode::US]).check(&phone).ok()?;
+    let message = payload.get("message")?.as_str()?;
+    SmsText::parse(message).ok()?;
+    Some((TextKey { id, text_type: TextType::read(payload.get("type")) }, phone, message.to_owned()))
 }
 
 impl Default for BodyCheck {
@@ -84,65 +132,65 @@ impl Default for BodyCheck {
 }
 
 impl BodyCheck {
-    /// send-text answers a JSON 4xx, or 200 having sent exactly the payload's message once (`sent`), or having
-    /// sent nothing for an id it already sent (`duplicate`) or to a listed number (`opted_out`). Never a panic, a
-    /// 5xx, a second text or a text to a listed number.
-    pub fn send_text(&self, body: &[u8]) -> Result<(), String> {
+    /// send-text answers 200 for a usable text (id, phone, message): `sent` (exactly the payload's message, once,
+    /// to its number), `duplicate` (nothing sent: the text was claimed before) or `opted_out` (nothing sent to a
+    /// listed number); a JSON 4xx for any other body (or one over its size limit), sending nothing. Never a panic,
+    /// a 5xx, a second text or a text to a listed number. Returns the status.
+    pub fn send_text(&self, body: &[u8]) -> Result<u16, String> {
         let sent_before = self.send_text.sms().sent().len();
         let (status, answer) = deliver(&self.runtime, &self.send_text, body)?;
         let sent = self.send_text.sms().sent();
-        let payload: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-        match (status, answer["status"].as_str()) {
-            (200, Some("sent")) => {
-                let id = payload_id(&payload).ok_or("sent a text for a body without a valid id")?;
+        let usable = payload(body).as_ref().and_then(usable_text).filter(|_| body.len() <= SEND_TEXT_MAX_BODY_BYTES);
+        match (status, answer["status"].as_str(), usable) {
+            (200, Some("sent"), Some((key, to, message))) => {
                 let texted = sent.get(sent_before).filter(|_| sent.len() == sent_before + 1);
                 let texted = texted.ok_or("answered sent without exactly one new text")?;
                 if self.opt_outs.item(&texted.to).is_some() {
                     return Err(format!("texted a number on the suppression list: {answer}"));
                 }
-                let claim = self.send_text.ledger().entry(id).ok_or("sent without a claim")?;
+                let claim = self.send_text.ledger().entry(&key).ok_or("sent without a claim")?;
                 storable(claim.item_bytes)
                     .map_err(|refused| format!("claimed what DynamoDB would refuse: {refused}"))?;
-                if Some(texted.text.as_str()) != payload["message"].as_str() || answer["id"] != id.get() {
-                    return Err(format!(
-                        "sent something other than the payload's message, or answered another id: {answer}"
-                    ));
+                if texted.text != message || texted.to != to.e164() || answer["id"] != key.id.get() {
+                    return Err(format!("sent another message, to another number, or answered another id: {answer}"));
                 }
             }
-            (200, Some("opted_out")) => {
-                let listed = listed_number(&payload, "record_phone_number")
-                    .is_some_and(|e164| self.opt_outs.item(&e164).is_some());
-                if !listed || sent.len() != sent_before {
+            (200, Some("opted_out"), Some((_, to, _))) => {
+                if self.opt_outs.item(to.e164()).is_none() || sent.len() != sent_before {
                     return Err(format!("opted_out for a number not on the list, or a text sent: {answer}"));
                 }
             }
-            (200, Some("duplicate")) => {
-                let id = payload_id(&payload).ok_or("a duplicate of a body without a valid id")?;
-                let entry = self.send_text.ledger().entry(id).ok_or("a duplicate of an id never claimed")?;
-                if sent.len() != sent_before || entry.status != TextStatus::Sent {
-                    return Err("a duplicate sent a text, or its id was never sent".into());
+            (200, Some("duplicate"), Some((key, _, _))) => {
+                self.send_text.ledger().entry(&key).ok_or("a duplicate of a text never claimed")?;
+                if sent.len() != sent_before {
+                    return Err("a duplicate sent a text".into());
                 }
             }
+            (_, _, Some(_)) if status != 413 => {
+                return Err(format!("a usable text was answered {status} {answer}"));
+            }
             _ => {
-                client_error(status, &answer, &[400, 413, 422])?;
+                client_error(status, &answer)?;
                 if sent.len() != sent_before {
                     return Err(format!("answered {status} but sent a text"));
                 }
             }
         }
-        Ok(())
+        Ok(status)
     }
 
-    /// post-call answers a JSON 4xx, or 200 with the record stored under the payload's id (`stored`, and storable
-    /// by DynamoDB's rules), or kept from an earlier delivery (`duplicate`). Never a panic or a 5xx.
-    pub fn post_call(&self, body: &[u8]) -> Result<(), String> {
+    /// post-call answers 200 for a body with a usable id: `stored` (every field as sent, by DynamoDB's rules
+    /// storable) or `duplicate` (kept from an earlier delivery); a JSON 4xx for a body without one (or too large
+    /// to store at all). Whatever it answers, a call whose end reason suppresses texts lists its number. Never a
+    /// panic or a 5xx. Returns the status.
+    pub fn post_call(&self, body: &[u8]) -> Result<u16, String> {
         let stored_before = self.post_call.calls().len();
         let (status, answer) = deliver(&self.runtime, &self.post_call, body)?;
         let stored_now = self.post_call.calls().len();
-        let payload: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-        match (status, answer["status"].as_str()) {
-            (200, Some(outcome @ ("stored" | "duplicate"))) => {
-                let id = payload_id(&payload).ok_or("stored a body without a valid id")?;
+        let payload = payload(body);
+        let id = payload.as_ref().and_then(payload_id).filter(|_| body.len() <= POST_CALL_MAX_BODY_BYTES);
+        match (status, answer["status"].as_str(), id) {
+            (200, Some(outcome @ ("stored" | "duplicate")), Some(id)) => {
                 let item = self.post_call.calls().item(id).ok_or("answered 200 without an item for the id")?;
                 let bytes = self.post_call.calls().item_bytes(id).unwrap_or(usize::MAX);
                 storable(bytes).map_err(|refused| format!("stored what DynamoDB would refuse: {refused}"))?;
@@ -150,45 +198,62 @@ impl BodyCheck {
                 if stored_now != stored_before + added || item["id"] != id.get() || answer["id"] != id.get() {
                     return Err(format!("{outcome}, but the table disagrees: {answer}"));
                 }
+                if let (Some(payload), "stored") = (&payload, outcome) {
+                    let mut sent = payload.clone();
+                    sent.remove("id");
+                    let kept = stored_as_sent(&item, CallRecord::ATTRIBUTES);
+                    if !same_json(&Value::Object(sent), &kept) {
+                        return Err(format!("stored something other than what was sent: {kept}"));
+                    }
+                }
+            }
+            (_, _, Some(_)) if status != 413 => {
+                return Err(format!("a call with a usable id was answered {status} {answer}"));
             }
             _ => {
-                client_error(status, &answer, &[400, 413, 422])?;
+                client_error(status, &answer)?;
                 if stored_now != stored_before {
                     return Err(format!("answered {status} but stored an item"));
                 }
             }
         }
-        Ok(())
+        let suppressing = payload.as_ref().and_then(post_call::payload::end_reason).is_some_and(|reason| {
+            ["do_not_call", "wrong_number"].iter().any(|suppressing| suppressing.eq_ignore_ascii_case(reason))
+        });
+        let phone = payload.as_ref().and_then(|payload| payload_phone(payload, "record_phone_number"));
+        if let (true, Some(phone), false) = (suppressing, phone, body.len() > POST_CALL_MAX_BODY_BYTES) {
+            if self.opt_outs.item(phone.e164()).is_none() {
+                return Err(format!("a suppressing call, answered {status}, did not list its number"));
+            }
+        }
+        Ok(status)
     }
 
-    /// text-optout answers a JSON 4xx, or 200 `opted_out` with the payload's number on the suppression list (its
-    /// first record kept). Never a panic or a 5xx.
-    pub fn text_optout(&self, body: &[u8]) -> Result<(), String> {
+    /// text-optout answers 200 `opted_out` with the payload's number on the suppression list (its first record
+    /// kept) for a body with a usable number; a JSON 4xx for any other. Never a panic or a 5xx. Returns the
+    /// status.
+    pub fn text_optout(&self, body: &[u8]) -> Result<u16, String> {
         let listed_before = self.opt_outs.len();
         let (status, answer) = deliver(&self.runtime, &self.text_optout, body)?;
-        let payload: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-        match (status, answer["status"].as_str()) {
-            (200, Some("opted_out")) => {
-                let e164 = listed_number(&payload, "record_phone_number").ok_or("listed an unreadable number")?;
-                if self.opt_outs.item(&e164).is_none() || self.opt_outs.len() > listed_before + 1 {
+        let phone = payload(body)
+            .and_then(|payload| payload_phone(&payload, "record_phone_number"))
+            .filter(|_| body.len() <= TEXT_OPTOUT_MAX_BODY_BYTES);
+        match (status, answer["status"].as_str(), phone) {
+            (200, Some("opted_out"), Some(phone)) => {
+                if self.opt_outs.item(phone.e164()).is_none() || self.opt_outs.len() > listed_before + 1 {
                     return Err(format!("opted_out, but the list disagrees: {answer}"));
                 }
             }
+            (_, _, Some(_)) => return Err(format!("an opt-out of a usable number was answered {status} {answer}")),
             _ => {
-                client_error(status, &answer, &[400, 413, 422])?;
+                client_error(status, &answer)?;
                 if self.opt_outs.len() != listed_before {
                     return Err(format!("answered {status} but listed a number"));
                 }
             }
         }
-        Ok(())
+        Ok(status)
     }
-}
-
-/// The payload's number at `field` in E.164, read independently of the handler (the fakes' default country).
-fn listed_number(payload: &Value, field: &str) -> Option<String> {
-    let raw = payload[field].as_str()?;
-    PhoneNumber::parse(raw, CountryCode::US).ok().map(|phone| phone.e164().to_owned())
 }
 
 #[cfg(test)]

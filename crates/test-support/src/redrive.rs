@@ -8,22 +8,26 @@ use aws_lambda_events::sqs::SqsEvent;
 use post_call::handler::CallRecorder;
 use redrive::config::RedriveConfig;
 use redrive::handler::RedriveHandler;
-use send_text::handler::TextSender;
+use send_text::handler::{TextRules, TextSender};
 use serde_json::json;
+use text_optout::handler::OptOutLister;
 use webhook::fallback::QueuedDelivery;
 
 pub type FakeRedrive = RedriveHandler<FakeCallStore, FakeOptOuts, FakeLedger, FakeSms, FakeOptOuts>;
 
 /// redrive on the same calls table as `post_call`, and the same sent-texts table, SMS sender and suppression
-/// list as `send_text`; configured by the sample events' environment and `extra_env`.
+/// list as `send_text` (the list text-optout's opt-outs are put on); configured by the sample events' environment
+/// and `extra_env`.
 pub fn redrive_sharing(post_call: &FakePostCall, send_text: &FakeSendText, extra_env: &[(&str, &str)]) -> FakeRedrive {
     let config = RedriveConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
     let list = send_text.opt_outs().clone();
     let calls =
         CallRecorder::new(&config.data, config.suppress_texts_on, post_call.calls().clone(), Some(list.clone()));
     let (ledger, sms) = (send_text.ledger().clone(), send_text.sms().clone());
-    let texts = TextSender::new(&config.data, config.queued_max_age, ledger, sms, list);
-    RedriveHandler::new(calls, texts, config.data.metrics_namespace)
+    let rules = TextRules { recipients: config.allowed_recipients, max_age: config.queued_max_age };
+    let texts = TextSender::new(&config.data, rules, ledger, sms, list.clone());
+    let lister = OptOutLister::new(Some(list), config.data.default_country);
+    RedriveHandler::new(calls, texts, lister, config.data.metrics_namespace)
 }
 
 /// The SQS event Lambda hands the redrive for `deliveries` as queued: message ids `m-0`, `m-1`, …

@@ -7,7 +7,8 @@ use crate::opt_outs::FakeOptOuts;
 use crate::{Operations, item_json, lock};
 use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
-use send_text::ports::{ClaimOutcome, SendFailure, SmsSender, TextClaim, TextLedger};
+use send_text::payload::TextType;
+use send_text::ports::{ClaimOutcome, SendFailure, SmsSender, TextClaim, TextKey, TextLedger};
 use send_text::record::{SentText, TextStatus};
 use send_text::sms::SmsText;
 use serde_json::Value;
@@ -30,12 +31,19 @@ pub struct FakeSms {
     pub operations: Arc<Operations>,
     sent: Arc<Mutex<Vec<SentSms>>>,
     opted_out: Arc<Mutex<HashSet<String>>>,
+    /// The error code SNS refuses every text with, for good, when set.
+    refused_with: Arc<Mutex<Option<&'static str>>>,
 }
 
 impl FakeSms {
     /// The number (E.164) replied STOP.
     pub fn opt_out(&self, e164: &str) {
         lock(&self.opted_out).insert(e164.to_owned());
+    }
+
+    /// SNS refuses every text from now on, for good, with error `code` (such as `InvalidParameter`).
+    pub fn refuse_for_good(&self, code: &'static str) {
+        *lock(&self.refused_with) = Some(code);
     }
 
     pub fn sent(&self) -> Vec<SentSms> {
@@ -51,6 +59,10 @@ impl SmsSender for FakeSms {
 
     async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, SendFailure> {
         self.operations.call("send").map_err(SendFailure::NotSent)?;
+        if let Some(code) = *lock(&self.refused_with) {
+            let error = DependencyError::new("send", format!("service error {code}"));
+            return Err(SendFailure::Refused { error, code: code.to_owned() });
+        }
         let mut sent = lock(&self.sent);
         let message_id = format!("fake-message-{}", sent.len() + 1);
         sent.push(SentSms { to: to.e164().to_owned(), text: text.as_str().to_owned(), message_id: message_id.clone() });
@@ -87,53 +99,72 @@ impl LedgerEntry {
     }
 }
 
+/// The key of the `text_type` text with webhook id `id`.
+pub fn text_key(id: u64, text_type: TextType) -> TextKey {
+    TextKey { id: WebhookId::new(id), text_type }
+}
+
+/// The key of the pre-call text with webhook id `id` (most samples' texts).
+pub fn pre_call(id: u64) -> TextKey {
+    text_key(id, TextType::PreCall)
+}
+
 /// The sent-texts table with the adapter's conditions. Operations: `claim`, `mark_sent`, `mark_unconfirmed`,
-/// `mark_queued`, `mark_expired`, `release`. A clone shares the table (send-text and the redrive write to one).
+/// `mark_queued`, `mark_expired`, `mark_failed`, `release`. A clone shares the table (send-text and the redrive
+/// write to one).
 #[derive(Debug, Default, Clone)]
 pub struct FakeLedger {
     pub operations: Arc<Operations>,
-    entries: Arc<Mutex<HashMap<WebhookId, LedgerEntry>>>,
+    entries: Arc<Mutex<HashMap<TextKey, LedgerEntry>>>,
 }
 
 impl FakeLedger {
-    pub fn entry(&self, id: WebhookId) -> Option<LedgerEntry> {
-        lock(&self.entries).get(&id).cloned()
+    pub fn entry(&self, key: &TextKey) -> Option<LedgerEntry> {
+        lock(&self.entries).get(key).cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        lock(&self.entries).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Puts an entry as a delivery that died mid-way would have left it.
-    pub fn insert(&self, id: WebhookId, entry: LedgerEntry) {
-        lock(&self.entries).insert(id, entry);
+    pub fn insert(&self, key: TextKey, entry: LedgerEntry) {
+        lock(&self.entries).insert(key, entry);
     }
 
     /// A sent text as send-text leaves it: `message_id` is what SNS answered.
-    pub fn insert_sent(&self, id: WebhookId, message_id: &str) {
+    pub fn insert_sent(&self, key: TextKey, message_id: &str) {
         let mut entry = LedgerEntry::unfinished_claim("req-sent", 0);
         entry.status = TextStatus::Sent;
         entry.message_id = Some(message_id.to_owned());
-        self.insert(id, entry);
+        self.insert(key, entry);
     }
 
     /// The text SNS gave `message_id` (what the table's message-id index finds).
-    pub fn id_of_message(&self, message_id: &str) -> Option<WebhookId> {
+    pub fn key_of_message(&self, message_id: &str) -> Option<TextKey> {
         let entries = lock(&self.entries);
-        entries.iter().find(|(_, entry)| entry.message_id.as_deref() == Some(message_id)).map(|(id, _)| *id)
+        entries.iter().find(|(_, entry)| entry.message_id.as_deref() == Some(message_id)).map(|(key, _)| key.clone())
     }
 
-    /// Edits the item of text `id` with `edit`, which says whether it changed anything.
-    pub fn update_item(&self, id: WebhookId, edit: impl FnOnce(&mut Value) -> bool) -> bool {
-        lock(&self.entries).get_mut(&id).is_some_and(|entry| edit(&mut entry.item))
+    /// Edits the item of text `key` with `edit`, which says whether it changed anything.
+    pub fn update_item(&self, key: &TextKey, edit: impl FnOnce(&mut Value) -> bool) -> bool {
+        lock(&self.entries).get_mut(key).is_some_and(|entry| edit(&mut entry.item))
     }
 }
 
 impl FakeLedger {
     fn settle(
         &self,
-        id: WebhookId,
+        key: &TextKey,
         claimed_by: &str,
         status: TextStatus,
         message_id: Option<&str>,
     ) -> Result<(), DependencyError> {
-        match lock(&self.entries).get_mut(&id) {
+        match lock(&self.entries).get_mut(key) {
             Some(entry) if entry.claimed_by == claimed_by => {
                 entry.status = status;
                 entry.message_id = message_id.map(str::to_owned);
@@ -148,21 +179,25 @@ impl TextLedger for FakeLedger {
     async fn claim(&self, claim: TextClaim<'_>) -> Result<ClaimOutcome, DependencyError> {
         self.operations.call("claim")?;
         let mut entries = lock(&self.entries);
-        if let Some(entry) = entries.get(&claim.id) {
+        let item = item_json(claim.item.attributes());
+        if let Some(entry) = entries.get(claim.key) {
             let by = Some(entry.claimed_by.as_str());
             let taken_over = claim.takes_over.is_some_and(|queued_by| {
                 by == Some(queued_by) && matches!(entry.status, TextStatus::Claimed | TextStatus::Queued)
             });
             if !taken_over {
                 let lease = Some(entry.lease_expires_at);
-                return Ok(ClaimOutcome::of_existing(Some(entry.status), by, lease, claim.claimant));
+                // As the adapter judges it: an item without a phone number or message cannot tell.
+                let same = ["phone_e164", "message"]
+                    .iter()
+                    .all(|name| entry.item.get(*name).is_none_or(|old| item.get(*name).is_none_or(|new| old == new)));
+                return Ok(ClaimOutcome::of_existing(Some(entry.status), by, lease, same, claim.claimant));
             }
         }
         let item_bytes = claim.item.size();
-        let item = item_json(claim.item.attributes());
         let lease_expires_at = item["lease_expires_at"].as_i64().unwrap_or_default();
         entries.insert(
-            claim.id,
+            claim.key.clone(),
             LedgerEntry {
                 item,
                 item_bytes,
@@ -175,19 +210,19 @@ impl TextLedger for FakeLedger {
         Ok(ClaimOutcome::Claimed)
     }
 
-    async fn mark_sent(&self, id: WebhookId, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
+    async fn mark_sent(&self, key: &TextKey, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
         self.operations.call("mark_sent")?;
-        self.settle(id, claimed_by, TextStatus::Sent, Some(sent.message_id))
+        self.settle(key, claimed_by, TextStatus::Sent, Some(sent.message_id))
     }
 
-    async fn mark_unconfirmed(&self, id: WebhookId, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
+    async fn mark_unconfirmed(&self, key: &TextKey, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
         self.operations.call("mark_unconfirmed")?;
-        self.settle(id, claimed_by, TextStatus::Unconfirmed, None)
+        self.settle(key, claimed_by, TextStatus::Unconfirmed, None)
     }
 
-    async fn mark_queued(&self, id: WebhookId, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
+    async fn mark_queued(&self, key: &TextKey, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
         self.operations.call("mark_queued")?;
-        match lock(&self.entries).get_mut(&id) {
+        match lock(&self.entries).get_mut(key) {
             Some(entry) if entry.claimed_by == claimed_by && entry.status == TextStatus::Claimed => {
                 entry.status = TextStatus::Queued;
                 Ok(())
@@ -196,16 +231,26 @@ impl TextLedger for FakeLedger {
         }
     }
 
-    async fn mark_expired(&self, id: WebhookId, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
+    async fn mark_expired(&self, key: &TextKey, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
         self.operations.call("mark_expired")?;
-        self.settle(id, claimed_by, TextStatus::Expired, None)
+        self.settle(key, claimed_by, TextStatus::Expired, None)
     }
 
-    async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {
+    async fn mark_failed(&self, key: &TextKey, claimed_by: &str, _at: &str, code: &str) -> Result<(), DependencyError> {
+        self.operations.call("mark_failed")?;
+        self.settle(key, claimed_by, TextStatus::Failed, None)?;
+        self.update_item(key, |item| {
+            item["failure_code"] = code.into();
+            true
+        });
+        Ok(())
+    }
+
+    async fn release(&self, key: &TextKey, claimed_by: &str) -> Result<(), DependencyError> {
         self.operations.call("release")?;
         let mut entries = lock(&self.entries);
-        if entries.get(&id).is_some_and(|e| e.claimed_by == claimed_by && e.status == TextStatus::Claimed) {
-            entries.remove(&id);
+        if entries.get(key).is_some_and(|e| e.claimed_by == claimed_by && e.status == TextStatus::Claimed) {
+            entries.remove(key);
         }
         Ok(())
     }

@@ -22,10 +22,11 @@ use webhook::metrics::DEFAULT_NAMESPACE;
 impl DeliveryLedger for &FakeLedger {
     async fn record(&self, report: &DeliveryReport) -> Result<Recorded, DependencyError> {
         self.operations.call("record_delivery")?;
-        let Some(id) = self.id_of_message(&report.message_id) else {
+        let Some(key) = self.key_of_message(&report.message_id) else {
             return Ok(Recorded::UnknownMessage);
         };
-        let applied = self.update_item(id, |item| {
+        let id = key.id;
+        let applied = self.update_item(&key, |item| {
             let kept = item.get(DELIVERY_REPORTED_AT).and_then(Value::as_str);
             if kept.is_some_and(|kept| kept >= report.reported_at.as_str()) {
                 return false;

@@ -59,6 +59,59 @@ pub struct DataSettings {
     pub metrics_namespace: String,
 }
 
+/// The suppression list of a function that reads or adds to it: a table, unless disabled in so many words. A
+/// deployment that forgot `OPT_OUTS_TABLE` would otherwise text leads who said STOP, and nobody would know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuppressionList {
+    /// `OPT_OUTS_TABLE`.
+    Table(String),
+    /// `SUPPRESSION_LIST=disabled` (and no `OPT_OUTS_TABLE`): only SNS's own opt-outs stop a text.
+    Disabled,
+}
+
+impl SuppressionList {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let disabled = match env.optional("SUPPRESSION_LIST").map(|value| value.trim().to_ascii_lowercase()) {
+            None => false,
+            Some(value) if value == "disabled" => true,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "SUPPRESSION_LIST",
+                    reason: "must be disabled, or unset (the list is then OPT_OUTS_TABLE)",
+                });
+            }
+        };
+        match (env.optional("OPT_OUTS_TABLE"), disabled) {
+            (Some(table), false) => Ok(Self::Table(table)),
+            (None, true) => Ok(Self::Disabled),
+            (None, false) => {
+                Err(ConfigError::Missing("OPT_OUTS_TABLE (or SUPPRESSION_LIST=disabled to run without one)"))
+            }
+            (Some(_), true) => Err(ConfigError::Invalid {
+                name: "SUPPRESSION_LIST",
+                reason: "is disabled while OPT_OUTS_TABLE names a table: unset one of them",
+            }),
+        }
+    }
+
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            Self::Table(table) => Some(table),
+            Self::Disabled => None,
+        }
+    }
+
+    /// Says at every start that the list is disabled, where CloudWatch keeps it.
+    pub fn log_at_start(&self, function: &str) {
+        if *self == Self::Disabled {
+            tracing::warn!(
+                function,
+                "the suppression list is disabled (SUPPRESSION_LIST=disabled): only SNS's own opt-outs stop a text"
+            );
+        }
+    }
+}
+
 /// What every webhook needs.
 #[derive(Debug, Clone)]
 pub struct CommonConfig {
@@ -265,6 +318,24 @@ mod tests {
                 "{name}={value} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn the_suppression_list_is_a_table_unless_disabled_in_so_many_words() {
+        let read = |pairs: &[(&str, &str)]| {
+            let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            SuppressionList::from_env(&Env::new(move |name: &str| map.get(name).cloned()))
+        };
+        assert_eq!(read(&[("OPT_OUTS_TABLE", "o")]), Ok(SuppressionList::Table("o".into())));
+        assert_eq!(read(&[("SUPPRESSION_LIST", " Disabled ")]), Ok(SuppressionList::Disabled));
+        assert!(matches!(read(&[]), Err(ConfigError::Missing(name)) if name.starts_with("OPT_OUTS_TABLE")));
+        for contradictory in
+            [&[("SUPPRESSION_LIST", "disabled"), ("OPT_OUTS_TABLE", "o")][..], &[("SUPPRESSION_LIST", "off")]]
+        {
+            assert!(matches!(read(contradictory), Err(ConfigError::Invalid { name: "SUPPRESSION_LIST", .. })));
+        }
+        assert_eq!(read(&[("OPT_OUTS_TABLE", "o")]).unwrap().table(), Some("o"));
+        assert_eq!(SuppressionList::Disabled.table(), None);
     }
 
     #[test]

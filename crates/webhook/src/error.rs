@@ -21,7 +21,7 @@ impl DependencyError {
     }
 }
 
-/// A value DynamoDB refuses in any item (a ValidationException), so no retry could ever store the record.
+/// A record DynamoDB cannot take as an item at all (not a map of fields): no retry could ever store it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("DynamoDB cannot store {problem}")]
 pub struct UnstorableValue {
@@ -30,18 +30,67 @@ pub struct UnstorableValue {
     pub problem: &'static str,
 }
 
+/// Why a delivery's body was refused (a 4xx other than for its token or method): the `reason` dimension of the
+/// `Refused` metric, alarmed whenever it counts. 2X changing a field's type must wake someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a JSON object.
+    NotJson,
+    /// A field we cannot work without (an id, a phone number, a message) is missing or not of a usable type.
+    RequiredField,
+    /// The phone number is not a valid number.
+    InvalidPhone,
+    /// A valid number we may not text: another country than `ALLOWED_COUNTRIES`, or a kind of number no lead has
+    /// (premium-rate, shared-cost, toll-free…).
+    PhoneNotAllowed,
+    /// The message is empty or longer than SNS takes.
+    InvalidMessage,
+    /// The body, or the record it makes, is too large.
+    TooLarge,
+    /// SNS refused the text for good: it is settled `failed`, never sent.
+    SmsRefused,
+    /// A record DynamoDB cannot take at all.
+    Unstorable,
+}
+
+impl Refusal {
+    pub const ALL: [Self; 8] = [
+        Self::NotJson,
+        Self::RequiredField,
+        Self::InvalidPhone,
+        Self::PhoneNotAllowed,
+        Self::InvalidMessage,
+        Self::TooLarge,
+        Self::SmsRefused,
+        Self::Unstorable,
+    ];
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::NotJson => "not_json",
+            Self::RequiredField => "required_field",
+            Self::InvalidPhone => "invalid_phone",
+            Self::PhoneNotAllowed => "phone_not_allowed",
+            Self::InvalidMessage => "invalid_message",
+            Self::TooLarge => "too_large",
+            Self::SmsRefused => "sms_refused",
+            Self::Unstorable => "unstorable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
     #[error("unauthorized")]
     Unauthorized,
     #[error("only POST is accepted")]
     MethodNotAllowed,
-    /// Not JSON, wrong JSON types, a required field missing.
+    /// Not a JSON object (`field` absent), or a field we need missing or of a type we cannot use (`field` names it).
     #[error("{message}")]
     Malformed { message: String, field: Option<String> },
-    /// Well-formed JSON we cannot act on: an invalid phone number, an empty or oversized message.
+    /// Well-formed JSON we cannot act on: an invalid or forbidden phone number, an empty or oversized message.
     #[error("{message}")]
-    Unprocessable { message: String, field: Option<String> },
+    Unprocessable { message: String, field: Option<String>, refusal: Refusal },
     /// The body is larger than the function accepts.
     #[error("the request body is {size} bytes; at most {limit} are accepted")]
     TooLarge { size: usize, limit: usize },
@@ -49,9 +98,12 @@ pub enum WebhookError {
     /// says what was already done to make it fit).
     #[error("the {record} is {size} bytes{compact}; DynamoDB stores at most 400 KB")]
     RecordTooLarge { record: &'static str, size: usize, compact: &'static str },
-    /// A value DynamoDB refuses whatever we retry (an empty field name, nesting past 32 levels, a huge number).
     #[error(transparent)]
     Unstorable(#[from] UnstorableValue),
+    /// SNS refused the text for good (an error of the request, not of the moment): it is settled `failed` and
+    /// never sent. SNS's error code goes to the log and the ledger, not to the sender.
+    #[error("the SMS provider refused this text; it will not be sent")]
+    SmsRefused,
     /// Another delivery of the same id is being processed right now.
     #[error("a delivery with this id is being processed; deliver again later")]
     InProgress,
@@ -64,23 +116,36 @@ pub struct ErrorAnswer {
     pub status: StatusCode,
     pub outcome: Outcome,
     pub body: String,
+    /// Why the body was refused, for a 4xx other than 401, 405 and 409.
+    pub refusal: Option<Refusal>,
 }
 
 const UNAVAILABLE: &str = "a service this webhook depends on is unavailable; deliver again later";
 
 impl WebhookError {
     pub fn answer(&self) -> ErrorAnswer {
-        let (status, outcome, field) = match self {
-            Self::Unauthorized => (StatusCode::UNAUTHORIZED, Outcome::Unauthorized, None),
-            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Outcome::MethodNotAllowed, None),
-            Self::Malformed { field, .. } => (StatusCode::BAD_REQUEST, Outcome::Invalid, field.as_deref()),
-            Self::Unprocessable { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, Outcome::Invalid, field.as_deref()),
-            Self::Unstorable(value) => (StatusCode::UNPROCESSABLE_ENTITY, Outcome::Invalid, Some(value.field.as_str())),
-            Self::TooLarge { .. } | Self::RecordTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, Outcome::TooLarge, None)
+        use StatusCode as Status;
+        let (status, outcome, field, refusal) = match self {
+            Self::Unauthorized => (Status::UNAUTHORIZED, Outcome::Unauthorized, None, None),
+            Self::MethodNotAllowed => (Status::METHOD_NOT_ALLOWED, Outcome::MethodNotAllowed, None, None),
+            Self::Malformed { field: None, .. } => {
+                (Status::BAD_REQUEST, Outcome::Invalid, None, Some(Refusal::NotJson))
             }
-            Self::InProgress => (StatusCode::CONFLICT, Outcome::InProgress, None),
-            Self::Dependency(_) => (StatusCode::SERVICE_UNAVAILABLE, Outcome::DependencyFailed, None),
+            Self::Malformed { field: Some(field), .. } => {
+                (Status::BAD_REQUEST, Outcome::Invalid, Some(field.as_str()), Some(Refusal::RequiredField))
+            }
+            Self::Unprocessable { field, refusal, .. } => {
+                (Status::UNPROCESSABLE_ENTITY, Outcome::Invalid, field.as_deref(), Some(*refusal))
+            }
+            Self::Unstorable(value) => {
+                (Status::UNPROCESSABLE_ENTITY, Outcome::Invalid, Some(value.field.as_str()), Some(Refusal::Unstorable))
+            }
+            Self::TooLarge { .. } | Self::RecordTooLarge { .. } => {
+                (Status::PAYLOAD_TOO_LARGE, Outcome::TooLarge, None, Some(Refusal::TooLarge))
+            }
+            Self::SmsRefused => (Status::UNPROCESSABLE_ENTITY, Outcome::SmsRefused, None, Some(Refusal::SmsRefused)),
+            Self::InProgress => (Status::CONFLICT, Outcome::InProgress, None, None),
+            Self::Dependency(_) => (Status::SERVICE_UNAVAILABLE, Outcome::DependencyFailed, None, None),
         };
         // Each variant's message is written for the sender, except a dependency's: its details go to the log line.
         let error = match self {
@@ -91,7 +156,7 @@ impl WebhookError {
         if let Some(field) = field {
             body["field"] = field.into();
         }
-        ErrorAnswer { status, outcome, body: body.to_string() }
+        ErrorAnswer { status, outcome, body: body.to_string(), refusal }
     }
 }
 
@@ -117,22 +182,26 @@ mod tests {
                 r#"{"error":"bad"}"#.into(),
             ),
             (
-                WebhookError::Unprocessable { message: "the message is empty".into(), field },
+                WebhookError::Unprocessable {
+                    message: "the message is empty".into(),
+                    field,
+                    refusal: Refusal::InvalidMessage,
+                },
                 422,
                 Outcome::Invalid,
                 r#"{"error":"the message is empty","field":"message"}"#.into(),
+            ),
+            (
+                WebhookError::SmsRefused,
+                422,
+                Outcome::SmsRefused,
+                r#"{"error":"the SMS provider refused this text; it will not be sent"}"#.into(),
             ),
             (
                 WebhookError::TooLarge { size: 70_000, limit: 65_536 },
                 413,
                 Outcome::TooLarge,
                 r#"{"error":"the request body is 70000 bytes; at most 65536 are accepted"}"#.into(),
-            ),
-            (
-                WebhookError::Unstorable(UnstorableValue { field: "meta.".into(), problem: "an empty field name" }),
-                422,
-                Outcome::Invalid,
-                r#"{"error":"DynamoDB cannot store an empty field name","field":"meta."}"#.into(),
             ),
             (
                 WebhookError::InProgress,
@@ -150,6 +219,21 @@ mod tests {
         for (error, status, outcome, body) in cases {
             let answer = error.answer();
             assert_eq!((answer.status.as_u16(), answer.outcome, answer.body), (status, outcome, body));
+            let body_refused = (400..500).contains(&status) && ![401, 405, 409].contains(&status);
+            assert_eq!(answer.refusal.is_some(), body_refused, "{error:?}");
         }
+    }
+
+    #[test]
+    fn a_body_is_refused_for_a_named_reason() {
+        let reason = |error: WebhookError| error.answer().refusal.map(Refusal::label);
+        assert_eq!(reason(WebhookError::Malformed { message: "x".into(), field: None }), Some("not_json"));
+        assert_eq!(
+            reason(WebhookError::Malformed { message: "x".into(), field: Some("id".into()) }),
+            Some("required_field")
+        );
+        assert_eq!(reason(WebhookError::TooLarge { size: 2, limit: 1 }), Some("too_large"));
+        let labels: std::collections::HashSet<_> = Refusal::ALL.map(Refusal::label).into();
+        assert_eq!(labels.len(), Refusal::ALL.len());
     }
 }

@@ -2,15 +2,18 @@
 //! is put on a queue with everything needed to complete it later, and answered 202 `queued`; the `redrive`
 //! function completes it with the same at-most-once rules.
 
-use crate::error::DependencyError;
+use crate::error::{DependencyError, WebhookError};
+use crate::metrics::Outcome;
 use crate::payload::WebhookId;
-use crate::pipeline::Invocation;
+use crate::pipeline::{Accepted, Invocation};
 use crate::record::rfc3339;
+use crate::telemetry::RequestSummary;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
+use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::io::{Read, Write};
@@ -22,6 +25,8 @@ pub enum QueuedFunction {
     PostCall,
     #[serde(rename = "send-text")]
     SendText,
+    #[serde(rename = "text-optout")]
+    TextOptOut,
 }
 
 impl QueuedFunction {
@@ -30,6 +35,7 @@ impl QueuedFunction {
         match self {
             Self::PostCall => "post-call",
             Self::SendText => "send-text",
+            Self::TextOptOut => "text-optout",
         }
     }
 }
@@ -74,7 +80,9 @@ impl QueuedBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuedDelivery {
     pub function: QueuedFunction,
-    pub id: WebhookId,
+    /// The webhook's id, when it has one (2X's Text Opt-out has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<WebhookId>,
     /// The Lambda request id of the delivery that queued it (a send-text claim it holds names it).
     pub request_id: String,
     /// RFC 3339: a text is judged too old to send by it.
@@ -84,7 +92,7 @@ pub struct QueuedDelivery {
 
 impl QueuedDelivery {
     /// The delivery `invocation` received, of webhook `id`, to be completed later by `function`'s rules.
-    pub fn new(function: QueuedFunction, id: WebhookId, invocation: &Invocation, body: QueuedBody) -> Self {
+    pub fn new(function: QueuedFunction, id: Option<WebhookId>, invocation: &Invocation, body: QueuedBody) -> Self {
         let (request_id, received_at) = (invocation.request_id.clone(), rfc3339(invocation.received_at));
         Self { function, id, request_id, received_at, body }
     }
@@ -104,6 +112,45 @@ impl<Q: FallbackQueue> FallbackQueue for Option<Q> {
     }
 }
 
+/// Why a delivery's work (a call stored, a number listed) was not done.
+#[derive(Debug)]
+pub enum NotDone {
+    /// The body can never be done as it is (4xx).
+    Refused(WebhookError),
+    /// A dependency failed (after the SDK's retries): doing the work again later completes it. The webhook's id,
+    /// when it has one.
+    Failed { id: Option<WebhookId>, error: DependencyError },
+}
+
+impl From<WebhookError> for NotDone {
+    fn from(error: WebhookError) -> Self {
+        Self::Refused(error)
+    }
+}
+
+/// A delivery not done now, waiting on the fallback queue for the redrive.
+pub fn queued(id: Option<WebhookId>) -> Accepted {
+    Accepted { code: StatusCode::ACCEPTED, outcome: Outcome::Queued, id, message_id: None }
+}
+
+/// Puts `delivery` on the fallback queue after `failure`: 202 `queued` once it is there; the failure (503, for
+/// 2X to deliver again) if the queue refuses it too.
+pub async fn queue_or_fail<Q: FallbackQueue>(
+    queue: &Q,
+    delivery: &QueuedDelivery,
+    failure: DependencyError,
+    summary: &mut RequestSummary,
+) -> Result<Accepted, WebhookError> {
+    summary.add_error(&failure);
+    match queue.enqueue(delivery).await {
+        Ok(()) => Ok(queued(delivery.id)),
+        Err(queue_error) => {
+            summary.add_error(&queue_error);
+            Err(failure.into())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,7 +161,7 @@ mod tests {
         let body = "{\"id\": 7, \"message\": \"\u{FFFE}\u{0} 📞\"}".as_bytes();
         let delivery = QueuedDelivery {
             function: QueuedFunction::SendText,
-            id: WebhookId::new(7),
+            id: Some(WebhookId::new(7)),
             request_id: "req-1".into(),
             received_at: "2026-11-24T09:00:00Z".into(),
             body: QueuedBody::plain(body),
@@ -126,6 +173,11 @@ mod tests {
         assert_eq!(value["body"], json!({"encoding": "base64", "data": STANDARD.encode(body)}));
         assert_eq!(serde_json::from_str::<QueuedDelivery>(&message).unwrap(), delivery);
         assert_eq!(delivery.body.decode().unwrap(), body);
+
+        let opt_out = QueuedDelivery { function: QueuedFunction::TextOptOut, id: None, ..delivery };
+        let message = serde_json::to_value(&opt_out).unwrap();
+        assert_eq!((&message["function"], message.get("id")), (&json!("text-optout"), None));
+        assert_eq!(serde_json::from_value::<QueuedDelivery>(message).unwrap(), opt_out);
     }
 
     #[test]

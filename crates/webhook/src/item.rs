@@ -1,9 +1,11 @@
-//! A DynamoDB item built once from a record: checked against the values DynamoDB refuses in any item, measured
-//! by DynamoDB's own size rules, then handed whole to the adapter that writes it.
+//! A DynamoDB item built once from a record: whatever DynamoDB would refuse in it is kept in a form it takes,
+//! the item is measured by DynamoDB's own size rules, then handed whole to the adapter that writes it.
 
 use crate::error::UnstorableValue;
 use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// DynamoDB refuses items over 400 KB.
@@ -12,10 +14,20 @@ pub const DYNAMODB_ITEM_LIMIT: usize = 400 * 1024;
 /// DynamoDB's deepest nesting: a top-level attribute counts as level 1, so 31 lists or maps inside each other.
 const MAX_NESTED_CONTAINERS: usize = 31;
 
-const NUMBER_RANGE: &str = "a number outside its range (38 significant digits, magnitude 1E-130 to 1E+126)";
+/// DynamoDB's longest attribute name, in UTF-8 bytes (64 KB).
+pub const MAX_NAME_BYTES: usize = 65_535;
 
-/// An item DynamoDB accepts (no empty field name, no nesting past 32 levels, no number outside its range), and
-/// its size. Only [`Item::new`] makes one.
+/// The attribute listing the paths (`name.name[index]`) of the sender's values DynamoDB cannot hold as they are
+/// (a map with an empty or over-long field name, nesting past 32 levels, a number outside DynamoDB's range): each
+/// is stored at its place as its JSON text, a string, instead of being refused.
+pub const STORED_AS_JSON: &str = "stored_as_json";
+
+/// Whether DynamoDB takes `name` as an attribute name (at the top or nested).
+pub fn storable_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_NAME_BYTES
+}
+
+/// An item DynamoDB accepts, and its size. Only [`Item::new`] makes one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     attributes: HashMap<String, AttributeValue>,
@@ -23,11 +35,28 @@ pub struct Item {
 }
 
 impl Item {
-    /// Builds `record`'s item as serde_dynamo writes it, or names the first value DynamoDB would refuse.
+    /// Builds `record`'s item as serde_dynamo writes it, with each value DynamoDB would refuse stored as its JSON
+    /// text and its path listed in [`STORED_AS_JSON`]. Refused only for a record that is not a map of fields with
+    /// names DynamoDB takes at the top (records set such a sender's field aside: `record::set_aside`).
     pub fn new(record: &(impl Serialize + ?Sized)) -> Result<Self, UnstorableValue> {
-        let attributes: HashMap<String, AttributeValue> = serde_dynamo::aws_sdk_dynamodb_1::to_item(record)
+        let mut attributes: HashMap<String, AttributeValue> = serde_dynamo::aws_sdk_dynamodb_1::to_item(record)
             .map_err(|_| UnstorableValue { field: String::new(), problem: "a record that is not a map of fields" })?;
-        let size = fields_size(attributes.iter(), 0).map_err(Refusal::into_unstorable)?;
+        if let Some(name) = attributes.keys().find(|name| !storable_name(name)) {
+            return Err(UnstorableValue { field: name.clone(), problem: "a field name DynamoDB refuses" });
+        }
+        // Measuring allocates nothing; the paths are only spelt out when something must be stored as JSON.
+        if let Some(size) = fields_size(attributes.iter(), 0) {
+            return Ok(Self { attributes, size });
+        }
+        let mut stored_as_json = Vec::new();
+        for (name, value) in &mut attributes {
+            make_storable(value, 0, name.clone(), &mut stored_as_json);
+        }
+        stored_as_json.sort_unstable();
+        let paths = stored_as_json.into_iter().map(AttributeValue::S).collect();
+        attributes.insert(STORED_AS_JSON.to_owned(), AttributeValue::L(paths));
+        let size = fields_size(attributes.iter(), 0)
+            .ok_or(UnstorableValue { field: String::new(), problem: "a value DynamoDB refuses" })?;
         Ok(Self { attributes, size })
     }
 
@@ -47,87 +76,93 @@ impl Item {
     }
 }
 
-/// A refused value and its path, innermost segment first: the path is only spelt out for a refusal, so measuring
-/// an item that is fine allocates nothing.
-struct Refusal {
-    segments: Vec<Segment>,
-    problem: &'static str,
-}
-
-enum Segment {
-    Field(String),
-    Index(usize),
-}
-
-impl Refusal {
-    fn new(problem: &'static str) -> Self {
-        Self { segments: Vec::new(), problem }
+/// `value`, at `path` inside `containers` lists or maps, in a form DynamoDB takes: each smallest part it would
+/// refuse (the number, the map with a bad name, the list or map nested too deep) replaced by its JSON text.
+fn make_storable(value: &mut AttributeValue, containers: usize, path: String, stored_as_json: &mut Vec<String>) {
+    let refused_here = match &*value {
+        AttributeValue::N(number) => number_size(number).is_none(),
+        AttributeValue::L(_) | AttributeValue::M(_) if containers >= MAX_NESTED_CONTAINERS => true,
+        AttributeValue::M(map) => !map.keys().all(|name| storable_name(name)),
+        _ => false,
+    };
+    if refused_here {
+        *value = AttributeValue::S(json_of(value).to_string());
+        stored_as_json.push(path);
+        return;
     }
-
-    fn within(mut self, segment: Segment) -> Self {
-        self.segments.push(segment);
-        self
-    }
-
-    /// The path as `name.name[index]`.
-    fn into_unstorable(self) -> UnstorableValue {
-        let mut field = String::new();
-        for segment in self.segments.iter().rev() {
-            match segment {
-                Segment::Field(name) if field.is_empty() => field.push_str(name),
-                Segment::Field(name) => {
-                    field.push('.');
-                    field.push_str(name);
+    match value {
+        AttributeValue::L(list) => {
+            for (index, element) in list.iter_mut().enumerate() {
+                if value_size(element, containers + 1).is_none() {
+                    make_storable(element, containers + 1, format!("{path}[{index}]"), stored_as_json);
                 }
-                Segment::Index(index) => field.push_str(&format!("[{index}]")),
             }
         }
-        UnstorableValue { field, problem: self.problem }
+        AttributeValue::M(map) => {
+            for (name, element) in map.iter_mut() {
+                if value_size(element, containers + 1).is_none() {
+                    make_storable(element, containers + 1, format!("{path}.{name}"), stored_as_json);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
-fn value_size(value: &AttributeValue, containers: usize) -> Result<usize, Refusal> {
-    if matches!(value, AttributeValue::L(_) | AttributeValue::M(_)) && containers >= MAX_NESTED_CONTAINERS {
-        return Err(Refusal::new("values nested more than 32 levels deep"));
+/// A DynamoDB value as the JSON it was made from (serde_dynamo's numbers are JSON numbers; a binary value, which
+/// no sender's field becomes, as base64).
+fn json_of(value: &AttributeValue) -> Value {
+    let base64 = |bytes: &[u8]| Value::from(base64::engine::general_purpose::STANDARD.encode(bytes));
+    let number = |text: &str| serde_json::from_str(text).unwrap_or_else(|_| Value::from(text));
+    match value {
+        AttributeValue::S(text) => text.as_str().into(),
+        AttributeValue::N(text) => number(text),
+        AttributeValue::B(blob) => base64(blob.as_ref()),
+        AttributeValue::Bool(flag) => (*flag).into(),
+        AttributeValue::L(list) => list.iter().map(json_of).collect(),
+        AttributeValue::M(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), json_of(v))).collect()),
+        AttributeValue::Ss(texts) => texts.iter().map(|text| Value::from(text.as_str())).collect(),
+        AttributeValue::Ns(numbers) => numbers.iter().map(|text| number(text)).collect(),
+        AttributeValue::Bs(blobs) => blobs.iter().map(|blob| base64(blob.as_ref())).collect(),
+        _ => Value::Null,
     }
-    let size = match value {
+}
+
+/// Its size as DynamoDB counts it; `None` when DynamoDB would refuse something in it.
+fn value_size(value: &AttributeValue, containers: usize) -> Option<usize> {
+    if matches!(value, AttributeValue::L(_) | AttributeValue::M(_)) && containers >= MAX_NESTED_CONTAINERS {
+        return None;
+    }
+    Some(match value {
         AttributeValue::S(text) => text.len(),
-        AttributeValue::N(number) => number_size(number).ok_or_else(|| Refusal::new(NUMBER_RANGE))?,
+        AttributeValue::N(number) => number_size(number)?,
         AttributeValue::B(bytes) => bytes.as_ref().len(),
         AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
         AttributeValue::L(list) => {
             let mut size = 3;
-            for (index, element) in list.iter().enumerate() {
-                size +=
-                    value_size(element, containers + 1).map_err(|refusal| refusal.within(Segment::Index(index)))? + 1;
+            for element in list {
+                size += value_size(element, containers + 1)? + 1;
             }
             size
         }
         AttributeValue::M(map) => 3 + fields_size(map.iter(), containers + 1)?,
         AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
-        AttributeValue::Ns(numbers) => {
-            numbers.iter().map(|n| number_size(n)).sum::<Option<usize>>().ok_or_else(|| Refusal::new(NUMBER_RANGE))?
-        }
+        AttributeValue::Ns(numbers) => numbers.iter().map(|n| number_size(n)).sum::<Option<usize>>()?,
         AttributeValue::Bs(blobs) => blobs.iter().map(|blob| blob.as_ref().len()).sum(),
         // serde_dynamo writes none other; a future SDK variant is refused rather than mis-measured.
-        _ => return Err(Refusal::new("a value of an unknown DynamoDB type")),
-    };
-    Ok(size)
+        _ => return None,
+    })
 }
 
-fn fields_size<'a>(
-    fields: impl Iterator<Item = (&'a String, &'a AttributeValue)>,
-    containers: usize,
-) -> Result<usize, Refusal> {
+fn fields_size<'a>(fields: impl Iterator<Item = (&'a String, &'a AttributeValue)>, containers: usize) -> Option<usize> {
     let mut size = 0;
     for (name, value) in fields {
-        let within = |refusal: Refusal| refusal.within(Segment::Field(name.clone()));
-        if name.is_empty() {
-            return Err(within(Refusal::new("an empty field name")));
+        if !storable_name(name) {
+            return None;
         }
-        size += name.len() + value_size(value, containers).map_err(within)? + usize::from(containers > 0);
+        size += name.len() + value_size(value, containers)? + usize::from(containers > 0);
     }
-    Ok(size)
+    Some(size)
 }
 
 /// `None` when DynamoDB refuses the number. serde_dynamo writes plain decimals, never exponents.
@@ -156,10 +191,6 @@ mod tests {
 
     fn size(record: serde_json::Value) -> Result<usize, UnstorableValue> {
         Item::new(&record).map(|item| item.size())
-    }
-
-    fn refusal(record: serde_json::Value) -> Option<(String, &'static str)> {
-        size(record).err().map(|refused| (refused.field, refused.problem))
     }
 
     #[test]
@@ -192,30 +223,51 @@ mod tests {
         assert_eq!(item.into_attributes()["id"], AttributeValue::N("7".into()));
     }
 
-    /// Each would be a ValidationException from DynamoDB on every delivery: refused up front instead.
+    /// Each would be a ValidationException from DynamoDB on every delivery: stored as its JSON text instead, the
+    /// smallest part that needs it, and its path listed.
     #[test]
-    fn values_dynamodb_refuses_are_found_with_their_field() {
+    fn values_dynamodb_refuses_are_stored_as_their_json_text() {
         let nested = |depth: usize| (0..depth).fold(json!(1), |inner, _| json!({ "a": inner }));
-        assert_eq!(refusal(json!({"id": 1, "meta": nested(31)})), None, "31 maps inside each other are fine");
-        let (field, problem) = refusal(json!({"id": 1, "meta": nested(32)})).unwrap();
-        assert_eq!((field.matches(".a").count(), problem), (31, "values nested more than 32 levels deep"));
-        assert_eq!(refusal(json!({"id": 1, "l": [[[[]]]]})), None);
-        let lists = |depth: usize| (0..depth).fold(json!(1), |inner, _| json!([inner]));
-        assert_eq!(refusal(json!({ "v": lists(31) })), None);
-        assert!(refusal(json!({ "v": lists(32) })).is_some());
+        let item =
+            |record: serde_json::Value| json_of(&AttributeValue::M(Item::new(&record).unwrap().into_attributes()));
+        assert_eq!(
+            item(json!({"id": 1, "meta": nested(31)}))["meta"],
+            nested(31),
+            "31 maps inside each other are fine"
+        );
+        let deep = item(json!({"id": 1, "meta": nested(32)}));
+        assert_eq!(deep[STORED_AS_JSON], json!([format!("meta{}", ".a".repeat(31))]));
+        let mut inner = &deep["meta"];
+        for _ in 0..31 {
+            inner = &inner["a"];
+        }
+        assert_eq!(inner, &json!(r#"{"a":1}"#), "the 32nd map is kept as its JSON text");
 
-        assert_eq!(refusal(json!({"id": 1, "meta": {"": 1}})), Some(("meta.".into(), "an empty field name")));
-        assert_eq!(refusal(json!({"id": 1, "": 1})).map(|(field, _)| field), Some(String::new()));
-        assert_eq!(refusal(json!({"q": [{"x": {"": []}}]})).map(|(field, _)| field), Some("q[0].x.".into()));
+        let lists = |depth: usize| (0..depth).fold(json!(1), |inner, _| json!([inner]));
+        assert!(item(json!({ "v": lists(31) })).get(STORED_AS_JSON).is_none());
+        assert_eq!(item(json!({ "v": lists(50) }))[STORED_AS_JSON], json!([format!("v{}", "[0]".repeat(31))]));
+
+        let empty_name = item(json!({"id": 1, "meta": {"": 1, "kept": 2}, "q": [{"x": {"": []}}]}));
+        assert_eq!(empty_name["meta"], json!(r#"{"":1,"kept":2}"#));
+        assert_eq!(empty_name["q"], json!([{"x": "{\"\":[]}"}]));
+        assert_eq!(empty_name[STORED_AS_JSON], json!(["meta", "q[0].x"]));
 
         for fine in [json!(0), json!(-1.5), json!(1e125), json!(1.5e-129), json!(u64::MAX), json!(i64::MIN), json!(0.1)]
         {
-            assert_eq!(refusal(json!({ "n": fine })), None, "{fine}");
+            assert!(item(json!({ "n": fine })).get(STORED_AS_JSON).is_none(), "{fine}");
         }
         for huge in [json!(1e126), json!(-1e300), json!(1e-131), json!(5e-324), json!(f64::MAX)] {
-            let (field, problem) = refusal(json!({ "call": { "duration": huge } })).unwrap();
-            assert_eq!(field, "call.duration", "{huge}");
-            assert!(problem.starts_with("a number outside its range"), "{huge}");
+            let stored = item(json!({ "call": { "duration": huge, "answered": true } }));
+            assert_eq!(stored[STORED_AS_JSON], json!(["call.duration"]), "{huge}");
+            let text = stored["call"]["duration"].as_str().unwrap().to_owned();
+            assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), huge, "the number reads back");
+            assert_eq!(stored["call"]["answered"], true);
         }
+    }
+
+    #[test]
+    fn a_top_level_name_dynamodb_refuses_is_refused() {
+        assert_eq!(Item::new(&json!({"id": 1, "": 1})).unwrap_err().problem, "a field name DynamoDB refuses");
+        assert!(Item::new(&json!("not an item")).is_err());
     }
 }

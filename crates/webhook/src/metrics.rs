@@ -23,6 +23,8 @@ pub enum Outcome {
     Queued,
     /// A queued text older than its maximum age: never sent.
     Expired,
+    /// SNS refused the text for good: settled `failed`, never sent (422).
+    SmsRefused,
     InProgress,
     Unauthorized,
     Invalid,
@@ -32,7 +34,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Sent,
         Self::Duplicate,
         Self::OptedOut,
@@ -40,6 +42,7 @@ impl Outcome {
         Self::Stored,
         Self::Queued,
         Self::Expired,
+        Self::SmsRefused,
         Self::InProgress,
         Self::Unauthorized,
         Self::Invalid,
@@ -58,6 +61,7 @@ impl Outcome {
             Self::Stored => "stored",
             Self::Queued => "queued",
             Self::Expired => "expired",
+            Self::SmsRefused => "sms_refused",
             Self::InProgress => "in_progress",
             Self::Unauthorized => "unauthorized",
             Self::Invalid => "invalid",
@@ -77,6 +81,7 @@ impl Outcome {
             Self::Stored => "Stored",
             Self::Queued => "Queued",
             Self::Expired => "Expired",
+            Self::SmsRefused => "SmsRefused",
             Self::InProgress => "InProgress",
             Self::Unauthorized => "Unauthorized",
             Self::Invalid => "Invalid",
@@ -115,10 +120,15 @@ pub enum Metric {
     /// The redrive completed a queued delivery (its outcome says how); dimension `queued_by` too (the function
     /// that queued it).
     Redriven,
+    /// A body was refused (a 4xx other than for its token, method or an id in progress); dimension `reason` too
+    /// ([`crate::error::Refusal`]).
+    Refused,
+    /// A text id and type delivered again with another phone number or message: 2X reused an id. Not sent.
+    IdReused,
 }
 
 impl Metric {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::Received,
         Self::SmsPublishFailed,
         Self::SmsSegments,
@@ -131,6 +141,8 @@ impl Metric {
         Self::DeliveryUnmatched,
         Self::DeliveryUnreadable,
         Self::Redriven,
+        Self::Refused,
+        Self::IdReused,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -147,6 +159,8 @@ impl Metric {
             Self::DeliveryUnmatched => "DeliveryUnmatched",
             Self::DeliveryUnreadable => "DeliveryUnreadable",
             Self::Redriven => "Redriven",
+            Self::Refused => "Refused",
+            Self::IdReused => "IdReused",
         }
     }
 
@@ -186,7 +200,8 @@ pub fn emf_document(mut root: Map<String, Value>, timestamp_ms: i64, directives:
     Value::Object(root)
 }
 
-/// A value a request measured, with at most one dimension besides `function`.
+/// A value a request measured, with at most one dimension besides `function`; published by `function`, and by
+/// `function` and that dimension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Measurement {
     pub metric: Metric,
@@ -210,7 +225,8 @@ pub struct RequestMetrics<'a> {
 
 impl RequestMetrics<'_> {
     /// The EMF document: every request counts as `Received` and under its outcome, plus its other counts (all
-    /// with dimension `function`), then each measurement in a directive of its own dimensions.
+    /// with dimension `function`), then each measurement in a directive of its own: by `function` (what an alarm
+    /// reads), and by `function` and its dimension when it has one (what a dashboard breaks it down by).
     pub fn to_emf(&self, namespace: &str, timestamp_ms: i64) -> Value {
         let mut document = Map::new();
         document.insert("function".into(), self.function.into());
@@ -228,14 +244,15 @@ impl RequestMetrics<'_> {
         let mut directives = vec![directive(namespace, &[&["function"]], &counted)];
         for measurement in self.measurements {
             let name = measurement.metric.name();
-            let dimensions: &[&str] = match measurement.dimension {
+            let by_function: &[&str] = &["function"];
+            let directive = match measurement.dimension {
                 Some((dimension, value)) => {
                     document.insert(dimension.into(), value.into());
-                    &["function", dimension]
+                    directive(namespace, &[by_function, &["function", dimension]], &[(name, measurement.unit)])
                 }
-                None => &["function"],
+                None => directive(namespace, &[by_function], &[(name, measurement.unit)]),
             };
-            directives.push(directive(namespace, &[dimensions], &[(name, measurement.unit)]));
+            directives.push(directive);
             document.insert(name.into(), measurement.value.into());
         }
         emf_document(document, timestamp_ms, directives)
@@ -286,6 +303,11 @@ mod tests {
         assert_eq!(document["StoredItemBytes"], 2048);
         assert_eq!(document["SmsPublishFailed"], 1);
         assert_eq!(document["_aws"]["CloudWatchMetrics"][2]["Metrics"][0]["Unit"], "Bytes");
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][1]["Dimensions"],
+            json!([["function"], ["function", "encoding"]])
+        );
+        assert_eq!(document["_aws"]["CloudWatchMetrics"][2]["Dimensions"], json!([["function"]]));
     }
 
     #[test]

@@ -2,13 +2,12 @@
 //! Opt-out webhook) or asked not to be contacted (a post-call whose end reason suppresses texts). text-optout and
 //! post-call add to it; send-text reads it before every text.
 
-use crate::error::DependencyError;
-use crate::item::Item;
-use crate::payload::{LeadFields, WebhookId};
+use crate::error::{DependencyError, UnstorableValue};
+use crate::item::{Item, STORED_AS_JSON};
+use crate::payload::{Fields, WebhookId};
 use crate::phone::PhoneNumber;
 use crate::record::{SHADOWED_FIELDS, ShadowedFields, rfc3339, set_aside};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Serialize;
 use std::future::Future;
 use time::OffsetDateTime;
 
@@ -28,18 +27,9 @@ impl Serialize for OptOutSource {
     }
 }
 
-/// What 2X sent about a lead: the number as sent, the lead's fields and workflow position, and any other field
-/// (kept as sent). The body of 2X's Text Opt-out webhook is exactly this.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LeadReport {
-    /// As 2X sent it: E.164 or a bare national number.
-    pub record_phone_number: String,
-    #[serde(flatten)]
-    pub lead: LeadFields,
-    /// Fields 2X may add that we do not know yet.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
+/// The most of what 2X sent that a listing keeps beside the number: the list is read before every text, and
+/// DynamoDB bills a read by the size of the item.
+pub const LISTING_DETAILS_LIMIT: usize = 64 * 1024;
 
 /// An opt-outs item: the number (the key), why and when it was first listed, and what 2X sent with it.
 #[derive(Debug, Serialize)]
@@ -52,33 +42,51 @@ pub struct OptOutRecord<'a> {
     /// The post-call's `id`, when a call put the number on the list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call_id: Option<WebhookId>,
-    /// What 2X sent, less the fields set aside in `shadowed_fields`.
+    /// What 2X sent about the lead, as sent, less the fields set aside in `shadowed_fields`.
     #[serde(flatten)]
-    pub sent: LeadReport,
+    pub sent: Fields,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shadowed_fields: Option<ShadowedFields>,
+    /// `true` when what 2X sent was left out: the number, why and when are listed alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details_omitted: Option<bool>,
 }
 
 impl<'a> OptOutRecord<'a> {
     /// Every attribute of an opt-outs item that is ours, not the sender's. A sender's field with one of these
     /// names is kept in `shadowed_fields`.
-    pub const ATTRIBUTES: &'static [&'static str] = &["phone", "source", "opted_out_at", "call_id", SHADOWED_FIELDS];
+    pub const ATTRIBUTES: &'static [&'static str] =
+        &["phone", "source", "opted_out_at", "call_id", "details_omitted", SHADOWED_FIELDS, STORED_AS_JSON];
 
     pub fn new(
         phone: &'a PhoneNumber,
         source: OptOutSource,
         call_id: Option<WebhookId>,
-        mut sent: LeadReport,
+        mut sent: Fields,
         now: OffsetDateTime,
     ) -> Self {
         Self {
-            shadowed_fields: set_aside(&mut sent.extra, Self::ATTRIBUTES),
+            shadowed_fields: set_aside(&mut sent, Self::ATTRIBUTES),
             phone: phone.e164(),
             source,
             opted_out_at: rfc3339(now),
             call_id,
             sent,
+            details_omitted: None,
         }
+    }
+
+    /// The listing's item: with what 2X sent when it is within [`LISTING_DETAILS_LIMIT`], else the number, why and
+    /// when alone. Nothing 2X sent can keep a number off the list.
+    pub fn into_item(mut self) -> Result<Item, UnstorableValue> {
+        let item = Item::new(&self)?;
+        if item.size() <= LISTING_DETAILS_LIMIT {
+            return Ok(item);
+        }
+        self.sent.clear();
+        self.shadowed_fields = None;
+        self.details_omitted = Some(true);
+        Item::new(&self)
     }
 }
 
@@ -102,7 +110,18 @@ pub trait OptOutLookup: Send + Sync {
     fn is_listed(&self, phone: &PhoneNumber) -> impl Future<Output = Result<bool, DependencyError>> + Send;
 }
 
-/// No list configured (`OPT_OUTS_TABLE` unset): nothing is listed.
+/// The list disabled (`SUPPRESSION_LIST=disabled`): a number cannot be listed (the redrive keeps a queued
+/// opt-out for when there is a list again).
+impl<T: OptOutWriter> OptOutWriter for Option<T> {
+    async fn add(&self, item: Item) -> Result<Listed, DependencyError> {
+        match self {
+            Some(list) => list.add(item).await,
+            None => Err(DependencyError::new("suppression list", "disabled (SUPPRESSION_LIST=disabled)")),
+        }
+    }
+}
+
+/// The list disabled (`SUPPRESSION_LIST=disabled`): nothing is listed.
 impl<T: OptOutLookup> OptOutLookup for Option<T> {
     async fn is_listed(&self, phone: &PhoneNumber) -> Result<bool, DependencyError> {
         match self {
@@ -116,25 +135,45 @@ impl<T: OptOutLookup> OptOutLookup for Option<T> {
 mod tests {
     use super::*;
     use crate::phone::CountryCode;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn fields(value: Value) -> Fields {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    fn as_json(item: Item) -> Value {
+        webhook_test_support::item_json(item.attributes())
+    }
 
     #[test]
     fn the_record_keeps_what_2x_sent_and_ours_wins() {
         let phone = PhoneNumber::parse("2025550177", CountryCode::US).unwrap();
-        let sent: LeadReport = serde_json::from_value(json!({"record_phone_number": "2025550177",
-            "workflow_key": "DEF456", "source": "sender's", "phone": 5, "anything": [1]}))
-        .unwrap();
+        let sent = fields(json!({"record_phone_number": 2025550177u64, "workflow_key": "DEF456", "meta": [],
+            "source": "sender's", "phone": 5, "anything": [1]}));
         let at = OffsetDateTime::UNIX_EPOCH;
-        let item = serde_json::to_value(OptOutRecord::new(&phone, OptOutSource::TextOptOut, None, sent.clone(), at));
+        let item = OptOutRecord::new(&phone, OptOutSource::TextOptOut, None, sent.clone(), at).into_item();
         assert_eq!(
-            item.unwrap(),
+            as_json(item.unwrap()),
             json!({"phone": "+12025550177", "source": "text-optout", "opted_out_at": "1970-01-01T00:00:00Z",
-                   "record_phone_number": "2025550177", "workflow_key": "DEF456", "anything": [1],
+                   "record_phone_number": 2025550177u64, "workflow_key": "DEF456", "meta": [], "anything": [1],
                    "shadowed_fields": {"source": "sender's", "phone": 5}})
         );
         let source = OptOutSource::PostCall { end_reason: "do_not_call".into() };
         let record = OptOutRecord::new(&phone, source, Some(WebhookId::new(126)), sent, at);
-        let item = serde_json::to_value(record).unwrap();
+        let item = as_json(record.into_item().unwrap());
         assert_eq!((&item["source"], &item["call_id"]), (&json!("post-call:do_not_call"), &json!(126)));
+    }
+
+    #[test]
+    fn what_2x_sent_is_left_out_rather_than_keep_the_number_off_the_list() {
+        let phone = PhoneNumber::parse("2025550177", CountryCode::US).unwrap();
+        let sent = fields(json!({"meta": {"notes": "x".repeat(LISTING_DETAILS_LIMIT)}, "": {"deep": []}}));
+        let item = OptOutRecord::new(&phone, OptOutSource::TextOptOut, None, sent, OffsetDateTime::UNIX_EPOCH);
+        let item = as_json(item.into_item().unwrap());
+        assert_eq!(
+            item,
+            json!({"phone": "+12025550177", "source": "text-optout", "opted_out_at": "1970-01-01T00:00:00Z",
+                   "details_omitted": true})
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Phone numbers as SNS needs them: E.164, validated against libphonenumber's metadata.
 
 use phonenumber::Mode;
+pub use phonenumber::Type as LineType;
 pub use phonenumber::country::Id as CountryCode;
 use std::fmt;
 
@@ -8,7 +9,10 @@ use std::fmt;
 ///
 /// Its `Debug` shows the last four digits only, so it cannot leak into logs by accident.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PhoneNumber(String);
+pub struct PhoneNumber {
+    e164: String,
+    parsed: phonenumber::PhoneNumber,
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PhoneError {
@@ -25,15 +29,31 @@ impl PhoneNumber {
         if !phonenumber::is_valid(&number) {
             return Err(PhoneError::Invalid);
         }
-        Ok(Self(number.format().mode(Mode::E164).to_string()))
+        Ok(Self { e164: number.format().mode(Mode::E164).to_string(), parsed: number })
+    }
+
+    /// The region the number belongs to (`None` for a non-geographic number, such as +800's).
+    pub fn country(&self) -> Option<CountryCode> {
+        self.parsed.country().id()
+    }
+
+    /// What kind of line it is, by libphonenumber's metadata (a mobile, a premium-rate service…).
+    pub fn line_type(&self) -> LineType {
+        self.parsed.number_type(&phonenumber::metadata::DATABASE)
     }
 
     /// Loads libphonenumber's metadata, which otherwise happens on the first parse, and compiles the patterns
-    /// of `country`'s numbers (on first use too): call it during init so the first request after a cold start
-    /// pays for neither.
+    /// of `country`'s numbers and of their kinds (on first use too): call it during init so the first request
+    /// after a cold start pays for neither.
     pub fn load_metadata(country: CountryCode) {
         for form in WARM_UP_FORMS {
-            let _ = Self::parse(form, country);
+            Self::warm_up(form, country);
+        }
+    }
+
+    fn warm_up(form: &str, country: CountryCode) {
+        if let Ok(number) = Self::parse(form, country) {
+            let _ = number.line_type();
         }
     }
 
@@ -43,18 +63,18 @@ impl PhoneNumber {
     /// the work in progress instead of repeating it.
     pub fn start_loading_metadata(country: CountryCode) {
         for form in WARM_UP_FORMS {
-            std::thread::spawn(move || Self::parse(form, country));
+            std::thread::spawn(move || Self::warm_up(form, country));
         }
     }
 
     /// The full E.164 number, for SNS and storage only: never log it.
     pub fn e164(&self) -> &str {
-        &self.0
+        &self.e164
     }
 
     /// The last four digits: all of a number that may be logged.
     pub fn last4(&self) -> &str {
-        last4(&self.0)
+        last4(&self.e164)
     }
 }
 
@@ -157,6 +177,16 @@ mod tests {
             .filter_map(|p| regex::RegexBuilder::new(p).ignore_whitespace(true).build().err().map(|e| (p, e)))
             .collect();
         assert!(broken.is_empty(), "patterns that do not compile: {broken:#?}");
+    }
+
+    #[test]
+    fn a_number_knows_its_country_and_kind_of_line() {
+        let kind = |raw: &str| PhoneNumber::parse(raw, CountryCode::US).map(|n| (n.country(), n.line_type()));
+        assert_eq!(kind("2025550143"), Ok((Some(CountryCode::US), LineType::FixedLineOrMobile)));
+        assert_eq!(kind("+1 416 555 0143").map(|(country, _)| country), Ok(Some(CountryCode::CA)));
+        assert_eq!(kind("+1 800 234 5678"), Ok((Some(CountryCode::US), LineType::TollFree)));
+        assert_eq!(kind("+1 900 234 5678"), Ok((Some(CountryCode::US), LineType::PremiumRate)));
+        assert_eq!(kind("+44 7400 123456"), Ok((Some(CountryCode::GB), LineType::Mobile)));
     }
 
     #[test]

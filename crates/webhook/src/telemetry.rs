@@ -84,6 +84,8 @@ pub struct RequestSummary {
     pub phone_last4: Option<String>,
     /// Failed AWS calls, classified (no service message text).
     pub errors: Vec<String>,
+    /// Why the body was refused, when it was (`Refusal::label`).
+    pub refused: Option<&'static str>,
     /// Metrics counted once for this request, besides `Received` and its outcome.
     pub counts: Vec<Metric>,
     /// Values the request measured.
@@ -110,6 +112,7 @@ impl RequestSummary {
             RequestMetrics { function, request_id, outcome, counts: &self.counts, measurements: &self.measurements };
         let outcome = outcome.label();
         let errors = (!self.errors.is_empty()).then(|| self.errors.join("; "));
+        let refused = self.refused;
         // A callsite's level must be a constant, hence one event per level.
         macro_rules! summary {
             ($level:expr) => {
@@ -124,6 +127,7 @@ impl RequestSummary {
                     status,
                     duration_ms,
                     errors,
+                    refused,
                     "request answered"
                 )
             };

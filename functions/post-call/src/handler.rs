@@ -1,55 +1,38 @@
-//! The post-call step: parse, build the item once, store it unless the id is stored already, list a suppressed
-//! number; what DynamoDB fails to take goes to the fallback queue. [`CallRecorder`] is the work itself, which the
-//! redrive function repeats for a queued delivery; [`PostCallHandler`] is the webhook around it. Generic over
-//! their ports.
+//! The post-call step: parse; list a suppressed number first, on its own; build the call's item once; store it
+//! unless the id is stored already. What DynamoDB fails to take goes to the fallback queue. [`CallRecorder`] is
+//! the work itself, which the redrive function repeats for a queued delivery; [`PostCallHandler`] is the webhook
+//! around it. Generic over their ports.
 
-use crate::config::PostCallConfig;
-use crate::payload::PostCall;
+use crate::config::{PostCallConfig, SuppressingEndReasons};
+use crate::payload::end_reason;
 use crate::ports::{CallStore, StoreOutcome};
 use crate::record::CallRecord;
-use lambda_http::http::StatusCode;
-use serde_json::Map;
 use webhook::auth::Authenticator;
 use webhook::config::{DataSettings, Retention};
-use webhook::error::{DependencyError, WebhookError};
-use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction};
-use webhook::http::parse_json;
-use webhook::item::Item;
+use webhook::error::WebhookError;
+use webhook::fallback::{FallbackQueue, NotDone, QueuedBody, QueuedDelivery, QueuedFunction, queue_or_fail};
+use webhook::http::parse_object;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
-use webhook::opt_out::{LeadReport, Listed, OptOutRecord, OptOutSource, OptOutWriter};
-use webhook::payload::WebhookId;
+use webhook::opt_out::{Listed, OptOutRecord, OptOutSource, OptOutWriter};
+use webhook::payload::{Fields, WebhookId, lead_fields, phone_text, required_id};
 use webhook::phone::{self, CountryCode, PhoneNumber};
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::telemetry::RequestSummary;
 
 /// Stores each call record once, keyed by its webhook id; a call whose end reason suppresses texts puts the
-/// lead's number on the suppression list.
+/// lead's number on the suppression list first.
 pub struct CallRecorder<C, W> {
     calls: C,
-    /// The suppression list, when configured.
+    /// The suppression list, unless disabled.
     opt_outs: Option<W>,
-    suppress_texts_on: Vec<String>,
+    suppress_texts_on: SuppressingEndReasons,
     default_country: CountryCode,
     retention: Option<Retention>,
 }
 
-/// Why a call was not recorded.
-pub enum NotRecorded {
-    /// The body can never be recorded as sent (4xx).
-    Refused(WebhookError),
-    /// DynamoDB failed (after the SDK's retries): recording it again later completes it. The call's id.
-    Failed(WebhookId, DependencyError),
-}
-
-impl From<WebhookError> for NotRecorded {
-    fn from(error: WebhookError) -> Self {
-        Self::Refused(error)
-    }
-}
-
 impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
     /// `suppress_texts_on`: the end reasons that put the lead's number on the list.
-    pub fn new(data: &DataSettings, suppress_texts_on: Vec<String>, calls: C, opt_outs: Option<W>) -> Self {
+    pub fn new(data: &DataSettings, suppress_texts_on: SuppressingEndReasons, calls: C, opt_outs: Option<W>) -> Self {
         Self { calls, opt_outs, suppress_texts_on, default_country: data.default_country, retention: data.retention }
     }
 
@@ -61,41 +44,71 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
         self.opt_outs.as_ref()
     }
 
-    /// The list's writer, why, and what 2X sent about the lead, when `call`'s end reason suppresses texts (a
-    /// number that cannot be read cannot be texted either: nothing to list).
-    fn suppression(&self, call: &PostCall) -> Option<(&W, OptOutSource, LeadReport)> {
-        let list = self.opt_outs.as_ref()?;
-        let reason = call.end_reason()?.as_str();
-        let raw = call.record_phone_number.as_ref()?;
-        self.suppress_texts_on.iter().any(|suppressing| suppressing == reason).then(|| {
-            let sent = LeadReport { record_phone_number: raw.clone(), lead: call.lead.clone(), extra: Map::new() };
-            (list, OptOutSource::PostCall { end_reason: reason.to_owned() }, sent)
-        })
+    /// Lists `phone` when the call's end reason suppresses texts: from the number and what 2X sent about the lead
+    /// alone, before the call record is even built, so that nothing else in the body, and no failure to store
+    /// it, can delay or prevent the listing.
+    async fn list_if_suppressed(
+        &self,
+        fields: &Fields,
+        phone: Option<&PhoneNumber>,
+        id: Option<WebhookId>,
+        invocation: &Invocation,
+        summary: &mut RequestSummary,
+    ) -> Result<(), NotDone> {
+        let (Some(list), Some(reason), Some(phone)) = (self.opt_outs.as_ref(), end_reason(fields), phone) else {
+            return Ok(());
+        };
+        if !self.suppress_texts_on.suppresses(reason) {
+            return Ok(());
+        }
+        let source = OptOutSource::PostCall { end_reason: reason.to_ascii_lowercase() };
+        let record = OptOutRecord::new(phone, source, id, lead_fields(fields), invocation.received_at);
+        match list.add(record.into_item().map_err(WebhookError::from)?).await {
+            Ok(Listed::Added) => summary.counts.push(Metric::OptOutListed),
+            Ok(Listed::AlreadyListed) => {}
+            Err(error) => return Err(NotDone::Failed { id, error }),
+        }
+        Ok(())
     }
 
-    /// Records the call in `body`, received as `invocation`: `stored`, or `duplicate` when an earlier delivery
-    /// stored it; its number listed when its end reason suppresses texts.
+    /// Records the call in `body`, received as `invocation`: its number listed first when its end reason
+    /// suppresses texts; then `stored`, or `duplicate` when an earlier delivery stored it.
     pub async fn record(
         &self,
         body: &[u8],
         invocation: &Invocation,
         summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotRecorded> {
-        let call: PostCall = parse_json(body)?;
-        summary.id = Some(call.id);
-        summary.set_kind(call.end_reason().map_or("unspecified", |reason| reason.as_str()));
-
+    ) -> Result<Accepted, NotDone> {
+        let mut fields = parse_object(body)?;
+        summary.set_kind(end_reason(&fields).unwrap_or("unspecified"));
         // A call record is worth keeping even when its number is odd: store it, just without `phone_e164`.
-        let raw_phone = call.record_phone_number.as_deref();
-        summary.phone_last4 = raw_phone.map(|raw| phone::last4(raw).to_owned());
-        let phone = raw_phone.and_then(|raw| PhoneNumber::parse(raw, self.default_country).ok());
+        let raw_phone = fields.get("record_phone_number").and_then(phone_text);
+        summary.phone_last4 = raw_phone.as_deref().map(|raw| phone::last4(raw).to_owned());
+        let phone = raw_phone.and_then(|raw| PhoneNumber::parse(&raw, self.default_country).ok());
+        let id = required_id(&fields);
+        summary.id = id.as_ref().ok().copied();
 
-        let suppression = self.suppression(&call);
+        // Listed even for a body without a usable id (answered 400 below), and whether or not the calls table
+        // takes the record: a failed listing is queued with the delivery, and the redrive lists it again.
+        let listing = self.list_if_suppressed(&fields, phone.as_ref(), summary.id, invocation, summary).await;
+        let id = match id {
+            Ok(id) => id,
+            Err(refused) => {
+                if let Err(NotDone::Failed { error, .. }) = &listing {
+                    summary.add_error(error);
+                }
+                return Err(refused.into());
+            }
+        };
+        fields.remove("id");
         // Stored whole; a transcript that would take the item over DynamoDB's 400 KB is stored compressed.
-        let id = call.id;
-        let item = CallRecord::new(call, phone.as_ref(), invocation.received_at, self.retention).into_item()?;
+        let item = CallRecord::new(id, fields, phone.as_ref(), invocation.received_at, self.retention).into_item()?;
         let item_bytes = item.size();
-        let outcome = match self.calls.store(item).await.map_err(|failure| NotRecorded::Failed(id, failure))? {
+        let stored = self.calls.store(item).await.map_err(|error| NotDone::Failed { id: Some(id), error });
+        if let (Err(NotDone::Failed { error, .. }), Err(_)) = (&listing, &stored) {
+            summary.add_error(error);
+        }
+        let outcome = match stored? {
             StoreOutcome::Stored => {
                 summary.measurements.push(Measurement {
                     metric: Metric::StoredItemBytes,
@@ -107,15 +120,7 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
             }
             StoreOutcome::AlreadyStored => Outcome::Duplicate,
         };
-        // After the record (stored now or before), the number goes on the list. If that fails, recording the call
-        // again finds the record stored and tries the list write again.
-        if let (Some((list, source, sent)), Some(phone)) = (suppression, phone.as_ref()) {
-            let record = OptOutRecord::new(phone, source, Some(id), sent, invocation.received_at);
-            let item = Item::new(&record).map_err(WebhookError::from)?;
-            if list.add(item).await.map_err(|failure| NotRecorded::Failed(id, failure))? == Listed::Added {
-                summary.counts.push(Metric::OptOutListed);
-            }
-        }
+        listing?;
         Ok(Accepted::new(outcome, id))
     }
 }
@@ -145,28 +150,6 @@ impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> PostCallHandler<C, W, Q> {
     pub fn queue(&self) -> &Q {
         &self.queue
     }
-
-    /// Puts the delivery on the fallback queue: 202 `queued` once it is there; the dependency's failure (503)
-    /// if the queue refuses it too.
-    async fn queue_or_fail(
-        &self,
-        id: WebhookId,
-        body: &[u8],
-        invocation: &Invocation,
-        failure: DependencyError,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, WebhookError> {
-        summary.add_error(&failure);
-        // Whole transcripts: gzip keeps a large body within the queue's message limit.
-        let delivery = QueuedDelivery::new(QueuedFunction::PostCall, id, invocation, QueuedBody::gzipped(body));
-        match self.queue.enqueue(&delivery).await {
-            Ok(()) => Ok(Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Queued, id) }),
-            Err(queue_error) => {
-                summary.add_error(&queue_error);
-                Err(failure.into())
-            }
-        }
-    }
 }
 
 impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> Webhook for PostCallHandler<C, W, Q> {
@@ -184,8 +167,13 @@ impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> Webhook for PostCallHandle
     ) -> Result<Accepted, WebhookError> {
         match self.recorder.record(body, invocation, summary).await {
             Ok(accepted) => Ok(accepted),
-            Err(NotRecorded::Refused(error)) => Err(error),
-            Err(NotRecorded::Failed(id, failure)) => self.queue_or_fail(id, body, invocation, failure, summary).await,
+            Err(NotDone::Refused(error)) => Err(error),
+            Err(NotDone::Failed { id, error }) => {
+                // Whole transcripts: gzip keeps a large body within the queue's message limit.
+                let queued = QueuedBody::gzipped(body);
+                let delivery = QueuedDelivery::new(QueuedFunction::PostCall, id, invocation, queued);
+                queue_or_fail(&self.queue, &delivery, error, summary).await
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ async fn main() -> Result<(), Error> {
     let config = PostCallConfig::from_env()
         .inspect_err(|error| tracing::error!(%error, "post-call cannot start: invalid configuration"))?;
     PhoneNumber::start_loading_metadata(config.common.data.default_country);
+    config.suppression_list.log_at_start("post-call");
     let aws = load_aws_config().await;
     let authenticator = authenticator(&config.common.auth, &aws)
         .await
@@ -22,7 +23,7 @@ async fn main() -> Result<(), Error> {
     // One client for both tables: its set-up is paid once, and its connections serve either.
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let calls = DynamoCallStore::from_client(dynamodb.clone(), &config.calls_table);
-    let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
+    let opt_outs = config.suppression_list.table().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
     let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     calls.open_connection().await;
     let handler = PostCallHandler::new(config, authenticator, calls, opt_outs, queue);

@@ -1,14 +1,14 @@
 //! The calls item: every field of the call as 2X sent it, plus what we add; its transcript compressed when it
 //! would take the item over DynamoDB's limit.
 
-use crate::payload::PostCall;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Serialize;
 use time::OffsetDateTime;
 use webhook::config::Retention;
 use webhook::error::WebhookError;
-use webhook::item::{DYNAMODB_ITEM_LIMIT, Item};
+use webhook::item::{DYNAMODB_ITEM_LIMIT, Item, STORED_AS_JSON};
+use webhook::payload::{Fields, WebhookId};
 use webhook::phone::PhoneNumber;
 use webhook::record::{SHADOWED_FIELDS, ShadowedFields, expires_at, rfc3339, set_aside};
 
@@ -18,9 +18,11 @@ pub const COMPRESS_TRANSCRIPT_ABOVE: usize = 350 * 1024;
 /// The calls item: every field of the payload as received, plus what we add.
 #[derive(Debug, Serialize)]
 pub struct CallRecord<'a> {
-    /// The call as received, without the fields set aside in `shadowed_fields`.
+    /// The partition key.
+    pub id: WebhookId,
+    /// Every field of the call as received but `id`, without the fields set aside in `shadowed_fields`.
     #[serde(flatten)]
-    pub call: PostCall,
+    pub fields: Fields,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shadowed_fields: Option<ShadowedFields>,
     pub received_at: String,
@@ -29,7 +31,8 @@ pub struct CallRecord<'a> {
     pub phone_e164: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
-    /// The transcript as gzip-compressed JSON (a Binary attribute), when it made the item too big inline.
+    /// The transcript (whatever JSON it is) as gzip-compressed JSON text (a Binary attribute), when it made the
+    /// item too big inline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transcript_gzip: Option<serde_bytes::ByteBuf>,
     /// `true` when the transcript is in `transcript_gzip` instead of `transcript`.
@@ -40,18 +43,28 @@ pub struct CallRecord<'a> {
 impl<'a> CallRecord<'a> {
     /// Every attribute of a calls item that is ours, not the sender's. A sender's field with one of these names
     /// is kept in `shadowed_fields`.
-    pub const ATTRIBUTES: &'static [&'static str] =
-        &["received_at", "phone_e164", "expires_at", "transcript_gzip", "transcript_compressed", SHADOWED_FIELDS];
+    pub const ATTRIBUTES: &'static [&'static str] = &[
+        "received_at",
+        "phone_e164",
+        "expires_at",
+        "transcript_gzip",
+        "transcript_compressed",
+        SHADOWED_FIELDS,
+        STORED_AS_JSON,
+    ];
 
+    /// The record of call `id`, whose body's fields (but `id`) are `fields`.
     pub fn new(
-        mut call: PostCall,
+        id: WebhookId,
+        mut fields: Fields,
         phone: Option<&'a PhoneNumber>,
         now: OffsetDateTime,
         retention: Option<Retention>,
     ) -> Self {
         Self {
-            shadowed_fields: set_aside(&mut call.extra, Self::ATTRIBUTES),
-            call,
+            shadowed_fields: set_aside(&mut fields, Self::ATTRIBUTES),
+            id,
+            fields,
             received_at: rfc3339(now),
             phone_e164: phone.map(PhoneNumber::e164),
             expires_at: expires_at(now, retention),
@@ -61,13 +74,13 @@ impl<'a> CallRecord<'a> {
     }
 
     /// The item to store, built once: the record whole when it fits, else with its transcript compressed. A
-    /// record too big even so, or holding a value DynamoDB refuses, can never be stored.
+    /// record too big even so can never be stored.
     pub fn into_item(mut self) -> Result<Item, WebhookError> {
         let mut item = Item::new(&self)?;
         if item.size() <= COMPRESS_TRANSCRIPT_ABOVE {
             return Ok(item);
         }
-        if let Some(turns) = self.call.transcript.take() {
+        if let Some(turns) = self.fields.remove("transcript") {
             self.transcript_gzip = Some(serde_bytes::ByteBuf::from(gzip_json(&turns)));
             self.transcript_compressed = Some(true);
             item = Item::new(&self)?;
@@ -93,21 +106,39 @@ fn gzip_json(value: &impl Serialize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payload::TranscriptTurn;
     use aws_sdk_dynamodb::types::AttributeValue;
-    use serde_json::json;
+    use serde_json::{Value, json};
     use webhook::phone::CountryCode;
     use webhook_test_support::events::keys;
 
-    fn call_with_transcript(turns: usize, content: &str) -> PostCall {
+    fn fields(value: Value) -> Fields {
+        value.as_object().cloned().unwrap()
+    }
+
+    fn call_with_transcript(turns: usize, content: &str) -> Fields {
         let transcript: Vec<_> = (0..turns).map(|n| json!({"role": if n % 2 == 0 { "User" } else { "Assistant" }, "content": format!("{n}: {content}")})).collect();
-        serde_json::from_value(json!({"id": 9, "transcript": transcript})).unwrap()
+        fields(json!({"transcript": transcript}))
+    }
+
+    fn record(fields: Fields) -> CallRecord<'static> {
+        CallRecord::new(WebhookId::new(9), fields, None, OffsetDateTime::UNIX_EPOCH, None)
+    }
+
+    #[test]
+    fn a_transcript_of_any_shape_is_kept_as_sent_compressed_or_not() {
+        let odd = json!([{"role": "User", "content": null}, "Hello?", 3]);
+        let item = record(fields(json!({"transcript": odd.clone()}))).into_item().unwrap();
+        assert_eq!(webhook_test_support::item_json(item.attributes())["transcript"], odd);
+        let big = json!({"turns": "Let me check the schedule for you. ".repeat(12_000)});
+        let item = record(fields(json!({"transcript": big.clone()}))).into_item().unwrap();
+        let gzip = item.attributes()["transcript_gzip"].as_b().unwrap().as_ref();
+        let turns: Value = serde_json::from_reader(flate2::read::GzDecoder::new(gzip)).unwrap();
+        assert_eq!(turns, big);
     }
 
     #[test]
     fn a_record_that_fits_is_stored_whole() {
-        let call = call_with_transcript(10, "hello");
-        let item = CallRecord::new(call, None, OffsetDateTime::UNIX_EPOCH, None).into_item().unwrap();
+        let item = record(call_with_transcript(10, "hello")).into_item().unwrap();
         let attributes = item.attributes();
         assert!(!attributes.contains_key("transcript_gzip") && !attributes.contains_key("transcript_compressed"));
         assert_eq!(attributes["transcript"].as_l().map(Vec::len), Ok(10));
@@ -117,24 +148,22 @@ mod tests {
     fn an_oversized_transcript_is_compressed_and_decompresses_to_the_original() {
         let call = call_with_transcript(3000, &"Let me check the schedule for you. ".repeat(5));
         assert!(Item::new(&call).unwrap().size() > DYNAMODB_ITEM_LIMIT, "the test needs an oversized call");
-        let item = CallRecord::new(call.clone(), None, OffsetDateTime::UNIX_EPOCH, None).into_item().unwrap();
+        let item = record(call.clone()).into_item().unwrap();
 
         assert!(item.size() < COMPRESS_TRANSCRIPT_ABOVE, "{}", item.size());
         let attributes = item.attributes();
         assert_eq!(attributes["transcript_compressed"], AttributeValue::Bool(true));
         assert!(!attributes.contains_key("transcript"));
         let gzip = attributes["transcript_gzip"].as_b().unwrap().as_ref();
-        let turns: Vec<TranscriptTurn> = serde_json::from_reader(flate2::read::GzDecoder::new(gzip)).unwrap();
-        assert_eq!(Some(turns), call.transcript);
+        let turns: Value = serde_json::from_reader(flate2::read::GzDecoder::new(gzip)).unwrap();
+        assert_eq!(Some(&turns), call.get("transcript"));
     }
 
     #[test]
     fn what_cannot_fit_even_compressed_is_refused() {
         // Random-looking content barely compresses.
         let noise: String = (0..600_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
-        let call: PostCall =
-            serde_json::from_value(json!({"id": 9, "meta": {"blob": noise}, "transcript": []})).unwrap();
-        let error = CallRecord::new(call, None, OffsetDateTime::UNIX_EPOCH, None).into_item().unwrap_err();
+        let error = record(fields(json!({"meta": {"blob": noise}, "transcript": []}))).into_item().unwrap_err();
         assert!(matches!(error, WebhookError::RecordTooLarge { size, .. } if size > DYNAMODB_ITEM_LIMIT));
         assert!(error.to_string().starts_with("the call record is "), "{error}");
         assert!(
@@ -146,14 +175,15 @@ mod tests {
     fn a_senders_fields_named_like_ours_are_kept_aside_and_never_set_ours() {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let now = OffsetDateTime::UNIX_EPOCH;
-        let mut body = json!({"id": 9, "record_phone_number": "+12025550143"});
+        let mut body = json!({"record_phone_number": "+12025550143"});
         for name in CallRecord::ATTRIBUTES {
             body[*name] = json!({"from": "the sender", "name": name});
         }
 
         // Without retention and with a small transcript we set neither `expires_at` nor the transcript's.
-        let record = CallRecord::new(serde_json::from_value(body.clone()).unwrap(), None, now, None);
-        let item = serde_json::to_value(&record).unwrap();
+        let id = WebhookId::new(9);
+        let call = CallRecord::new(id, fields(body.clone()), None, now, None);
+        let item = serde_json::to_value(&call).unwrap();
         for name in ["phone_e164", "expires_at", "transcript_gzip", "transcript_compressed"] {
             assert!(item.get(name).is_none(), "{name} came from the body: {item}");
         }
@@ -163,8 +193,8 @@ mod tests {
         }
 
         let retention = Some(Retention::days(1));
-        let record = CallRecord::new(serde_json::from_value(body).unwrap(), Some(&phone), now, retention);
-        let item = serde_json::to_value(&record).unwrap();
+        let call = CallRecord::new(id, fields(body), Some(&phone), now, retention);
+        let item = serde_json::to_value(&call).unwrap();
         assert_eq!((&item["phone_e164"], &item["expires_at"]), (&json!("+12025550143"), &json!(86_400)));
     }
 
@@ -174,17 +204,15 @@ mod tests {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let retention = Some(Retention::days(1));
         let body = json!({"id": 9, "transcript": [], "clash": 1, "shadowed_fields": 1});
-        let mut record = CallRecord::new(
-            serde_json::from_value(body.clone()).unwrap(),
-            Some(&phone),
-            OffsetDateTime::UNIX_EPOCH,
-            retention,
-        );
-        record.transcript_gzip = Some(serde_bytes::ByteBuf::new());
-        record.transcript_compressed = Some(true);
+        let mut without_id = fields(body.clone());
+        without_id.remove("id");
+        let mut call =
+            CallRecord::new(WebhookId::new(9), without_id, Some(&phone), OffsetDateTime::UNIX_EPOCH, retention);
+        call.transcript_gzip = Some(serde_bytes::ByteBuf::new());
+        call.transcript_compressed = Some(true);
         let mut added: Vec<String> =
-            keys(&serde_json::to_value(&record).unwrap()).difference(&keys(&body)).cloned().collect();
-        added.push(SHADOWED_FIELDS.to_owned());
+            keys(&serde_json::to_value(&call).unwrap()).difference(&keys(&body)).cloned().collect();
+        added.extend([SHADOWED_FIELDS.to_owned(), STORED_AS_JSON.to_owned()]);
         added.sort_unstable();
         let mut declared: Vec<&str> = CallRecord::ATTRIBUTES.to_vec();
         declared.sort_unstable();

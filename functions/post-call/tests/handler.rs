@@ -8,26 +8,28 @@ use post_call::record::CallRecord;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use webhook::fallback::QueuedFunction;
+use webhook::item::STORED_AS_JSON;
 use webhook::payload::WebhookId;
 use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{
-    answer, body_carrying, edited_body, event, event_with_body, lambda_answer, refused_metas, request_from, sample,
-    sample_body,
+    answer, body_carrying, edited_body, event, event_with_body, lambda_answer, metas_dynamodb_refuses, request_from,
+    sample, sample_body,
 };
 use webhook_test_support::opt_outs::FakeOptOuts;
 use webhook_test_support::post_call::{post_call_on_fakes, post_call_with};
+use webhook_test_support::stored::{same_json, stored_as_sent};
 
 fn id(value: u64) -> WebhookId {
     WebhookId::new(value)
 }
 
-/// The stored item without what we add, as the payload it came from: a string `id` is stored as a number.
-fn payload_part(mut item: Value) -> Value {
-    for added in CallRecord::ATTRIBUTES {
-        item.as_object_mut().unwrap().remove(*added);
-    }
-    item
+/// The stored item as the payload it came from (what storing did undone): a string `id` is stored as a number.
+fn payload_part(item: Value) -> Value {
+    let mut sent = stored_as_sent(&item, CallRecord::ATTRIBUTES);
+    sent["id"] = item["id"].clone();
+    sent
 }
 
 #[tokio::test]
@@ -114,22 +116,57 @@ async fn the_seeds_invalid_json_is_400() {
     assert!(handler.calls().is_empty());
 }
 
+/// A field of another type than 2X's documents say, as another JSON library writes it, costs nothing: the call
+/// is stored with it as sent.
 #[tokio::test]
-async fn wrong_types_in_a_call_are_400_naming_the_path() {
+async fn fields_of_other_types_are_stored_as_sent() {
     let handler = post_call_on_fakes(&[]);
-    for (edit, field) in [
-        (json!({"call": {"answered": "yes"}}), "call.answered"),
-        (json!({"transcript": [{"role": "User", "content": 5}]}), "transcript[0].content"),
-        (json!({"transcript": "Hello?"}), "transcript"),
-    ] {
+    for (n, edit) in [
+        json!({"call": {"answered": "yes", "end_reason": 4, "duration": "33"}}),
+        json!({"transcript": [{"role": "User", "content": null}, {"role": "Assistant", "content": 5}, "Hello?"]}),
+        json!({"transcript": "Hello?"}),
+        json!({"call": "transferred", "question_fields": [], "meta": []}),
+        json!({"record_zip_code": 98765, "workflow_day": "1", "workflow_end": "false", "message_left": false}),
+        json!({"record_phone_number": 2025550143u64, "record_timezone": -8, "workflow_call": 1.0}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let body = edited_body("post-call-transferred", |body| {
             for (key, value) in edit.as_object().unwrap() {
                 body[key] = value.clone();
             }
+            body["id"] = (500 + n).into();
         });
         let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{edit}");
-        assert_eq!(answer_body["field"], field);
+        assert_eq!((status, &answer_body["status"]), (StatusCode::OK, &json!("stored")), "{edit}");
+        let item = handler.calls().item(id(500 + n as u64)).unwrap();
+        let sent: Value = serde_json::from_str(&body).unwrap();
+        assert!(same_json(&sent, &payload_part(item.clone())), "{edit}: stored {item}");
+    }
+    let item = handler.calls().item(id(505)).unwrap();
+    assert_eq!(item["phone_e164"], "+12025550143", "a number sent as digits is still a number");
+}
+
+#[tokio::test]
+async fn the_odd_types_sample_is_stored_as_sent() {
+    let handler = post_call_on_fakes(&[]);
+    let (status, body) = answer(&handler, event("post-call-odd-types")).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "stored", "id": 128})));
+    let item = handler.calls().item(id(128)).unwrap();
+    let mut sent = sample_body("post-call-odd-types");
+    sent["id"] = 128.into();
+    assert!(same_json(&sent, &payload_part(item.clone())), "{item}");
+    assert_eq!((&item["call"]["answered"], &item["meta"]), (&json!("yes"), &json!([])));
+}
+
+#[tokio::test]
+async fn a_call_without_a_usable_id_is_400_naming_it() {
+    let handler = post_call_on_fakes(&[]);
+    for unusable in [json!(null), json!(-1), json!(1.5), json!("12a"), json!([123]), json!(true)] {
+        let body = edited_body("post-call-transferred", |body| body["id"] = unusable.clone());
+        let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+        assert_eq!((status, answer_body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("id")), "{unusable}");
     }
     assert!(handler.calls().is_empty());
 }
@@ -155,7 +192,7 @@ async fn a_failed_store_is_queued_202_with_the_delivery() {
     assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 123})));
     let queued = handler.queue().queued();
     assert_eq!(queued.len(), 1);
-    assert_eq!((queued[0].function, queued[0].id), (webhook::fallback::QueuedFunction::PostCall, id(123)));
+    assert_eq!((queued[0].function, queued[0].id), (QueuedFunction::PostCall, Some(id(123))));
     assert!(handler.calls().is_empty());
 }
 
@@ -277,24 +314,50 @@ async fn a_store_whose_answer_was_lost_is_503_and_the_retry_finds_it_stored() {
     assert_eq!(handler.calls().len(), 1);
 }
 
+/// An empty field name, nesting past 32 levels, a number outside DynamoDB's range: each would be refused by
+/// DynamoDB on every delivery. The call is stored, that value as its JSON text, its path listed.
 #[tokio::test]
-async fn values_dynamodb_would_refuse_are_422_naming_the_field_never_a_503_loop() {
+async fn values_dynamodb_refuses_are_stored_as_their_json_text() {
     let handler = post_call_on_fakes(&[]);
-    for (meta, field) in refused_metas() {
-        let body = edited_body("post-call-transferred", |body| body["meta"] = meta.clone());
-        let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
-        assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)));
+    for (n, (meta, path)) in metas_dynamodb_refuses().into_iter().enumerate() {
+        let body = edited_body("post-call-transferred", |body| {
+            body["meta"] = meta.clone();
+            body["id"] = (600 + n).into();
+        });
+        let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let item = handler.calls().item(id(600 + n as u64)).unwrap();
+        assert_eq!(item[STORED_AS_JSON], json!([path]));
+        assert!(same_json(&serde_json::from_str(&body).unwrap(), &payload_part(item)), "{path}");
     }
-    let body = edited_body("post-call-transferred", |body| body["call"]["duration"] = json!(1e300));
-    let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
-    assert_eq!((status, answer_body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("call.duration")));
-    assert!(handler.calls().is_empty());
+    // A top-level field without a name is set aside, the map holding it kept as its JSON text.
+    let body = edited_body("post-call-transferred", |body| body[""] = json!("no name"));
+    assert_eq!(answer(&handler, event_with_body("post-call-transferred", &body)).await.0, StatusCode::OK);
+    let item = handler.calls().item(id(123)).unwrap();
+    assert_eq!(
+        (&item[SHADOWED_FIELDS], &item[STORED_AS_JSON]),
+        (&json!(r#"{"":"no name"}"#), &json!([SHADOWED_FIELDS]))
+    );
+}
+
+/// The bodies a JavaScript or a non-UTF-8 sender produces are still the call: stored, the broken characters as
+/// U+FFFD.
+#[tokio::test]
+async fn lone_surrogates_and_bytes_that_are_not_utf8_are_stored_as_the_replacement_character() {
+    let handler = post_call_on_fakes(&[]);
+    let body = b"{\"id\": 701, \"record_first_name\": \"Jos\xe9\", \"transcript\": [{\"content\": \"ok \\ud83d\"}]}";
+    let mut request = event("post-call-transferred");
+    *request.body_mut() = lambda_http::Body::Binary(body.to_vec());
+    assert_eq!(answer(&handler, request).await.0, StatusCode::OK);
+    let item = handler.calls().item(id(701)).unwrap();
+    let names = (&item["record_first_name"], &item["transcript"][0]["content"]);
+    assert_eq!(names, (&json!("Jos\u{FFFD}"), &json!("ok \u{FFFD}")));
 }
 
 // ---- the suppression list ----
 
 #[tokio::test]
-async fn a_do_not_call_puts_the_number_on_the_list_after_the_record() {
+async fn a_do_not_call_puts_the_number_on_the_list_with_the_leads_fields() {
     let logs = LogCapture::default();
     let _guard = logs.install();
     let list = FakeOptOuts::default();
@@ -310,6 +373,74 @@ async fn a_do_not_call_puts_the_number_on_the_list_after_the_record() {
     assert_eq!(logs.metrics()[0]["OptOutListed"], 1);
 }
 
+/// The listing is written first, from the number and the lead's fields alone: a call too large to store (413)
+/// still lists its number, the lead's fields left out when they are what is too large.
+#[tokio::test]
+async fn a_do_not_call_lists_the_number_before_the_record_is_even_built() {
+    let list = FakeOptOuts::default();
+    let handler = post_call_with(list.clone(), &[]);
+    let noise: String = (0..500_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
+    let body = edited_body("post-call-do-not-call", |body| body["meta"] = json!({"blob": noise}));
+    let (status, _) = answer(&handler, event_with_body("post-call-do-not-call", &body)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "the call itself cannot be stored");
+    let item = list.item("+12025550188").expect("listed all the same");
+    assert_eq!((&item["source"], &item["details_omitted"]), (&json!("post-call:do_not_call"), &json!(true)));
+    assert!(handler.calls().is_empty());
+}
+
+/// The calls table failing does not hold the listing back: the number is listed now, the call queued; with the
+/// queue refusing too (503), listed all the same.
+#[tokio::test]
+async fn the_calls_table_failing_still_lists_the_number_at_once() {
+    let list = FakeOptOuts::default();
+    let handler = post_call_with(list.clone(), &[]);
+    handler.calls().operations.fail("store");
+    let (status, body) = answer(&handler, event("post-call-do-not-call")).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 126})));
+    assert!(list.item("+12025550188").is_some(), "listed before the record was tried");
+    assert_eq!(handler.queue().queued().len(), 1);
+
+    handler.queue().operations.fail("enqueue");
+    let other = edited_body("post-call-do-not-call", |body| body["record_phone_number"] = "2025550189".into());
+    let (status, _) = answer(&handler, event_with_body("post-call-do-not-call", &other)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "nothing stored, nothing queued");
+    assert!(list.item("+12025550189").is_some(), "listed all the same");
+}
+
+/// A body whose id is unusable is refused (400), but its number is listed first: a lead who said stop is not
+/// texted because 2X sent a bad id.
+#[tokio::test]
+async fn a_do_not_call_without_a_usable_id_is_still_listed() {
+    let list = FakeOptOuts::default();
+    let handler = post_call_with(list.clone(), &[]);
+    let body = edited_body("post-call-do-not-call", |body| body["id"] = json!({"call": 126}));
+    let (status, answer_body) = answer(&handler, event_with_body("post-call-do-not-call", &body)).await;
+    assert_eq!((status, answer_body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("id")));
+    let item = list.item("+12025550188").expect("listed");
+    assert_eq!(item.get("call_id"), None);
+    assert!(handler.calls().is_empty());
+}
+
+#[tokio::test]
+async fn end_reasons_suppress_whatever_their_case_and_wrong_number_by_default() {
+    let list = FakeOptOuts::default();
+    let handler = post_call_with(list.clone(), &[]);
+    let cases = [(" DO_NOT_CALL ", "2025550161"), ("wrong_number", "2025550162"), ("Wrong_Number", "2025550163")];
+    for (n, (reason, phone)) in cases.into_iter().enumerate() {
+        let body = edited_body("post-call-do-not-call", |body| {
+            body["call"]["end_reason"] = reason.into();
+            body["record_phone_number"] = phone.into();
+            body["id"] = (800 + n).into();
+        });
+        assert_eq!(answer(&handler, event_with_body("post-call-do-not-call", &body)).await.0, StatusCode::OK);
+        let item = list.item(&format!("+1{phone}")).unwrap_or_else(|| panic!("{reason:?} did not list"));
+        assert_eq!(item["source"], format!("post-call:{}", reason.trim().to_ascii_lowercase()));
+    }
+    let (status, _) = answer(&handler, event("post-call-odd-types")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.item("+12025550190").is_some(), "the odd-types sample's Wrong_Number, its number sent as digits");
+}
+
 #[tokio::test]
 async fn other_end_reasons_suppress_only_when_configured() {
     let not_interested =
@@ -320,9 +451,21 @@ async fn other_end_reasons_suppress_only_when_configured() {
     answer(&handler, event("post-call-transferred")).await;
     assert!(list.is_empty(), "not_interested and the rest do not suppress by default");
 
-    let configured = post_call_with(list.clone(), &[("SUPPRESS_TEXTS_ON", "do_not_call,not_interested")]);
+    let configured = post_call_with(list.clone(), &[("SUPPRESS_TEXTS_ON", "DO_NOT_CALL,Not_Interested")]);
     answer(&configured, event_with_body("post-call-do-not-call", &not_interested)).await;
     assert_eq!(list.item("+12025550188").unwrap()["source"], "post-call:not_interested");
+}
+
+/// A listing that failed is queued with the call (202): the call is stored now, the redrive lists the number.
+#[tokio::test]
+async fn a_failed_list_write_is_queued_and_the_call_stored_all_the_same() {
+    let list = FakeOptOuts::default();
+    let handler = post_call_with(list.clone(), &[]);
+    list.operations.fail("add");
+    let (status, body) = answer(&handler, event("post-call-do-not-call")).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 126})));
+    assert_eq!(handler.calls().len(), 1, "the record is stored");
+    assert_eq!(handler.queue().queued().len(), 1);
 }
 
 /// The record is durable, the list write is not: 503, so 2X delivers again; the retry finds the record stored

@@ -1,19 +1,21 @@
-//! redrive's configuration: what post-call and send-text read to do their work (tables, the end reasons that
-//! suppress texts, the SMS attributes, how long a queued text may wait), without the webhooks' auth settings.
+//! redrive's configuration: what post-call, send-text and text-optout read to do their work (tables, the end
+//! reasons that suppress texts, the SMS attributes, who may be texted, how long a queued text may wait), without
+//! the webhooks' auth settings.
 
-use post_call::config::suppress_texts_on;
+use post_call::config::SuppressingEndReasons;
 use send_text::config::{QueuedTextMaxAge, SmsSettings};
-use webhook::config::{ConfigError, DataSettings, Env};
+use send_text::recipient::AllowedRecipients;
+use webhook::config::{ConfigError, DataSettings, Env, SuppressionList};
 
 #[derive(Debug, Clone)]
 pub struct RedriveConfig {
     pub data: DataSettings,
     pub calls_table: String,
-    pub suppress_texts_on: Vec<String>,
+    pub suppress_texts_on: SuppressingEndReasons,
     pub sent_texts_table: String,
     pub sms: SmsSettings,
-    /// The suppression list (`OPT_OUTS_TABLE`), when there is one.
-    pub opt_outs_table: Option<String>,
+    pub suppression_list: SuppressionList,
+    pub allowed_recipients: AllowedRecipients,
     pub queued_max_age: QueuedTextMaxAge,
 }
 
@@ -24,14 +26,16 @@ impl RedriveConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
+        let data = DataSettings::from_env(&env)?;
         Ok(Self {
-            data: DataSettings::from_env(&env)?,
             calls_table: env.required("CALLS_TABLE")?,
-            suppress_texts_on: suppress_texts_on(&env)?,
+            suppress_texts_on: SuppressingEndReasons::from_env(&env)?,
             sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
             sms: SmsSettings::from_env(&env)?,
-            opt_outs_table: env.optional("OPT_OUTS_TABLE"),
+            suppression_list: SuppressionList::from_env(&env)?,
+            allowed_recipients: AllowedRecipients::from_env(&env, data.default_country)?,
             queued_max_age: QueuedTextMaxAge::from_env(&env)?,
+            data,
         })
     }
 }
@@ -46,21 +50,34 @@ mod tests {
     }
 
     #[test]
-    fn needs_both_tables_and_no_auth_settings() {
-        let config = read(&[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")]).unwrap();
+    fn needs_every_table_and_no_auth_settings() {
+        let config = read(&[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts"), ("OPT_OUTS_TABLE", "o")]).unwrap();
         assert_eq!((config.calls_table.as_str(), config.sent_texts_table.as_str()), ("calls", "texts"));
-        assert_eq!(config.suppress_texts_on, ["do_not_call"]);
+        assert!(config.suppress_texts_on.suppresses("wrong_number"));
+        assert_eq!(config.suppression_list, SuppressionList::Table("o".into()));
         assert_eq!(config.queued_max_age.pre_call, Duration::from_secs(900));
-        assert_eq!(read(&[("CALLS_TABLE", "calls")]).unwrap_err(), ConfigError::Missing("SENT_TEXTS_TABLE"));
-        assert_eq!(read(&[("SENT_TEXTS_TABLE", "texts")]).unwrap_err(), ConfigError::Missing("CALLS_TABLE"));
+        let missing = |pairs| read(pairs).unwrap_err();
+        assert_eq!(
+            missing(&[("CALLS_TABLE", "calls"), ("OPT_OUTS_TABLE", "o")]),
+            ConfigError::Missing("SENT_TEXTS_TABLE")
+        );
+        assert_eq!(
+            missing(&[("SENT_TEXTS_TABLE", "texts"), ("OPT_OUTS_TABLE", "o")]),
+            ConfigError::Missing("CALLS_TABLE")
+        );
+        assert!(matches!(
+            missing(&[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")]),
+            ConfigError::Missing(name) if name.starts_with("OPT_OUTS_TABLE")
+        ));
     }
 
     #[test]
     fn reads_the_settings_the_webhooks_validate_the_same_way() {
-        let base = [("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")];
+        let base = [("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts"), ("OPT_OUTS_TABLE", "o")];
         for (name, value) in [
             ("SMS_TYPE", "Urgent"),
-            ("SUPPRESS_TEXTS_ON", "Do_Not_Call"),
+            ("SUPPRESS_TEXTS_ON", "do-not-call"),
+            ("ALLOWED_COUNTRIES", "XX"),
             ("QUEUED_TEXT_MAX_AGE_SECONDS", "0"),
             ("DEFAULT_COUNTRY", "USA"),
             ("METRICS_NAMESPACE", "AWS/Lambda"),

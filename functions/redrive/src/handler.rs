@@ -3,15 +3,16 @@
 //! queue). Never dropped.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use post_call::handler::{CallRecorder, NotRecorded};
+use post_call::handler::CallRecorder;
 use post_call::ports::CallStore;
 use send_text::handler::{NotTexted, TextSender};
 use send_text::ports::{SmsSender, TextLedger};
 use std::time::Instant;
+use text_optout::handler::OptOutLister;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::error::WebhookError;
-use webhook::fallback::{QueuedDelivery, QueuedFunction};
+use webhook::fallback::{NotDone, QueuedDelivery, QueuedFunction};
 use webhook::metrics::{Measurement, Metric, Unit};
 use webhook::opt_out::{OptOutLookup, OptOutWriter};
 use webhook::pipeline::{Accepted, Invocation, answer_of};
@@ -19,16 +20,30 @@ use webhook::telemetry::RequestSummary;
 
 pub const FUNCTION: &str = "redrive";
 
-/// post-call's and send-text's work, repeated for what they queued.
+/// post-call's, send-text's and text-optout's work, repeated for what they queued.
 pub struct RedriveHandler<C, W, L, S, O> {
     calls: CallRecorder<C, W>,
     texts: TextSender<L, S, O>,
+    /// Without a list (disabled), a queued opt-out is kept on the queue, then in the dead-letter queue.
+    opt_outs: OptOutLister<Option<W>>,
     metrics_namespace: String,
 }
 
+/// Whether SQS must deliver a message whose work ended in `error` again. A text SNS refused for good is settled
+/// (`failed`): done. Any other refusal is kept for a person to look at: the webhook checked the body before
+/// queueing it, so only a changed rule refuses it now (it reaches the dead-letter queue).
+fn must_retry(error: &WebhookError) -> bool {
+    !matches!(error, WebhookError::SmsRefused)
+}
+
 impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup> RedriveHandler<C, W, L, S, O> {
-    pub fn new(calls: CallRecorder<C, W>, texts: TextSender<L, S, O>, metrics_namespace: String) -> Self {
-        Self { calls, texts, metrics_namespace }
+    pub fn new(
+        calls: CallRecorder<C, W>,
+        texts: TextSender<L, S, O>,
+        opt_outs: OptOutLister<Option<W>>,
+        metrics_namespace: String,
+    ) -> Self {
+        Self { calls, texts, opt_outs, metrics_namespace }
     }
 
     pub fn calls(&self) -> &CallRecorder<C, W> {
@@ -37,6 +52,10 @@ impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup
 
     pub fn texts(&self) -> &TextSender<L, S, O> {
         &self.texts
+    }
+
+    pub fn opt_outs(&self) -> &OptOutLister<Option<W>> {
+        &self.opt_outs
     }
 
     /// Completes each message of the batch, one after another, with one summary log line (and its metrics) each;
@@ -50,7 +69,7 @@ impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup
             let attempt = format!("{request_id}/{index}");
             let mut summary = RequestSummary { request_id: Some(attempt.clone()), ..RequestSummary::default() };
             let result = self.redrive(message, attempt, &mut summary).await;
-            let failed = result.is_err();
+            let failed = result.as_ref().is_err_and(must_retry);
             let (status, outcome, _) = answer_of(result, &mut summary);
             summary.log(FUNCTION, outcome, status.as_u16(), started.elapsed(), &self.metrics_namespace);
             if failed {
@@ -80,23 +99,23 @@ impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup
         let received_at = OffsetDateTime::parse(&delivery.received_at, &Rfc3339)
             .map_err(|_| unreadable("its received_at is not RFC 3339"))?;
         let invocation = Invocation { request_id: attempt, received_at };
+        let done = |result: Result<Accepted, NotDone>| match result {
+            Ok(accepted) => Ok(accepted),
+            Err(NotDone::Refused(error)) => Err(error),
+            Err(NotDone::Failed { error, .. }) => Err(WebhookError::from(error)),
+        };
         let accepted = match delivery.function {
-            QueuedFunction::PostCall => match self.calls.record(&body, &invocation, summary).await {
-                Ok(accepted) => accepted,
-                // post-call parsed it before queueing it: only a changed rule can refuse it now. Kept for a person
-                // to look at (it reaches the dead-letter queue).
-                Err(NotRecorded::Refused(error)) => return Err(error),
-                Err(NotRecorded::Failed(_, failure)) => return Err(failure.into()),
-            },
+            QueuedFunction::PostCall => done(self.calls.record(&body, &invocation, summary).await)?,
+            QueuedFunction::TextOptOut => done(self.opt_outs.list(&body, &invocation, summary).await)?,
             QueuedFunction::SendText => {
                 let queued_by = Some(delivery.request_id.as_str());
                 match self.texts.send(&body, &invocation, queued_by, summary).await {
                     Ok(accepted) => accepted,
                     Err(NotTexted::Refused(error)) => return Err(error),
-                    Err(NotTexted::Failed { id, error, claimed }) => {
+                    Err(NotTexted::Failed { key, error, claimed }) => {
                         // Not sent: the claim goes back, so the next attempt (or 2X's own retry) can send it.
                         if claimed {
-                            self.texts.release(id, &invocation.request_id, summary).await;
+                            self.texts.release(&key, &invocation.request_id, summary).await;
                         }
                         return Err(error.into());
                     }

@@ -10,8 +10,9 @@ use post_call::handler::CallRecorder;
 use redrive::config::RedriveConfig;
 use redrive::handler::RedriveHandler;
 use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
-use send_text::handler::TextSender;
+use send_text::handler::{TextRules, TextSender};
 use serde_json::Value;
+use text_optout::handler::OptOutLister;
 use time::OffsetDateTime;
 use webhook::aws::DynamoOptOuts;
 use webhook::fallback::{QueuedBody, QueuedDelivery, QueuedFunction};
@@ -26,7 +27,7 @@ fn queued(function: QueuedFunction, sample_name: &str, id: u64) -> QueuedDeliver
     let event: Value = serde_json::from_str(&sample(sample_name)).unwrap();
     QueuedDelivery {
         function,
-        id: WebhookId::new(id),
+        id: Some(WebhookId::new(id)),
         request_id: "req-queued".into(),
         received_at: rfc3339(OffsetDateTime::now_utc()),
         body: QueuedBody::plain(event["body"].as_str().unwrap().as_bytes()),
@@ -42,8 +43,10 @@ async fn redrive_with(operation: &'static str, fault: Fault, delivery: QueuedDel
     let calls = CallRecorder::new(&config.data, config.suppress_texts_on, calls, list());
     let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
     let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.sms).unwrap();
-    let texts = TextSender::new(&config.data, config.queued_max_age, ledger, sms, list());
-    let handler = RedriveHandler::new(calls, texts, config.data.metrics_namespace);
+    let rules = TextRules { recipients: config.allowed_recipients, max_age: config.queued_max_age };
+    let texts = TextSender::new(&config.data, rules, ledger, sms, list());
+    let lister = OptOutLister::new(list(), config.data.default_country);
+    let handler = RedriveHandler::new(calls, texts, lister, config.data.metrics_namespace);
     let response = handler.handle(&sqs_event(&[delivery]), "redrive-1").await;
     (response.batch_item_failures.into_iter().map(|failure| failure.item_identifier).collect(), injector)
 }
@@ -59,8 +62,22 @@ async fn a_call_dynamodb_fails_to_take_is_delivered_again() {
 }
 
 #[tokio::test]
-async fn a_text_sns_refuses_or_never_gets_is_delivered_again_with_its_claim_given_back() {
-    for fault in [Fault::Throttling, Fault::ServerError, Fault::Refused] {
+async fn an_opt_out_dynamodb_fails_to_take_is_delivered_again() {
+    for fault in FAULTS {
+        let (failed, injector) =
+            redrive_with("PutItem", fault, queued(QueuedFunction::TextOptOut, "text-optout-10-digit", 0)).await;
+        assert_eq!(failed, ["m-0"], "{fault:?}");
+        assert!((1..=3).contains(&injector.attempts("PutItem")), "{fault:?}");
+    }
+    let (failed, injector) =
+        redrive_with("none", Fault::Hang, queued(QueuedFunction::TextOptOut, "text-optout-10-digit", 0)).await;
+    assert!(failed.is_empty());
+    assert_eq!(injector.attempts("PutItem"), 1);
+}
+
+#[tokio::test]
+async fn a_text_sns_refuses_for_now_or_never_gets_is_delivered_again_with_its_claim_given_back() {
+    for fault in [Fault::Throttling, Fault::Refused] {
         let (failed, injector) =
             redrive_with("Publish", fault, queued(QueuedFunction::SendText, "send-text-pre-call", 1234)).await;
         assert_eq!(failed, ["m-0"], "{fault:?}");
@@ -72,10 +89,14 @@ async fn a_text_sns_refuses_or_never_gets_is_delivered_again_with_its_claim_give
     }
 }
 
+/// Hung, or a 5xx (SNS had the request): maybe sent, so settled unconfirmed after one attempt, never repeated.
 #[tokio::test]
-async fn a_text_publish_sns_got_but_never_answered_is_settled_unconfirmed_not_delivered_again() {
-    let (failed, injector) =
-        redrive_with("Publish", Fault::Hang, queued(QueuedFunction::SendText, "send-text-pre-call", 1234)).await;
-    assert!(failed.is_empty(), "completed: a redelivery must not publish it again");
-    assert_eq!(["PutItem", "Publish", "UpdateItem", "DeleteItem"].map(|op| injector.attempts(op)), [1, 1, 1, 0]);
+async fn a_text_publish_sns_got_but_never_confirmed_is_settled_unconfirmed_not_delivered_again() {
+    for fault in [Fault::Hang, Fault::ServerError] {
+        let (failed, injector) =
+            redrive_with("Publish", fault, queued(QueuedFunction::SendText, "send-text-pre-call", 1234)).await;
+        assert!(failed.is_empty(), "{fault:?}: completed, a redelivery must not publish it again");
+        let attempts = ["PutItem", "Publish", "UpdateItem", "DeleteItem"].map(|op| injector.attempts(op));
+        assert_eq!(attempts, [1, 1, 1, 0], "{fault:?}");
+    }
 }

@@ -6,22 +6,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aws_lambda_events::sqs::SqsEvent;
+use send_text::payload::TextType;
+use send_text::ports::TextKey;
 use send_text::record::TextStatus;
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use webhook::fallback::QueuedDelivery;
+use webhook::fallback::{QueuedDelivery, QueuedFunction};
 use webhook::payload::WebhookId;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{answer, edited_body, event, event_with_body, request_from, sample, sample_body};
 use webhook_test_support::fallback::FakeQueue;
 use webhook_test_support::post_call::{FakePostCall, post_call_on_fakes};
 use webhook_test_support::redrive::{FakeRedrive, redrive_sharing, sqs_event};
-use webhook_test_support::send_text::{FakeSendText, LedgerEntry, send_text_queueing_to};
+use webhook_test_support::send_text::{FakeSendText, LedgerEntry, pre_call, send_text_queueing_to, text_key};
 use webhook_test_support::text_optout::text_optout_with;
 
 fn id(value: u64) -> WebhookId {
     WebhookId::new(value)
+}
+
+fn voicemail(value: u64) -> TextKey {
+    text_key(value, TextType::PostVoicemail)
 }
 
 /// post-call and send-text with a fallback queue each, and the redrive on their tables.
@@ -116,13 +122,13 @@ async fn texts_sns_refused_are_sent_once_each_by_the_redrive() {
     let outage = outage(&[]);
     let queued = outage.texts_queued(&["send-text-pre-call", "send-text-post-voicemail"]).await;
     assert!(outage.sent_to().is_empty());
-    assert_eq!(outage.send_text.ledger().entry(id(1234)).unwrap().status, TextStatus::Queued);
+    assert_eq!(outage.send_text.ledger().entry(&pre_call(1234)).unwrap().status, TextStatus::Queued);
 
     let logs = LogCapture::default();
     let _capturing = logs.install();
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
     assert_eq!(outage.sent_to(), ["+12025550143", "+12025550187"]);
-    let entry = outage.send_text.ledger().entry(id(1234)).unwrap();
+    let entry = outage.send_text.ledger().entry(&pre_call(1234)).unwrap();
     assert_eq!((entry.status, entry.claimed_by.as_str()), (TextStatus::Sent, "r1/0"));
     let summaries = logs.summaries();
     assert_eq!(summaries.len(), 2);
@@ -164,7 +170,10 @@ async fn texts_queued_without_a_claim_or_a_list_are_sent_unless_listed_meanwhile
     assert_eq!(outage.sent_to(), ["+12025550143"]);
     let outcomes: Vec<_> = logs.summaries().iter().map(|line| line["outcome"].clone()).collect();
     assert_eq!(outcomes, ["sent", "opted_out"]);
-    assert!(outage.send_text.ledger().entry(id(1235)).is_none(), "not claimed: sendable if the lead opts back in");
+    assert!(
+        outage.send_text.ledger().entry(&voicemail(1235)).is_none(),
+        "not claimed: sendable if the lead opts back in"
+    );
 }
 
 /// A text older than its kind's maximum age is never sent: settled `expired` (counted), and every later
@@ -180,7 +189,7 @@ async fn a_text_older_than_its_maximum_age_is_settled_expired_and_never_sent() {
     let _capturing = logs.install();
     assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1").await).is_empty());
     assert_eq!(outage.sent_to(), ["+12025550187"], "only the post-voicemail text");
-    assert_eq!(outage.send_text.ledger().entry(id(1234)).unwrap().status, TextStatus::Expired);
+    assert_eq!(outage.send_text.ledger().entry(&pre_call(1234)).unwrap().status, TextStatus::Expired);
     assert_eq!(logs.metrics()[0]["Expired"], 1);
 
     assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r2").await).is_empty());
@@ -196,7 +205,60 @@ async fn the_maximum_ages_are_configurable() {
     let late: Vec<QueuedDelivery> = queued.into_iter().map(|delivery| received_ago(delivery, 11 * 60)).collect();
     assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1").await).is_empty());
     assert!(outage.sent_to().is_empty());
-    assert_eq!(outage.send_text.ledger().entry(id(1235)).unwrap().status, TextStatus::Expired);
+    assert_eq!(outage.send_text.ledger().entry(&voicemail(1235)).unwrap().status, TextStatus::Expired);
+}
+
+/// text-optout queued the STOP while DynamoDB failed: the redrive lists the number, and a redelivered message
+/// changes nothing.
+#[tokio::test]
+async fn queued_opt_outs_are_listed_by_the_redrive() {
+    let outage = outage(&[]);
+    let optout = text_optout_with(outage.send_text.opt_outs().clone(), &[]);
+    outage.send_text.opt_outs().operations.fail("add");
+    assert_eq!(answer(&optout, event("text-optout-odd-types")).await.0, 202);
+    outage.send_text.opt_outs().operations.heal("add");
+    let queued = optout.queue().queued();
+    assert_eq!((queued.len(), queued[0].function), (1, QueuedFunction::TextOptOut));
+    assert!(outage.send_text.opt_outs().is_empty());
+
+    let logs = LogCapture::default();
+    let _capturing = logs.install();
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    let item = outage.send_text.opt_outs().item("+12025550179").expect("listed by the redrive");
+    assert_eq!((&item["source"], &item["meta"]), (&json!("text-optout"), &json!([])));
+    assert_eq!(logs.summaries()[0]["outcome"], "opted_out");
+    assert_eq!(logs.metrics()[0]["queued_by"], "text-optout");
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
+    assert_eq!(outage.send_text.opt_outs().len(), 1);
+
+    // Now a text to that lead is not sent.
+    let text = edited_body("send-text-pre-call", |body| body["record_phone_number"] = 2025550179u64.into());
+    assert_eq!(answer(&outage.send_text, event_with_body("send-text-pre-call", &text)).await.1["status"], "opted_out");
+}
+
+/// A do-not-call whose listing failed was queued with its call (stored already): the redrive lists it.
+#[tokio::test]
+async fn a_queued_do_not_call_whose_listing_failed_is_listed_by_the_redrive() {
+    let outage = outage(&[]);
+    outage.send_text.opt_outs().operations.fail("add");
+    assert_eq!(answer(&outage.post_call, event("post-call-do-not-call")).await.0, 202);
+    outage.send_text.opt_outs().operations.heal("add");
+    assert_eq!(outage.post_call.calls().len(), 1, "stored at once");
+    let queued = outage.post_call.queue().queued();
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    assert!(outage.send_text.opt_outs().item("+12025550188").is_some());
+    assert_eq!(outage.post_call.calls().len(), 1);
+}
+
+/// SNS refusing a queued text for good: settled failed, the message completed (never tried again).
+#[tokio::test]
+async fn a_queued_text_sns_refuses_for_good_is_settled_failed_and_not_tried_again() {
+    let outage = outage(&[]);
+    let queued = outage.texts_queued(&["send-text-pre-call"]).await;
+    outage.send_text.sms().refuse_for_good("InvalidParameter");
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    assert_eq!(outage.send_text.ledger().entry(&pre_call(1234)).unwrap().status, TextStatus::Failed);
+    assert!(outage.sent_to().is_empty());
 }
 
 /// SNS still refusing: the message is reported failed and the claim given back, so the next try sends it once.
@@ -206,7 +268,7 @@ async fn a_text_sns_still_refuses_is_tried_again_and_sent_once() {
     let queued = outage.texts_queued(&["send-text-pre-call"]).await;
     outage.send_text.sms().operations.fail("send");
     assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await), ["m-0"]);
-    assert!(outage.send_text.ledger().entry(id(1234)).is_none(), "given back");
+    assert!(outage.send_text.ledger().entry(&pre_call(1234)).is_none(), "given back");
 
     outage.send_text.sms().operations.heal("send");
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
@@ -240,10 +302,10 @@ async fn a_claim_an_earlier_redrive_died_holding_is_never_sent_again() {
     let queued = outage.texts_queued(&["send-text-pre-call"]).await;
     let ledger = outage.send_text.ledger();
     let lease_ahead = OffsetDateTime::now_utc().unix_timestamp() + 60;
-    ledger.insert(id(1234), LedgerEntry::unfinished_claim("r0/0", lease_ahead));
+    ledger.insert(pre_call(1234), LedgerEntry::unfinished_claim("r0/0", lease_ahead));
     assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await), ["m-0"]);
 
-    ledger.insert(id(1234), LedgerEntry::unfinished_claim("r0/0", 0));
+    ledger.insert(pre_call(1234), LedgerEntry::unfinished_claim("r0/0", 0));
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
     assert!(outage.sent_to().is_empty());
 }

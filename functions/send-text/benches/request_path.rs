@@ -5,11 +5,12 @@
 #![allow(clippy::unwrap_used)]
 use criterion::{Criterion, criterion_group, criterion_main};
 use send_text::payload::SendText;
+use send_text::ports::TextKey;
 use send_text::record::TextClaimRecord;
 use send_text::sms::SmsText;
 use std::hint::black_box;
 use time::OffsetDateTime;
-use webhook::http::parse_json;
+use webhook::http::parse_object;
 use webhook::phone::{CountryCode, PhoneNumber};
 use webhook_test_support::events::{sample_authenticator, sample_body, sample_headers};
 
@@ -23,10 +24,12 @@ fn request_path(c: &mut Criterion) {
     c.bench_function("send-text: parse, auth, validate, claim item, SNS request", |b| {
         b.iter(|| {
             assert!(runtime.block_on(authenticator.is_authorized(black_box(&headers))));
-            let text: SendText = parse_json(black_box(&text_body)).unwrap();
+            let text = SendText::read(parse_object(black_box(&text_body)).unwrap()).unwrap();
             let to = PhoneNumber::parse(&text.record_phone_number, CountryCode::US).unwrap();
-            let record = TextClaimRecord::new(text, &to, "bench-request", OffsetDateTime::now_utc(), None);
-            let message = SmsText::parse(&record.text.message).unwrap();
+            let kind = to.line_type();
+            let message = SmsText::parse(&text.message).unwrap();
+            let key = TextKey { id: text.id, text_type: text.text_type };
+            let record = TextClaimRecord::new(&key, text.fields, &to, "bench-request", OffsetDateTime::now_utc(), None);
             let claim = record.claim(None).unwrap();
             let attribute = aws_sdk_sns::types::MessageAttributeValue::builder()
                 .data_type("String")
@@ -39,7 +42,7 @@ fn request_path(c: &mut Criterion) {
                 .message_attributes("AWS.SNS.SMS.SMSType", attribute)
                 .build()
                 .unwrap();
-            black_box((claim.item, publish, message.segments()))
+            black_box((kind, claim.item, publish, message.segments()))
         })
     });
 }

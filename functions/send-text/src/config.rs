@@ -1,9 +1,10 @@
-//! send-text's configuration: what every function reads, the sent-texts table, the SMS attributes and how long a
-//! queued text may wait.
+//! send-text's configuration: what every function reads, the sent-texts table, the suppression list, the SMS
+//! attributes, who may be texted and how long a queued text may wait.
 
 use crate::payload::TextType;
+use crate::recipient::AllowedRecipients;
 use std::time::Duration;
-use webhook::config::{CommonConfig, ConfigError, Env};
+use webhook::config::{CommonConfig, ConfigError, Env, SuppressionList};
 
 /// send-text bodies are small: the message is capped at 1,600 bytes.
 pub const SEND_TEXT_MAX_BODY_BYTES: usize = 64 * 1024;
@@ -24,8 +25,8 @@ pub struct SendTextConfig {
     pub common: CommonConfig,
     pub sent_texts_table: String,
     pub sms: SmsSettings,
-    /// The suppression list (`OPT_OUTS_TABLE`), when there is one.
-    pub opt_outs_table: Option<String>,
+    pub suppression_list: SuppressionList,
+    pub allowed_recipients: AllowedRecipients,
     /// Where texts that could not be sent now wait for the redrive (`FALLBACK_QUEUE_URL`), when set.
     pub fallback_queue_url: Option<String>,
     pub queued_max_age: QueuedTextMaxAge,
@@ -38,13 +39,15 @@ impl SendTextConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
+        let common = CommonConfig::from_env(&env, SEND_TEXT_MAX_BODY_BYTES)?;
         Ok(Self {
-            common: CommonConfig::from_env(&env, SEND_TEXT_MAX_BODY_BYTES)?,
             sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
             sms: SmsSettings::from_env(&env)?,
-            opt_outs_table: env.optional("OPT_OUTS_TABLE"),
+            suppression_list: SuppressionList::from_env(&env)?,
+            allowed_recipients: AllowedRecipients::from_env(&env, common.data.default_country)?,
             fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
             queued_max_age: QueuedTextMaxAge::from_env(&env)?,
+            common,
         })
     }
 }
@@ -118,9 +121,9 @@ impl QueuedTextMaxAge {
     }
 
     /// The maximum age of a text of `kind`.
-    pub fn of(&self, kind: Option<&TextType>) -> Duration {
+    pub fn of(&self, kind: &TextType) -> Duration {
         match kind {
-            Some(TextType::PostVoicemail) => self.post_voicemail,
+            TextType::PostVoicemail => self.post_voicemail,
             _ => self.pre_call,
         }
     }
@@ -138,8 +141,12 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_only_required_values_are_set() {
-        let config =
-            SendTextConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts")])).unwrap();
+        let config = SendTextConfig::from_lookup(lookup(&[
+            ("AUTH_TOKEN", "t"),
+            ("SENT_TEXTS_TABLE", "texts"),
+            ("OPT_OUTS_TABLE", "o"),
+        ]))
+        .unwrap();
         assert_eq!(config.sent_texts_table, "texts");
         assert_eq!(
             config.sms,
@@ -147,6 +154,20 @@ mod tests {
         );
         assert_eq!(config.common.max_body_bytes, SEND_TEXT_MAX_BODY_BYTES);
         assert_eq!(config.queued_max_age, QueuedTextMaxAge::DEFAULT);
+        assert_eq!(config.suppression_list, SuppressionList::Table("o".into()));
+        assert_eq!(config.allowed_recipients, AllowedRecipients::new(vec![webhook::phone::CountryCode::US]));
+    }
+
+    #[test]
+    fn the_suppression_list_is_required_unless_disabled() {
+        let without = SendTextConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts")]));
+        assert!(matches!(without, Err(ConfigError::Missing(name)) if name.starts_with("OPT_OUTS_TABLE")));
+        let disabled = SendTextConfig::from_lookup(lookup(&[
+            ("AUTH_TOKEN", "t"),
+            ("SENT_TEXTS_TABLE", "texts"),
+            ("SUPPRESSION_LIST", "disabled"),
+        ]));
+        assert_eq!(disabled.unwrap().suppression_list, SuppressionList::Disabled);
     }
 
     #[test]
@@ -154,15 +175,16 @@ mod tests {
         let config = SendTextConfig::from_lookup(lookup(&[
             ("AUTH_TOKEN", "t"),
             ("SENT_TEXTS_TABLE", "texts"),
+            ("OPT_OUTS_TABLE", "o"),
             ("QUEUED_TEXT_MAX_AGE_SECONDS", "600"),
             ("QUEUED_POST_VOICEMAIL_TEXT_MAX_AGE_SECONDS", "7200"),
         ]))
         .unwrap();
         let max_age = config.queued_max_age;
-        assert_eq!(max_age.of(Some(&TextType::PreCall)), Duration::from_secs(600));
-        assert_eq!(max_age.of(Some(&TextType::PostVoicemail)), Duration::from_secs(7200));
-        assert_eq!(max_age.of(Some(&TextType::Other("reminder".into()))), Duration::from_secs(600));
-        assert_eq!(max_age.of(None), Duration::from_secs(600));
+        assert_eq!(max_age.of(&TextType::PreCall), Duration::from_secs(600));
+        assert_eq!(max_age.of(&TextType::PostVoicemail), Duration::from_secs(7200));
+        assert_eq!(max_age.of(&TextType::Other("reminder".into())), Duration::from_secs(600));
+        assert_eq!(max_age.of(&TextType::Unspecified), Duration::from_secs(600));
     }
 
     #[test]
@@ -170,6 +192,7 @@ mod tests {
         let config = SendTextConfig::from_lookup(lookup(&[
             ("AUTH_TOKEN", "t"),
             ("SENT_TEXTS_TABLE", "texts"),
+            ("OPT_OUTS_TABLE", "o"),
             ("SMS_TYPE", "Promotional"),
             ("SMS_ORIGINATION_NUMBER", "+18005550100"),
             ("SMS_SENDER_ID", "Acme2X"),
@@ -207,8 +230,9 @@ mod tests {
             ("QUEUED_TEXT_MAX_AGE_SECONDS", "59"),
             ("QUEUED_TEXT_MAX_AGE_SECONDS", "15m"),
             ("QUEUED_POST_VOICEMAIL_TEXT_MAX_AGE_SECONDS", "1209601"),
+            ("ALLOWED_COUNTRIES", "US,XX"),
         ] {
-            let pairs = [("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts"), (name, value)];
+            let pairs = [("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts"), ("OPT_OUTS_TABLE", "o"), (name, value)];
             assert!(
                 matches!(SendTextConfig::from_lookup(lookup(&pairs)), Err(ConfigError::Invalid { name: n, .. }) if n == name),
                 "{name}={value} was accepted"

@@ -1,19 +1,20 @@
-//! The send-text step: parse, validate, claim the id, check the opt-outs, publish, record. [`TextSender`] is the
-//! work itself, which the redrive function repeats for a queued text; [`SendTextHandler`] is the webhook around
-//! it, with the fallback queue for what surely was not sent. Generic over their ports.
+//! The send-text step: parse, validate, claim the text, check the opt-outs, publish, record. [`TextSender`] is
+//! the work itself, which the redrive function repeats for a queued text; [`SendTextHandler`] is the webhook
+//! around it, with the fallback queue for what surely was not sent. Generic over their ports.
 
 use crate::config::{QueuedTextMaxAge, SendTextConfig};
 use crate::payload::SendText;
-use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextLedger};
+use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextKey, TextLedger};
+use crate::recipient::AllowedRecipients;
 use crate::record::{SentText, TextClaimRecord};
 use crate::sms::SmsText;
 use lambda_http::http::StatusCode;
 use time::OffsetDateTime;
 use webhook::auth::Authenticator;
 use webhook::config::{DataSettings, Retention};
-use webhook::error::{DependencyError, WebhookError};
-use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction};
-use webhook::http::parse_json;
+use webhook::error::{DependencyError, Refusal, WebhookError};
+use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction, queued};
+use webhook::http::parse_object;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::OptOutLookup;
 use webhook::payload::WebhookId;
@@ -22,12 +23,13 @@ use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::record::rfc3339;
 use webhook::telemetry::RequestSummary;
 
-/// Texts the lead at once, at most once per webhook id, unless the number is suppressed or the text waited on
-/// the queue too long.
+/// Texts the lead at once, at most once per webhook id and type, unless the number is suppressed or may not be
+/// texted, or the text waited on the queue too long.
 pub struct TextSender<L, S, O> {
     ledger: L,
     sms: S,
     opt_outs: O,
+    recipients: AllowedRecipients,
     default_country: CountryCode,
     retention: Option<Retention>,
     max_age: QueuedTextMaxAge,
@@ -39,8 +41,8 @@ pub enum NotTexted {
     /// The body can never be sent as it is (4xx), or another delivery is sending it now (409).
     Refused(WebhookError),
     /// A dependency failed and the text surely was not sent: sending it again later completes it. `claimed`: this
-    /// delivery holds the id's claim, to mark queued or give back.
-    Failed { id: WebhookId, error: DependencyError, claimed: bool },
+    /// delivery holds the text's claim, to mark queued or give back.
+    Failed { key: TextKey, error: DependencyError, claimed: bool },
 }
 
 impl From<WebhookError> for NotTexted {
@@ -54,14 +56,23 @@ fn unconfirmed(id: WebhookId) -> Accepted {
     Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Unconfirmed, id) }
 }
 
-/// A text not sent now, waiting on the fallback queue for the redrive.
-fn queued(id: WebhookId) -> Accepted {
-    Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Queued, id) }
+/// What the sender needs besides its ports.
+pub struct TextRules {
+    pub recipients: AllowedRecipients,
+    pub max_age: QueuedTextMaxAge,
 }
 
 impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
-    pub fn new(data: &DataSettings, max_age: QueuedTextMaxAge, ledger: L, sms: S, opt_outs: O) -> Self {
-        Self { ledger, sms, opt_outs, default_country: data.default_country, retention: data.retention, max_age }
+    pub fn new(data: &DataSettings, rules: TextRules, ledger: L, sms: S, opt_outs: O) -> Self {
+        Self {
+            ledger,
+            sms,
+            opt_outs,
+            recipients: rules.recipients,
+            default_country: data.default_country,
+            retention: data.retention,
+            max_age: rules.max_age,
+        }
     }
 
     pub fn ledger(&self) -> &L {
@@ -76,9 +87,9 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         &self.opt_outs
     }
 
-    /// Gives back the claim `claimed_by` holds on `id` (it will not text it now).
-    pub async fn release(&self, id: WebhookId, claimed_by: &str, summary: &mut RequestSummary) {
-        if let Err(release_error) = self.ledger.release(id, claimed_by).await {
+    /// Gives back the claim `claimed_by` holds on `key` (it will not text it now).
+    pub async fn release(&self, key: &TextKey, claimed_by: &str, summary: &mut RequestSummary) {
+        if let Err(release_error) = self.ledger.release(key, claimed_by).await {
             summary.add_error(&release_error);
         }
     }
@@ -92,41 +103,46 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         takes_over: Option<&str>,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, NotTexted> {
-        let text: SendText = parse_json(body)?;
+        let text = SendText::read(parse_object(body)?)?;
         summary.id = Some(text.id);
-        summary.set_kind(text.text_type.as_ref().map_or("unspecified", |kind| kind.as_str()));
+        summary.set_kind(text.text_type.as_str());
         summary.phone_last4 = Some(phone::last4(&text.record_phone_number).to_owned());
 
-        let to = PhoneNumber::parse(&text.record_phone_number, self.default_country).map_err(|error| {
-            WebhookError::Unprocessable { message: error.to_string(), field: Some("record_phone_number".into()) }
-        })?;
+        let unprocessable = |message: String, field: &str, refusal| WebhookError::Unprocessable {
+            message,
+            field: Some(field.to_owned()),
+            refusal,
+        };
+        let to = PhoneNumber::parse(&text.record_phone_number, self.default_country)
+            .map_err(|error| unprocessable(error.to_string(), "record_phone_number", Refusal::InvalidPhone))?;
+        self.recipients
+            .check(&to)
+            .map_err(|error| unprocessable(error.to_string(), "record_phone_number", Refusal::PhoneNotAllowed))?;
+        let message = SmsText::parse(&text.message)
+            .map_err(|error| unprocessable(error.to_string(), "message", Refusal::InvalidMessage))?;
         let now = OffsetDateTime::now_utc();
-        let expired = now - invocation.received_at > self.max_age.of(text.text_type.as_ref());
-        let record = TextClaimRecord::new(text, &to, &invocation.request_id, now, self.retention);
-        let text = &record.text;
-        let id = text.id;
-        let message = SmsText::parse(&text.message).map_err(|error| WebhookError::Unprocessable {
-            message: error.to_string(),
-            field: Some("message".into()),
-        })?;
-        // The claim stores the whole text: a value DynamoDB refuses would make every delivery fail the same way.
+        let expired = now - invocation.received_at > self.max_age.of(&text.text_type);
+        let key = TextKey { id: text.id, text_type: text.text_type };
+        let record = TextClaimRecord::new(&key, text.fields, &to, &invocation.request_id, now, self.retention);
+        // The claim stores the whole text: built once, as DynamoDB takes it.
         let claim = record.claim(takes_over).map_err(WebhookError::from)?;
-        let failed = |error, claimed| NotTexted::Failed { id, error, claimed };
+        let id = key.id;
+        let failed = |error, claimed| NotTexted::Failed { key: key.clone(), error, claimed };
 
         if expired {
-            // Claimed first, so that no delivery of the id sends it afterwards either.
+            // Claimed first, so that no delivery of the text sends it afterwards either.
             return match self.ledger.claim(claim).await.map_err(|claim_error| failed(claim_error, false))? {
                 ClaimOutcome::Claimed => {
                     let at = rfc3339(now);
-                    self.ledger.mark_expired(id, &invocation.request_id, &at).await.map_err(|e| failed(e, true))?;
+                    self.ledger.mark_expired(&key, &invocation.request_id, &at).await.map_err(|e| failed(e, true))?;
                     Ok(Accepted::new(Outcome::Expired, id))
                 }
-                settled => settled_answer(settled, id),
+                settled => settled_answer(settled, id, summary),
             };
         }
 
         // SNS would accept a text to an opted-out number and drop it at delivery, and only knows the STOPs sent to
-        // our own number; the suppression list knows what 2X told us. Ask both, and claim the id, at once: one
+        // our own number; the suppression list knows what 2X told us. Ask both, and claim the text, at once: one
         // round trip on this time-critical path.
         let (sns_opted_out, listed, claimed) =
             tokio::join!(self.sms.is_opted_out(&to), self.opt_outs.is_listed(&to), self.ledger.claim(claim));
@@ -150,15 +166,15 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
             }
         };
         if suppressed {
-            // Not texted, and the id is left free: a delivery after the lead opts back in can still send.
+            // Not texted, and the text is left free: a delivery after the lead opts back in can still send.
             if holds_claim {
-                self.release(id, &invocation.request_id, summary).await;
+                self.release(&key, &invocation.request_id, summary).await;
             }
             return Ok(Accepted::new(Outcome::OptedOut, id));
         }
         match claimed.map_err(|claim_error| failed(claim_error, false))? {
             ClaimOutcome::Claimed => {}
-            settled => return settled_answer(settled, id),
+            settled => return settled_answer(settled, id, summary),
         }
 
         let message_id = match self.sms.send(&to, message).await {
@@ -168,15 +184,25 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                 return Err(failed(publish_error, true));
             }
             Err(SendFailure::Unconfirmed(publish_error)) => {
-                // SNS may have sent it. A lead texted twice is the worse failure, so this id is settled:
+                // SNS may have sent it. A lead texted twice is the worse failure, so this text is settled:
                 // it is never published again, and the sender is told so with a 202 (not a 5xx to retry).
                 summary.counts.push(Metric::SmsPublishFailed);
                 summary.add_error(&publish_error);
                 let at = rfc3339(OffsetDateTime::now_utc());
-                if let Err(record_error) = self.ledger.mark_unconfirmed(id, &invocation.request_id, &at).await {
+                if let Err(record_error) = self.ledger.mark_unconfirmed(&key, &invocation.request_id, &at).await {
                     summary.add_error(&record_error);
                 }
                 return Ok(unconfirmed(id));
+            }
+            Err(SendFailure::Refused { error: publish_error, code }) => {
+                // SNS will refuse it however often it is sent: settled, never queued or retried.
+                summary.counts.push(Metric::SmsPublishFailed);
+                summary.add_error(&publish_error);
+                let at = rfc3339(OffsetDateTime::now_utc());
+                if let Err(record_error) = self.ledger.mark_failed(&key, &invocation.request_id, &at, &code).await {
+                    summary.add_error(&record_error);
+                }
+                return Err(NotTexted::Refused(WebhookError::SmsRefused));
             }
         };
 
@@ -189,21 +215,26 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         });
         // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
         let sent = SentText::new(&message_id, OffsetDateTime::now_utc());
-        if let Err(record_error) = self.ledger.mark_sent(id, &invocation.request_id, &sent).await {
+        if let Err(record_error) = self.ledger.mark_sent(&key, &invocation.request_id, &sent).await {
             summary.add_error(&record_error);
         }
         Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, id) })
     }
 }
 
-/// The answer for an id another delivery claimed first (anything but [`ClaimOutcome::Claimed`]).
-fn settled_answer(claimed: ClaimOutcome, id: WebhookId) -> Result<Accepted, NotTexted> {
+/// The answer for a text another delivery claimed first (anything but [`ClaimOutcome::Claimed`]).
+fn settled_answer(claimed: ClaimOutcome, id: WebhookId, summary: &mut RequestSummary) -> Result<Accepted, NotTexted> {
     match claimed {
         ClaimOutcome::AlreadySent | ClaimOutcome::Claimed => Ok(Accepted::new(Outcome::Duplicate, id)),
+        ClaimOutcome::IdReused => {
+            summary.counts.push(Metric::IdReused);
+            Ok(Accepted::new(Outcome::Duplicate, id))
+        }
         ClaimOutcome::Unconfirmed => Ok(unconfirmed(id)),
         ClaimOutcome::InProgress => Err(NotTexted::Refused(WebhookError::InProgress)),
-        ClaimOutcome::Queued => Ok(queued(id)),
+        ClaimOutcome::Queued => Ok(queued(Some(id))),
         ClaimOutcome::Expired => Ok(Accepted::new(Outcome::Expired, id)),
+        ClaimOutcome::Failed => Err(NotTexted::Refused(WebhookError::SmsRefused)),
     }
 }
 
@@ -217,7 +248,8 @@ pub struct SendTextHandler<L, S, O, Q> {
 
 impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> SendTextHandler<L, S, O, Q> {
     pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S, opt_outs: O, queue: Q) -> Self {
-        let sender = TextSender::new(&config.common.data, config.queued_max_age, ledger, sms, opt_outs);
+        let rules = TextRules { recipients: config.allowed_recipients, max_age: config.queued_max_age };
+        let sender = TextSender::new(&config.common.data, rules, ledger, sms, opt_outs);
         Self { intake: Intake::new(authenticator, config.common), sender, queue }
     }
 
@@ -242,30 +274,30 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> SendTextHan
     /// refuses it too, the claim given back so 2X's retry can send it.
     async fn queue_or_fail(
         &self,
-        (id, failure, claimed): (WebhookId, DependencyError, bool),
+        (key, failure, claimed): (TextKey, DependencyError, bool),
         body: &[u8],
         invocation: &Invocation,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, WebhookError> {
-        let delivery = QueuedDelivery::new(QueuedFunction::SendText, id, invocation, QueuedBody::plain(body));
+        let delivery = QueuedDelivery::new(QueuedFunction::SendText, Some(key.id), invocation, QueuedBody::plain(body));
         match self.queue.enqueue(&delivery).await {
             Ok(()) => {
                 summary.add_error(&failure);
                 // Queued first, then marked: a redrive that already took the claim over leaves the mark refused.
                 let at = rfc3339(OffsetDateTime::now_utc());
                 if claimed {
-                    if let Err(mark_error) = self.ledger().mark_queued(id, &invocation.request_id, &at).await {
+                    if let Err(mark_error) = self.ledger().mark_queued(&key, &invocation.request_id, &at).await {
                         summary.add_error(&mark_error);
                     }
                 }
-                Ok(queued(id))
+                Ok(queued(Some(key.id)))
             }
             Err(queue_error) => {
                 summary.add_error(&queue_error);
                 // If giving the claim back fails too, it stays: other deliveries get 409 until its lease ends,
                 // then `unconfirmed`; this text is missed.
                 if claimed {
-                    self.sender.release(id, &invocation.request_id, summary).await;
+                    self.sender.release(&key, &invocation.request_id, summary).await;
                 }
                 Err(failure.into())
             }
@@ -289,8 +321,8 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> Webhook for
         match self.sender.send(body, invocation, None, summary).await {
             Ok(accepted) => Ok(accepted),
             Err(NotTexted::Refused(error)) => Err(error),
-            Err(NotTexted::Failed { id, error, claimed }) => {
-                self.queue_or_fail((id, error, claimed), body, invocation, summary).await
+            Err(NotTexted::Failed { key, error, claimed }) => {
+                self.queue_or_fail((key, error, claimed), body, invocation, summary).await
             }
         }
     }

@@ -9,5 +9,6 @@ pub mod config;
 pub mod handler;
 pub mod payload;
 pub mod ports;
+pub mod recipient;
 pub mod record;
 pub mod sms;

@@ -1,4 +1,4 @@
-//! send-text: publishes each text 2X asks for through SNS at once, at most once per webhook id.
+//! send-text: publishes each text 2X asks for through SNS at once, at most once per webhook id and type.
 
 use lambda_http::Error;
 use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
@@ -15,6 +15,7 @@ async fn main() -> Result<(), Error> {
     let config = SendTextConfig::from_env()
         .inspect_err(|error| tracing::error!(%error, "send-text cannot start: invalid configuration"))?;
     PhoneNumber::start_loading_metadata(config.common.data.default_country);
+    config.suppression_list.log_at_start("send-text");
     let aws = load_aws_config().await;
     let authenticator = authenticator(&config.common.auth, &aws)
         .await
@@ -23,7 +24,7 @@ async fn main() -> Result<(), Error> {
     // One client for both tables: its set-up is paid once, and its connections serve either.
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let ledger = DynamoTextLedger::from_client(dynamodb.clone(), &config.sent_texts_table);
-    let opt_outs = config.opt_outs_table.as_ref().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
+    let opt_outs = config.suppression_list.table().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
     let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     // At once: a text's claim and list lookup run in parallel, so each needs a connection of its own.
     let open_list_connection = async {

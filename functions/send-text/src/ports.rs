@@ -1,23 +1,44 @@
 //! The narrow capabilities send-text needs. `adapters` implements them for AWS; the test-support crate in
 //! memory.
 
+use crate::payload::TextType;
 use crate::record::{SentText, TextStatus};
 use crate::sms::SmsText;
+use std::fmt;
 use std::future::Future;
 use webhook::error::DependencyError;
 use webhook::item::Item;
 use webhook::payload::WebhookId;
 use webhook::phone::PhoneNumber;
 
+/// Which text: 2X's id and the text's type. A pre-call text and the post-voicemail text after that call may carry
+/// the same id; each is sent at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TextKey {
+    pub id: WebhookId,
+    pub text_type: TextType,
+}
+
+impl fmt::Display for TextKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.id, self.text_type.as_str())
+    }
+}
+
 /// Why SNS did not confirm a text, which decides whether it may be sent again.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendFailure {
-    /// SNS answered with an error, or the request never reached it: the text was not sent.
+    /// SNS refused it for now (throttling, an access or key problem the operator can fix), or the request never
+    /// reached it: the text was not sent, and may be sent later.
     #[error(transparent)]
     NotSent(DependencyError),
-    /// The request reached SNS but no answer came back: the text may have been sent.
+    /// The request reached SNS and no success came back (no answer, or a 5xx: SNS had it): the text may have been
+    /// sent.
     #[error("{0} after the request reached SNS")]
     Unconfirmed(DependencyError),
+    /// SNS refused the request itself (`code`, such as `InvalidParameter`): sending it again changes nothing.
+    #[error("{error} (for good)")]
+    Refused { error: DependencyError, code: String },
 }
 
 /// Sends one SMS now.
@@ -41,7 +62,7 @@ pub struct Claimant<'a> {
 /// A claim ready to write: its item, built once from the record and handed to the ledger whole.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextClaim<'a> {
-    pub id: WebhookId,
+    pub key: &'a TextKey,
     pub claimant: Claimant<'a>,
     /// The request id of the delivery that queued the text (the redrive's claim): its claim, unfinished
     /// (`claimed`) or `queued`, is replaced by this one. That delivery never published, and the replacement is
@@ -65,21 +86,31 @@ pub enum ClaimOutcome {
     Queued,
     /// It waited on the queue too long and is never sent.
     Expired,
+    /// SNS refused it for good: it is never sent.
+    Failed,
+    /// The id and type were claimed for another phone number or message: 2X reused an id. Never sent.
+    IdReused,
 }
 
 impl ClaimOutcome {
-    /// What an existing sent-texts item (its `status`, `claimed_by`, `lease_expires_at`) means for `claimant`.
+    /// What an existing sent-texts item (its `status`, `claimed_by`, `lease_expires_at`, and whether it holds the
+    /// same phone number and message as the claim) means for `claimant`.
     pub fn of_existing(
         status: Option<TextStatus>,
         claimed_by: Option<&str>,
         lease_expires_at: Option<i64>,
+        same_text: bool,
         claimant: Claimant<'_>,
     ) -> Self {
+        if !same_text {
+            return Self::IdReused;
+        }
         match status {
             // Our own claim: the SDK repeated the put after the first one's answer was lost.
             Some(TextStatus::Claimed) if claimed_by == Some(claimant.request_id) => Self::Claimed,
             Some(TextStatus::Queued) => Self::Queued,
             Some(TextStatus::Expired) => Self::Expired,
+            Some(TextStatus::Failed) => Self::Failed,
             Some(TextStatus::Claimed) if lease_expires_at.is_some_and(|lease| lease >= claimant.at_epoch) => {
                 Self::InProgress
             }
@@ -90,16 +121,16 @@ impl ClaimOutcome {
     }
 }
 
-/// Remembers which text ids have been sent, so a retried delivery never texts a lead twice.
+/// Remembers which texts (id and type) have been sent, so a retried delivery never texts a lead twice.
 pub trait TextLedger: Send + Sync {
-    /// Atomically claims the id: only a new one, or (with `takes_over`) one the queuing delivery holds unfinished
-    /// or queued.
+    /// Atomically claims the text: only a new one, or (with `takes_over`) one the queuing delivery holds
+    /// unfinished or queued. An existing one is judged by [`ClaimOutcome::of_existing`].
     fn claim(&self, claim: TextClaim<'_>) -> impl Future<Output = Result<ClaimOutcome, DependencyError>> + Send;
 
     /// Marks the claim held by `claimed_by` as sent.
     fn mark_sent(
         &self,
-        id: WebhookId,
+        key: &TextKey,
         claimed_by: &str,
         sent: &SentText<'_>,
     ) -> impl Future<Output = Result<(), DependencyError>> + Send;
@@ -107,7 +138,7 @@ pub trait TextLedger: Send + Sync {
     /// Marks the claim held by `claimed_by` as possibly sent, so no delivery sends it again.
     fn mark_unconfirmed(
         &self,
-        id: WebhookId,
+        key: &TextKey,
         claimed_by: &str,
         at: &str,
     ) -> impl Future<Output = Result<(), DependencyError>> + Send;
@@ -116,7 +147,7 @@ pub trait TextLedger: Send + Sync {
     /// have sent the text already).
     fn mark_queued(
         &self,
-        id: WebhookId,
+        key: &TextKey,
         claimed_by: &str,
         at: &str,
     ) -> impl Future<Output = Result<(), DependencyError>> + Send;
@@ -124,11 +155,20 @@ pub trait TextLedger: Send + Sync {
     /// Marks the claim held by `claimed_by` as expired: never sent.
     fn mark_expired(
         &self,
-        id: WebhookId,
+        key: &TextKey,
         claimed_by: &str,
         at: &str,
     ) -> impl Future<Output = Result<(), DependencyError>> + Send;
 
+    /// Marks the claim held by `claimed_by` as failed for good, with SNS's error `code`: never sent.
+    fn mark_failed(
+        &self,
+        key: &TextKey,
+        claimed_by: &str,
+        at: &str,
+        code: &str,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+
     /// Gives up the claim held by `claimed_by`, so a retried delivery can send the text.
-    fn release(&self, id: WebhookId, claimed_by: &str) -> impl Future<Output = Result<(), DependencyError>> + Send;
+    fn release(&self, key: &TextKey, claimed_by: &str) -> impl Future<Output = Result<(), DependencyError>> + Send;
 }

@@ -1,14 +1,14 @@
-//! The sent-texts item: written when a delivery claims a text id, settled when the text is sent (or may have
-//! been).
+//! The sent-texts item: written when a delivery claims a text (its id and type), settled when the text is sent
+//! (or may have been, or never will be).
 
-use crate::payload::SendText;
-use crate::ports::{Claimant, TextClaim};
+use crate::ports::{Claimant, TextClaim, TextKey};
 use serde::{Serialize, Serializer};
 use std::time::Duration;
 use time::OffsetDateTime;
 use webhook::config::Retention;
 use webhook::error::UnstorableValue;
-use webhook::item::Item;
+use webhook::item::{Item, STORED_AS_JSON};
+use webhook::payload::{Fields, WebhookId};
 use webhook::phone::PhoneNumber;
 use webhook::record::{SHADOWED_FIELDS, ShadowedFields, epoch_after, expires_at, rfc3339, set_aside};
 
@@ -32,6 +32,8 @@ pub enum TextStatus {
     /// It waited on the queue longer than its kind's maximum age: never sent (a pre-call text after the call is
     /// worse than none).
     Expired,
+    /// SNS refused it for good (`failure_code`): never sent.
+    Failed,
 }
 
 impl TextStatus {
@@ -42,12 +44,13 @@ impl TextStatus {
             Self::Unconfirmed => "unconfirmed",
             Self::Queued => "queued",
             Self::Expired => "expired",
+            Self::Failed => "failed",
         }
     }
 
     /// The status an item holds; `None` for a value we never write.
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Claimed, Self::Sent, Self::Unconfirmed, Self::Queued, Self::Expired]
+        [Self::Claimed, Self::Sent, Self::Unconfirmed, Self::Queued, Self::Expired, Self::Failed]
             .into_iter()
             .find(|status| status.as_str() == value)
     }
@@ -59,13 +62,19 @@ impl Serialize for TextStatus {
     }
 }
 
-/// The sent-texts item written when a delivery claims its id: the text as received plus the claim.
+/// The sent-texts item written when a delivery claims its text: the text as received plus the claim.
 /// On success the ledger sets `status` to `sent` and adds `message_id` and `sent_at`.
 #[derive(Debug, Serialize)]
 pub struct TextClaimRecord<'a> {
-    /// The text as received, without the fields set aside in `shadowed_fields`.
+    #[serde(skip)]
+    pub key: &'a TextKey,
+    /// The partition key.
+    pub id: WebhookId,
+    /// The sort key: the text's type as read ([`crate::payload::TextType::as_str`]); `type` stays as sent.
+    pub text_type: &'a str,
+    /// Every field as received but `id`, without the fields set aside in `shadowed_fields`.
     #[serde(flatten)]
-    pub text: SendText,
+    pub fields: Fields,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shadowed_fields: Option<ShadowedFields>,
     pub phone_e164: &'a str,
@@ -88,6 +97,7 @@ impl<'a> TextClaimRecord<'a> {
     /// Every attribute of a sent-texts item that is ours, not the sender's: the claim's, and those the ledger
     /// sets when the text is settled. A sender's field with one of these names is kept in `shadowed_fields`.
     pub const ATTRIBUTES: &'static [&'static str] = &[
+        "text_type",
         "phone_e164",
         "status",
         "claimed_by",
@@ -99,24 +109,32 @@ impl<'a> TextClaimRecord<'a> {
         "unconfirmed_at",
         "queued_at",
         "expired_at",
+        "failed_at",
+        "failure_code",
         // Set by sms-delivery-status from SNS's delivery records (its `DELIVERY_ATTRIBUTES`).
         "delivery_status",
         "delivery_provider_response",
         "delivery_price_usd",
         "delivery_reported_at",
         SHADOWED_FIELDS,
+        STORED_AS_JSON,
     ];
 
+    /// The claim of text `key`, whose body's fields (but `id`) are `fields`.
     pub fn new(
-        mut text: SendText,
+        key: &'a TextKey,
+        mut fields: Fields,
         phone: &'a PhoneNumber,
         claimed_by: &'a str,
         now: OffsetDateTime,
         retention: Option<Retention>,
     ) -> Self {
         Self {
-            shadowed_fields: set_aside(&mut text.extra, Self::ATTRIBUTES),
-            text,
+            shadowed_fields: set_aside(&mut fields, Self::ATTRIBUTES),
+            key,
+            id: key.id,
+            text_type: key.text_type.as_str(),
+            fields,
             phone_e164: phone.e164(),
             status: TextStatus::Claimed,
             claimed_by,
@@ -131,7 +149,7 @@ impl<'a> TextClaimRecord<'a> {
     /// id of the delivery that queued the text, whose unfinished claim this one may replace (the redrive's).
     pub fn claim(&self, takes_over: Option<&'a str>) -> Result<TextClaim<'a>, UnstorableValue> {
         let claimant = Claimant { request_id: self.claimed_by, at_epoch: self.claimed_at_epoch };
-        Ok(TextClaim { id: self.text.id, claimant, takes_over, item: Item::new(self)? })
+        Ok(TextClaim { key: self.key, claimant, takes_over, item: Item::new(self)? })
     }
 }
 
@@ -151,12 +169,18 @@ impl<'a> SentText<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::payload::SendText;
+    use serde_json::{Value, json};
     use webhook::phone::CountryCode;
     use webhook_test_support::events::keys;
 
-    fn sample_text() -> serde_json::Value {
+    fn sample_text() -> Value {
         json!({"id": 5, "record_phone_number": "+12025550143", "message": "hi", "type": "pre-call"})
+    }
+
+    fn read(body: Value) -> (TextKey, Fields) {
+        let text = SendText::read(body.as_object().cloned().unwrap()).unwrap();
+        (TextKey { id: text.id, text_type: text.text_type }, text.fields)
     }
 
     #[test]
@@ -167,10 +191,15 @@ mod tests {
         for name in TextClaimRecord::ATTRIBUTES {
             body[*name] = json!({"from": "the sender", "name": name});
         }
-        let claim = TextClaimRecord::new(serde_json::from_value(body.clone()).unwrap(), &phone, "req-1", now, None);
+        let (key, fields) = read(body.clone());
+        let claim = TextClaimRecord::new(&key, fields, &phone, "req-1", now, None);
         let item = serde_json::to_value(&claim).unwrap();
         assert_eq!((&item["status"], &item["claimed_by"]), (&json!("claimed"), &json!("req-1")));
         assert_eq!((&item["phone_e164"], &item["lease_expires_at"]), (&json!("+12025550143"), &json!(60)));
+        assert_eq!(
+            (&item["id"], &item["text_type"], &item["type"]),
+            (&json!(5), &json!("pre-call"), &json!("pre-call"))
+        );
         for name in ["expires_at", "message_id", "sent_at", "unconfirmed_at", "delivery_status", "delivery_reported_at"]
         {
             assert!(item.get(name).is_none(), "{name} came from the body: {item}");
@@ -186,13 +215,8 @@ mod tests {
     fn every_attribute_the_claim_adds_is_declared() {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let retention = Some(Retention::days(1));
-        let claim = TextClaimRecord::new(
-            serde_json::from_value(sample_text()).unwrap(),
-            &phone,
-            "r",
-            OffsetDateTime::UNIX_EPOCH,
-            retention,
-        );
+        let (key, fields) = read(sample_text());
+        let claim = TextClaimRecord::new(&key, fields, &phone, "r", OffsetDateTime::UNIX_EPOCH, retention);
         for name in keys(&serde_json::to_value(&claim).unwrap()).difference(&keys(&sample_text())) {
             assert!(TextClaimRecord::ATTRIBUTES.contains(&name.as_str()), "{name} is added but not declared");
         }
@@ -201,11 +225,11 @@ mod tests {
     #[test]
     fn the_claim_carries_the_item_built_once() {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
-        let text = serde_json::from_value(sample_text()).unwrap();
-        let record = TextClaimRecord::new(text, &phone, "req-1", OffsetDateTime::UNIX_EPOCH, None);
+        let (key, fields) = read(sample_text());
+        let record = TextClaimRecord::new(&key, fields, &phone, "req-1", OffsetDateTime::UNIX_EPOCH, None);
         let claim = record.claim(Some("req-0")).unwrap();
         assert_eq!(claim.takes_over, Some("req-0"));
-        assert_eq!((claim.id.get(), claim.claimant), (5, Claimant { request_id: "req-1", at_epoch: 0 }));
+        assert_eq!((claim.key, claim.claimant), (&key, Claimant { request_id: "req-1", at_epoch: 0 }));
         assert_eq!(claim.item, Item::new(&record).unwrap());
         assert!(claim.item.attributes().contains_key("lease_expires_at"));
         assert!(!claim.item.attributes().contains_key("claimed_at_epoch"));
@@ -213,9 +237,14 @@ mod tests {
 
     #[test]
     fn statuses_read_back_as_written() {
-        for status in
-            [TextStatus::Claimed, TextStatus::Sent, TextStatus::Unconfirmed, TextStatus::Queued, TextStatus::Expired]
-        {
+        for status in [
+            TextStatus::Claimed,
+            TextStatus::Sent,
+            TextStatus::Unconfirmed,
+            TextStatus::Queued,
+            TextStatus::Expired,
+            TextStatus::Failed,
+        ] {
             assert_eq!(TextStatus::parse(status.as_str()), Some(status));
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }

@@ -7,8 +7,7 @@
 use aws_lambda_events::cloudwatch_logs::LogsEvent;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use webhook::payload::WebhookId;
-use webhook_test_support::send_text::FakeLedger;
+use webhook_test_support::send_text::{FakeLedger, pre_call};
 use webhook_test_support::sms_delivery_status::{
     delivery_line, delivery_status_on, log_data_json, log_group, subscription_event,
 };
@@ -24,7 +23,7 @@ fn batch(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let sent_texts = || {
         let ledger = FakeLedger::default();
-        (0..RECORDS).for_each(|n| ledger.insert_sent(WebhookId::new(n), &format!("message-{n}")));
+        (0..RECORDS).for_each(|n| ledger.insert_sent(pre_call(n), &format!("message-{n}")));
         ledger
     };
     c.bench_function("sms-delivery-status: decode, read, record, EMF for 100 records", |b| {

@@ -4,30 +4,36 @@
 // Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use send_text::payload::TextType;
+use send_text::ports::TextKey;
 use serde_json::{Value, json};
 use sms_delivery_status::handler::BatchSummary;
-use webhook::payload::WebhookId;
 use webhook_test_support::events::{answer, event, sample};
-use webhook_test_support::send_text::{FakeLedger, send_text_on_fakes};
+use webhook_test_support::send_text::{FakeLedger, send_text_on_fakes, text_key};
 use webhook_test_support::sms_delivery_status::{
     decode, delivery_line, delivery_status_on, log_data, log_data_json, log_group, subscription_event,
 };
 use webhook_test_support::{LogCapture, assert_valid_emf};
 
-const PRE_CALL: WebhookId = WebhookId::new(1234);
-const POST_VOICEMAIL: WebhookId = WebhookId::new(1235);
+fn pre_call() -> TextKey {
+    text_key(1234, TextType::PreCall)
+}
+
+fn post_voicemail() -> TextKey {
+    text_key(1235, TextType::PostVoicemail)
+}
 
 /// The sent-texts table after send-text sent the two sample texts, with the message ids the sample delivery
 /// records name.
 fn ledger_with_sample_texts() -> FakeLedger {
     let ledger = FakeLedger::default();
-    ledger.insert_sent(PRE_CALL, "0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901234");
-    ledger.insert_sent(POST_VOICEMAIL, "0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901235");
+    ledger.insert_sent(pre_call(), "0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901234");
+    ledger.insert_sent(post_voicemail(), "0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901235");
     ledger
 }
 
-fn item(ledger: &FakeLedger, id: WebhookId) -> Value {
-    ledger.entry(id).unwrap().item
+fn item(ledger: &FakeLedger, key: TextKey) -> Value {
+    ledger.entry(&key).unwrap().item
 }
 
 fn summary(applied: usize, already_current: usize, unmatched: usize, unreadable: usize) -> BatchSummary {
@@ -41,12 +47,12 @@ async fn a_delivered_text_carries_its_status_provider_response_price_and_time() 
     let outcome = handler.handle(&decode(&sample("sms-delivery-status-success")), "req-1").await;
 
     assert_eq!(outcome, Ok(summary(1, 0, 0, 0)));
-    let item = item(&ledger, PRE_CALL);
+    let item = item(&ledger, pre_call());
     assert_eq!(item["delivery_status"], "SUCCESS");
     assert_eq!(item["delivery_provider_response"], "Message has been accepted by phone carrier");
     assert_eq!(item["delivery_price_usd"], json!(0.00645));
     assert_eq!(item["delivery_reported_at"], "2026-11-24T09:00:05.120Z");
-    assert_eq!(ledger.entry(POST_VOICEMAIL).unwrap().item, json!({}), "the other text is untouched");
+    assert_eq!(ledger.entry(&post_voicemail()).unwrap().item, json!({}), "the other text is untouched");
 }
 
 #[tokio::test]
@@ -56,7 +62,7 @@ async fn a_carrier_failure_is_recorded_with_the_carriers_words() {
     let outcome = handler.handle(&decode(&sample("sms-delivery-status-carrier-failure")), "req-1").await;
 
     assert_eq!(outcome, Ok(summary(1, 0, 0, 0)));
-    let item = item(&ledger, POST_VOICEMAIL);
+    let item = item(&ledger, post_voicemail());
     assert_eq!(item["delivery_status"], "FAILURE");
     assert_eq!(item["delivery_provider_response"], "Unknown error attempting to reach phone");
 }
@@ -73,7 +79,7 @@ async fn a_record_of_another_sender_and_a_line_that_is_no_record_are_counted_and
 
     assert_eq!((unknown, not_a_record), (Ok(summary(0, 0, 1, 0)), Ok(summary(0, 0, 0, 1))));
     assert_eq!(ledger.operations.called(), ["record_delivery"], "a line that is no record reaches no table");
-    assert_eq!((item(&ledger, PRE_CALL), item(&ledger, POST_VOICEMAIL)), (json!({}), json!({})));
+    assert_eq!((item(&ledger, pre_call()), item(&ledger, post_voicemail())), (json!({}), json!({})));
     let metrics = capture.metrics();
     assert_eq!((metrics[0]["DeliveryUnmatched"].as_u64(), metrics[0]["phone_last4"].as_str()), (Some(1), Some("0111")));
     assert_eq!(metrics[1]["DeliveryUnreadable"], 1);
@@ -128,15 +134,15 @@ async fn a_record_applied_again_or_an_older_one_late_changes_nothing_and_a_newer
     };
 
     let first = handler.handle(&at("2026-11-24 09:00:05.120", false), "req-1").await;
-    let after_first = item(&ledger, PRE_CALL);
+    let after_first = item(&ledger, pre_call());
     let again = handler.handle(&at("2026-11-24 09:00:05.120", false), "req-2").await;
     let older = handler.handle(&at("2026-11-24 09:00:05.119", true), "req-3").await;
     assert_eq!((first, again, older), (Ok(summary(1, 0, 0, 0)), Ok(summary(0, 1, 0, 0)), Ok(summary(0, 1, 0, 0))));
-    assert_eq!(item(&ledger, PRE_CALL), after_first);
+    assert_eq!(item(&ledger, pre_call()), after_first);
 
     let newer = handler.handle(&at("2026-11-24 09:00:05.121", true), "req-4").await;
     assert_eq!(newer, Ok(summary(1, 0, 0, 0)));
-    let item = item(&ledger, PRE_CALL);
+    let item = item(&ledger, pre_call());
     assert_eq!(
         (item["delivery_status"].as_str(), item["delivery_reported_at"].as_str()),
         (Some("SUCCESS"), Some("2026-11-24T09:00:05.121Z"))
@@ -194,6 +200,6 @@ async fn texts_sent_by_send_text_get_the_status_sns_reports_for_them() {
     let handler = delivery_status_on(send_text.ledger());
 
     assert_eq!(handler.handle(&log_data(&log_group(false), &lines), "req-1").await, Ok(summary(2, 0, 0, 0)));
-    assert_eq!(item(send_text.ledger(), PRE_CALL)["delivery_status"], "SUCCESS");
-    assert_eq!(item(send_text.ledger(), POST_VOICEMAIL)["delivery_status"], "FAILURE");
+    assert_eq!(item(send_text.ledger(), pre_call())["delivery_status"], "SUCCESS");
+    assert_eq!(item(send_text.ledger(), post_voicemail())["delivery_status"], "FAILURE");
 }

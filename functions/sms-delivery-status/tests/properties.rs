@@ -72,7 +72,7 @@ proptest! {
     #[test]
     fn every_line_is_counted_once_only_records_reach_the_table_and_the_newest_wins(lines in prop::collection::vec(any_line(), 0..12)) {
         let ledger = FakeLedger::default();
-        ledger.insert_sent(webhook::payload::WebhookId::new(1), "m-1");
+        ledger.insert_sent(webhook_test_support::send_text::pre_call(1), "m-1");
         let handler = delivery_status_on(&ledger);
         let summary = runtime().block_on(handler.handle(&log_data(&log_group(false), &lines), "req-1")).unwrap();
         let records = lines.iter().filter(|line| DeliveryReport::parse(line).is_ok()).count();
@@ -82,7 +82,7 @@ proptest! {
         // Whatever the order, the text keeps the newest report about it.
         let newest = lines.iter().filter_map(|line| DeliveryReport::parse(line).ok())
             .filter(|report| report.message_id == "m-1").map(|report| report.reported_at).max();
-        let item = ledger.entry(webhook::payload::WebhookId::new(1)).unwrap().item;
+        let item = ledger.entry(&webhook_test_support::send_text::pre_call(1)).unwrap().item;
         prop_assert_eq!(item.get("delivery_reported_at").and_then(Value::as_str), newest.as_ref().map(ReportedAt::as_str));
     }
 

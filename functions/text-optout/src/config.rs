@@ -1,4 +1,4 @@
-//! text-optout's configuration: what every function reads and the opt-outs table.
+//! text-optout's configuration: what every function reads, the opt-outs table, the fallback queue.
 
 use webhook::config::{CommonConfig, ConfigError, Env};
 
@@ -9,6 +9,8 @@ pub const TEXT_OPTOUT_MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct TextOptOutConfig {
     pub common: CommonConfig,
     pub opt_outs_table: String,
+    /// Where opt-outs DynamoDB could not take now wait for the redrive (`FALLBACK_QUEUE_URL`), when set.
+    pub fallback_queue_url: Option<String>,
 }
 
 impl TextOptOutConfig {
@@ -21,6 +23,7 @@ impl TextOptOutConfig {
         Ok(Self {
             common: CommonConfig::from_env(&env, TEXT_OPTOUT_MAX_BODY_BYTES)?,
             opt_outs_table: env.required("OPT_OUTS_TABLE")?,
+            fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
         })
     }
 }

@@ -2,8 +2,8 @@
 //! send-text never texts it again.
 //!
 //! [`handler`] is pure over the shared list's writer port (`webhook::opt_out::OptOutWriter`), whose DynamoDB
-//! adapter is `webhook::aws::DynamoOptOuts`. The request pipeline around the handler is `webhook::pipeline`.
+//! adapter is `webhook::aws::DynamoOptOuts`, and the fallback queue's (`webhook::fallback::FallbackQueue`). The
+//! request pipeline around the handler is `webhook::pipeline`.
 
 pub mod config;
 pub mod handler;
-pub mod payload;

@@ -3,7 +3,7 @@
 use lambda_http::Error;
 use text_optout::config::TextOptOutConfig;
 use text_optout::handler::TextOptOutHandler;
-use webhook::aws::{DynamoOptOuts, authenticator, load_aws_config};
+use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, authenticator, load_aws_config};
 use webhook::phone::PhoneNumber;
 use webhook::pipeline::serve;
 
@@ -19,7 +19,8 @@ async fn main() -> Result<(), Error> {
         .await
         .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let opt_outs = DynamoOptOuts::new(&aws, &config.opt_outs_table);
+    let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     opt_outs.open_connection_to_write().await;
-    let handler = TextOptOutHandler::new(config, authenticator, opt_outs);
+    let handler = TextOptOutHandler::new(config, authenticator, opt_outs, queue);
     serve(&handler).await
 }

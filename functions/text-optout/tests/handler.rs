@@ -8,11 +8,13 @@ use lambda_http::http::{HeaderValue, StatusCode};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use webhook::fallback::QueuedFunction;
 use webhook::opt_out::OptOutRecord;
 use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::LogCapture;
-use webhook_test_support::events::{answer, body_carrying, edited_body, event, event_with_body, sample_body};
+use webhook_test_support::events::{answer, body_carrying, edited_body, event, event_with_body, sample, sample_body};
 use webhook_test_support::opt_outs::FakeOptOuts;
+use webhook_test_support::stored::same_json;
 use webhook_test_support::text_optout::text_optout_with;
 
 #[tokio::test]
@@ -64,20 +66,70 @@ async fn a_missing_phone_is_400_and_an_unusable_one_422_naming_the_field() {
 }
 
 #[tokio::test]
-async fn a_wrong_token_is_401_and_a_failed_list_write_503() {
+async fn a_wrong_token_is_401_and_reaches_nothing() {
     let list = FakeOptOuts::default();
     let handler = text_optout_with(list.clone(), &[]);
     let mut request = event("text-optout-10-digit");
     request.headers_mut().insert("authorization", HeaderValue::from_static("not-the-token"));
     assert_eq!(answer(&handler, request).await.0, StatusCode::UNAUTHORIZED);
     assert!(list.operations.called().is_empty(), "nothing of it reaches the list");
+    assert!(handler.queue().queued().is_empty());
+}
 
+#[tokio::test]
+async fn a_failed_list_write_is_queued_as_received_and_503_only_if_the_queue_refuses_too() {
+    let list = FakeOptOuts::default();
+    let handler = text_optout_with(list.clone(), &[]);
     list.operations.fail("add");
+    let (status, body) = answer(&handler, event("text-optout-10-digit")).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued"})));
+    let queued = handler.queue().queued();
+    assert_eq!((queued.len(), queued[0].function), (1, QueuedFunction::TextOptOut));
+    let received = serde_json::from_str::<serde_json::Value>(&sample("text-optout-10-digit")).unwrap();
+    assert_eq!(queued[0].body.decode().unwrap(), received["body"].as_str().unwrap().as_bytes());
+
+    handler.queue().operations.fail("enqueue");
     let (status, body) = answer(&handler, event("text-optout-10-digit")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body["error"].is_string());
     list.operations.heal("add");
     assert_eq!(answer(&handler, event("text-optout-10-digit")).await.0, StatusCode::OK, "2X's retry lists it");
+}
+
+/// What real senders send: PHP's empty map, numbers for strings and strings for numbers, the phone's digits as a
+/// number, a lone surrogate. The number is listed and every field kept as sent.
+#[tokio::test]
+async fn an_opt_out_whose_fields_have_other_types_is_listed_with_them_as_sent() {
+    let list = FakeOptOuts::default();
+    let handler = text_optout_with(list.clone(), &[]);
+    let (status, body) = answer(&handler, event("text-optout-odd-types")).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "opted_out"})));
+    let sent = sample_body("text-optout-odd-types");
+    let item = list.item("+12025550179").expect("listed from the digits sent as a number");
+    for (field, value) in sent.as_object().unwrap() {
+        assert!(same_json(value, &item[field]), "{field} kept as sent: {}", item[field]);
+    }
+    assert_eq!(
+        (&item["meta"], &item["workflow_day"], &item["record_zip_code"]),
+        (&json!([]), &json!("1"), &json!(98765))
+    );
+
+    let lone = r#"{"record_phone_number": "2025550178", "record_first_name": "Jo\ud83d", "meta": []}"#;
+    let (status, _) = answer(&handler, event_with_body("text-optout-10-digit", lone)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.item("+12025550178").unwrap()["record_first_name"], "Jo\u{FFFD}");
+}
+
+#[tokio::test]
+async fn a_refused_opt_out_is_counted_by_reason() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let handler = text_optout_with(FakeOptOuts::default(), &[]);
+    let edited = edited_body("text-optout-10-digit", |body| body["record_phone_number"] = json!(["2025550177"]));
+    assert_eq!(answer(&handler, event_with_body("text-optout-10-digit", &edited)).await.0, StatusCode::BAD_REQUEST);
+    let metrics = &logs.metrics()[0];
+    assert_eq!((&metrics["Refused"], &metrics["reason"]), (&json!(1), &json!("required_field")));
+    assert_eq!(logs.summaries()[0]["refused"], "required_field");
 }
 
 #[tokio::test]

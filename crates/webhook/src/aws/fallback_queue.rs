@@ -43,7 +43,7 @@ mod tests {
     fn delivery() -> QueuedDelivery {
         QueuedDelivery {
             function: QueuedFunction::PostCall,
-            id: WebhookId::new(123),
+            id: Some(WebhookId::new(123)),
             request_id: "req-1".into(),
             received_at: "2026-11-24T09:00:00Z".into(),
             body: QueuedBody::plain(b"{\"id\": 123}"),

@@ -9,7 +9,7 @@ use crate::auth::Authenticator;
 use crate::config::CommonConfig;
 use crate::error::WebhookError;
 use crate::http::json_response;
-use crate::metrics::Outcome;
+use crate::metrics::{Measurement, Metric, Outcome, Unit};
 use crate::payload::WebhookId;
 use crate::phone::PhoneNumber;
 use crate::telemetry::RequestSummary;
@@ -127,7 +127,7 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
 }
 
 /// What the step's result comes to: its status, outcome and JSON body; a dependency's failure is noted on the
-/// summary (never in the body).
+/// summary (never in the body), and a refused body counted by its reason.
 pub fn answer_of(
     result: Result<Accepted, WebhookError>,
     summary: &mut RequestSummary,
@@ -139,6 +139,15 @@ pub fn answer_of(
                 summary.add_error(cause);
             }
             let answer = error.answer();
+            if let Some(refusal) = answer.refusal {
+                summary.refused = Some(refusal.label());
+                summary.measurements.push(Measurement {
+                    metric: Metric::Refused,
+                    unit: Unit::Count,
+                    value: 1,
+                    dimension: Some(("reason", refusal.label())),
+                });
+            }
             (answer.status, answer.outcome, answer.body)
         }
     }

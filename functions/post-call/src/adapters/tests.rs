@@ -1,7 +1,6 @@
 //! The adapter on the real SDK client, its HTTP layer replaced by aws-smithy-mocks.
 
 use super::DynamoCallStore;
-use crate::payload::PostCall;
 use crate::ports::{CallStore, StoreOutcome};
 use crate::record::CallRecord;
 use aws_sdk_dynamodb::error::ErrorMetadata;
@@ -10,14 +9,16 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use time::OffsetDateTime;
+use webhook::payload::WebhookId;
 
 #[tokio::test]
 async fn a_call_is_stored_once_with_native_types() {
-    let call: PostCall = serde_json::from_str(
-        r#"{"id": 7, "call": {"answered": true, "duration": 33}, "transcript": [{"role": "User", "content": "Hello?"}]}"#,
+    let call: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+        r#"{"call": {"answered": true, "duration": 33}, "transcript": [{"role": "User", "content": "Hello?"}]}"#,
     )
     .unwrap();
-    let item = || CallRecord::new(call.clone(), None, OffsetDateTime::now_utc(), None).into_item().unwrap();
+    let item =
+        || CallRecord::new(WebhookId::new(7), call.clone(), None, OffsetDateTime::now_utc(), None).into_item().unwrap();
     let stored = mock!(aws_sdk_dynamodb::Client::put_item)
         .match_requests(|request| {
             let item = request.item().unwrap();

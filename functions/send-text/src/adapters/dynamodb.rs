@@ -1,9 +1,11 @@
-use crate::ports::{ClaimOutcome, TextClaim, TextLedger};
+use crate::payload::TextType;
+use crate::ports::{ClaimOutcome, TextClaim, TextKey, TextLedger};
 use crate::record::{SentText, TextStatus};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use std::collections::HashMap;
 use webhook::aws::{NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
@@ -12,7 +14,21 @@ fn string(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
 }
 
-/// The sent-texts table: one item per text id, claimed with a conditional write before the text is sent.
+/// A sent-texts item's key: `id` (a Number) and `text_type` (a String).
+fn key_of(key: &TextKey) -> HashMap<String, AttributeValue> {
+    HashMap::from([("id".to_owned(), id_key(key.id)), ("text_type".to_owned(), string(key.text_type.as_str()))])
+}
+
+/// Whether the existing item `old` holds the same phone number and message as the claim's `new` item (an item
+/// that lacks either cannot tell, and counts as the same).
+fn same_text(old: &HashMap<String, AttributeValue>, new: &HashMap<String, AttributeValue>) -> bool {
+    ["phone_e164", "message"].iter().all(|name| match (old.get(*name), new.get(*name)) {
+        (Some(old), Some(new)) => old == new,
+        _ => true,
+    })
+}
+
+/// The sent-texts table: one item per text (id and type), claimed with a conditional write before it is sent.
 #[derive(Debug, Clone)]
 pub struct DynamoTextLedger {
     client: Client,
@@ -31,7 +47,8 @@ impl DynamoTextLedger {
     /// Opens the connection during initialisation ([`connection_opened`]) with a delete that cannot happen:
     /// the function may delete items, and a failed condition changes nothing.
     pub async fn open_connection(&self) {
-        let request = self.client.delete_item().table_name(&self.table).key("id", id_key(WebhookId::new(0)));
+        let key = key_of(&TextKey { id: WebhookId::new(0), text_type: TextType::Unspecified });
+        let request = self.client.delete_item().table_name(&self.table).set_key(Some(key));
         let result = request.condition_expression(NEVER).customize().config_override(quick_dynamodb()).send().await;
         connection_opened("DynamoDB DeleteItem", result, Some("ConditionalCheckFailedException"));
     }
@@ -43,7 +60,7 @@ impl DynamoTextLedger {
     async fn settle(
         &self,
         operation: &'static str,
-        id: WebhookId,
+        key: &TextKey,
         claimed_by: &str,
         from: Option<TextStatus>,
         status: TextStatus,
@@ -54,7 +71,7 @@ impl DynamoTextLedger {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("id", id_key(id))
+            .set_key(Some(key_of(key)))
             .update_expression(format!("SET #status = :status{}", set.concat()))
             .condition_expression(match from {
                 Some(_) => "claimed_by = :claimed_by AND #status = :from",
@@ -78,11 +95,13 @@ impl TextLedger for DynamoTextLedger {
     async fn claim(&self, claim: TextClaim<'_>) -> Result<ClaimOutcome, DependencyError> {
         let TextClaim { claimant, takes_over, item, .. } = claim;
         const OPERATION: &str = "DynamoDB PutItem (claim text)";
+        let item = item.into_attributes();
+        let text = [("phone_e164", item.get("phone_e164").cloned()), ("message", item.get("message").cloned())];
         let request = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item.into_attributes()))
+            .set_item(Some(item))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let request = match takes_over {
             // Only a new id: an existing item, whatever its state, means an earlier delivery may have sent it.
@@ -103,47 +122,56 @@ impl TextLedger for DynamoTextLedger {
             Err(error) => match error.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
                     let existing = |name: &str| failed.item().and_then(|item| item.get(name));
-                    let text = |name: &str| existing(name).and_then(|value| value.as_s().ok()).map(String::as_str);
+                    let words = |name: &str| existing(name).and_then(|value| value.as_s().ok()).map(String::as_str);
                     let lease_expires_at =
                         existing("lease_expires_at").and_then(|value| value.as_n().ok()).and_then(|n| n.parse().ok());
-                    let status = text("status").and_then(TextStatus::parse);
-                    Ok(ClaimOutcome::of_existing(status, text("claimed_by"), lease_expires_at, claimant))
+                    let status = words("status").and_then(TextStatus::parse);
+                    let claimed: HashMap<String, AttributeValue> =
+                        text.into_iter().filter_map(|(name, value)| Some((name.to_owned(), value?))).collect();
+                    let same = failed.item().is_none_or(|old| same_text(old, &claimed));
+                    Ok(ClaimOutcome::of_existing(status, words("claimed_by"), lease_expires_at, same, claimant))
                 }
                 _ => Err(dependency_error(OPERATION, &error)),
             },
         }
     }
 
-    async fn mark_sent(&self, id: WebhookId, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
+    async fn mark_sent(&self, key: &TextKey, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
         let attributes = [("message_id", sent.message_id), ("sent_at", sent.sent_at.as_str())];
-        self.settle("DynamoDB UpdateItem (mark text sent)", id, claimed_by, None, TextStatus::Sent, &attributes).await
+        self.settle("DynamoDB UpdateItem (mark text sent)", key, claimed_by, None, TextStatus::Sent, &attributes).await
     }
 
-    async fn mark_unconfirmed(&self, id: WebhookId, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
+    async fn mark_unconfirmed(&self, key: &TextKey, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
         let attributes = [("unconfirmed_at", at)];
         let status = TextStatus::Unconfirmed;
-        self.settle("DynamoDB UpdateItem (mark text unconfirmed)", id, claimed_by, None, status, &attributes).await
+        self.settle("DynamoDB UpdateItem (mark text unconfirmed)", key, claimed_by, None, status, &attributes).await
     }
 
-    async fn mark_queued(&self, id: WebhookId, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
+    async fn mark_queued(&self, key: &TextKey, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
         let (claimed, queued) = (Some(TextStatus::Claimed), TextStatus::Queued);
         let attributes = [("queued_at", at)];
-        self.settle("DynamoDB UpdateItem (mark text queued)", id, claimed_by, claimed, queued, &attributes).await
+        self.settle("DynamoDB UpdateItem (mark text queued)", key, claimed_by, claimed, queued, &attributes).await
     }
 
-    async fn mark_expired(&self, id: WebhookId, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
+    async fn mark_expired(&self, key: &TextKey, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
         let attributes = [("expired_at", at)];
         let status = TextStatus::Expired;
-        self.settle("DynamoDB UpdateItem (mark text expired)", id, claimed_by, None, status, &attributes).await
+        self.settle("DynamoDB UpdateItem (mark text expired)", key, claimed_by, None, status, &attributes).await
     }
 
-    async fn release(&self, id: WebhookId, claimed_by: &str) -> Result<(), DependencyError> {
+    async fn mark_failed(&self, key: &TextKey, claimed_by: &str, at: &str, code: &str) -> Result<(), DependencyError> {
+        let attributes = [("failed_at", at), ("failure_code", code)];
+        let status = TextStatus::Failed;
+        self.settle("DynamoDB UpdateItem (mark text failed)", key, claimed_by, None, status, &attributes).await
+    }
+
+    async fn release(&self, key: &TextKey, claimed_by: &str) -> Result<(), DependencyError> {
         const OPERATION: &str = "DynamoDB DeleteItem (release text claim)";
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("id", id_key(id))
+            .set_key(Some(key_of(key)))
             // Only our own unfinished claim: never a sent record or another delivery's claim.
             .condition_expression("claimed_by = :claimed_by AND #status = :claimed")
             .expression_attribute_names("#status", "status")

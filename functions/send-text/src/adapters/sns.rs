@@ -5,8 +5,10 @@ use aws_config::SdkConfig;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::config::interceptors::InterceptorContext;
 use aws_sdk_sns::config::retry::{ClassifyRetry, RetryAction};
-use aws_sdk_sns::error::{ConnectorError, SdkError};
+use aws_sdk_sns::error::{ConnectorError, ProvideErrorMetadata, SdkError};
+use aws_sdk_sns::operation::publish::PublishError;
 use aws_sdk_sns::types::MessageAttributeValue;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
 use std::error::Error;
 use webhook::aws::{connection_opened, dependency_error, fail_open_timeouts};
@@ -68,7 +70,6 @@ impl SmsSender for SnsSmsSender {
     }
 
     async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, SendFailure> {
-        const OPERATION: &str = "SNS Publish";
         let request =
             self.attributes.iter().fold(
                 self.client.publish().phone_number(to.e164()).message(text.as_str()),
@@ -79,23 +80,46 @@ impl SmsSender for SnsSmsSender {
             .config_override(aws_sdk_sns::config::Builder::default().retry_classifier(NoRepeatOnceReceived))
             .send()
             .await
-            .map_err(|error| match may_have_reached_sns(&error) {
-                true => SendFailure::Unconfirmed(dependency_error(OPERATION, &error)),
-                false => SendFailure::NotSent(dependency_error(OPERATION, &error)),
-            })?;
+            .map_err(|error| failure_of(&error))?;
         // SNS answered success: the text is out even if the answer lacks its id.
         Ok(output.message_id.unwrap_or_default())
     }
 }
 
-/// SNS has no idempotency key for direct SMS: a publish repeated after SNS received the first one may text the
-/// lead twice. Safe to repeat: SNS answered with an error, or no connection was ever made.
-fn may_have_reached_sns<E, R>(error: &SdkError<E, R>) -> bool {
+/// SNS's error codes for a publish it will refuse however often it is sent: the request itself is wrong for it
+/// (a number it cannot text, a parameter it refuses). Other 4xx codes are of the moment or of the account, and
+/// fixed without touching the text: throttling, access denied (an IAM policy), a KMS key, an expired credential.
+const REFUSED_FOR_GOOD: [&str; 7] = [
+    "InvalidParameter",
+    "InvalidParameterValue",
+    "ValidationError",
+    "ValidationException",
+    "EndpointDisabled",
+    "NotFound",
+    "PlatformApplicationDisabled",
+];
+
+/// What a failed publish means for the text. SNS has no idempotency key for direct SMS: a publish repeated after
+/// SNS received the first one may text the lead twice. Safe to repeat: SNS refused it with a 4xx, or no
+/// connection was ever made. A 5xx means SNS received it (and may have sent it before failing).
+fn failure_of(error: &SdkError<PublishError, HttpResponse>) -> SendFailure {
+    let failure = dependency_error("SNS Publish", error);
     match error {
-        SdkError::ServiceError(_) | SdkError::ConstructionFailure(_) => false,
-        SdkError::DispatchFailure(failure) => !failure.as_connector_error().is_some_and(never_connected),
+        SdkError::ServiceError(service) if service.raw().status().is_server_error() => {
+            SendFailure::Unconfirmed(failure)
+        }
+        SdkError::ServiceError(service) => match service.err().code() {
+            Some(code) if REFUSED_FOR_GOOD.contains(&code) => {
+                SendFailure::Refused { error: failure, code: code.to_owned() }
+            }
+            _ => SendFailure::NotSent(failure),
+        },
+        SdkError::ConstructionFailure(_) => SendFailure::NotSent(failure),
+        SdkError::DispatchFailure(dispatch) if dispatch.as_connector_error().is_some_and(never_connected) => {
+            SendFailure::NotSent(failure)
+        }
         // An attempt timed out or its answer could not be read, after the request went out.
-        _ => true,
+        _ => SendFailure::Unconfirmed(failure),
     }
 }
 
@@ -115,8 +139,8 @@ fn never_connected(error: &ConnectorError) -> bool {
     error.is_timeout() || is_connect_error
 }
 
-/// Overrides the SDK's retry decision for Publish: the standard classifiers retry timeouts and dropped
-/// connections, which for a publish SNS may have received means a second text.
+/// Overrides the SDK's retry decision for Publish: the standard classifiers retry timeouts, dropped connections
+/// and 5xx answers, which for a publish SNS may have received means a second text.
 #[derive(Debug)]
 struct NoRepeatOnceReceived;
 
@@ -127,7 +151,8 @@ impl ClassifyRetry for NoRepeatOnceReceived {
         };
         let reached = error.is_timeout_error()
             || error.is_response_error()
-            || error.as_connector_error().is_some_and(|connector| !never_connected(connector));
+            || error.as_connector_error().is_some_and(|connector| !never_connected(connector))
+            || context.response().is_some_and(|response| response.status().is_server_error());
         match reached {
             true => RetryAction::RetryForbidden,
             false => RetryAction::NoActionIndicated,

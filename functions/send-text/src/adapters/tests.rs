@@ -2,12 +2,13 @@
 
 use super::{DynamoTextLedger, SnsSmsSender};
 use crate::config::SmsSettings;
-use crate::payload::SendText;
-use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextLedger};
+use crate::payload::{SendText, TextType};
+use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextKey, TextLedger};
 use crate::record::TextClaimRecord;
 use crate::sms::SmsText;
 use aws_sdk_dynamodb::operation::delete_item::{DeleteItemError, DeleteItemOutput};
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_sdk_sns::error::ErrorMetadata;
@@ -34,8 +35,12 @@ fn settings() -> SmsSettings {
 }
 
 fn send_text() -> SendText {
-    serde_json::from_str(r#"{"id": 42, "record_phone_number": "2025550143", "message": "hi", "type": "pre-call"}"#)
-        .unwrap()
+    let body = r#"{"id": 42, "record_phone_number": "2025550143", "message": "hi", "type": "pre-call"}"#;
+    SendText::read(serde_json::from_str(body).unwrap()).unwrap()
+}
+
+fn key() -> TextKey {
+    TextKey { id: WebhookId::new(42), text_type: TextType::PreCall }
 }
 
 #[tokio::test]
@@ -102,22 +107,24 @@ async fn a_publish_error_is_classified_by_code_without_the_service_message() {
     assert!(!error.to_string().contains("2025550143"));
 }
 
-/// The claim put's condition failed on an item in `status`, claimed by `claimed_by` until `lease_expires_at`.
-fn conditional_failure(status: &'static str, claimed_by: &'static str, lease_expires_at: i64) -> PutItemError {
+/// The claim put's condition failed on an item in `status`, claimed by `claimed_by` until `lease_expires_at`,
+/// holding `message` for the claim's number.
+fn conditional_failure(status: &str, claimed_by: &str, lease_expires_at: i64, message: &str) -> PutItemError {
     PutItemError::ConditionalCheckFailedException(
         ConditionalCheckFailedException::builder()
             .item("status", AttributeValue::S(status.into()))
             .item("claimed_by", AttributeValue::S(claimed_by.into()))
             .item("lease_expires_at", AttributeValue::N(lease_expires_at.to_string()))
+            .item("phone_e164", AttributeValue::S("+12025550143".into()))
+            .item("message", AttributeValue::S(message.into()))
             .build(),
     )
 }
 
 async fn claim_with(rule: &aws_smithy_mocks::Rule) -> Result<ClaimOutcome, DependencyError> {
     let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]), "texts");
-    let text = send_text();
-    let to = phone();
-    let record = TextClaimRecord::new(text, &to, "req-1", OffsetDateTime::now_utc(), None);
+    let (text, key, to) = (send_text(), key(), phone());
+    let record = TextClaimRecord::new(&key, text.fields, &to, "req-1", OffsetDateTime::now_utc(), None);
     ledger.claim(record.claim(None).unwrap()).await
 }
 
@@ -129,6 +136,7 @@ async fn a_claim_is_a_conditional_put_of_the_whole_text() {
             request.table_name() == Some("texts")
                 && request.condition_expression() == Some("attribute_not_exists(id)")
                 && item["id"] == AttributeValue::N("42".into())
+                && item["text_type"] == AttributeValue::S("pre-call".into())
                 && item["status"] == AttributeValue::S("claimed".into())
                 && item["claimed_by"] == AttributeValue::S("req-1".into())
                 && item["phone_e164"] == AttributeValue::S("+12025550143".into())
@@ -142,17 +150,21 @@ async fn a_claim_is_a_conditional_put_of_the_whole_text() {
 async fn a_failed_claim_condition_is_judged_by_the_existing_item() {
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let cases = [
-        (("sent", "req-0", now - 100), ClaimOutcome::AlreadySent),
-        (("claimed", "req-0", now + 60), ClaimOutcome::InProgress),
-        (("claimed", "req-0", now - 1), ClaimOutcome::Unconfirmed),
-        (("unconfirmed", "req-0", now + 60), ClaimOutcome::Unconfirmed),
+        (("sent", "req-0", now - 100, "hi"), ClaimOutcome::AlreadySent),
+        (("claimed", "req-0", now + 60, "hi"), ClaimOutcome::InProgress),
+        (("claimed", "req-0", now - 1, "hi"), ClaimOutcome::Unconfirmed),
+        (("unconfirmed", "req-0", now + 60, "hi"), ClaimOutcome::Unconfirmed),
+        (("failed", "req-0", now - 100, "hi"), ClaimOutcome::Failed),
         // The SDK repeated our own put after the first one's answer was lost.
-        (("claimed", "req-1", now + 60), ClaimOutcome::Claimed),
+        (("claimed", "req-1", now + 60, "hi"), ClaimOutcome::Claimed),
+        // Another message under the same id and type: 2X reused the id, whatever became of the first text.
+        (("sent", "req-0", now - 100, "another"), ClaimOutcome::IdReused),
+        (("queued", "req-0", now + 60, "another"), ClaimOutcome::IdReused),
     ];
-    for ((status, claimed_by, lease), expected) in cases {
+    for ((status, claimed_by, lease, message), expected) in cases {
         let rule = mock!(aws_sdk_dynamodb::Client::put_item)
-            .then_error(move || conditional_failure(status, claimed_by, lease));
-        assert_eq!(claim_with(&rule).await, Ok(expected), "{status} by {claimed_by}");
+            .then_error(move || conditional_failure(status, claimed_by, lease, message));
+        assert_eq!(claim_with(&rule).await, Ok(expected), "{status} by {claimed_by}, {message}");
     }
 }
 
@@ -173,11 +185,75 @@ async fn releasing_a_claim_that_is_no_longer_ours_and_unfinished_is_not_an_error
             DeleteItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
         });
     let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&gone]), "texts");
-    assert_eq!(ledger.release(WebhookId::new(42), "req-1").await, Ok(()));
+    assert_eq!(ledger.release(&key(), "req-1").await, Ok(()));
 
-    let released = mock!(aws_sdk_dynamodb::Client::delete_item).then_output(|| DeleteItemOutput::builder().build());
+    let released = mock!(aws_sdk_dynamodb::Client::delete_item)
+        .match_requests(|request| {
+            request.key().is_some_and(|key| key["text_type"] == AttributeValue::S("pre-call".into()))
+        })
+        .then_output(|| DeleteItemOutput::builder().build());
     let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&released]), "texts");
-    assert_eq!(ledger.release(WebhookId::new(42), "req-1").await, Ok(()));
+    assert_eq!(ledger.release(&key(), "req-1").await, Ok(()));
+}
+
+#[tokio::test]
+async fn a_text_sns_refused_for_good_is_settled_failed_with_its_code() {
+    let update = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|request| {
+            let values = request.expression_attribute_values().unwrap();
+            request.key().unwrap()["id"] == AttributeValue::N("42".into())
+                && request.key().unwrap()["text_type"] == AttributeValue::S("pre-call".into())
+                && request.condition_expression() == Some("claimed_by = :claimed_by")
+                && values[":status"] == AttributeValue::S("failed".into())
+                && values[":failure_code"] == AttributeValue::S("InvalidParameter".into())
+        })
+        .then_output(|| UpdateItemOutput::builder().build());
+    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&update]), "texts");
+    assert_eq!(ledger.mark_failed(&key(), "req-1", "2026-12-04T00:00:00Z", "InvalidParameter").await, Ok(()));
+}
+
+/// What a failed publish means: SNS refusing it for good (settled, never retried), for now (sent later), or
+/// failing with a 5xx after it received it (maybe sent: never repeated).
+#[tokio::test]
+async fn a_failed_publish_is_classified_by_what_sns_did_with_it() {
+    let answered = |status: u16, code: &'static str| {
+        mock!(aws_sdk_sns::Client::publish).then_http_response(move || {
+            let body = format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>+12025550143</Message></Error>\
+                 <RequestId>r</RequestId></ErrorResponse>"
+            );
+            let mut response = aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap(),
+                aws_smithy_types::body::SdkBody::from(body),
+            );
+            response.headers_mut().insert("content-type", "text/xml");
+            response
+        })
+    };
+    for (status, code, expected) in [
+        (400, "InvalidParameter", "refused"),
+        (400, "InvalidParameterValue", "refused"),
+        (400, "Throttling", "not sent"),
+        (403, "AuthorizationError", "not sent"),
+        (400, "KMSThrottling", "not sent"),
+        (500, "InternalError", "unconfirmed"),
+        (503, "ServiceUnavailable", "unconfirmed"),
+    ] {
+        let rule = answered(status, code);
+        let sender =
+            SnsSmsSender::from_client(mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule]), &settings()).unwrap();
+        let failure = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap_err();
+        let kind = match &failure {
+            SendFailure::Refused { code: refused, .. } => {
+                assert_eq!(refused, code);
+                "refused"
+            }
+            SendFailure::NotSent(_) => "not sent",
+            SendFailure::Unconfirmed(_) => "unconfirmed",
+        };
+        assert_eq!(kind, expected, "{status} {code}");
+        assert!(!failure.to_string().contains("2025550143"), "{failure}");
+    }
 }
 
 #[tokio::test]

@@ -7,11 +7,12 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, Select};
-use webhook::aws::{connection_opened, dependency_error, id_key, quick_dynamodb};
+use std::collections::HashMap;
+use webhook::aws::{connection_opened, dependency_error, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
 
-/// The sent-texts index from SNS message id to text id (template.yaml's `SentTextsTable`).
+/// The sent-texts index from SNS message id to the text's key (template.yaml's `SentTextsTable`).
 pub const MESSAGE_ID_INDEX: &str = "by-message-id";
 
 /// Delivery reports set on the sent-texts table: the text found through [`MESSAGE_ID_INDEX`], then updated
@@ -49,21 +50,29 @@ impl DynamoDeliveryLedger {
             .limit(1)
     }
 
-    async fn text_id(&self, message_id: &str) -> Result<Option<WebhookId>, DependencyError> {
+    /// The id and the key (`id` and `text_type`) of the text SNS gave `message_id`.
+    async fn text_key(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<(WebhookId, HashMap<String, AttributeValue>)>, DependencyError> {
         const OPERATION: &str = "DynamoDB Query (sent text by message id)";
         let output = self.find(message_id).send().await.map_err(|error| dependency_error(OPERATION, &error))?;
-        let id = output.items().first().and_then(|item| item.get("id")).and_then(|id| id.as_n().ok());
-        id.map(|id| {
-            id.parse().map(WebhookId::new).map_err(|_| DependencyError::new(OPERATION, "an id is not a whole number"))
-        })
-        .transpose()
+        let Some(item) = output.items().first() else { return Ok(None) };
+        let id = item.get("id").and_then(|id| id.as_n().ok()).and_then(|id| id.parse().ok()).map(WebhookId::new);
+        let id = id.ok_or_else(|| DependencyError::new(OPERATION, "an id is not a whole number"))?;
+        let key = ["id", "text_type"]
+            .into_iter()
+            .map(|name| item.get(name).map(|value| (name.to_owned(), value.clone())))
+            .collect::<Option<HashMap<_, _>>>()
+            .ok_or_else(|| DependencyError::new(OPERATION, "the index holds a text without its whole key"))?;
+        Ok(Some((id, key)))
     }
 }
 
 impl DeliveryLedger for DynamoDeliveryLedger {
     async fn record(&self, report: &DeliveryReport) -> Result<Recorded, DependencyError> {
         // The index is eventually consistent, but a record comes seconds to hours after the text it reports.
-        let Some(id) = self.text_id(&report.message_id).await? else {
+        let Some((id, key)) = self.text_key(&report.message_id).await? else {
             return Ok(Recorded::UnknownMessage);
         };
         const OPERATION: &str = "DynamoDB UpdateItem (record delivery status)";
@@ -73,7 +82,7 @@ impl DeliveryLedger for DynamoDeliveryLedger {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("id", id_key(id))
+            .set_key(Some(key))
             // Only the text that has this message id (never an item created by the update, nor one that expired
             // meanwhile), and only if it has no report yet or an older one: applying a report again, or an older
             // one late, changes nothing.

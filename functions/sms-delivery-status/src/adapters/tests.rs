@@ -34,7 +34,11 @@ fn found(id: &'static str) -> aws_smithy_mocks::Rule {
                 && query.expression_attribute_values().unwrap()[":message_id"] == AttributeValue::S("m-1".into())
         })
         .then_output(move || {
-            let item = HashMap::from([("id".to_owned(), AttributeValue::N(id.into()))]);
+            let item = HashMap::from([
+                ("id".to_owned(), AttributeValue::N(id.into())),
+                ("text_type".to_owned(), AttributeValue::S("pre-call".into())),
+                ("message_id".to_owned(), AttributeValue::S("m-1".into())),
+            ]);
             QueryOutput::builder().items(item).build()
         })
 }
@@ -45,7 +49,11 @@ async fn a_report_is_set_on_the_text_found_by_its_message_id_only_if_newer() {
         .match_requests(|update| {
             let values = update.expression_attribute_values().unwrap();
             let condition = update.condition_expression().unwrap();
-            update.key().unwrap()["id"] == AttributeValue::N("1234".into())
+            update.key()
+                == Some(&HashMap::from([
+                    ("id".to_owned(), AttributeValue::N("1234".into())),
+                    ("text_type".to_owned(), AttributeValue::S("pre-call".into())),
+                ]))
                 && condition.starts_with("message_id = :message_id AND")
                 && condition.contains("delivery_reported_at < :reported_at")
                 && values[":message_id"] == AttributeValue::S("m-1".into())
