@@ -37,6 +37,10 @@ pub enum Fault {
     Refused,
     /// The request is sent and no answer ever comes.
     Hang,
+    /// The service answers 400 refusing the request itself (`InvalidParameter` from SNS, `ValidationException`
+    /// from the JSON services): sending it again changes nothing. Not in [`FAULTS`]: only a refused SMS has a
+    /// path of its own.
+    Rejected,
 }
 
 pub const FAULTS: [Fault; 4] = [Fault::Throttling, Fault::ServerError, Fault::Refused, Fault::Hang];
@@ -140,6 +144,12 @@ impl HttpConnector for FaultyConnector {
                 std::io::Error::from(std::io::ErrorKind::ConnectionRefused).into(),
             ))),
             Fault::Hang => HttpConnectorFuture::new(std::future::pending()),
+            Fault::Rejected => HttpConnectorFuture::ready(Ok(error_response(
+                &request,
+                400,
+                "ValidationException",
+                "InvalidParameter",
+            ))),
         }
     }
 }

@@ -19,7 +19,6 @@ pub mod stored;
 pub mod text_optout;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use base64::Engine;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -91,24 +90,7 @@ impl Operations {
 
 /// A DynamoDB item as JSON, as a test reads it: numbers as numbers, a Binary attribute as its base64 text.
 pub fn item_json(attributes: &HashMap<String, AttributeValue>) -> Value {
-    fn value(attribute: &AttributeValue) -> Value {
-        let base64 = |bytes: &[u8]| Value::from(base64::engine::general_purpose::STANDARD.encode(bytes));
-        let number = |text: &str| serde_json::from_str(text).unwrap_or_else(|_| Value::from(text));
-        match attribute {
-            AttributeValue::S(text) => text.as_str().into(),
-            AttributeValue::N(text) => number(text),
-            AttributeValue::B(blob) => base64(blob.as_ref()),
-            AttributeValue::Bool(flag) => (*flag).into(),
-            AttributeValue::Null(_) => Value::Null,
-            AttributeValue::L(list) => list.iter().map(value).collect(),
-            AttributeValue::M(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), value(v))).collect()),
-            AttributeValue::Ss(texts) => texts.iter().map(|text| Value::from(text.as_str())).collect(),
-            AttributeValue::Ns(numbers) => numbers.iter().map(|text| number(text)).collect(),
-            AttributeValue::Bs(blobs) => blobs.iter().map(|blob| base64(blob.as_ref())).collect(),
-            _ => Value::Null,
-        }
-    }
-    Value::Object(attributes.iter().map(|(name, attribute)| (name.clone(), value(attribute))).collect())
+    webhook::item::json_of(&AttributeValue::M(attributes.clone()))
 }
 
 /// Collects the JSON log lines written through [`webhook::telemetry::subscriber`] on one thread.

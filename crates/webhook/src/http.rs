@@ -169,7 +169,7 @@ mod tests {
             Value::Object(fields.unwrap()),
             json!({"id": 1, "duration": "1E400", "list": ["-2e999", 1.5], "text": "1e400"})
         );
-        for literal in ["1e400", "-1E+400", "1.5e309", "123456789e300"] {
+        for literal in ["1e400", "-1E+400", "1.5e309", "123456789e305"] {
             assert!(too_large_for_a_double(literal.as_bytes()), "{literal}");
         }
         for literal in ["1e308", "01e400", "1.e400", "1e", "-", "1e-400", "1ee400"] {

@@ -111,21 +111,33 @@ fn make_storable(value: &mut AttributeValue, containers: usize, path: String, st
 
 /// A DynamoDB value as the JSON it was made from (serde_dynamo's numbers are JSON numbers; a binary value, which
 /// no sender's field becomes, as base64).
-fn json_of(value: &AttributeValue) -> Value {
+pub fn json_of(value: &AttributeValue) -> Value {
     let base64 = |bytes: &[u8]| Value::from(base64::engine::general_purpose::STANDARD.encode(bytes));
-    let number = |text: &str| serde_json::from_str(text).unwrap_or_else(|_| Value::from(text));
     match value {
         AttributeValue::S(text) => text.as_str().into(),
         AttributeValue::N(text) => number(text),
         AttributeValue::B(blob) => base64(blob.as_ref()),
         AttributeValue::Bool(flag) => (*flag).into(),
         AttributeValue::L(list) => list.iter().map(json_of).collect(),
-        AttributeValue::M(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), json_of(v))).collect()),
+        AttributeValue::M(map) => {
+            // A map's field order is lost in a DynamoDB item: written in name order, the same text every time.
+            let mut fields: Vec<(&String, &AttributeValue)> = map.iter().collect();
+            fields.sort_unstable_by_key(|(name, _)| *name);
+            Value::Object(fields.into_iter().map(|(name, value)| (name.clone(), json_of(value))).collect())
+        }
         AttributeValue::Ss(texts) => texts.iter().map(|text| Value::from(text.as_str())).collect(),
         AttributeValue::Ns(numbers) => numbers.iter().map(|text| number(text)).collect(),
         AttributeValue::Bs(blobs) => blobs.iter().map(|blob| base64(blob.as_ref())).collect(),
         _ => Value::Null,
     }
+}
+
+/// A DynamoDB number's text as a JSON number: exactly, when it is a whole number a 64-bit integer holds, else the
+/// nearest double (Rust reads a long decimal such as a double's 309 digits exactly; serde_json may not).
+fn number(text: &str) -> Value {
+    let whole = text.parse::<u64>().map(Value::from).or_else(|_| text.parse::<i64>().map(Value::from));
+    let double = || text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number);
+    whole.ok().or_else(double).unwrap_or_else(|| Value::from(text))
 }
 
 /// Its size as DynamoDB counts it; `None` when DynamoDB would refuse something in it.

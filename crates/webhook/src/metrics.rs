@@ -121,7 +121,7 @@ pub enum Metric {
     /// that queued it).
     Redriven,
     /// A body was refused (a 4xx other than for its token, method or an id in progress); dimension `reason` too
-    /// ([`crate::error::Refusal`]).
+    /// (`error::Refusal`).
     Refused,
     /// A text id and type delivered again with another phone number or message: 2X reused an id. Not sent.
     IdReused,

@@ -17,7 +17,7 @@ use webhook::payload::WebhookId;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{answer, edited_body, event, event_with_body, request_from, sample, sample_body};
 use webhook_test_support::fallback::FakeQueue;
-use webhook_test_support::post_call::{FakePostCall, post_call_on_fakes};
+use webhook_test_support::post_call::{FakePostCall, post_call_with};
 use webhook_test_support::redrive::{FakeRedrive, redrive_sharing, sqs_event};
 use webhook_test_support::send_text::{FakeSendText, LedgerEntry, pre_call, send_text_queueing_to, text_key};
 use webhook_test_support::text_optout::text_optout_with;
@@ -30,7 +30,8 @@ fn voicemail(value: u64) -> TextKey {
     text_key(value, TextType::PostVoicemail)
 }
 
-/// post-call and send-text with a fallback queue each, and the redrive on their tables.
+/// post-call and send-text with a fallback queue each, sharing the suppression list, and the redrive on their
+/// tables.
 struct Outage {
     post_call: FakePostCall,
     send_text: FakeSendText,
@@ -39,9 +40,9 @@ struct Outage {
 }
 
 fn outage(redrive_env: &[(&str, &str)]) -> Outage {
-    let post_call = post_call_on_fakes(&[]);
     let texts_queue = FakeQueue::default();
     let send_text = send_text_queueing_to(texts_queue.clone());
+    let post_call = post_call_with(send_text.opt_outs().clone(), &[]);
     let redrive = redrive_sharing(&post_call, &send_text, redrive_env);
     Outage { post_call, send_text, texts_queue, redrive }
 }

@@ -78,7 +78,7 @@ mod tests {
     }
 
     fn check(allowed: &AllowedRecipients, raw: &str) -> Result<(), NotAllowed> {
-        allowed.check(&PhoneNumber::parse(raw, CountryCode::US).unwrap())
+        allowed.check(&PhoneNumber::parse(raw, CountryCode::US).unwrap_or_else(|error| panic!("{raw}: {error}")))
     }
 
     #[test]
@@ -110,15 +110,19 @@ mod tests {
 
     #[test]
     fn only_the_kinds_of_number_a_leads_phone_can_be_are_texted() {
-        let allowed = from(&[("ALLOWED_COUNTRIES", "US,GB")]).unwrap();
+        // Example numbers of each kind from libphonenumber's metadata.
+        let allowed = from(&[("ALLOWED_COUNTRIES", "US,GB,ES")]).unwrap();
+        assert_eq!(check(&allowed, "+1 201 555 0123"), Ok(()), "a US fixed line or mobile");
+        assert_eq!(check(&allowed, "+1 500 234 5678"), Ok(()), "a US personal number");
         assert_eq!(check(&allowed, "+1 900 234 5678"), Err(NotAllowed::Kind("a premium-rate number")));
         assert_eq!(check(&allowed, "+1 800 234 5678"), Err(NotAllowed::Kind("a toll-free number")));
         assert_eq!(check(&allowed, "+44 7400 123456"), Ok(()), "a UK mobile");
         assert_eq!(check(&allowed, "+44 20 7946 0018"), Ok(()), "a UK fixed line");
         assert_eq!(check(&allowed, "+44 56 1234 5678"), Ok(()), "a UK VoIP number");
         assert_eq!(check(&allowed, "+44 70 1234 5678"), Ok(()), "a UK personal number");
-        assert_eq!(check(&allowed, "+44 909 876 5432"), Err(NotAllowed::Kind("a premium-rate number")));
-        assert_eq!(check(&allowed, "+44 845 464 7000"), Err(NotAllowed::Kind("a shared-cost number")));
-        assert_eq!(check(&allowed, "+44 76 2401 2345"), Err(NotAllowed::Kind("a service number")), "a UK pager");
+        assert_eq!(check(&allowed, "+44 901 234 5678"), Err(NotAllowed::Kind("a premium-rate number")));
+        assert_eq!(check(&allowed, "+44 7640 123456"), Err(NotAllowed::Kind("a service number")), "a UK pager");
+        assert_eq!(check(&allowed, "+44 55 1234 5678"), Err(NotAllowed::Kind("a service number")), "a UK UAN");
+        assert_eq!(check(&allowed, "+34 901 123 456"), Err(NotAllowed::Kind("a shared-cost number")));
     }
 }

@@ -42,7 +42,7 @@ async fn send_text_with(operation: &'static str, fault: Fault) -> (u16, Value, F
 /// UpdateItem), never released; nothing is published twice.
 #[tokio::test]
 async fn with_a_fallback_queue_a_text_not_sent_is_202_queued_as_received() {
-    let not_sent = [Fault::Throttling, Fault::ServerError, Fault::Refused];
+    let not_sent = [Fault::Throttling, Fault::Refused];
     let cases = FAULTS.iter().map(|fault| ("GetItem", *fault, 1, 0, 1));
     let cases = cases.chain(FAULTS.iter().map(|fault| ("PutItem", *fault, 0, 0, 0)));
     let cases = cases.chain(not_sent.iter().map(|fault| ("Publish", *fault, 1, 3, 1)));
@@ -113,8 +113,8 @@ async fn a_failing_claim_is_503_and_nothing_is_sent() {
 }
 
 #[tokio::test]
-async fn a_publish_sns_refused_or_never_got_is_503_with_the_claim_released() {
-    for fault in [Fault::Throttling, Fault::ServerError, Fault::Refused] {
+async fn a_publish_sns_refused_for_now_or_never_got_is_503_with_the_claim_released() {
+    for fault in [Fault::Throttling, Fault::Refused] {
         let (status, _, injector) = send_text_with("Publish", fault).await;
         assert_eq!(status, 503, "{fault:?}");
         // The SDK's standard retries (3 attempts) apply: SNS did not take the text.
@@ -122,14 +122,52 @@ async fn a_publish_sns_refused_or_never_got_is_503_with_the_claim_released() {
     }
 }
 
+/// Hung, or answered 5xx (SNS received it, and may have sent it before failing): tried once, settled
+/// unconfirmed, never queued or repeated.
 #[tokio::test]
-async fn a_publish_sns_got_but_never_answered_is_tried_once_and_settled_unconfirmed() {
-    let started = std::time::Instant::now();
-    let (status, body, injector) = send_text_with("Publish", Fault::Hang).await;
-    assert_eq!((status, body["status"].as_str()), (202, Some("unconfirmed")));
-    // One attempt: a second could text the lead twice. The claim is marked, not released.
+async fn a_publish_sns_got_but_never_confirmed_is_tried_once_and_settled_unconfirmed() {
+    for fault in [Fault::Hang, Fault::ServerError] {
+        let started = std::time::Instant::now();
+        let queue = FakeQueue::default();
+        let (status, body, injector) = send_text_queueing_to("Publish", fault, queue.clone()).await;
+        assert_eq!((status, body["status"].as_str()), (202, Some("unconfirmed")), "{fault:?}");
+        // One attempt: a second could text the lead twice. The claim is marked, not released.
+        assert_eq!(send_text_attempts(&injector), [1, 1, 1, 0], "{fault:?}");
+        assert!(started.elapsed() < Duration::from_secs(4), "one 2 s attempt, took {:?}", started.elapsed());
+        assert!(queue.queued().is_empty(), "{fault:?}");
+    }
+}
+
+/// SNS refusing the request itself: tried once, settled failed (one update), answered 422, never queued.
+#[tokio::test]
+async fn a_publish_sns_refuses_for_good_is_tried_once_settled_failed_and_never_queued() {
+    let queue = FakeQueue::default();
+    let (status, body, injector) = send_text_queueing_to("Publish", Fault::Rejected, queue.clone()).await;
+    assert_eq!(status, 422, "{body}");
     assert_eq!(send_text_attempts(&injector), [1, 1, 1, 0]);
-    assert!(started.elapsed() < Duration::from_secs(4), "one 2 s attempt, took {:?}", started.elapsed());
+    assert!(queue.queued().is_empty());
+}
+
+/// A number that may not be texted (another country, a premium-rate number) is refused before any AWS call:
+/// clients with no mocked call at all would panic the test.
+#[tokio::test]
+async fn a_number_that_may_not_be_texted_makes_no_aws_call() {
+    let injector = FaultInjector::new("none", Fault::Hang);
+    let config = SendTextConfig::from_lookup(env(&[])).unwrap();
+    let sms = SnsSmsSender::from_client(faults::unmocked_sns(&injector), &config.sms).unwrap();
+    let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(&injector), "texts");
+    let opt_outs = Some(DynamoOptOuts::from_client(faults::unmocked_dynamodb(&injector), "opt-outs"));
+    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, None::<SqsFallbackQueue>);
+    for number in ["+44 7400 123456", "+1 900 234 5678"] {
+        let mut body: Value = serde_json::from_str(&sample("send-text-pre-call")).unwrap();
+        let mut payload: Value = serde_json::from_str(body["body"].as_str().unwrap()).unwrap();
+        payload["record_phone_number"] = number.into();
+        body["body"] = payload.to_string().into();
+        let request = webhook_test_support::events::request_from(&body.to_string(), "req-refused");
+        let (status, answer_body) = answer(&handler, request).await;
+        assert_eq!((status.as_u16(), &answer_body["field"]), (422, &json!("record_phone_number")), "{number}");
+    }
+    assert!(injector.attempts.lock().unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -178,15 +178,16 @@ async fn unusable_phone_or_message_is_422_naming_the_field() {
 async fn unknown_types_and_fields_are_accepted_and_kept() {
     let handler = send_text_on_fakes(&[]);
     let body = edited_body("send-text-pre-call", |body| {
-        body["type"] = "appointment-reminder".into();
+        body["type"] = "Appointment-Reminder".into();
         body["campaign_channel"] = json!({"name": "sms", "weight": 2});
         body.as_object_mut().unwrap().remove("workflow_end");
     });
     let (status, _) = answer(&handler, event_with_body("send-text-pre-call", &body)).await;
 
     assert_eq!(status, StatusCode::OK);
-    let item = handler.ledger().entry(&id(1234)).unwrap().item;
-    assert_eq!(item["type"], "appointment-reminder");
+    let key = text_key(1234, TextType::Other("appointment-reminder".into()));
+    let item = handler.ledger().entry(&key).unwrap().item;
+    assert_eq!((&item["type"], &item["text_type"]), (&json!("Appointment-Reminder"), &json!("appointment-reminder")));
     assert_eq!(item["campaign_channel"], json!({"name": "sms", "weight": 2}));
 }
 
