@@ -55,19 +55,23 @@ const fn sample(name: &'static str, function: &'static str, status: u16, outcome
     SampleEvent { name, function, status, outcome }
 }
 
-/// Every file in `events/`, with its expected answer on a first delivery in this order: the calls, then a lead
-/// opting out (its number in both of 2X's forms), then the texts, the last one to that lead.
+/// Every file in `events/`, with its expected answer on a first delivery in this order: the calls, then leads
+/// opting out (one's number in both of 2X's forms), then the texts, the last one to that lead. The `odd-types`
+/// samples carry fields of other types than 2X's documents give them, as another JSON library sends them.
 pub const SAMPLE_EVENTS: &[SampleEvent] = &[
     sample("post-call-do-not-call", "post-call", 200, Some("stored")),
     sample("post-call-failure-reason", "post-call", 200, Some("stored")),
     sample("post-call-malformed-json", "post-call", 400, None),
     sample("post-call-no-answer", "post-call", 200, Some("stored")),
+    sample("post-call-odd-types", "post-call", 200, Some("stored")),
     sample("post-call-transferred", "post-call", 200, Some("stored")),
     sample("text-optout-10-digit", "text-optout", 200, Some("opted_out")),
+    sample("text-optout-odd-types", "text-optout", 200, Some("opted_out")),
     sample("text-optout-plus-1", "text-optout", 200, Some("opted_out")),
     sample("send-text-bad-token", "send-text", 401, None),
     sample("send-text-invalid-phone", "send-text", 422, None),
     sample("send-text-missing-phone", "send-text", 400, None),
+    sample("send-text-odd-types", "send-text", 200, Some("sent")),
     sample("send-text-post-voicemail", "send-text", 200, Some("sent")),
     sample("send-text-pre-call", "send-text", 200, Some("sent")),
     sample("send-text-opted-out", "send-text", 200, Some("opted_out")),
@@ -368,7 +372,11 @@ impl Emulator {
                 .collect::<std::collections::HashMap<_, _>>()
         });
         let mut items: Vec<Value> = serde_dynamo::aws_sdk_dynamodb_1::from_items(raw.collect())?;
-        items.sort_by_key(|item| (item["id"].as_u64(), item["phone"].as_str().map(str::to_owned)));
+        let key = |item: &Value| {
+            let text = |name: &str| item[name].as_str().map(str::to_owned);
+            (item["id"].as_u64(), text("text_type"), text("phone"))
+        };
+        items.sort_by_key(key);
         Ok(items)
     }
 
@@ -386,6 +394,12 @@ impl Emulator {
                 (sms["phone_number"].as_str().unwrap_or("").into(), sms["message"].as_str().unwrap_or("").into())
             })
             .collect())
+    }
+
+    /// How many requests the emulator has received, of any service (moto's recorder).
+    pub async fn requests_received(&self) -> Result<usize, Error> {
+        let recording = self.get_json("/moto-api/recorder/download-recording").await?.text().await?;
+        Ok(recording.lines().filter(|line| !line.trim().is_empty()).count())
     }
 
     /// The form parameters of every SNS `Publish` request the emulator received (moto's recorder).

@@ -13,6 +13,8 @@ pub struct Template(Value);
 #[derive(Debug, Clone)]
 pub struct Parameter {
     pub name: String,
+    /// A `CommaDelimitedList`: CloudFormation checks each of its values against the constraints.
+    pub list: bool,
     pub default: Option<String>,
     pub allowed_values: Option<Vec<String>>,
     pub allowed_pattern: Option<String>,
@@ -24,8 +26,13 @@ pub struct Parameter {
 }
 
 impl Parameter {
-    /// Whether CloudFormation accepts `value` for this parameter (AllowedPattern must match the whole value).
+    /// Whether CloudFormation accepts `value` for this parameter (AllowedPattern must match the whole value; each
+    /// value of a list's).
     pub fn accepts(&self, value: &str) -> Result<bool, Error> {
+        if self.list {
+            let single = Self { list: false, ..self.clone() };
+            return value.split(',').try_fold(true, |all, element| Ok(all && single.accepts(element.trim())?));
+        }
         if let Some(allowed) = &self.allowed_values {
             if !allowed.iter().any(|candidate| candidate == value) {
                 return Ok(false);
@@ -111,6 +118,7 @@ impl Template {
             let definition = definition.as_mapping().ok_or_else(|| format!("{name} is not a mapping"))?;
             let field = |key: &str| definition.get(key);
             parameters.push(Parameter {
+                list: field("Type").and_then(Value::as_str) == Some("CommaDelimitedList"),
                 default: field("Default").and_then(text),
                 allowed_values: field("AllowedValues")
                     .and_then(Value::as_sequence)
@@ -238,6 +246,12 @@ impl Evaluator<'_> {
                 let condition = arguments[0].as_str().ok_or("an !If without a condition name")?;
                 let chosen = if self.condition(condition)? { &arguments[1] } else { &arguments[2] };
                 self.evaluate(chosen)
+            }
+            // A list parameter joined (its value is the list as given, comma-separated).
+            ("Join", Value::Sequence(arguments)) if arguments.len() == 2 => {
+                let separator = arguments[0].as_str().ok_or("a !Join without a separator")?;
+                let list = self.evaluate(&arguments[1])?;
+                Ok(list.split(',').map(str::trim).collect::<Vec<_>>().join(separator))
             }
             (other, _) => Err(format!("the tests cannot evaluate !{other} in a function's environment").into()),
         }

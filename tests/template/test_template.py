@@ -80,7 +80,7 @@ class TemplateTest(unittest.TestCase):
                 key=repr,
             ),
         )
-        # The redrive does post-call's and send-text's work, with neither the token nor the queue.
+        # The redrive does post-call's, send-text's and text-optout's work, with neither the token nor the queue.
         self.assertEqual(
             statements("RedriveFunction"),
             sorted(
@@ -101,6 +101,7 @@ class TemplateTest(unittest.TestCase):
             sorted(
                 [
                     (("dynamodb:PutItem",), {"Fn::GetAtt": ["OptOutsTable", "Arn"]}),
+                    (("sqs:SendMessage",), {"Fn::GetAtt": ["FallbackQueue", "Arn"]}),
                     (("secretsmanager:GetSecretValue",), SECRET),
                 ],
                 key=repr,
@@ -137,15 +138,21 @@ class TemplateTest(unittest.TestCase):
     def test_tables_keep_their_data(self):
         tables = of_type("AWS::DynamoDB::Table")
         self.assertEqual(set(tables), {"CallsTable", "SentTextsTable", "OptOutsTable"})
-        keys = {"CallsTable": ("id", "N"), "SentTextsTable": ("id", "N"), "OptOutsTable": ("phone", "S")}
+        # A text is its id and its type: a pre-call and a post-voicemail text may share 2X's id.
+        keys = {
+            "CallsTable": [("id", "N", "HASH")],
+            "SentTextsTable": [("id", "N", "HASH"), ("text_type", "S", "RANGE")],
+            "OptOutsTable": [("phone", "S", "HASH")],
+        }
         for name, table in tables.items():
             properties = table["Properties"]
-            key, key_type = keys[name]
             self.assertEqual(table["DeletionPolicy"], "Retain", name)
             self.assertEqual(table["UpdateReplacePolicy"], "Retain", name)
             self.assertEqual(properties["BillingMode"], "PAY_PER_REQUEST", name)
-            self.assertEqual(properties["KeySchema"], [{"AttributeName": key, "KeyType": "HASH"}], name)
-            self.assertIn({"AttributeName": key, "AttributeType": key_type}, properties["AttributeDefinitions"], name)
+            expected = [{"AttributeName": key, "KeyType": kind} for key, _, kind in keys[name]]
+            self.assertEqual(properties["KeySchema"], expected, name)
+            for key, key_type, _ in keys[name]:
+                self.assertIn({"AttributeName": key, "AttributeType": key_type}, properties["AttributeDefinitions"], name)
             self.assertEqual(properties["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True}, name)
             self.assertEqual(properties["SSESpecification"], {"SSEEnabled": True}, name)
             if name == "OptOutsTable":
@@ -214,7 +221,7 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(source["Type"], "SQS")
         self.assertEqual(source["Properties"]["Queue"], {"Fn::GetAtt": ["FallbackQueue", "Arn"]})
         self.assertEqual(source["Properties"]["FunctionResponseTypes"], ["ReportBatchItemFailures"])
-        for webhook in ("PostCallFunction", "SendTextFunction"):
+        for webhook in ("PostCallFunction", "SendTextFunction", "TextOptOutFunction"):
             variables = RESOURCES[webhook]["Properties"]["Environment"]["Variables"]
             self.assertEqual(variables["FALLBACK_QUEUE_URL"], {"Ref": "FallbackQueue"}, webhook)
         # The one command that moves the dead letters back: SQS's own redrive, to the queue they came from.
@@ -303,9 +310,30 @@ class TemplateTest(unittest.TestCase):
             watched,
             {"Errors", "Throttles", "Duration", "5xx", "Unauthorized", "SmsPublishFailed", "Unconfirmed", "DependencyFailed", "OptOutLookupFailed",
              "ApproximateNumberOfMessagesVisible", "Delivered", "DeliveryFailed", "Sent", "Queued", "Expired",
-             "ApproximateAgeOfOldestMessage"},
+             "ApproximateAgeOfOldestMessage", "Refused", "IdReused"},
         )
         self.assertEqual(RESOURCES["AlarmEmailSubscription"]["Condition"], "HasAlarmEmail")
+
+    def test_an_alarm_adding_metrics_fills_the_missing_ones(self):
+        # Metric math drops every period in which any metric of a sum has no data point: a sum of sparse metrics
+        # without FILL never alarms while only one of them counts.
+        for name, alarm in of_type("AWS::CloudWatch::Alarm").items():
+            for metric in alarm["Properties"].get("Metrics", []):
+                expression = metric.get("Expression", "")
+                for term in re.findall(r"[A-Za-z_]\w*", expression):
+                    ids = {other["Id"] for other in alarm["Properties"]["Metrics"] if "MetricStat" in other}
+                    if term in ids:
+                        self.assertIn(f"FILL({term}, 0)", expression, f"{name}: {term} unfilled")
+
+    def test_every_body_refusal_and_reused_id_alarms_for_every_function_that_can_refuse(self):
+        for alarm, functions in (
+            ("BodiesRefusedAlarm", {"send-text", "post-call", "text-optout", "redrive"}),
+            ("IdReusedAlarm", {"send-text", "redrive"}),
+        ):
+            metrics = RESOURCES[alarm]["Properties"]["Metrics"]
+            watched = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for m in metrics if "MetricStat" in m}
+            self.assertEqual(watched, functions, alarm)
+            self.assertEqual(RESOURCES[alarm]["Properties"]["Threshold"], 1, alarm)
 
     def test_alarms_notify_through_a_topic_whose_key_lets_cloudwatch_publish(self):
         # An alarm whose topic is under the AWS managed key (alias/aws/sns) never reaches anyone: that key's fixed
@@ -343,7 +371,7 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(
             queries,
             {"recent-failures", "slowest-requests", "texts-sent-by-type", "calls-by-end-reason", "suppressed-texts", "failed-texts",
-             "queued-deliveries"},
+             "queued-deliveries", "refused-deliveries"},
         )
 
     def test_outputs_give_what_goes_into_2x_and_where_to_look(self):

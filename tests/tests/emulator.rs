@@ -174,6 +174,7 @@ async fn a_claim_left_by_a_dead_delivery_blocks_then_counts_as_unconfirmed() -> 
             .put_item()
             .table_name(TEXTS)
             .item("id", aws_sdk_dynamodb::types::AttributeValue::N("1234".into()))
+            .item("text_type", aws_sdk_dynamodb::types::AttributeValue::S("pre-call".into()))
             .item("status", aws_sdk_dynamodb::types::AttributeValue::S("claimed".into()))
             .item("claimed_by", aws_sdk_dynamodb::types::AttributeValue::S("dead-delivery".into()))
             .item("lease_expires_at", aws_sdk_dynamodb::types::AttributeValue::N(lease_expires_at.to_string()))
@@ -194,24 +195,20 @@ async fn a_claim_left_by_a_dead_delivery_blocks_then_counts_as_unconfirmed() -> 
     Ok(())
 }
 
-/// A stored call item, less what we add, is the payload: `id` a number, our null fields absent.
-fn as_stored(mut payload: Value) -> Value {
-    if let Some(id) = payload["id"].as_str().and_then(|id| id.parse::<u64>().ok()) {
-        payload["id"] = id.into();
-    }
-    if let Some(fields) = payload.as_object_mut() {
-        fields.retain(|_, value| !value.is_null());
-    }
-    payload
+/// A call's id as stored: a string of digits is stored as a number.
+fn stored_id(payload: &Value) -> Option<u64> {
+    payload["id"].as_u64().or_else(|| payload["id"].as_str().and_then(|id| id.parse().ok()))
 }
 
 #[tokio::test]
 async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), Error> {
+    use post_call::record::CallRecord;
+    use webhook_test_support::stored::{same_json, stored_as_sent};
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
     emulator.create_table(Table::OptOuts).await?;
     let handler = post_call_handler(&emulator).await?;
-    let samples = ["post-call-transferred", "post-call-failure-reason", "post-call-no-answer"];
+    let samples = ["post-call-transferred", "post-call-failure-reason", "post-call-no-answer", "post-call-odd-types"];
 
     for name in samples {
         let (status, body) = deliver(&handler, name, name).await?;
@@ -220,19 +217,19 @@ async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), E
     let items = emulator.items(CALLS).await?;
     assert_eq!(items.len(), samples.len());
     for name in samples {
-        let payload = as_stored(SampleEvent::named(name)?.payload()?);
-        let mut item = items.iter().find(|item| item["id"] == payload["id"]).cloned().ok_or("item missing")?;
+        let mut payload = SampleEvent::named(name)?.payload()?;
+        let id = stored_id(&payload).ok_or("no id")?;
+        let item = items.iter().find(|item| item["id"] == id).cloned().ok_or("item missing")?;
         let received_at = item["received_at"].as_str().ok_or("no received_at")?;
         let received_at = time::OffsetDateTime::parse(received_at, &time::format_description::well_known::Rfc3339)?;
         assert_eq!(item["expires_at"], received_at.unix_timestamp() + 30 * 86_400);
         assert!(item["phone_e164"].as_str().is_some_and(|phone| phone.starts_with("+1")), "{name}");
-        if let Some(fields) = item.as_object_mut() {
-            for added in ["received_at", "expires_at", "phone_e164"] {
-                fields.remove(added);
-            }
-        }
-        assert_eq!(item, payload, "{name}");
+        payload.as_object_mut().ok_or("not an object")?.remove("id");
+        let kept = stored_as_sent(&item, CallRecord::ATTRIBUTES);
+        assert!(same_json(&payload, &kept), "{name}: stored {kept}, sent {payload}");
     }
+    let odd = items.iter().find(|item| item["id"] == 128).ok_or("call 128")?;
+    assert_eq!((&odd["meta"], &odd["record_last_name"], &odd["call"]["answered"]), (&json!([]), &Value::Null, &json!("yes")));
     let failed = items.iter().find(|item| item["id"] == 124).ok_or("call 124")?;
     assert_eq!(failed["call"]["sip_code"], 404, "unknown nested fields are kept");
     assert_eq!(failed["meta"]["source"], json!({"list": "october", "row": 17}));
@@ -769,5 +766,270 @@ async fn with_sns_down_texts_are_queued_then_sent_once_each_and_a_stale_one_neve
     let status_of = |id: u64| items.iter().find(|item| item["id"] == id).map(|item| item["status"].clone());
     assert!((1..=9).all(|id| status_of(id) == Some(json!("sent"))));
     assert_eq!(status_of(10), Some(json!("expired")));
+    Ok(())
+}
+
+// ---- Issue 21: what a real sender sends, and every opt-out first ----
+
+/// A do-not-call whose body DynamoDB would refuse as it is (an empty field name, 40-deep nesting, a number outside
+/// DynamoDB's range, a lone surrogate, `DO_NOT_CALL` in capitals): stored, each such value as its JSON text, and
+/// the number listed.
+#[tokio::test]
+async fn a_do_not_call_whose_body_dynamodb_refuses_as_it_is_is_stored_and_listed() -> Result<(), Error> {
+    use post_call::record::CallRecord;
+    use webhook_test_support::stored::{same_json, stored_as_sent};
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let handler = post_call_handler(&emulator).await?;
+    let mut payload = SampleEvent::named("post-call-do-not-call")?.payload()?;
+    let deep = (0..40).fold(json!("bottom"), |inner, _| json!({ "a": inner }));
+    payload["call"]["end_reason"] = "DO_NOT_CALL".into();
+    payload["meta"] = json!({"": "no name", "deep": deep, "score": 1e300, "note": "LONE"});
+    payload["transcript"] = json!([{"role": "User", "content": null}]);
+    let body = payload.to_string().replace("\"LONE\"", r#""half \ud83d""#);
+    let mut event: Value = serde_json::from_str(&SampleEvent::named("post-call-do-not-call")?.event()?)?;
+    event["body"] = body.into();
+    let (status, answer_body) = answer(&handler, invocation(&event.to_string(), "req-1")?).await?;
+    assert_eq!((status, answer_body), (200, json!({"status": "stored", "id": 126})));
+
+    let items = emulator.items(CALLS).await?;
+    let item = items.first().ok_or("not stored")?;
+    assert_eq!(item["stored_as_json"], json!(["meta"]), "the map with an empty name, whole");
+    payload["meta"]["note"] = "half \u{FFFD}".into();
+    payload.as_object_mut().ok_or("not an object")?.remove("id");
+    assert!(same_json(&payload, &stored_as_sent(item, CallRecord::ATTRIBUTES)), "{item}");
+    let listed = emulator.items(OPT_OUTS).await?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!((&listed[0]["phone"], &listed[0]["source"]), (&json!("+12025550188"), &json!("post-call:do_not_call")));
+    Ok(())
+}
+
+/// The calls table down (deleted: DynamoDB refuses every request to it): a do-not-call is answered 202 queued,
+/// its number listed at once; the redrive stores the call once the table is back.
+#[tokio::test]
+async fn with_the_calls_table_down_a_do_not_call_is_listed_at_once_and_the_call_queued() -> Result<(), Error> {
+    use webhook::aws::SqsFallbackQueue;
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::OptOuts).await?;
+    emulator.create_table(Table::SentTexts).await?;
+    let sdk = emulator.sdk_config().await;
+    let (sqs, queue_url) = fallback_queue(&sdk).await?;
+    let config = PostCallConfig::from_lookup(env(&[]))?;
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    let store = DynamoCallStore::new(&sdk, CALLS);
+    let queue = SqsFallbackQueue::new(&sdk, &queue_url);
+    let handler = PostCallHandler::new(config, authenticator, store, Some(DynamoOptOuts::new(&sdk, OPT_OUTS)), queue);
+
+    let (status, body) = deliver(&handler, "post-call-do-not-call", "req-1").await?;
+    assert_eq!((status, body), (202, json!({"status": "queued", "id": 126})));
+    let listed = emulator.items(OPT_OUTS).await?;
+    assert_eq!(listed.len(), 1, "listed while the calls table was down");
+
+    emulator.create_table(Table::Calls).await?;
+    let event = queued_event(&sqs, &queue_url).await?;
+    assert!(redrive_handler(&sdk, &[])?.handle(&event, "redrive-1").await.batch_item_failures.is_empty());
+    assert_eq!(emulator.items(CALLS).await?.len(), 1);
+    assert_eq!(emulator.items(OPT_OUTS).await?, listed, "the first listing kept");
+    Ok(())
+}
+
+/// The suppression list down: a STOP is answered 202 queued; the redrive lists it once the table is back, and the
+/// lead is then never texted.
+#[tokio::test]
+async fn with_the_suppression_list_down_an_opt_out_is_queued_and_the_redrive_lists_it() -> Result<(), Error> {
+    use text_optout::config::TextOptOutConfig;
+    use text_optout::handler::TextOptOutHandler;
+    use webhook::aws::SqsFallbackQueue;
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::Calls).await?;
+    emulator.create_table(Table::SentTexts).await?;
+    let sdk = emulator.sdk_config().await;
+    let (sqs, queue_url) = fallback_queue(&sdk).await?;
+    let config = TextOptOutConfig::from_lookup(env(&[]))?;
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    let queue = SqsFallbackQueue::new(&sdk, &queue_url);
+    let handler = TextOptOutHandler::new(config, authenticator, DynamoOptOuts::new(&sdk, OPT_OUTS), queue);
+
+    let (status, body) = deliver(&handler, "text-optout-odd-types", "req-1").await?;
+    assert_eq!((status, body), (202, json!({"status": "queued"})));
+
+    emulator.create_table(Table::OptOuts).await?;
+    let event = queued_event(&sqs, &queue_url).await?;
+    assert_eq!(event.records.len(), 1);
+    assert!(redrive_handler(&sdk, &[])?.handle(&event, "redrive-1").await.batch_item_failures.is_empty());
+    let listed = emulator.items(OPT_OUTS).await?;
+    assert_eq!((listed.len(), &listed[0]["phone"], &listed[0]["meta"]), (1, &json!("+12025550179"), &json!([])));
+
+    let texts = send_text_handler(&emulator, None).await?;
+    let mut payload = SampleEvent::named("send-text-pre-call")?.payload()?;
+    payload["record_phone_number"] = "2025550179".into();
+    let (status, body) = answer(&texts, request_with_payload("send-text-pre-call", &payload, "req-2")?).await?;
+    assert_eq!((status, &body["status"]), (200, &json!("opted_out")));
+    assert!(emulator.sms().await?.is_empty());
+    Ok(())
+}
+
+/// A pre-call text and the post-voicemail text after that call, with 2X's one id: both sent, each once.
+#[tokio::test]
+async fn a_pre_call_and_a_post_voicemail_text_with_one_id_are_both_sent_once() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let handler = send_text_handler(&emulator, None).await?;
+    let mut voicemail = SampleEvent::named("send-text-post-voicemail")?.payload()?;
+    voicemail["id"] = 1234.into();
+    for attempt in 0..2 {
+        deliver(&handler, "send-text-pre-call", &format!("req-pre-{attempt}")).await?;
+        let request = request_with_payload("send-text-post-voicemail", &voicemail, &format!("req-vm-{attempt}"))?;
+        answer(&handler, request).await?;
+    }
+    assert_eq!(emulator.sms().await?.len(), 2);
+    let items = emulator.items(TEXTS).await?;
+    let keys: Vec<(Value, Value, Value)> =
+        items.iter().map(|item| (item["id"].clone(), item["text_type"].clone(), item["status"].clone())).collect();
+    assert_eq!(
+        keys,
+        [(json!(1234), json!("post-voicemail"), json!("sent")), (json!(1234), json!("pre-call"), json!("sent"))]
+    );
+    Ok(())
+}
+
+/// Rewrites what SNS answers a Publish, after SNS took it (`status` 500: SNS had the request and failed), or
+/// rewrites the request before SNS sees it (a number SNS refuses: its InvalidParameter, for good).
+#[derive(Debug)]
+struct SnsMishap {
+    kind: Mishap,
+    /// Whether the request under way is a Publish (the answer's context no longer holds the request).
+    publishing: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mishap {
+    AnswersServerErrorAfterTakingIt,
+    RefusesTheNumber,
+}
+
+impl SnsMishap {
+    fn new(kind: Mishap) -> Self {
+        Self { kind, publishing: std::sync::atomic::AtomicBool::new(false) }
+    }
+}
+
+impl aws_sdk_sns::config::Intercept for SnsMishap {
+    fn name(&self) -> &'static str {
+        "SNS mishap"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_sdk_sns::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_sdk_sns::config::RuntimeComponents,
+        _: &mut aws_sdk_sns::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let request = context.request_mut();
+        let form = String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned();
+        let publishing = form.contains("Action=Publish");
+        self.publishing.store(publishing, std::sync::atomic::Ordering::SeqCst);
+        if self.kind == Mishap::RefusesTheNumber && publishing {
+            let refused = regex::Regex::new("PhoneNumber=[^&]*")?.replace(&form, "PhoneNumber=not-a-number").into_owned();
+            request.headers_mut().insert("content-length", refused.len().to_string());
+            *request.body_mut() = aws_smithy_types::body::SdkBody::from(refused);
+        }
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_sdk_sns::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
+        _: &aws_sdk_sns::config::RuntimeComponents,
+        _: &mut aws_sdk_sns::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let publishing = self.publishing.load(std::sync::atomic::Ordering::SeqCst);
+        if self.kind == Mishap::AnswersServerErrorAfterTakingIt && publishing {
+            let response = context.response_mut();
+            *response.status_mut() = aws_smithy_runtime_api::http::StatusCode::try_from(500)?;
+            let body = "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>x</Message>\
+                        </Error><RequestId>r</RequestId></ErrorResponse>";
+            response.headers_mut().insert("content-length", body.len().to_string());
+            *response.body_mut() = aws_smithy_types::body::SdkBody::from(body);
+        }
+        Ok(())
+    }
+}
+
+/// send-text on the emulator whose SNS client meets `mishap`, with the fallback queue.
+async fn send_text_meeting(emulator: &Emulator, mishap: Mishap) -> Result<(SendTextWithQueue, String), Error> {
+    let config = SendTextConfig::from_lookup(env(&[]))?;
+    let sdk = emulator.sdk_config().await;
+    let sns = aws_sdk_sns::config::Builder::from(&sdk).interceptor(SnsMishap::new(mishap)).build();
+    let sms = SnsSmsSender::from_client(aws_sdk_sns::Client::from_conf(sns), &config.sms)?;
+    let (_, queue_url) = fallback_queue(&sdk).await?;
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    let queue = Some(webhook::aws::SqsFallbackQueue::new(&sdk, &queue_url));
+    let ledger = DynamoTextLedger::new(&sdk, TEXTS);
+    let handler = SendTextHandler::new(config, authenticator, ledger, sms, Some(DynamoOptOuts::new(&sdk, OPT_OUTS)), queue);
+    Ok((handler, queue_url))
+}
+
+type SendTextWithQueue =
+    SendTextHandler<DynamoTextLedger, SnsSmsSender, Option<DynamoOptOuts>, Option<webhook::aws::SqsFallbackQueue>>;
+
+/// SNS takes the text, then answers 500: exactly one SMS. The publish is not repeated (by the SDK, the queue or 2X):
+/// the text is settled unconfirmed.
+#[tokio::test]
+async fn an_sns_that_takes_the_text_then_answers_500_sends_exactly_one_sms() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let (handler, queue_url) = send_text_meeting(&emulator, Mishap::AnswersServerErrorAfterTakingIt).await?;
+    let (status, body) = deliver(&handler, "send-text-pre-call", "req-1").await?;
+    assert_eq!((status, body), (202, json!({"status": "unconfirmed", "id": 1234})));
+    let (status, body) = deliver(&handler, "send-text-pre-call", "req-2").await?;
+    assert_eq!((status, body), (202, json!({"status": "unconfirmed", "id": 1234})), "2X delivering again");
+    assert_eq!(emulator.sms().await?.len(), 1, "SNS's one text");
+    assert_eq!(emulator.publish_requests().await?.len(), 1, "never published again");
+    assert_eq!(emulator.items(TEXTS).await?[0]["status"], "unconfirmed");
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    assert!(queued_event(&sqs, &queue_url).await?.records.is_empty(), "never queued");
+    Ok(())
+}
+
+/// SNS refusing a text for good (moto's InvalidParameter for a number it cannot text): 422, settled failed with
+/// SNS's code, tried once, never queued.
+#[tokio::test]
+async fn a_text_sns_refuses_for_good_is_settled_failed_and_never_queued() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let (handler, queue_url) = send_text_meeting(&emulator, Mishap::RefusesTheNumber).await?;
+    let (status, body) = deliver(&handler, "send-text-pre-call", "req-1").await?;
+    assert_eq!(status, 422, "{body}");
+    assert!(emulator.sms().await?.is_empty());
+    assert_eq!(emulator.publish_requests().await?.len(), 1, "tried once");
+    let items = emulator.items(TEXTS).await?;
+    assert_eq!((&items[0]["status"], &items[0]["failure_code"]), (&json!("failed"), &json!("InvalidParameter")));
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    assert!(queued_event(&sqs, &queue_url).await?.records.is_empty(), "never queued");
+    assert_eq!(deliver(&handler, "send-text-pre-call", "req-2").await?.0, 422);
+    assert_eq!(emulator.publish_requests().await?.len(), 1, "and never tried again");
+    Ok(())
+}
+
+/// A UK number and a US premium-rate number: refused (422 naming the field) before any request reaches AWS.
+#[tokio::test]
+async fn numbers_that_may_not_be_texted_are_refused_before_any_aws_call() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    emulator.create_table(Table::SentTexts).await?;
+    emulator.create_table(Table::OptOuts).await?;
+    let handler = send_text_handler(&emulator, None).await?;
+    let mut payload = SampleEvent::named("send-text-pre-call")?.payload()?;
+    let before = emulator.requests_received().await?;
+    for number in ["+44 7400 123456", "+1 900 234 5678"] {
+        payload["record_phone_number"] = number.into();
+        let (status, body) = answer(&handler, request_with_payload("send-text-pre-call", &payload, number)?).await?;
+        assert_eq!((status, &body["field"]), (422, &json!("record_phone_number")), "{number}: {body}");
+    }
+    assert_eq!(emulator.requests_received().await?, before, "no request reached AWS");
     Ok(())
 }

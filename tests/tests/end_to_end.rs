@@ -57,21 +57,34 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     }
     let texts = emulator.items("sent-texts").await?;
     let statuses: Vec<(&Value, &Value)> = texts.iter().map(|text| (&text["id"], &text["delivery_status"])).collect();
-    assert_eq!(statuses, [(&json!(1234), &json!("SUCCESS")), (&json!(1235), &json!("FAILURE"))]);
+    assert_eq!(
+        statuses,
+        [(&json!(1234), &json!("SUCCESS")), (&json!(1235), &json!("FAILURE")), (&json!(1239), &Value::Null)],
+        "the odd-types sample's text has no delivery record"
+    );
 
     let mut sms = emulator.sms().await?;
     sms.sort();
     let numbers: Vec<&str> = sms.iter().map(|(number, _)| number.as_str()).collect();
-    assert_eq!(numbers, ["+12025550143", "+12025550187"]);
+    assert_eq!(numbers, ["+12025550143", "+12025550187", "+12025550191"]);
     let calls = emulator.items("calls").await?;
     let ids: Vec<u64> = calls.iter().filter_map(|item| item["id"].as_u64()).collect();
-    assert_eq!(ids, [123, 124, 125, 126]);
+    assert_eq!(ids, [123, 124, 125, 126, 128]);
     assert_eq!(calls[0]["transcript"][0], json!({"role": "User", "content": "Hello?"}));
-    // The lead who replied STOP (listed once, from both of 2X's forms) and the one who asked not to be called.
+    // The leads who replied STOP (one listed once, from both of 2X's forms), the one who asked not to be called,
+    // and the wrong number.
     let opt_outs = emulator.items("opt-outs").await?;
     let listed: Vec<(&str, &str)> =
         opt_outs.iter().filter_map(|item| Some((item["phone"].as_str()?, item["source"].as_str()?))).collect();
-    assert_eq!(listed, [("+12025550177", "text-optout"), ("+12025550188", "post-call:do_not_call")]);
+    assert_eq!(
+        listed,
+        [
+            ("+12025550177", "text-optout"),
+            ("+12025550179", "text-optout"),
+            ("+12025550188", "post-call:do_not_call"),
+            ("+12025550190", "post-call:wrong_number")
+        ]
+    );
 
     // The fallback queue's samples, as the redrive gets them: the call is stored, the stale text never sent.
     for sample in REDRIVE_SAMPLES {
@@ -79,7 +92,7 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
         assert_eq!(answer, (200, json!({"batchItemFailures": []})), "{}", sample.name);
     }
     assert!(emulator.items("calls").await?.iter().any(|item| item["id"] == 127));
-    assert_eq!(emulator.sms().await?.len(), 2, "the stale text was not sent");
+    assert_eq!(emulator.sms().await?.len(), 3, "the stale text was not sent");
     let redriven: Vec<Value> = functions
         .log()
         .lines()
@@ -100,7 +113,7 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     assert_eq!(calls, OUTAGE_CALL_IDS);
     let texts = emulator.items("sent-texts").await?;
     assert_eq!((texts.len(), &texts[0]["id"], &texts[0]["status"]), (1, &json!(OUTAGE_TEXT_ID), &json!("sent")));
-    assert_eq!(emulator.sms().await?.len(), 3, "the queued text, twice delivered, sent once");
+    assert_eq!(emulator.sms().await?.len(), 4, "the queued text, twice delivered, sent once");
 
     let log = functions.log();
     let summaries: Vec<Value> = log
@@ -135,8 +148,18 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     {
         assert!(line["duration_ms"].as_f64().is_some_and(|ms| ms < 100.0), "slow 4xx: {line}");
     }
-    let secrets =
-        ["2025550143", "2025550144", "2025550187", "2025550111", "2025550177", "2025550188", "Hi, is John available?"];
+    let secrets = [
+        "2025550143",
+        "2025550144",
+        "2025550187",
+        "2025550111",
+        "2025550177",
+        "2025550179",
+        "2025550188",
+        "2025550190",
+        "2025550191",
+        "Hi, is John available?",
+    ];
     for secret in secrets.iter().chain(&[AUTH_TOKEN, "We will call you"]) {
         assert!(!log.contains(secret), "{secret:?} appears in the function logs");
     }
@@ -145,12 +168,16 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
 
 #[test]
 fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(), Error> {
-    for (function, missing) in [
-        ("send-text", "AUTH_TOKEN"),
-        ("post-call", "CALLS_TABLE"),
-        ("text-optout", "OPT_OUTS_TABLE"),
-        ("sms-delivery-status", "SENT_TEXTS_TABLE"),
-        ("redrive", "CALLS_TABLE"),
+    for (function, missing, others) in [
+        ("send-text", "AUTH_TOKEN", &[][..]),
+        ("post-call", "CALLS_TABLE", &[]),
+        ("text-optout", "OPT_OUTS_TABLE", &[]),
+        ("sms-delivery-status", "SENT_TEXTS_TABLE", &[]),
+        ("redrive", "CALLS_TABLE", &[]),
+        // Without the suppression list, a text could reach a lead who said STOP: not without saying so.
+        ("send-text", "OPT_OUTS_TABLE", &[("SENT_TEXTS_TABLE", "texts")]),
+        ("post-call", "OPT_OUTS_TABLE", &[("CALLS_TABLE", "calls")]),
+        ("redrive", "OPT_OUTS_TABLE", &[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")]),
     ] {
         let output = cargo_command("cargo")
             .args(["run", "--quiet", "--bin", function])
@@ -159,6 +186,7 @@ fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(),
             .env("HOME", std::env::var("HOME")?)
             .envs(std::env::var("CARGO_TARGET_DIR").ok().map(|dir| ("CARGO_TARGET_DIR", dir)))
             .env("AUTH_TOKEN", if missing == "AUTH_TOKEN" { "" } else { AUTH_TOKEN })
+            .envs(others.iter().copied())
             .output()?;
         assert!(!output.status.success(), "{function} started without {missing}");
         let stdout = String::from_utf8(output.stdout)?;
@@ -168,6 +196,37 @@ fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(),
             .ok_or_else(|| format!("no JSON log line from {function}: {stdout}"))?;
         assert_eq!(line["level"], "ERROR");
         assert!(line["error"].as_str().is_some_and(|error| error.contains(missing)), "{line}");
+    }
+    Ok(())
+}
+
+/// `SUPPRESSION_LIST=disabled` runs the functions that read or add to the list without one, and says so at every
+/// start, where CloudWatch keeps it.
+#[test]
+fn a_disabled_suppression_list_is_logged_at_every_start() -> Result<(), Error> {
+    for (function, settings) in [
+        ("send-text", &[("SENT_TEXTS_TABLE", "texts")][..]),
+        ("post-call", &[("CALLS_TABLE", "calls")]),
+        ("redrive", &[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")]),
+    ] {
+        // No Lambda Runtime API: the function stops once initialised, after its start-up lines.
+        let output = cargo_command("cargo")
+            .args(["run", "--quiet", "--bin", function])
+            .env_clear()
+            .env("PATH", std::env::var("PATH")?)
+            .env("HOME", std::env::var("HOME")?)
+            .envs(std::env::var("CARGO_TARGET_DIR").ok().map(|dir| ("CARGO_TARGET_DIR", dir)))
+            .envs([("AUTH_TOKEN", AUTH_TOKEN), ("SUPPRESSION_LIST", "disabled"), ("AWS_REGION", "us-east-1")])
+            .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9")])
+            .envs(settings.iter().copied())
+            .output()?;
+        let stdout = String::from_utf8(output.stdout)?;
+        let warning = stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|line| line["message"].as_str().is_some_and(|message| message.contains("suppression list is disabled")));
+        let warning = warning.ok_or_else(|| format!("{function} did not say the list is disabled: {stdout}"))?;
+        assert_eq!((&warning["level"], &warning["function"]), (&json!("WARN"), &json!(function)));
     }
     Ok(())
 }

@@ -66,7 +66,15 @@ fn boundary_values(parameter: &Parameter) -> Result<Vec<String>, Error> {
     }
     let mut values: Vec<String> = parameter.default.iter().cloned().collect();
     match (&parameter.allowed_values, &parameter.allowed_pattern, parameter.min_value.zip(parameter.max_value)) {
-        (Some(allowed), _, _) => values.extend(allowed.iter().cloned()),
+        (Some(allowed), _, _) => {
+            values.extend(allowed.iter().cloned());
+            if parameter.list {
+                // A list of every allowed value at once, and one with an empty value among others.
+                let every: Vec<&str> = allowed.iter().map(String::as_str).filter(|value| !value.is_empty()).collect();
+                values.push(every.join(","));
+                values.extend(every.first().map(|first| format!("{first},")));
+            }
+        }
         (None, Some(pattern), _) => values.extend(edges(&regex_syntax::parse(pattern)?)),
         // A Number: both ends of its range and their neighbours inside it.
         (None, None, Some((min, max))) => values.extend([min, min + 1, max - 1, max].map(|n| n.to_string())),

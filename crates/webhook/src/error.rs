@@ -118,6 +118,8 @@ pub struct ErrorAnswer {
     pub body: String,
     /// Why the body was refused, for a 4xx other than 401, 405 and 409.
     pub refusal: Option<Refusal>,
+    /// The field the answer names, if any (ours, or a path of the sender's field names: never a value).
+    pub field: Option<String>,
 }
 
 const UNAVAILABLE: &str = "a service this webhook depends on is unavailable; deliver again later";
@@ -153,10 +155,11 @@ impl WebhookError {
             other => other.to_string(),
         };
         let mut body = json!({ "error": error });
-        if let Some(field) = field {
-            body["field"] = field.into();
+        let field = field.map(str::to_owned);
+        if let Some(field) = &field {
+            body["field"] = field.as_str().into();
         }
-        ErrorAnswer { status, outcome, body: body.to_string(), refusal }
+        ErrorAnswer { status, outcome, body: body.to_string(), refusal, field }
     }
 }
 

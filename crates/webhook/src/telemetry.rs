@@ -84,8 +84,9 @@ pub struct RequestSummary {
     pub phone_last4: Option<String>,
     /// Failed AWS calls, classified (no service message text).
     pub errors: Vec<String>,
-    /// Why the body was refused, when it was (`Refusal::label`).
+    /// Why the body was refused, when it was (`Refusal::label`), and the field the answer named.
     pub refused: Option<&'static str>,
+    pub field: Option<String>,
     /// Metrics counted once for this request, besides `Received` and its outcome.
     pub counts: Vec<Metric>,
     /// Values the request measured.
@@ -112,7 +113,7 @@ impl RequestSummary {
             RequestMetrics { function, request_id, outcome, counts: &self.counts, measurements: &self.measurements };
         let outcome = outcome.label();
         let errors = (!self.errors.is_empty()).then(|| self.errors.join("; "));
-        let refused = self.refused;
+        let (refused, field) = (self.refused, self.field.as_deref());
         // A callsite's level must be a constant, hence one event per level.
         macro_rules! summary {
             ($level:expr) => {
@@ -128,6 +129,7 @@ impl RequestSummary {
                     duration_ms,
                     errors,
                     refused,
+                    field,
                     "request answered"
                 )
             };

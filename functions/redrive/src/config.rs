@@ -3,7 +3,7 @@
 //! the webhooks' auth settings.
 
 use post_call::config::SuppressingEndReasons;
-use send_text::config::{QueuedTextMaxAge, SmsSettings};
+use send_text::config::{QueuedTextMaxAge, SmsSettings, allowed_recipients};
 use send_text::recipient::AllowedRecipients;
 use webhook::config::{ConfigError, DataSettings, Env, SuppressionList};
 
@@ -33,7 +33,7 @@ impl RedriveConfig {
             sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
             sms: SmsSettings::from_env(&env)?,
             suppression_list: SuppressionList::from_env(&env)?,
-            allowed_recipients: AllowedRecipients::from_env(&env, data.default_country)?,
+            allowed_recipients: allowed_recipients(&env, data.default_country)?,
             queued_max_age: QueuedTextMaxAge::from_env(&env)?,
             data,
         })

@@ -5,6 +5,7 @@ use crate::payload::TextType;
 use crate::recipient::AllowedRecipients;
 use std::time::Duration;
 use webhook::config::{CommonConfig, ConfigError, Env, SuppressionList};
+use webhook::phone::CountryCode;
 
 /// send-text bodies are small: the message is capped at 1,600 bytes.
 pub const SEND_TEXT_MAX_BODY_BYTES: usize = 64 * 1024;
@@ -44,12 +45,34 @@ impl SendTextConfig {
             sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
             sms: SmsSettings::from_env(&env)?,
             suppression_list: SuppressionList::from_env(&env)?,
-            allowed_recipients: AllowedRecipients::from_env(&env, common.data.default_country)?,
+            allowed_recipients: allowed_recipients(&env, common.data.default_country)?,
             fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
             queued_max_age: QueuedTextMaxAge::from_env(&env)?,
             common,
         })
     }
+}
+
+/// `ALLOWED_COUNTRIES`: ISO 3166 codes separated by commas (blank ones ignored: what CloudFormation's empty list
+/// becomes); unset or blank, the default country alone. The redrive reads it too.
+pub fn allowed_recipients<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    default_country: CountryCode,
+) -> Result<AllowedRecipients, ConfigError> {
+    let list = env.optional("ALLOWED_COUNTRIES").unwrap_or_default();
+    let codes: Vec<&str> = list.split(',').map(str::trim).filter(|code| !code.is_empty()).collect();
+    if codes.is_empty() {
+        return Ok(AllowedRecipients::new(vec![default_country]));
+    }
+    let countries = codes
+        .iter()
+        .map(|code| code.to_ascii_uppercase().parse::<CountryCode>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ConfigError::Invalid {
+            name: "ALLOWED_COUNTRIES",
+            reason: "must be ISO 3166 alpha-2 country codes separated by commas",
+        })?;
+    Ok(AllowedRecipients::new(countries))
 }
 
 impl SmsSettings {
@@ -156,6 +179,27 @@ mod tests {
         assert_eq!(config.queued_max_age, QueuedTextMaxAge::DEFAULT);
         assert_eq!(config.suppression_list, SuppressionList::Table("o".into()));
         assert_eq!(config.allowed_recipients, AllowedRecipients::new(vec![webhook::phone::CountryCode::US]));
+    }
+
+    #[test]
+    fn allowed_countries_default_to_the_default_country() {
+        let read = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts"), ("OPT_OUTS_TABLE", "o")];
+            all.extend_from_slice(pairs);
+            SendTextConfig::from_lookup(lookup(&all)).map(|config| config.allowed_recipients)
+        };
+        let us = AllowedRecipients::new(vec![CountryCode::US]);
+        assert_eq!(read(&[]), Ok(us.clone()));
+        assert_eq!(read(&[("ALLOWED_COUNTRIES", " , ")]), Ok(us), "CloudFormation's empty list");
+        assert_eq!(read(&[("DEFAULT_COUNTRY", "GB")]), Ok(AllowedRecipients::new(vec![CountryCode::GB])));
+        let listed = AllowedRecipients::new(vec![CountryCode::US, CountryCode::CA, CountryCode::GB]);
+        assert_eq!(read(&[("ALLOWED_COUNTRIES", "us, ca,GB")]), Ok(listed));
+        for refused in ["USA", "ZZ", "US;CA"] {
+            assert!(
+                matches!(read(&[("ALLOWED_COUNTRIES", refused)]), Err(ConfigError::Invalid { name: "ALLOWED_COUNTRIES", .. })),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -3,10 +3,9 @@
 //! call: a leaked token, or a bug upstream, must not become texts to premium-rate or foreign numbers (SMS
 //! pumping) that the customer pays for.
 
-use webhook::config::{ConfigError, Env};
 use webhook::phone::{CountryCode, LineType, PhoneNumber};
 
-/// The countries whose numbers may be texted.
+/// The countries whose numbers may be texted (`ALLOWED_COUNTRIES`, read by `config`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowedRecipients {
     countries: Vec<CountryCode>,
@@ -24,28 +23,6 @@ pub enum NotAllowed {
 impl AllowedRecipients {
     pub fn new(countries: Vec<CountryCode>) -> Self {
         Self { countries }
-    }
-
-    /// `ALLOWED_COUNTRIES`: ISO 3166 codes separated by commas (blank ones ignored); unset or blank, the default
-    /// country alone.
-    pub fn from_env<F: Fn(&str) -> Option<String>>(
-        env: &Env<F>,
-        default_country: CountryCode,
-    ) -> Result<Self, ConfigError> {
-        let Some(list) = env.optional("ALLOWED_COUNTRIES") else { return Ok(Self::new(vec![default_country])) };
-        let codes: Vec<&str> = list.split(',').map(str::trim).filter(|code| !code.is_empty()).collect();
-        if codes.is_empty() {
-            return Ok(Self::new(vec![default_country]));
-        }
-        let countries = codes
-            .iter()
-            .map(|code| code.to_ascii_uppercase().parse::<CountryCode>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| ConfigError::Invalid {
-                name: "ALLOWED_COUNTRIES",
-                reason: "must be ISO 3166 alpha-2 country codes separated by commas",
-            })?;
-        Ok(Self::new(countries))
     }
 
     /// Whether `phone` may be texted.
@@ -70,11 +47,9 @@ impl AllowedRecipients {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn from(pairs: &[(&str, &str)]) -> Result<AllowedRecipients, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        AllowedRecipients::from_env(&Env::new(move |name: &str| map.get(name).cloned()), CountryCode::US)
+    fn allowed(countries: &[CountryCode]) -> AllowedRecipients {
+        AllowedRecipients::new(countries.to_vec())
     }
 
     fn check(allowed: &AllowedRecipients, raw: &str) -> Result<(), NotAllowed> {
@@ -82,36 +57,21 @@ mod tests {
     }
 
     #[test]
-    fn by_default_only_the_default_countrys_numbers_are_texted() {
-        let allowed = from(&[]).unwrap();
-        assert_eq!(allowed, AllowedRecipients::new(vec![CountryCode::US]));
-        assert_eq!(from(&[("ALLOWED_COUNTRIES", " , ")]).unwrap(), allowed);
-        assert_eq!(check(&allowed, "2025550143"), Ok(()));
-        assert_eq!(check(&allowed, "+44 7400 123456"), Err(NotAllowed::Country));
-        assert_eq!(check(&allowed, "+1 416 555 0143"), Err(NotAllowed::Country), "Canada shares +1");
-    }
-
-    #[test]
-    fn more_countries_may_be_allowed() {
-        let allowed = from(&[("ALLOWED_COUNTRIES", "us, ca,GB")]).unwrap();
-        assert_eq!(check(&allowed, "+1 416 555 0143"), Ok(()));
-        assert_eq!(check(&allowed, "+44 7400 123456"), Ok(()));
-        assert_eq!(check(&allowed, "+33 6 12 34 56 78"), Err(NotAllowed::Country));
-        for refused in ["USA", "ZZ", "US;CA"] {
-            assert!(
-                matches!(
-                    from(&[("ALLOWED_COUNTRIES", refused)]),
-                    Err(ConfigError::Invalid { name: "ALLOWED_COUNTRIES", .. })
-                ),
-                "{refused}"
-            );
-        }
+    fn only_numbers_of_the_allowed_countries_are_texted() {
+        let us = allowed(&[CountryCode::US]);
+        assert_eq!(check(&us, "2025550143"), Ok(()));
+        assert_eq!(check(&us, "+44 7400 123456"), Err(NotAllowed::Country));
+        assert_eq!(check(&us, "+1 416 555 0143"), Err(NotAllowed::Country), "Canada shares +1");
+        let more = allowed(&[CountryCode::US, CountryCode::CA, CountryCode::GB]);
+        assert_eq!(check(&more, "+1 416 555 0143"), Ok(()));
+        assert_eq!(check(&more, "+44 7400 123456"), Ok(()));
+        assert_eq!(check(&more, "+33 6 12 34 56 78"), Err(NotAllowed::Country));
     }
 
     #[test]
     fn only_the_kinds_of_number_a_leads_phone_can_be_are_texted() {
         // Example numbers of each kind from libphonenumber's metadata.
-        let allowed = from(&[("ALLOWED_COUNTRIES", "US,GB,ES")]).unwrap();
+        let allowed = allowed(&[CountryCode::US, CountryCode::GB, CountryCode::ES]);
         assert_eq!(check(&allowed, "+1 201 555 0123"), Ok(()), "a US fixed line or mobile");
         assert_eq!(check(&allowed, "+1 500 234 5678"), Ok(()), "a US personal number");
         assert_eq!(check(&allowed, "+1 900 234 5678"), Err(NotAllowed::Kind("a premium-rate number")));

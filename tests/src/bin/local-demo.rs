@@ -63,7 +63,7 @@ async fn run(keep_running: bool) -> Result<(), Error> {
         println!(
             "  id {}  {}  status {}  delivery {}  {}  ${}  reported {}",
             item["id"],
-            item["type"],
+            item["text_type"],
             item["status"],
             item["delivery_status"],
             item["delivery_provider_response"],
@@ -72,9 +72,14 @@ async fn run(keep_running: bool) -> Result<(), Error> {
         );
     }
 
-    println!("\nNumbers on the suppression list (the {OPT_OUTS_TABLE} table):");
+    println!("\nNumbers on the suppression list (the {OPT_OUTS_TABLE} table), with what 2X sent, as it sent it:");
     for item in emulator.items(OPT_OUTS_TABLE).await? {
         println!("  {}  source {}  first listed {}", item["phone"], item["source"], item["opted_out_at"]);
+        let mut sent = item.clone();
+        if let Some(fields) = sent.as_object_mut() {
+            fields.retain(|name, _| !webhook::opt_out::OptOutRecord::ATTRIBUTES.contains(&name.as_str()));
+        }
+        println!("    {sent}");
     }
 
     println!("\nItems in the {CALLS_TABLE} table:");

@@ -141,6 +141,7 @@ pub fn answer_of(
             let answer = error.answer();
             if let Some(refusal) = answer.refusal {
                 summary.refused = Some(refusal.label());
+                summary.field = answer.field;
                 summary.measurements.push(Measurement {
                     metric: Metric::Refused,
                     unit: Unit::Count,
