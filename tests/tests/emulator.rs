@@ -229,7 +229,10 @@ async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), E
         assert!(same_json(&payload, &kept), "{name}: stored {kept}, sent {payload}");
     }
     let odd = items.iter().find(|item| item["id"] == 128).ok_or("call 128")?;
-    assert_eq!((&odd["meta"], &odd["record_last_name"], &odd["call"]["answered"]), (&json!([]), &Value::Null, &json!("yes")));
+    assert_eq!(
+        (&odd["meta"], &odd["record_last_name"], &odd["call"]["answered"]),
+        (&json!([]), &Value::Null, &json!("yes"))
+    );
     let failed = items.iter().find(|item| item["id"] == 124).ok_or("call 124")?;
     assert_eq!(failed["call"]["sip_code"], 404, "unknown nested fields are kept");
     assert_eq!(failed["meta"]["source"], json!({"list": "october", "row": 17}));
@@ -932,7 +935,8 @@ impl aws_sdk_sns::config::Intercept for SnsMishap {
         let publishing = form.contains("Action=Publish");
         self.publishing.store(publishing, std::sync::atomic::Ordering::SeqCst);
         if self.kind == Mishap::RefusesTheNumber && publishing {
-            let refused = regex::Regex::new("PhoneNumber=[^&]*")?.replace(&form, "PhoneNumber=not-a-number").into_owned();
+            let refused =
+                regex::Regex::new("PhoneNumber=[^&]*")?.replace(&form, "PhoneNumber=not-a-number").into_owned();
             request.headers_mut().insert("content-length", refused.len().to_string());
             *request.body_mut() = aws_smithy_types::body::SdkBody::from(refused);
         }
@@ -968,7 +972,8 @@ async fn send_text_meeting(emulator: &Emulator, mishap: Mishap) -> Result<(SendT
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let queue = Some(webhook::aws::SqsFallbackQueue::new(&sdk, &queue_url));
     let ledger = DynamoTextLedger::new(&sdk, TEXTS);
-    let handler = SendTextHandler::new(config, authenticator, ledger, sms, Some(DynamoOptOuts::new(&sdk, OPT_OUTS)), queue);
+    let handler =
+        SendTextHandler::new(config, authenticator, ledger, sms, Some(DynamoOptOuts::new(&sdk, OPT_OUTS)), queue);
     Ok((handler, queue_url))
 }
 

@@ -166,6 +166,21 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     Ok(())
 }
 
+/// The output of `function`'s binary run with `environment` alone (and what cargo needs to run it).
+fn started<'a>(
+    function: &str,
+    environment: impl IntoIterator<Item = &'a (&'a str, &'a str)>,
+) -> Result<std::process::Output, Error> {
+    Ok(cargo_command("cargo")
+        .args(["run", "--quiet", "--bin", function])
+        .env_clear()
+        .env("PATH", std::env::var("PATH")?)
+        .env("HOME", std::env::var("HOME")?)
+        .envs(std::env::var("CARGO_TARGET_DIR").ok().map(|dir| ("CARGO_TARGET_DIR", dir)))
+        .envs(environment.into_iter().copied())
+        .output()?)
+}
+
 #[test]
 fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(), Error> {
     for (function, missing, others) in [
@@ -179,15 +194,8 @@ fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(),
         ("post-call", "OPT_OUTS_TABLE", &[("CALLS_TABLE", "calls")]),
         ("redrive", "OPT_OUTS_TABLE", &[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")]),
     ] {
-        let output = cargo_command("cargo")
-            .args(["run", "--quiet", "--bin", function])
-            .env_clear()
-            .env("PATH", std::env::var("PATH")?)
-            .env("HOME", std::env::var("HOME")?)
-            .envs(std::env::var("CARGO_TARGET_DIR").ok().map(|dir| ("CARGO_TARGET_DIR", dir)))
-            .env("AUTH_TOKEN", if missing == "AUTH_TOKEN" { "" } else { AUTH_TOKEN })
-            .envs(others.iter().copied())
-            .output()?;
+        let token = [("AUTH_TOKEN", if missing == "AUTH_TOKEN" { "" } else { AUTH_TOKEN })];
+        let output = started(function, others.iter().chain(&token))?;
         assert!(!output.status.success(), "{function} started without {missing}");
         let stdout = String::from_utf8(output.stdout)?;
         let line: Value = stdout
@@ -210,21 +218,14 @@ fn a_disabled_suppression_list_is_logged_at_every_start() -> Result<(), Error> {
         ("redrive", &[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")]),
     ] {
         // No Lambda Runtime API: the function stops once initialised, after its start-up lines.
-        let output = cargo_command("cargo")
-            .args(["run", "--quiet", "--bin", function])
-            .env_clear()
-            .env("PATH", std::env::var("PATH")?)
-            .env("HOME", std::env::var("HOME")?)
-            .envs(std::env::var("CARGO_TARGET_DIR").ok().map(|dir| ("CARGO_TARGET_DIR", dir)))
-            .envs([("AUTH_TOKEN", AUTH_TOKEN), ("SUPPRESSION_LIST", "disabled"), ("AWS_REGION", "us-east-1")])
-            .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9")])
-            .envs(settings.iter().copied())
-            .output()?;
+        let aws = [("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")];
+        let common =
+            [("AUTH_TOKEN", AUTH_TOKEN), ("SUPPRESSION_LIST", "disabled"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9")];
+        let output = started(function, settings.iter().chain(&aws).chain(&common))?;
         let stdout = String::from_utf8(output.stdout)?;
-        let warning = stdout
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .find(|line| line["message"].as_str().is_some_and(|message| message.contains("suppression list is disabled")));
+        let warning = stdout.lines().filter_map(|line| serde_json::from_str::<Value>(line).ok()).find(|line| {
+            line["message"].as_str().is_some_and(|message| message.contains("suppression list is disabled"))
+        });
         let warning = warning.ok_or_else(|| format!("{function} did not say the list is disabled: {stdout}"))?;
         assert_eq!((&warning["level"], &warning["function"]), (&json!("WARN"), &json!(function)));
     }

@@ -144,12 +144,9 @@ impl HttpConnector for FaultyConnector {
                 std::io::Error::from(std::io::ErrorKind::ConnectionRefused).into(),
             ))),
             Fault::Hang => HttpConnectorFuture::new(std::future::pending()),
-            Fault::Rejected => HttpConnectorFuture::ready(Ok(error_response(
-                &request,
-                400,
-                "ValidationException",
-                "InvalidParameter",
-            ))),
+            Fault::Rejected => {
+                HttpConnectorFuture::ready(Ok(error_response(&request, 400, "ValidationException", "InvalidParameter")))
+            }
         }
     }
 }

@@ -196,7 +196,10 @@ mod tests {
         assert_eq!(read(&[("ALLOWED_COUNTRIES", "us, ca,GB")]), Ok(listed));
         for refused in ["USA", "ZZ", "US;CA"] {
             assert!(
-                matches!(read(&[("ALLOWED_COUNTRIES", refused)]), Err(ConfigError::Invalid { name: "ALLOWED_COUNTRIES", .. })),
+                matches!(
+                    read(&[("ALLOWED_COUNTRIES", refused)]),
+                    Err(ConfigError::Invalid { name: "ALLOWED_COUNTRIES", .. })
+                ),
                 "{refused}"
             );
         }

@@ -153,11 +153,7 @@ async fn a_publish_sns_refuses_for_good_is_tried_once_settled_failed_and_never_q
 #[tokio::test]
 async fn a_number_that_may_not_be_texted_makes_no_aws_call() {
     let injector = FaultInjector::new("none", Fault::Hang);
-    let config = SendTextConfig::from_lookup(env(&[])).unwrap();
-    let sms = SnsSmsSender::from_client(faults::unmocked_sns(&injector), &config.sms).unwrap();
-    let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(&injector), "texts");
-    let opt_outs = Some(DynamoOptOuts::from_client(faults::unmocked_dynamodb(&injector), "opt-outs"));
-    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, None::<SqsFallbackQueue>);
+    let handler = send_text_on_unmocked_clients(&injector);
     for number in ["+44 7400 123456", "+1 900 234 5678"] {
         let mut body: Value = serde_json::from_str(&sample("send-text-pre-call")).unwrap();
         let mut payload: Value = serde_json::from_str(body["body"].as_str().unwrap()).unwrap();
@@ -181,16 +177,22 @@ async fn a_failure_to_record_the_sent_text_still_answers_200() {
     }
 }
 
-/// Clients with no mocked call at all: any request panics the test (aws-smithy-mocks' `must_match`), and the
-/// injector under them counts any that got that far.
+/// send-text on clients with no mocked call at all: any request panics the test (aws-smithy-mocks'
+/// `must_match`), and the injector under them counts any that got that far.
+fn send_text_on_unmocked_clients(
+    injector: &FaultInjector,
+) -> SendTextHandler<DynamoTextLedger, SnsSmsSender, Option<DynamoOptOuts>, Option<SqsFallbackQueue>> {
+    let config = SendTextConfig::from_lookup(env(&[])).unwrap();
+    let sms = SnsSmsSender::from_client(faults::unmocked_sns(injector), &config.sms).unwrap();
+    let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(injector), "texts");
+    let opt_outs = Some(DynamoOptOuts::from_client(faults::unmocked_dynamodb(injector), "opt-outs"));
+    SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, None)
+}
+
 #[tokio::test]
 async fn requests_without_the_right_token_make_no_aws_call() {
     let injector = FaultInjector::new("none", Fault::Hang);
-    let config = SendTextConfig::from_lookup(env(&[])).unwrap();
-    let sms = SnsSmsSender::from_client(faults::unmocked_sns(&injector), &config.sms).unwrap();
-    let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(&injector), "texts");
-    let opt_outs = Some(DynamoOptOuts::from_client(faults::unmocked_dynamodb(&injector), "opt-outs"));
-    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, None::<SqsFallbackQueue>);
+    let handler = send_text_on_unmocked_clients(&injector);
     for sample in ["send-text-pre-call", "send-text-bad-token"] {
         for request in faults::wrong_token_requests(sample) {
             assert_eq!(answer(&handler, request).await.0, 401, "{sample}");
