@@ -27,6 +27,7 @@ def handler(event, context):
     try:
         text = json.loads(event.get("body") or "")
         text_id, phone, message = int(text["id"]), text["record_phone_number"], text["message"]
+        text_type = str(text.get("type") or "unspecified").strip().lower()
     except (ValueError, KeyError, TypeError) as error:
         return respond(400, {"error": str(error)})
     digits = re.sub(r"\D", "", phone)
@@ -41,7 +42,7 @@ def handler(event, context):
     now = datetime.now(timezone.utc).isoformat()
     try:
         table.put_item(
-            Item={**text, "id": text_id, "phone_e164": phone, "status": "claimed", "claimed_at": now},
+            Item={**text, "id": text_id, "text_type": text_type, "phone_e164": phone, "status": "claimed", "claimed_at": now},
             ConditionExpression="attribute_not_exists(id)",
         )
     except ClientError as error:
@@ -54,7 +55,7 @@ def handler(event, context):
         MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
     )["MessageId"]
     table.update_item(
-        Key={"id": text_id},
+        Key={"id": text_id, "text_type": text_type},
         UpdateExpression="SET #s = :sent, message_id = :m, sent_at = :t",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":sent": "sent", ":m": message_id, ":t": now},

@@ -17,10 +17,13 @@ const TABLES: &str = r#"
 import sys, boto3
 dynamodb = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1",
                         aws_access_key_id="bench", aws_secret_access_key="bench")
-for name, key, kind in [("calls", "id", "N"), ("sent-texts", "id", "N"), ("opt-outs", "phone", "S")]:
+# The keys template.yaml gives them: a sent text is its id and its type.
+for name, keys in [("calls", [("id", "N")]), ("sent-texts", [("id", "N"), ("text_type", "S")]),
+                   ("opt-outs", [("phone", "S")])]:
     dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                          KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                          AttributeDefinitions=[{"AttributeName": key, "AttributeType": kind}])
+                          KeySchema=[{"AttributeName": key, "KeyType": kind}
+                                     for (key, _), kind in zip(keys, ["HASH", "RANGE"])],
+                          AttributeDefinitions=[{"AttributeName": key, "AttributeType": kind} for key, kind in keys])
 "#;
 
 impl Emulator {

@@ -21,6 +21,7 @@ use send_text::config::SEND_TEXT_MAX_BODY_BYTES;
 use send_text::payload::TextType;
 use send_text::ports::TextKey;
 use send_text::recipient::AllowedRecipients;
+use send_text::record::TextStatus;
 use send_text::sms::SmsText;
 use serde_json::Value;
 use text_optout::config::TEXT_OPTOUT_MAX_BODY_BYTES;
@@ -40,7 +41,10 @@ pub struct BodyCheck {
     runtime: tokio::runtime::Runtime,
 }
 
-/// A status, the body's `status` (a 2xx's) and the body parsed as JSON, or why the answer is not JSON.
+/// What a webhook answered: the HTTP status, and the body's `status` (a 2xx's outcome, such as `sent`).
+pub type Answered = (u16, Option<String>);
+
+/// The status and the body parsed as JSON, or why the answer is not JSON.
 fn deliver<W: Webhook>(runtime: &tokio::runtime::Runtime, webhook: &W, body: &[u8]) -> Result<(u16, Value), String> {
     let request = lambda_http::http::Request::builder()
         .method(Method::POST)
@@ -79,14 +83,19 @@ fn payload(body: &[u8]) -> Option<Fields> {
     parse_object(body).ok()
 }
 
+/// A non-negative whole number written as a JSON number (`7`, or `7.0` within a double's exact range).
+fn whole(number: &serde_json::Number) -> Option<u64> {
+    number.as_u64().or_else(|| {
+        let float = number.as_f64()?;
+        (float.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&float)).then_some(float as u64)
+    })
+}
+
 /// The id the payload really carried, read independently of the handler's reader: a non-negative whole number,
 /// as a number or as digits.
 fn payload_id(payload: &Fields) -> Option<WebhookId> {
     match payload.get("id")? {
-        Value::Number(number) => number.as_u64().or_else(|| {
-            let float = number.as_f64()?;
-            (float.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&float)).then_some(float as u64)
-        }),
+        Value::Number(number) => whole(number),
         Value::String(digits) => {
             let digits = digits.trim();
             (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok()).flatten()
@@ -101,7 +110,7 @@ fn payload_id(payload: &Fields) -> Option<WebhookId> {
 fn payload_phone(payload: &Fields, field: &str) -> Option<PhoneNumber> {
     let raw = match payload.get(field)? {
         Value::String(text) => text.clone(),
-        Value::Number(number) => number.as_u64()?.to_string(),
+        Value::Number(number) => whole(number)?.to_string(),
         _ => return None,
     };
     PhoneNumber::parse(&raw, CountryCode::US).ok()
@@ -135,8 +144,8 @@ impl BodyCheck {
     /// send-text answers 200 for a usable text (id, phone, message): `sent` (exactly the payload's message, once,
     /// to its number), `duplicate` (nothing sent: the text was claimed before) or `opted_out` (nothing sent to a
     /// listed number); a JSON 4xx for any other body (or one over its size limit), sending nothing. Never a panic,
-    /// a 5xx, a second text or a text to a listed number. Returns the status.
-    pub fn send_text(&self, body: &[u8]) -> Result<u16, String> {
+    /// a 5xx, a second text or a text to a listed number.
+    pub fn send_text(&self, body: &[u8]) -> Result<Answered, String> {
         let sent_before = self.send_text.sms().sent().len();
         let (status, answer) = deliver(&self.runtime, &self.send_text, body)?;
         let sent = self.send_text.sms().sent();
@@ -161,9 +170,9 @@ impl BodyCheck {
                 }
             }
             (200, Some("duplicate"), Some((key, _, _))) => {
-                self.send_text.ledger().entry(&key).ok_or("a duplicate of a text never claimed")?;
-                if sent.len() != sent_before {
-                    return Err("a duplicate sent a text".into());
+                let entry = self.send_text.ledger().entry(&key).ok_or("a duplicate of a text never claimed")?;
+                if sent.len() != sent_before || entry.status != TextStatus::Sent {
+                    return Err("a duplicate sent a text, or its text was never sent".into());
                 }
             }
             (_, _, Some(_)) if status != 413 => {
@@ -176,14 +185,14 @@ impl BodyCheck {
                 }
             }
         }
-        Ok(status)
+        Ok((status, answer["status"].as_str().map(str::to_owned)))
     }
 
     /// post-call answers 200 for a body with a usable id: `stored` (every field as sent, by DynamoDB's rules
     /// storable) or `duplicate` (kept from an earlier delivery); a JSON 4xx for a body without one (or too large
     /// to store at all). Whatever it answers, a call whose end reason suppresses texts lists its number. Never a
-    /// panic or a 5xx. Returns the status.
-    pub fn post_call(&self, body: &[u8]) -> Result<u16, String> {
+    /// panic or a 5xx.
+    pub fn post_call(&self, body: &[u8]) -> Result<Answered, String> {
         let stored_before = self.post_call.calls().len();
         let (status, answer) = deliver(&self.runtime, &self.post_call, body)?;
         let stored_now = self.post_call.calls().len();
@@ -226,13 +235,12 @@ impl BodyCheck {
                 return Err(format!("a suppressing call, answered {status}, did not list its number"));
             }
         }
-        Ok(status)
+        Ok((status, answer["status"].as_str().map(str::to_owned)))
     }
 
     /// text-optout answers 200 `opted_out` with the payload's number on the suppression list (its first record
-    /// kept) for a body with a usable number; a JSON 4xx for any other. Never a panic or a 5xx. Returns the
-    /// status.
-    pub fn text_optout(&self, body: &[u8]) -> Result<u16, String> {
+    /// kept) for a body with a usable number; a JSON 4xx for any other. Never a panic or a 5xx.
+    pub fn text_optout(&self, body: &[u8]) -> Result<Answered, String> {
         let listed_before = self.opt_outs.len();
         let (status, answer) = deliver(&self.runtime, &self.text_optout, body)?;
         let phone = payload(body)
@@ -252,7 +260,7 @@ impl BodyCheck {
                 }
             }
         }
-        Ok(status)
+        Ok((status, answer["status"].as_str().map(str::to_owned)))
     }
 }
 

@@ -36,16 +36,22 @@ impl WebhookId {
     /// Reads 2X's id as any sender writes a non-negative whole number: `1234`, `1234.0`, `"1234"`, `" 1234 "`.
     pub fn read(value: &Value) -> Option<Self> {
         match value {
-            Value::Number(number) => number.as_u64().or_else(|| {
-                let float = number.as_f64()?;
-                // `as` is exact here: a whole number within the range a double holds exactly.
-                (float.fract() == 0.0 && (0.0..=EXACT_IN_A_DOUBLE).contains(&float)).then_some(float as u64)
-            }),
+            Value::Number(number) => whole_number(number),
             Value::String(text) => digits(text.trim()),
             _ => None,
         }
         .map(Self)
     }
+}
+
+/// A non-negative whole number as any JSON library writes one: `1234`, or `1234.0` (a double holds whole numbers
+/// exactly up to 2^53).
+fn whole_number(number: &serde_json::Number) -> Option<u64> {
+    number.as_u64().or_else(|| {
+        let float = number.as_f64()?;
+        // `as` is exact here: a whole number within the range a double holds exactly.
+        (float.fract() == 0.0 && (0.0..=EXACT_IN_A_DOUBLE).contains(&float)).then_some(float as u64)
+    })
 }
 
 /// A non-empty string of ASCII digits as a number (no sign, no other character).
@@ -127,11 +133,11 @@ pub fn required_id(fields: &Fields) -> Result<WebhookId, WebhookError> {
 }
 
 /// A phone number as 2X sends one: a string (`"+1…"`, `"2025550143"`), or the digits as a JSON number (what a
-/// sender that stores numbers as integers writes). Not yet checked as a phone number.
+/// sender that stores numbers as integers writes, `2025550143.0` included). Not yet checked as a phone number.
 pub fn phone_text(value: &Value) -> Option<Cow<'_, str>> {
     match value {
         Value::String(text) => Some(Cow::Borrowed(text)),
-        Value::Number(number) => number.as_u64().map(|digits| Cow::Owned(digits.to_string())),
+        Value::Number(number) => whole_number(number).map(|digits| Cow::Owned(digits.to_string())),
         _ => None,
     }
 }
@@ -224,6 +230,7 @@ mod tests {
             |value: Value| required_phone(&fields(json!({ "record_phone_number": value }))).ok().map(Cow::into_owned);
         assert_eq!(read(json!("+12025550143")).as_deref(), Some("+12025550143"));
         assert_eq!(read(json!(2025550143u64)).as_deref(), Some("2025550143"));
+        assert_eq!(read(json!(2025550143.0)).as_deref(), Some("2025550143"));
         assert_eq!(read(json!(-2025550143i64)), None);
         assert_eq!(read(json!(2025550143.5)), None);
     }

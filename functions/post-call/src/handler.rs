@@ -88,27 +88,39 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
         let id = required_id(&fields);
         summary.id = id.as_ref().ok().copied();
 
-        // Listed even for a body without a usable id (answered 400 below), and whether or not the calls table
-        // takes the record: a failed listing is queued with the delivery, and the redrive lists it again.
+        // Listed even for a body without a usable id, or too large to store, and whether or not the calls table
+        // takes the record.
         let listing = self.list_if_suppressed(&fields, phone.as_ref(), summary.id, invocation, summary).await;
-        let id = match id {
-            Ok(id) => id,
-            Err(refused) => {
-                if let Err(NotDone::Failed { error, .. }) = &listing {
+        fields.remove("id");
+        let stored = self.store(id, fields, phone.as_ref(), invocation, summary).await;
+        match listing {
+            Ok(()) => stored,
+            // The listing is what compliance depends on: a delivery whose listing failed is queued (503 without a
+            // queue) whatever became of its record, and the redrive lists the number. A body whose record can
+            // never be stored then goes on to the dead-letter queue, kept for a person.
+            Err(listing_failed) => {
+                if let Err(NotDone::Failed { error, .. }) = &stored {
                     summary.add_error(error);
                 }
-                return Err(refused.into());
+                Err(listing_failed)
             }
-        };
-        fields.remove("id");
-        // Stored whole; a transcript that would take the item over DynamoDB's 400 KB is stored compressed.
-        let item = CallRecord::new(id, fields, phone.as_ref(), invocation.received_at, self.retention).into_item()?;
-        let item_bytes = item.size();
-        let stored = self.calls.store(item).await.map_err(|error| NotDone::Failed { id: Some(id), error });
-        if let (Err(NotDone::Failed { error, .. }), Err(_)) = (&listing, &stored) {
-            summary.add_error(error);
         }
-        let outcome = match stored? {
+    }
+
+    /// Stores the call `id` (when usable) whose fields but `id` are `fields`, whole; a transcript that would take
+    /// the item over DynamoDB's 400 KB is stored compressed.
+    async fn store(
+        &self,
+        id: Result<WebhookId, WebhookError>,
+        fields: Fields,
+        phone: Option<&PhoneNumber>,
+        invocation: &Invocation,
+        summary: &mut RequestSummary,
+    ) -> Result<Accepted, NotDone> {
+        let id = id?;
+        let item = CallRecord::new(id, fields, phone, invocation.received_at, self.retention).into_item()?;
+        let item_bytes = item.size();
+        let outcome = match self.calls.store(item).await.map_err(|error| NotDone::Failed { id: Some(id), error })? {
             StoreOutcome::Stored => {
                 summary.measurements.push(Measurement {
                     metric: Metric::StoredItemBytes,
@@ -120,7 +132,6 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
             }
             StoreOutcome::AlreadyStored => Outcome::Duplicate,
         };
-        listing?;
         Ok(Accepted::new(outcome, id))
     }
 }

@@ -416,6 +416,28 @@ async fn a_do_not_call_without_a_usable_id_is_still_listed() {
     assert!(handler.calls().is_empty());
 }
 
+/// The listing failing for a body that is refused besides (an unusable id, a record too large to store): not
+/// lost with the refusal, but queued, so that the redrive lists the number.
+#[tokio::test]
+async fn a_failed_listing_is_queued_even_when_the_body_is_refused_besides() {
+    let noise: String = (0..500_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
+    for (edit, id) in [(json!({"id": "not an id"}), None), (json!({"meta": {"blob": noise}}), Some(126))] {
+        let list = FakeOptOuts::default();
+        let handler = post_call_with(list.clone(), &[]);
+        list.operations.fail("add");
+        let body = edited_body("post-call-do-not-call", |body| {
+            for (key, value) in edit.as_object().unwrap() {
+                body[key] = value.clone();
+            }
+        });
+        let (status, answer_body) = answer(&handler, event_with_body("post-call-do-not-call", &body)).await;
+        assert_eq!((status, &answer_body["status"]), (StatusCode::ACCEPTED, &json!("queued")), "{id:?}");
+        let queued = handler.queue().queued();
+        assert_eq!((queued.len(), queued[0].id), (1, id.map(WebhookId::new)));
+        assert!(handler.calls().is_empty());
+    }
+}
+
 #[tokio::test]
 async fn end_reasons_suppress_whatever_their_case_and_wrong_number_by_default() {
     let list = FakeOptOuts::default();

@@ -251,6 +251,22 @@ async fn a_queued_do_not_call_whose_listing_failed_is_listed_by_the_redrive() {
     assert_eq!(outage.post_call.calls().len(), 1);
 }
 
+/// A do-not-call whose listing failed and whose id is unusable was queued all the same: the redrive lists the
+/// number; the call itself can never be stored, so the message is kept (reported failed, then the dead-letter
+/// queue) for a person.
+#[tokio::test]
+async fn a_queued_do_not_call_without_a_usable_id_is_listed_then_kept_for_a_person() {
+    let outage = outage(&[]);
+    outage.send_text.opt_outs().operations.fail("add");
+    let body = edited_body("post-call-do-not-call", |body| body["id"] = json!("not an id"));
+    assert_eq!(answer(&outage.post_call, event_with_body("post-call-do-not-call", &body)).await.0, 202);
+    outage.send_text.opt_outs().operations.heal("add");
+    let queued = outage.post_call.queue().queued();
+    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await), ["m-0"]);
+    assert!(outage.send_text.opt_outs().item("+12025550188").is_some(), "listed");
+    assert!(outage.post_call.calls().is_empty());
+}
+
 /// SNS refusing a queued text for good: settled failed, the message completed (never tried again).
 #[tokio::test]
 async fn a_queued_text_sns_refuses_for_good_is_settled_failed_and_not_tried_again() {

@@ -53,8 +53,14 @@ impl SendTextConfig {
     }
 }
 
+/// The regions of the United States that libphonenumber gives codes of their own (they share +1): a number in
+/// Puerto Rico is a US lead's to a US business, and 2X sends it as 10 bare digits like any other.
+const US_TERRITORIES: [CountryCode; 5] =
+    [CountryCode::PR, CountryCode::VI, CountryCode::GU, CountryCode::AS, CountryCode::MP];
+
 /// `ALLOWED_COUNTRIES`: ISO 3166 codes separated by commas (blank ones ignored: what CloudFormation's empty list
-/// becomes); unset or blank, the default country alone. The redrive reads it too.
+/// becomes); unset or blank, the default country alone (for the US, with its territories). The redrive reads it
+/// too.
 pub fn allowed_recipients<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
     default_country: CountryCode,
@@ -62,7 +68,8 @@ pub fn allowed_recipients<F: Fn(&str) -> Option<String>>(
     let list = env.optional("ALLOWED_COUNTRIES").unwrap_or_default();
     let codes: Vec<&str> = list.split(',').map(str::trim).filter(|code| !code.is_empty()).collect();
     if codes.is_empty() {
-        return Ok(AllowedRecipients::new(vec![default_country]));
+        let territories = if default_country == CountryCode::US { &US_TERRITORIES[..] } else { &[] };
+        return Ok(AllowedRecipients::new([&[default_country][..], territories].concat()));
     }
     let countries = codes
         .iter()
@@ -178,7 +185,13 @@ mod tests {
         assert_eq!(config.common.max_body_bytes, SEND_TEXT_MAX_BODY_BYTES);
         assert_eq!(config.queued_max_age, QueuedTextMaxAge::DEFAULT);
         assert_eq!(config.suppression_list, SuppressionList::Table("o".into()));
-        assert_eq!(config.allowed_recipients, AllowedRecipients::new(vec![webhook::phone::CountryCode::US]));
+        assert!(
+            config
+                .allowed_recipients
+                .check(&webhook::phone::PhoneNumber::parse("+1 787 234 5678", CountryCode::US).unwrap())
+                .is_ok(),
+            "Puerto Rico"
+        );
     }
 
     #[test]
@@ -188,10 +201,15 @@ mod tests {
             all.extend_from_slice(pairs);
             SendTextConfig::from_lookup(lookup(&all)).map(|config| config.allowed_recipients)
         };
-        let us = AllowedRecipients::new(vec![CountryCode::US]);
-        assert_eq!(read(&[]), Ok(us.clone()));
+        let us = AllowedRecipients::new([&[CountryCode::US][..], &US_TERRITORIES].concat());
+        assert_eq!(read(&[]), Ok(us.clone()), "the US and its territories");
         assert_eq!(read(&[("ALLOWED_COUNTRIES", " , ")]), Ok(us), "CloudFormation's empty list");
         assert_eq!(read(&[("DEFAULT_COUNTRY", "GB")]), Ok(AllowedRecipients::new(vec![CountryCode::GB])));
+        assert_eq!(
+            read(&[("ALLOWED_COUNTRIES", "US")]),
+            Ok(AllowedRecipients::new(vec![CountryCode::US])),
+            "as listed"
+        );
         let listed = AllowedRecipients::new(vec![CountryCode::US, CountryCode::CA, CountryCode::GB]);
         assert_eq!(read(&[("ALLOWED_COUNTRIES", "us, ca,GB")]), Ok(listed));
         for refused in ["USA", "ZZ", "US;CA"] {

@@ -86,18 +86,22 @@ impl SmsSender for SnsSmsSender {
     }
 }
 
-/// SNS's error codes for a publish it will refuse however often it is sent: the request itself is wrong for it
-/// (a number it cannot text, a parameter it refuses). Other 4xx codes are of the moment or of the account, and
-/// fixed without touching the text: throttling, access denied (an IAM policy), a KMS key, an expired credential.
-const REFUSED_FOR_GOOD: [&str; 7] = [
-    "InvalidParameter",
-    "InvalidParameterValue",
-    "ValidationError",
-    "ValidationException",
-    "EndpointDisabled",
-    "NotFound",
-    "PlatformApplicationDisabled",
-];
+/// Whether SNS refused the publish for good: the request itself is wrong for it (a number it cannot text, a
+/// parameter it refuses), and sending it again changes nothing. Matched on the SDK's modelled errors, not on
+/// their wire codes (`ParameterValueInvalid` is the code of `InvalidParameterValueException`). Every other 4xx is
+/// of the moment or of the account, fixed without touching the text: throttling, access denied (an IAM policy),
+/// a KMS key, an expired credential.
+fn refused_for_good(error: &PublishError) -> bool {
+    matches!(
+        error,
+        PublishError::InvalidParameterException(_)
+            | PublishError::InvalidParameterValueException(_)
+            | PublishError::ValidationException(_)
+            | PublishError::EndpointDisabledException(_)
+            | PublishError::NotFoundException(_)
+            | PublishError::PlatformApplicationDisabledException(_)
+    )
+}
 
 /// What a failed publish means for the text. SNS has no idempotency key for direct SMS: a publish repeated after
 /// SNS received the first one may text the lead twice. Safe to repeat: SNS refused it with a 4xx, or no
@@ -108,12 +112,11 @@ fn failure_of(error: &SdkError<PublishError, HttpResponse>) -> SendFailure {
         SdkError::ServiceError(service) if service.raw().status().is_server_error() => {
             SendFailure::Unconfirmed(failure)
         }
-        SdkError::ServiceError(service) => match service.err().code() {
-            Some(code) if REFUSED_FOR_GOOD.contains(&code) => {
-                SendFailure::Refused { error: failure, code: code.to_owned() }
-            }
-            _ => SendFailure::NotSent(failure),
-        },
+        SdkError::ServiceError(service) if refused_for_good(service.err()) => {
+            let code = service.err().code().unwrap_or("(no code)").to_owned();
+            SendFailure::Refused { error: failure, code }
+        }
+        SdkError::ServiceError(_) => SendFailure::NotSent(failure),
         SdkError::ConstructionFailure(_) => SendFailure::NotSent(failure),
         SdkError::DispatchFailure(dispatch) if dispatch.as_connector_error().is_some_and(never_connected) => {
             SendFailure::NotSent(failure)

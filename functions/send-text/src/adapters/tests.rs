@@ -232,7 +232,9 @@ async fn a_failed_publish_is_classified_by_what_sns_did_with_it() {
     };
     for (status, code, expected) in [
         (400, "InvalidParameter", "refused"),
-        (400, "InvalidParameterValue", "refused"),
+        (400, "ParameterValueInvalid", "refused"),
+        (400, "ValidationException", "refused"),
+        (400, "InvalidParameterValue", "not sent"),
         (400, "Throttling", "not sent"),
         (403, "AuthorizationError", "not sent"),
         (400, "KMSThrottling", "not sent"),
