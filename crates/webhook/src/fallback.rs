@@ -133,17 +133,20 @@ pub fn queued(id: Option<WebhookId>) -> Accepted {
     Accepted { code: StatusCode::ACCEPTED, outcome: Outcome::Queued, id, message_id: None }
 }
 
-/// Puts `delivery` on the fallback queue after `failure`: 202 `queued` once it is there; the failure (503, for
-/// 2X to deliver again) if the queue refuses it too.
+/// Puts `delivery` on the fallback queue after `failure`: 202 `queued` once it is there (the failure noted on
+/// the summary); the failure (503, for 2X to deliver again) if the queue refuses it too, which the pipeline notes
+/// as it answers.
 pub async fn queue_or_fail<Q: FallbackQueue>(
     queue: &Q,
     delivery: &QueuedDelivery,
     failure: DependencyError,
     summary: &mut RequestSummary,
 ) -> Result<Accepted, WebhookError> {
-    summary.add_error(&failure);
     match queue.enqueue(delivery).await {
-        Ok(()) => Ok(queued(delivery.id)),
+        Ok(()) => {
+            summary.add_error(&failure);
+            Ok(queued(delivery.id))
+        }
         Err(queue_error) => {
             summary.add_error(&queue_error);
             Err(failure.into())

@@ -191,9 +191,11 @@ async fn a_failed_store_is_queued_202_with_the_delivery() {
     assert!(handler.calls().is_empty());
 }
 
-/// The queue refusing too: 503 (2X's next delivery stores it), as without a queue.
+/// The queue refusing too: 503 (2X's next delivery stores it), as without a queue; each failure logged once.
 #[tokio::test]
 async fn a_failed_store_the_queue_refuses_too_is_503_and_the_retry_stores() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
     let handler = post_call_on_fakes(&[]);
     handler.calls().operations.fail("store");
     handler.queue().operations.fail("enqueue");
@@ -201,6 +203,11 @@ async fn a_failed_store_the_queue_refuses_too_is_503_and_the_retry_stores() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body["error"].is_string());
     assert!(handler.calls().is_empty());
+    assert_eq!(
+        logs.summaries()[0]["errors"],
+        "enqueue failed: injected failure; store failed: injected failure",
+        "the queue's failure, then the store's the answer is made of"
+    );
 
     handler.calls().operations.heal("store");
     assert_eq!(answer(&handler, event("post-call-transferred")).await.1["status"], "stored");
