@@ -187,10 +187,7 @@ impl TextLedger for FakeLedger {
             });
             if !taken_over {
                 let lease = Some(entry.lease_expires_at);
-                // As the adapter judges it: an item without a phone number or message cannot tell.
-                let same = ["phone_e164", "message"]
-                    .iter()
-                    .all(|name| entry.item.get(*name).is_none_or(|old| item.get(*name).is_none_or(|new| old == new)));
+                let same = ClaimOutcome::same_text(|name| entry.item.get(name), |name| item.get(name));
                 return Ok(ClaimOutcome::of_existing(Some(entry.status), by, lease, same, claim.claimant));
             }
         }

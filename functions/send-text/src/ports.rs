@@ -4,7 +4,6 @@
 use crate::payload::TextType;
 use crate::record::{SentText, TextStatus};
 use crate::sms::SmsText;
-use std::fmt;
 use std::future::Future;
 use webhook::error::DependencyError;
 use webhook::item::Item;
@@ -17,12 +16,6 @@ use webhook::phone::PhoneNumber;
 pub struct TextKey {
     pub id: WebhookId,
     pub text_type: TextType,
-}
-
-impl fmt::Display for TextKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.id, self.text_type.as_str())
-    }
 }
 
 /// Why SNS did not confirm a text, which decides whether it may be sent again.
@@ -93,6 +86,16 @@ pub enum ClaimOutcome {
 }
 
 impl ClaimOutcome {
+    /// Whether an existing sent-texts item is the claimed text: the same phone number and message, read from the
+    /// existing item by `existing` and from the claim's by `claimed`. An item that lacks either cannot tell, and
+    /// counts as the same.
+    pub fn same_text<V: PartialEq>(existing: impl Fn(&str) -> Option<V>, claimed: impl Fn(&str) -> Option<V>) -> bool {
+        ["phone_e164", "message"].iter().all(|name| match (existing(name), claimed(name)) {
+            (Some(existing), Some(claimed)) => existing == claimed,
+            _ => true,
+        })
+    }
+
     /// What an existing sent-texts item (its `status`, `claimed_by`, `lease_expires_at`, and whether it holds the
     /// same phone number and message as the claim) means for `claimant`.
     pub fn of_existing(

@@ -19,15 +19,6 @@ fn key_of(key: &TextKey) -> HashMap<String, AttributeValue> {
     HashMap::from([("id".to_owned(), id_key(key.id)), ("text_type".to_owned(), string(key.text_type.as_str()))])
 }
 
-/// Whether the existing item `old` holds the same phone number and message as the claim's `new` item (an item
-/// that lacks either cannot tell, and counts as the same).
-fn same_text(old: &HashMap<String, AttributeValue>, new: &HashMap<String, AttributeValue>) -> bool {
-    ["phone_e164", "message"].iter().all(|name| match (old.get(*name), new.get(*name)) {
-        (Some(old), Some(new)) => old == new,
-        _ => true,
-    })
-}
-
 /// The sent-texts table: one item per text (id and type), claimed with a conditional write before it is sent.
 #[derive(Debug, Clone)]
 pub struct DynamoTextLedger {
@@ -126,9 +117,8 @@ impl TextLedger for DynamoTextLedger {
                     let lease_expires_at =
                         existing("lease_expires_at").and_then(|value| value.as_n().ok()).and_then(|n| n.parse().ok());
                     let status = words("status").and_then(TextStatus::parse);
-                    let claimed: HashMap<String, AttributeValue> =
-                        text.into_iter().filter_map(|(name, value)| Some((name.to_owned(), value?))).collect();
-                    let same = failed.item().is_none_or(|old| same_text(old, &claimed));
+                    let claimed = |name: &str| text.iter().find(|(named, _)| *named == name)?.1.as_ref();
+                    let same = failed.item().is_none_or(|old| ClaimOutcome::same_text(|name| old.get(name), claimed));
                     Ok(ClaimOutcome::of_existing(status, words("claimed_by"), lease_expires_at, same, claimant))
                 }
                 _ => Err(dependency_error(OPERATION, &error)),
