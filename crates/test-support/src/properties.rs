@@ -7,7 +7,7 @@
 //! listed if and only if its number is. No other field, whatever JSON it holds, may cost a 4xx; what is stored
 //! is what was sent.
 
-use crate::events::TOKEN;
+use crate::events::{TOKEN, env};
 use crate::opt_outs::FakeOptOuts;
 use crate::post_call::{FakePostCall, post_call_with};
 use crate::send_text::{FakeSendText, send_text_with};
@@ -15,9 +15,9 @@ use crate::stored::{same_json, stored_as_sent};
 use crate::text_optout::{FakeTextOptOut, text_optout_with};
 use lambda_http::Body;
 use lambda_http::http::Method;
-use post_call::config::POST_CALL_MAX_BODY_BYTES;
+use post_call::config::{POST_CALL_MAX_BODY_BYTES, PostCallConfig, SuppressingEndReasons};
 use post_call::record::CallRecord;
-use send_text::config::SEND_TEXT_MAX_BODY_BYTES;
+use send_text::config::{SEND_TEXT_MAX_BODY_BYTES, SendTextConfig};
 use send_text::payload::TextType;
 use send_text::ports::TextKey;
 use send_text::recipient::AllowedRecipients;
@@ -37,6 +37,9 @@ pub struct BodyCheck {
     post_call: FakePostCall,
     text_optout: FakeTextOptOut,
     opt_outs: FakeOptOuts,
+    /// Who send-text may text, and which end reasons list a number, as the webhooks are configured.
+    allowed_recipients: AllowedRecipients,
+    suppressing: SuppressingEndReasons,
     /// Drives the handlers: one for every body, as a fuzz iteration must be cheap.
     runtime: tokio::runtime::Runtime,
 }
@@ -117,11 +120,11 @@ fn payload_phone(payload: &Fields, field: &str) -> Option<PhoneNumber> {
 }
 
 /// A text send-text must send: its key, number and message, when the id, phone and message are usable and the
-/// number may be texted (the fakes allow the US alone).
-fn usable_text(payload: &Fields) -> Option<(TextKey, PhoneNumber, String)> {
+/// number may be texted (`allowed`).
+fn usable_text(payload: &Fields, allowed: &AllowedRecipients) -> Option<(TextKey, PhoneNumber, String)> {
     let id = payload_id(payload)?;
     let phone = payload_phone(payload, "record_phone_number")?;
-    AllowedRecipients::new(vec![CountryCode::US]).check(&phone).ok()?;
+    allowed.check(&phone).ok()?;
     let message = payload.get("message")?.as_str()?;
     SmsText::parse(message).ok()?;
     Some((TextKey { id, text_type: TextType::read(payload.get("type")) }, phone, message.to_owned()))
@@ -130,11 +133,15 @@ fn usable_text(payload: &Fields) -> Option<(TextKey, PhoneNumber, String)> {
 impl Default for BodyCheck {
     fn default() -> Self {
         let opt_outs = FakeOptOuts::default();
+        let send_text_config = SendTextConfig::from_lookup(env(&[])).expect("the fakes' send-text configuration");
+        let post_call_config = PostCallConfig::from_lookup(env(&[])).expect("the fakes' post-call configuration");
         Self {
             send_text: send_text_with(opt_outs.clone(), &[]),
             post_call: post_call_with(opt_outs.clone(), &[]),
             text_optout: text_optout_with(opt_outs.clone(), &[]),
             opt_outs,
+            allowed_recipients: send_text_config.allowed_recipients,
+            suppressing: post_call_config.suppress_texts_on,
             runtime: tokio::runtime::Builder::new_current_thread().build().expect("a runtime for the handlers"),
         }
     }
@@ -149,7 +156,9 @@ impl BodyCheck {
         let sent_before = self.send_text.sms().sent().len();
         let (status, answer) = deliver(&self.runtime, &self.send_text, body)?;
         let sent = self.send_text.sms().sent();
-        let usable = payload(body).as_ref().and_then(usable_text).filter(|_| body.len() <= SEND_TEXT_MAX_BODY_BYTES);
+        let usable = payload(body)
+            .and_then(|payload| usable_text(&payload, &self.allowed_recipients))
+            .filter(|_| body.len() <= SEND_TEXT_MAX_BODY_BYTES);
         match (status, answer["status"].as_str(), usable) {
             (200, Some("sent"), Some((key, to, message))) => {
                 let texted = sent.get(sent_before).filter(|_| sent.len() == sent_before + 1);
@@ -226,9 +235,10 @@ impl BodyCheck {
                 }
             }
         }
-        let suppressing = payload.as_ref().and_then(post_call::payload::end_reason).is_some_and(|reason| {
-            ["do_not_call", "wrong_number"].iter().any(|suppressing| suppressing.eq_ignore_ascii_case(reason))
-        });
+        let suppressing = payload
+            .as_ref()
+            .and_then(post_call::payload::end_reason)
+            .is_some_and(|reason| self.suppressing.suppresses(reason));
         let phone = payload.as_ref().and_then(|payload| payload_phone(payload, "record_phone_number"));
         if let (true, Some(phone), false) = (suppressing, phone, body.len() > POST_CALL_MAX_BODY_BYTES) {
             if self.opt_outs.item(phone.e164()).is_none() {

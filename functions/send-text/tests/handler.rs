@@ -595,6 +595,7 @@ async fn numbers_that_may_not_be_texted_are_refused_before_any_aws_call() {
     }
     assert!(handler.ledger().operations.called().is_empty() && handler.sms().operations.called().is_empty());
     assert!(handler.opt_outs().operations.called().is_empty());
+    assert_eq!(logs.metrics().len(), 4, "one metrics document per refused number");
     for metrics in logs.metrics() {
         assert_eq!((&metrics["Refused"], &metrics["reason"]), (&json!(1), &json!("phone_not_allowed")));
     }
