@@ -18,6 +18,8 @@ pub struct Parameter {
     pub default: Option<String>,
     pub allowed_values: Option<Vec<String>>,
     pub allowed_pattern: Option<String>,
+    /// A `Number`: CloudFormation accepts any number within `MinValue` and `MaxValue`, fractions included.
+    pub number: bool,
     /// `MinValue` and `MaxValue` of a `Number` parameter (whole numbers here).
     pub min_value: Option<i64>,
     pub max_value: Option<i64>,
@@ -43,9 +45,10 @@ impl Parameter {
                 return Ok(false);
             }
         }
-        if self.min_value.is_some() || self.max_value.is_some() {
-            let Ok(number) = value.parse::<i64>() else { return Ok(false) };
-            if self.min_value.is_some_and(|min| number < min) || self.max_value.is_some_and(|max| number > max) {
+        if self.number {
+            let Ok(number) = value.parse::<f64>() else { return Ok(false) };
+            let below = self.min_value.is_some_and(|min| number < min as f64);
+            if !number.is_finite() || below || self.max_value.is_some_and(|max| number > max as f64) {
                 return Ok(false);
             }
         }
@@ -119,6 +122,7 @@ impl Template {
             let field = |key: &str| definition.get(key);
             parameters.push(Parameter {
                 list: field("Type").and_then(Value::as_str) == Some("CommaDelimitedList"),
+                number: field("Type").and_then(Value::as_str) == Some("Number"),
                 default: field("Default").and_then(text),
                 allowed_values: field("AllowedValues")
                     .and_then(Value::as_sequence)

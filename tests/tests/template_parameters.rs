@@ -1,6 +1,6 @@
 //! The template and the functions agree on every parameter value CloudFormation would deploy. For each
 //! parameter that reaches a function's environment, the values at the edges of what the template allows (its
-//! default, every AllowedValue, a Number's MinValue and MaxValue and their neighbours, and for an AllowedPattern
+//! default, every AllowedValue, a Number's MinValue and MaxValue, their neighbours and a fraction, and for an AllowedPattern
 //! the ends of each class, range, repetition and alternative) each start the real binary under a local Lambda
 //! Runtime API, with its environment evaluated from the template. Otherwise a value the binary refuses passes
 //! `sam deploy` and stops the function at every start.
@@ -76,8 +76,11 @@ fn boundary_values(parameter: &Parameter) -> Result<Vec<String>, Error> {
             }
         }
         (None, Some(pattern), _) => values.extend(edges(&regex_syntax::parse(pattern)?)),
-        // A Number: both ends of its range and their neighbours inside it.
-        (None, None, Some((min, max))) => values.extend([min, min + 1, max - 1, max].map(|n| n.to_string())),
+        // A Number: both ends of its range, their neighbours inside it, and a fraction (CloudFormation takes one).
+        (None, None, Some((min, max))) => {
+            values.extend([min, min + 1, max - 1, max].map(|n| n.to_string()));
+            values.push(format!("{min}.5"));
+        }
         (None, None, None) => {
             return Err(format!(
                 "{name} reaches a function but the template allows any value: give it the AllowedPattern, \
