@@ -90,6 +90,14 @@ impl Template {
         self.resource(name)?.get("Properties").ok_or_else(|| format!("{name} has no Properties").into())
     }
 
+    /// Function resource `name`'s `Timeout`: its own, or the `Globals` one.
+    pub fn timeout(&self, name: &str) -> Result<std::time::Duration, Error> {
+        let own = self.properties(name)?.get("Timeout");
+        let global = self.0.get("Globals").and_then(|globals| globals.get("Function")).and_then(|f| f.get("Timeout"));
+        let seconds = own.or(global).and_then(Value::as_u64).ok_or_else(|| format!("{name} has no Timeout"))?;
+        Ok(std::time::Duration::from_secs(seconds))
+    }
+
     /// Every Lambda function of the template: (resource name, the binary `sam build` builds for it).
     pub fn functions(&self) -> Result<Vec<(String, String)>, Error> {
         let mut functions = Vec::new();

@@ -11,6 +11,7 @@ use send_text::handler::SendTextHandler;
 use serde_json::{Value, json};
 use webhook::aws::{DynamoOptOuts, authenticator};
 use webhook::pipeline::{Webhook, handle};
+use webhook_test_support::whole_invocation;
 
 const TEXTS: &str = Table::SentTexts.name();
 const CALLS: &str = Table::Calls.name();
@@ -569,7 +570,7 @@ async fn delivery_records_set_the_status_on_the_texts_sns_sent() -> Result<(), E
         r#"{"level":"INFO","message":"not a delivery record"}"#.to_owned(),
     ];
 
-    let first = handler.handle(&log_data(&log_group(false), &lines), "req-1").await?;
+    let first = handler.handle(&log_data(&log_group(false), &lines), "req-1", whole_invocation()).await?;
     assert_eq!(first, BatchSummary { applied: 2, unmatched: 1, unreadable: 1, ..BatchSummary::default() });
     let items = emulator.items(TEXTS).await?;
     let (pre_call, post_voicemail) = (&items[0], &items[1]);
@@ -586,7 +587,7 @@ async fn delivery_records_set_the_status_on_the_texts_sns_sent() -> Result<(), E
 
     let repeated_and_older =
         [lines[0].clone(), delivery_line(&message_ids[1], true, "2026-11-24 09:00:06.479", "+12025550187")];
-    let again = handler.handle(&log_data(&log_group(false), &repeated_and_older), "req-2").await?;
+    let again = handler.handle(&log_data(&log_group(false), &repeated_and_older), "req-2", whole_invocation()).await?;
     assert_eq!(again, BatchSummary { already_current: 2, ..BatchSummary::default() });
     assert_eq!(emulator.items(TEXTS).await?, items, "nothing changed");
     Ok(())
@@ -696,12 +697,15 @@ async fn with_dynamodb_down_fifty_calls_are_queued_and_the_redrive_stores_each_o
     let event = queued_event(&sqs, &queue_url).await?;
     assert_eq!(event.records.len(), 50, "every queued delivery is on the queue");
     let redrive = redrive_handler(&sdk, &[])?;
-    assert!(redrive.handle(&event, "redrive-1").await.batch_item_failures.is_empty());
+    assert!(redrive.handle(&event, "redrive-1", whole_invocation()).await.batch_item_failures.is_empty());
     let stored = emulator.items(CALLS).await?;
     let ids: Vec<u64> = stored.iter().filter_map(|item| item["id"].as_u64()).collect();
     assert_eq!(ids, (1..=50).collect::<Vec<_>>());
     assert!(stored.iter().all(|item| item["transcript"] == payload["transcript"]));
-    assert!(redrive.handle(&event, "redrive-2").await.batch_item_failures.is_empty(), "SQS delivers it twice");
+    assert!(
+        redrive.handle(&event, "redrive-2", whole_invocation()).await.batch_item_failures.is_empty(),
+        "SQS delivers it twice"
+    );
     assert_eq!(emulator.items(CALLS).await?, stored, "nothing changed");
     Ok(())
 }
@@ -754,8 +758,11 @@ async fn with_sns_down_texts_are_queued_then_sent_once_each_and_a_stale_one_neve
     stale.body = Some(delivery.to_string());
 
     let redrive = redrive_handler(&sdk, &[])?;
-    assert!(redrive.handle(&event, "redrive-1").await.batch_item_failures.is_empty());
-    assert!(redrive.handle(&event, "redrive-2").await.batch_item_failures.is_empty(), "SQS delivers it twice");
+    assert!(redrive.handle(&event, "redrive-1", whole_invocation()).await.batch_item_failures.is_empty());
+    assert!(
+        redrive.handle(&event, "redrive-2", whole_invocation()).await.batch_item_failures.is_empty(),
+        "SQS delivers it twice"
+    );
     let working = send_text_handler(&emulator, None).await?;
     assert_eq!(deliver(&working, "send-text-pre-call", "req-2x").await?.1["status"], "sent", "another id");
 
@@ -831,7 +838,13 @@ async fn with_the_calls_table_down_a_do_not_call_is_listed_at_once_and_the_call_
 
     emulator.create_table(Table::Calls).await?;
     let event = queued_event(&sqs, &queue_url).await?;
-    assert!(redrive_handler(&sdk, &[])?.handle(&event, "redrive-1").await.batch_item_failures.is_empty());
+    assert!(
+        redrive_handler(&sdk, &[])?
+            .handle(&event, "redrive-1", whole_invocation())
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
     assert_eq!(emulator.items(CALLS).await?.len(), 1);
     assert_eq!(emulator.items(OPT_OUTS).await?, listed, "the first listing kept");
     Ok(())
@@ -860,7 +873,13 @@ async fn with_the_suppression_list_down_an_opt_out_is_queued_and_the_redrive_lis
     emulator.create_table(Table::OptOuts).await?;
     let event = queued_event(&sqs, &queue_url).await?;
     assert_eq!(event.records.len(), 1);
-    assert!(redrive_handler(&sdk, &[])?.handle(&event, "redrive-1").await.batch_item_failures.is_empty());
+    assert!(
+        redrive_handler(&sdk, &[])?
+            .handle(&event, "redrive-1", whole_invocation())
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
     let listed = emulator.items(OPT_OUTS).await?;
     assert_eq!((listed.len(), &listed[0]["phone"], &listed[0]["meta"]), (1, &json!("+12025550179"), &json!([])));
 

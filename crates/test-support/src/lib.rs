@@ -22,7 +22,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use webhook::budget::Deadline;
 use webhook::error::DependencyError;
+
+/// The time a batch function's invocation has (the template's 60 s): a batch handled in a test is not cut short.
+pub fn whole_invocation() -> Deadline {
+    Deadline::after(Duration::from_secs(60))
+}
 
 /// Checks the document against the specification's rules: every metric a directive names is a number at
 /// the root, every dimension a string at the root.

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod budget;
 pub mod config;
 pub mod error;
 pub mod fallback;

@@ -7,7 +7,9 @@ use crate::config::{PostCallConfig, SuppressingEndReasons};
 use crate::payload::end_reason;
 use crate::ports::{CallStore, StoreOutcome};
 use crate::record::CallRecord;
+use std::time::Duration;
 use webhook::auth::Authenticator;
+use webhook::budget;
 use webhook::config::{DataSettings, Retention};
 use webhook::error::WebhookError;
 use webhook::fallback::{FallbackQueue, NotDone, QueuedBody, QueuedDelivery, QueuedFunction, queue_or_fail};
@@ -18,6 +20,13 @@ use webhook::payload::{Fields, WebhookId, lead_fields, phone_text, required_id};
 use webhook::phone::{self, CountryCode, PhoneNumber};
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::telemetry::RequestSummary;
+
+/// The slowest call record the recorder completes: the number listed, then the record stored.
+pub const RECORDER_WORST_CASE: Duration = budget::calls(2, 0);
+
+/// The slowest delivery the webhook answers: the token re-read, the listing and the store failing at their
+/// timeouts, then the fallback queue.
+pub const WORST_CASE: Duration = budget::calls(3, 1);
 
 /// Stores each call record once, keyed by its webhook id; a call whose end reason suppresses texts puts the
 /// lead's number on the suppression list first.

@@ -3,14 +3,15 @@
 //! queue). Never dropped.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use post_call::handler::CallRecorder;
+use post_call::handler::{CallRecorder, RECORDER_WORST_CASE};
 use post_call::ports::CallStore;
-use send_text::handler::{NotTexted, TextSender};
+use send_text::handler::{NotTexted, SENDER_WORST_CASE, TextSender};
 use send_text::ports::{SmsSender, TextLedger};
-use std::time::Instant;
-use text_optout::handler::OptOutLister;
+use std::time::{Duration, Instant};
+use text_optout::handler::{LISTER_WORST_CASE, OptOutLister};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use webhook::budget::{self, Deadline};
 use webhook::error::WebhookError;
 use webhook::fallback::{NotDone, QueuedDelivery, QueuedFunction};
 use webhook::metrics::{Measurement, Metric, Unit};
@@ -19,6 +20,11 @@ use webhook::pipeline::{Accepted, Invocation, answer_of};
 use webhook::telemetry::RequestSummary;
 
 pub const FUNCTION: &str = "redrive";
+
+/// The slowest queued delivery to complete, whichever webhook queued it: a message is started only while the
+/// invocation's deadline leaves this (and the margin), so a batch never outlasts the function's timeout.
+pub const MESSAGE_WORST_CASE: Duration =
+    budget::longest(SENDER_WORST_CASE, budget::longest(RECORDER_WORST_CASE, LISTER_WORST_CASE));
 
 /// post-call's, send-text's and text-optout's work, repeated for what they queued.
 pub struct RedriveHandler<C, W, L, S, O> {
@@ -59,10 +65,23 @@ impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup
     }
 
     /// Completes each message of the batch, one after another, with one summary log line (and its metrics) each;
-    /// the response names those SQS must deliver again. `request_id`: this invocation's.
-    pub async fn handle(&self, event: &SqsEvent, request_id: &str) -> SqsBatchResponse {
+    /// the response names those SQS must deliver again. `request_id`: this invocation's. Once `deadline` leaves
+    /// too little time for another message, the rest are not started: named for SQS to deliver again.
+    pub async fn handle(&self, event: &SqsEvent, request_id: &str, deadline: Deadline) -> SqsBatchResponse {
         let mut response = SqsBatchResponse::default();
         for (index, message) in event.records.iter().enumerate() {
+            if !deadline.leaves(MESSAGE_WORST_CASE) {
+                let left: Vec<&str> =
+                    event.records[index..].iter().map(|rest| rest.message_id.as_deref().unwrap_or_default()).collect();
+                tracing::warn!(
+                    function = FUNCTION,
+                    request_id,
+                    not_started = left.len(),
+                    "too little time left for another queued delivery; SQS delivers the rest again"
+                );
+                left.into_iter().for_each(|message_id| response.add_failure(message_id));
+                break;
+            }
             let started = Instant::now();
             // Claims a text as this attempt: unique per message and invocation, so a later attempt (or a duplicate
             // of the message in the batch) never takes an earlier attempt's claim for its own.

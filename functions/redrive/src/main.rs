@@ -10,6 +10,7 @@ use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
 use send_text::handler::{TextRules, TextSender};
 use text_optout::handler::OptOutLister;
 use webhook::aws::{DynamoOptOuts, load_aws_config};
+use webhook::budget::Deadline;
 use webhook::phone::PhoneNumber;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
@@ -34,7 +35,8 @@ async fn main() -> Result<(), Error> {
     let handler = RedriveHandler::new(calls, texts, lister, config.data.metrics_namespace);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let handler = &handler;
-        async move { Ok::<_, Error>(handler.handle(&event.payload, &event.context.request_id).await) }
+        let deadline = Deadline::at_epoch_ms(event.context.deadline);
+        async move { Ok::<_, Error>(handler.handle(&event.payload, &event.context.request_id, deadline).await) }
     }))
     .await
 }

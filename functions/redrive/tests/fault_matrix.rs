@@ -21,6 +21,7 @@ use webhook::record::rfc3339;
 use webhook_test_support::events::{env, sample};
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 use webhook_test_support::redrive::sqs_event;
+use webhook_test_support::whole_invocation;
 
 /// `sample`'s body queued by `function` just now.
 fn queued(function: QueuedFunction, sample_name: &str, id: u64) -> QueuedDelivery {
@@ -47,7 +48,7 @@ async fn redrive_with(operation: &'static str, fault: Fault, delivery: QueuedDel
     let texts = TextSender::new(&config.data, rules, ledger, sms, list());
     let lister = OptOutLister::new(list(), config.data.default_country);
     let handler = RedriveHandler::new(calls, texts, lister, config.data.metrics_namespace);
-    let response = handler.handle(&sqs_event(&[delivery]), "redrive-1").await;
+    let response = handler.handle(&sqs_event(&[delivery]), "redrive-1", whole_invocation()).await;
     (response.batch_item_failures.into_iter().map(|failure| failure.item_identifier).collect(), injector)
 }
 

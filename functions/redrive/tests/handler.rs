@@ -6,12 +6,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aws_lambda_events::sqs::SqsEvent;
+use redrive::handler::MESSAGE_WORST_CASE;
 use send_text::payload::TextType;
 use send_text::ports::TextKey;
 use send_text::record::TextStatus;
 use serde_json::json;
+use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use webhook::budget::{Deadline, MARGIN};
 use webhook::fallback::{QueuedDelivery, QueuedFunction};
 use webhook::payload::WebhookId;
 use webhook_test_support::LogCapture;
@@ -21,6 +24,7 @@ use webhook_test_support::post_call::{FakePostCall, post_call_with};
 use webhook_test_support::redrive::{FakeRedrive, redrive_sharing, sqs_event};
 use webhook_test_support::send_text::{FakeSendText, LedgerEntry, pre_call, send_text_queueing_to, text_key};
 use webhook_test_support::text_optout::text_optout_with;
+use webhook_test_support::whole_invocation;
 
 fn id(value: u64) -> WebhookId {
     WebhookId::new(value)
@@ -89,14 +93,14 @@ async fn queued_calls_are_stored_once_as_received_and_a_redelivery_changes_nothi
     let outage = outage(&[]);
     let queued = outage.calls_queued(&["post-call-transferred", "post-call-do-not-call"]).await;
 
-    let response = outage.redrive.handle(&sqs_event(&queued), "r1").await;
+    let response = outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await;
     assert!(failed(&response).is_empty());
     let calls = outage.post_call.calls();
     let stored = calls.item(id(123)).unwrap();
     assert_eq!(stored["transcript"], sample_body("post-call-transferred")["transcript"]);
     assert!(outage.send_text.opt_outs().item("+12025550188").is_some(), "the do-not-call number is listed");
 
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
     assert_eq!(calls.len(), 2);
     assert_eq!(calls.item(id(123)).unwrap(), stored);
 }
@@ -111,7 +115,7 @@ async fn what_cannot_be_completed_now_is_reported_for_sqs_to_deliver_again() {
         serde_json::from_value(json!({"Records": [{"messageId": "m-x", "body": "not a delivery"}]})).unwrap();
     event.records.extend(garbled.records);
 
-    let response = outage.redrive.handle(&event, "r1").await;
+    let response = outage.redrive.handle(&event, "r1", whole_invocation()).await;
     assert_eq!(failed(&response), ["m-0", "m-1", "m-x"]);
     assert!(outage.post_call.calls().is_empty());
 }
@@ -127,7 +131,7 @@ async fn texts_sns_refused_are_sent_once_each_by_the_redrive() {
 
     let logs = LogCapture::default();
     let _capturing = logs.install();
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
     assert_eq!(outage.sent_to(), ["+12025550143", "+12025550187"]);
     let entry = outage.send_text.ledger().entry(&pre_call(1234)).unwrap();
     assert_eq!((entry.status, entry.claimed_by.as_str()), (TextStatus::Sent, "r1/0"));
@@ -140,7 +144,7 @@ async fn texts_sns_refused_are_sent_once_each_by_the_redrive() {
     assert!(!logs.text().contains(&message), "the message text is never logged");
 
     // SQS delivers the batch again, and 2X the first text.
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
     let again = request_from(&sample("send-text-pre-call"), "req-again");
     assert_eq!(answer(&outage.send_text, again).await.1["status"], "duplicate");
     assert_eq!(outage.sent_to().len(), 2, "one SMS per id");
@@ -167,7 +171,7 @@ async fn texts_queued_without_a_claim_or_a_list_are_sent_unless_listed_meanwhile
 
     let logs = LogCapture::default();
     let _capturing = logs.install();
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
     assert_eq!(outage.sent_to(), ["+12025550143"]);
     let outcomes: Vec<_> = logs.summaries().iter().map(|line| line["outcome"].clone()).collect();
     assert_eq!(outcomes, ["sent", "opted_out"]);
@@ -188,12 +192,12 @@ async fn a_text_older_than_its_maximum_age_is_settled_expired_and_never_sent() {
 
     let logs = LogCapture::default();
     let _capturing = logs.install();
-    assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1", whole_invocation()).await).is_empty());
     assert_eq!(outage.sent_to(), ["+12025550187"], "only the post-voicemail text");
     assert_eq!(outage.send_text.ledger().entry(&pre_call(1234)).unwrap().status, TextStatus::Expired);
     assert_eq!(logs.metrics()[0]["Expired"], 1);
 
-    assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r2").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r2", whole_invocation()).await).is_empty());
     let again = request_from(&sample("send-text-pre-call"), "req-again");
     assert_eq!(answer(&outage.send_text, again).await.1, json!({"status": "expired", "id": 1234}));
     assert_eq!(outage.sent_to().len(), 1);
@@ -204,7 +208,7 @@ async fn the_maximum_ages_are_configurable() {
     let outage = outage(&[("QUEUED_POST_VOICEMAIL_TEXT_MAX_AGE_SECONDS", "600")]);
     let queued = outage.texts_queued(&["send-text-post-voicemail"]).await;
     let late: Vec<QueuedDelivery> = queued.into_iter().map(|delivery| received_ago(delivery, 11 * 60)).collect();
-    assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1", whole_invocation()).await).is_empty());
     assert!(outage.sent_to().is_empty());
     assert_eq!(outage.send_text.ledger().entry(&voicemail(1235)).unwrap().status, TextStatus::Expired);
 }
@@ -224,12 +228,12 @@ async fn queued_opt_outs_are_listed_by_the_redrive() {
 
     let logs = LogCapture::default();
     let _capturing = logs.install();
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
     let item = outage.send_text.opt_outs().item("+12025550179").expect("listed by the redrive");
     assert_eq!((&item["source"], &item["meta"]), (&json!("text-optout"), &json!([])));
     assert_eq!(logs.summaries()[0]["outcome"], "opted_out");
     assert_eq!(logs.metrics()[0]["queued_by"], "text-optout");
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
     assert_eq!(outage.send_text.opt_outs().len(), 1);
 
     // Now a text to that lead is not sent.
@@ -246,7 +250,7 @@ async fn a_queued_do_not_call_whose_listing_failed_is_listed_by_the_redrive() {
     outage.send_text.opt_outs().operations.heal("add");
     assert_eq!(outage.post_call.calls().len(), 1, "stored at once");
     let queued = outage.post_call.queue().queued();
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
     assert!(outage.send_text.opt_outs().item("+12025550188").is_some());
     assert_eq!(outage.post_call.calls().len(), 1);
 }
@@ -262,7 +266,7 @@ async fn a_queued_do_not_call_without_a_usable_id_is_listed_then_kept_for_a_pers
     assert_eq!(answer(&outage.post_call, event_with_body("post-call-do-not-call", &body)).await.0, 202);
     outage.send_text.opt_outs().operations.heal("add");
     let queued = outage.post_call.queue().queued();
-    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await), ["m-0"]);
+    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await), ["m-0"]);
     assert!(outage.send_text.opt_outs().item("+12025550188").is_some(), "listed");
     assert!(outage.post_call.calls().is_empty());
 }
@@ -273,7 +277,7 @@ async fn a_queued_text_sns_refuses_for_good_is_settled_failed_and_not_tried_agai
     let outage = outage(&[]);
     let queued = outage.texts_queued(&["send-text-pre-call"]).await;
     outage.send_text.sms().refuse_for_good("InvalidParameter");
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
     assert_eq!(outage.send_text.ledger().entry(&pre_call(1234)).unwrap().status, TextStatus::Failed);
     assert!(outage.sent_to().is_empty());
 }
@@ -284,12 +288,12 @@ async fn a_text_sns_still_refuses_is_tried_again_and_sent_once() {
     let outage = outage(&[]);
     let queued = outage.texts_queued(&["send-text-pre-call"]).await;
     outage.send_text.sms().operations.fail("send");
-    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await), ["m-0"]);
+    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await), ["m-0"]);
     assert!(outage.send_text.ledger().entry(&pre_call(1234)).is_none(), "given back");
 
     outage.send_text.sms().operations.heal("send");
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r3").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r3", whole_invocation()).await).is_empty());
     assert_eq!(outage.sent_to().len(), 1);
 }
 
@@ -306,7 +310,10 @@ async fn a_message_twice_in_one_batch_sends_one_text() {
         }
         let twice = [queued[0].clone(), queued[0].clone()];
         let expected_failures: &[&str] = if unfinished { &["m-1"] } else { &[] };
-        assert_eq!(failed(&outage.redrive.handle(&sqs_event(&twice), "r1").await), expected_failures);
+        assert_eq!(
+            failed(&outage.redrive.handle(&sqs_event(&twice), "r1", whole_invocation()).await),
+            expected_failures
+        );
         assert_eq!(outage.sent_to().len(), 1, "unfinished claim: {unfinished}");
     }
 }
@@ -320,9 +327,27 @@ async fn a_claim_an_earlier_redrive_died_holding_is_never_sent_again() {
     let ledger = outage.send_text.ledger();
     let lease_ahead = OffsetDateTime::now_utc().unix_timestamp() + 60;
     ledger.insert(pre_call(1234), LedgerEntry::unfinished_claim("r0/0", lease_ahead));
-    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1").await), ["m-0"]);
+    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await), ["m-0"]);
 
     ledger.insert(pre_call(1234), LedgerEntry::unfinished_claim("r0/0", 0));
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2").await).is_empty());
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
     assert!(outage.sent_to().is_empty());
+}
+
+/// A message is started only while the invocation's deadline leaves the slowest message's time: with less, none
+/// is, and each is reported for SQS to deliver again (nothing half-done, no claim taken); with the time, the same
+/// batch completes.
+#[tokio::test]
+async fn messages_the_deadline_leaves_no_time_for_are_not_started_and_delivered_again() {
+    let outage = outage(&[]);
+    let queued = outage.texts_queued(&["send-text-pre-call", "send-text-post-voicemail"]).await;
+    let calls_before = outage.send_text.ledger().operations.called().len();
+    let too_little = Deadline::after(MESSAGE_WORST_CASE + MARGIN - Duration::from_millis(1));
+
+    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", too_little).await), ["m-0", "m-1"]);
+    assert_eq!(outage.send_text.ledger().operations.called().len(), calls_before, "no message started");
+    assert!(outage.sent_to().is_empty());
+
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
+    assert_eq!(outage.sent_to().len(), 2);
 }

@@ -9,8 +9,10 @@ use crate::recipient::AllowedRecipients;
 use crate::record::{SentText, TextClaimRecord};
 use crate::sms::SmsText;
 use lambda_http::http::StatusCode;
+use std::time::Duration;
 use time::OffsetDateTime;
 use webhook::auth::Authenticator;
+use webhook::budget;
 use webhook::config::{DataSettings, Retention};
 use webhook::error::{DependencyError, Refusal, WebhookError};
 use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction, queued};
@@ -22,6 +24,14 @@ use webhook::phone::{self, CountryCode, PhoneNumber};
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::record::rfc3339;
 use webhook::telemetry::RequestSummary;
+
+/// The slowest text the sender completes: the claim with both opt-out checks at once, the publish, then the text
+/// marked (sent, unconfirmed, failed, expired) or its claim given back.
+pub const SENDER_WORST_CASE: Duration = budget::calls(3, 0);
+
+/// The slowest delivery the webhook answers: the token re-read, the claim with the opt-out checks, the publish
+/// failing at its timeout, the fallback queue, then the claim marked queued (or given back if the queue failed).
+pub const WORST_CASE: Duration = budget::calls(4, 1);
 
 /// Texts the lead at once, at most once per webhook id and type, unless the number is suppressed or may not be
 /// texted, or the text waited on the queue too long.

@@ -11,6 +11,7 @@ use webhook_test_support::send_text::{FakeLedger, pre_call};
 use webhook_test_support::sms_delivery_status::{
     delivery_line, delivery_status_on, log_data_json, log_group, subscription_event,
 };
+use webhook_test_support::whole_invocation;
 
 const RECORDS: u64 = 100;
 
@@ -32,7 +33,8 @@ fn batch(c: &mut Criterion) {
             |ledger| {
                 let logs: LogsEvent = serde_json::from_str(black_box(&event)).unwrap();
                 let handler = delivery_status_on(&ledger);
-                let summary = runtime.block_on(handler.handle(&logs.aws_logs.data, "bench-request")).unwrap();
+                let summary =
+                    runtime.block_on(handler.handle(&logs.aws_logs.data, "bench-request", whole_invocation())).unwrap();
                 assert_eq!(summary.applied, RECORDS as usize);
                 ledger
             },

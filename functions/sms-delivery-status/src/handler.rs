@@ -7,13 +7,19 @@ use crate::report::{DeliveryReport, DeliveryStatus, UnreadableRecord};
 use aws_lambda_events::cloudwatch_logs::{LogData, LogEntry};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use webhook::budget::{self, Deadline};
 use webhook::error::DependencyError;
 use webhook::metrics::{Metric, Outcome, Unit, directive, emf_document};
 use webhook::payload::WebhookId;
 use webhook::telemetry::{now_ms, write_emf};
 
 pub const FUNCTION: &str = "sms-delivery-status";
+
+/// The slowest record to apply: the sent text found by its message id, then updated. A record is started only
+/// while the invocation's deadline leaves this (and the margin): the batch fails, to be delivered again, instead
+/// of being stopped mid-record.
+pub const RECORD_WORST_CASE: Duration = budget::calls(2, 0);
 
 /// Records in flight at once: a busy account's batch holds hundreds, each a query and an update (~10 ms), and
 /// the function has 60 s. DynamoDB on-demand takes far more; 16 keeps a batch of 1,000 near a second.
@@ -69,13 +75,19 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
         &self.ledger
     }
 
-    /// Records every delivery record of the batch; fails when DynamoDB failed any of them.
-    pub async fn handle(&self, logs: &LogData, request_id: &str) -> Result<BatchSummary, BatchFailed> {
+    /// Records every delivery record of the batch; fails when DynamoDB failed any of them, or `deadline` left no
+    /// time to start one.
+    pub async fn handle(
+        &self,
+        logs: &LogData,
+        request_id: &str,
+        deadline: Deadline,
+    ) -> Result<BatchSummary, BatchFailed> {
         let started = Instant::now();
         // CloudWatch Logs checks a new subscription with a control message: no records in it.
         let entries: &[LogEntry] = if logs.message_type == "DATA_MESSAGE" { &logs.log_events } else { &[] };
         let outcomes: Vec<RecordOutcome> = futures_util::stream::iter(entries)
-            .map(|entry| self.process(entry))
+            .map(|entry| self.process(entry, deadline))
             .buffered(CONCURRENT_RECORDS)
             .collect()
             .await;
@@ -123,11 +135,15 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
         }
     }
 
-    async fn process(&self, entry: &LogEntry) -> RecordOutcome {
+    async fn process(&self, entry: &LogEntry, deadline: Deadline) -> RecordOutcome {
         let report = match DeliveryReport::parse(&entry.message) {
             Ok(report) => report,
             Err(why) => return RecordOutcome::Unreadable { log_event_id: entry.id.clone(), why },
         };
+        if !deadline.leaves(RECORD_WORST_CASE) {
+            let error = DependencyError::new("record delivery status", "not started: too little time left");
+            return RecordOutcome::Failed { report, error };
+        }
         match self.ledger.record(&report).await {
             Ok(Recorded::Applied { id }) => RecordOutcome::Applied { id, report },
             Ok(Recorded::AlreadyCurrent { .. }) => RecordOutcome::AlreadyCurrent,

@@ -7,6 +7,7 @@ use sms_delivery_status::adapters::DynamoDeliveryLedger;
 use sms_delivery_status::config::DeliveryStatusConfig;
 use sms_delivery_status::handler::DeliveryStatusHandler;
 use webhook::aws::load_aws_config;
+use webhook::budget::Deadline;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]
@@ -20,7 +21,8 @@ async fn main() -> Result<(), Error> {
     let handler = DeliveryStatusHandler::new(ledger, config.metrics_namespace);
     lambda_runtime::run(service_fn(|event: LambdaEvent<LogsEvent>| {
         let handler = &handler;
-        async move { handler.handle(&event.payload.aws_logs.data, &event.context.request_id).await.map(drop) }
+        let deadline = Deadline::at_epoch_ms(event.context.deadline);
+        async move { handler.handle(&event.payload.aws_logs.data, &event.context.request_id, deadline).await.map(drop) }
     }))
     .await
 }

@@ -11,6 +11,7 @@ use webhook::metrics::DEFAULT_NAMESPACE;
 use webhook_test_support::events::sample;
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 use webhook_test_support::sms_delivery_status::decode;
+use webhook_test_support::whole_invocation;
 
 fn handler(injector: &FaultInjector) -> DeliveryStatusHandler<DynamoDeliveryLedger> {
     let ledger = DynamoDeliveryLedger::from_client(faults::dynamodb(injector), "texts");
@@ -23,7 +24,7 @@ async fn a_failing_look_up_or_update_fails_the_batch_so_it_is_delivered_again() 
     for operation in ["Query", "UpdateItem"] {
         for fault in FAULTS {
             let injector = FaultInjector::new(operation, fault);
-            let failed = handler(&injector).handle(&batch, "req-1").await.unwrap_err();
+            let failed = handler(&injector).handle(&batch, "req-1", whole_invocation()).await.unwrap_err();
             assert_eq!(failed.summary.failed, 1, "{operation} {fault:?}");
             assert!(failed.first.operation.starts_with(&format!("DynamoDB {operation}")), "{failed}");
             assert!((1..=3).contains(&injector.attempts(operation)), "{operation} {fault:?}");
@@ -37,7 +38,8 @@ async fn a_failing_look_up_or_update_fails_the_batch_so_it_is_delivered_again() 
 #[tokio::test]
 async fn with_dynamodb_answering_the_record_is_applied_in_one_look_up_and_one_update() {
     let injector = FaultInjector::new("none", Fault::Hang);
-    let summary = handler(&injector).handle(&decode(&sample("sms-delivery-status-success")), "req-1").await;
+    let summary =
+        handler(&injector).handle(&decode(&sample("sms-delivery-status-success")), "req-1", whole_invocation()).await;
     assert_eq!(summary, Ok(BatchSummary { applied: 1, ..BatchSummary::default() }));
     assert_eq!((injector.attempts("Query"), injector.attempts("UpdateItem")), (1, 1));
 }

@@ -7,13 +7,15 @@
 use send_text::payload::TextType;
 use send_text::ports::TextKey;
 use serde_json::{Value, json};
-use sms_delivery_status::handler::BatchSummary;
+use sms_delivery_status::handler::{BatchSummary, RECORD_WORST_CASE};
+use std::time::Duration;
+use webhook::budget::{Deadline, MARGIN};
 use webhook_test_support::events::{answer, event, sample};
 use webhook_test_support::send_text::{FakeLedger, send_text_on_fakes, text_key};
 use webhook_test_support::sms_delivery_status::{
     decode, delivery_line, delivery_status_on, log_data, log_data_json, log_group, subscription_event,
 };
-use webhook_test_support::{LogCapture, assert_valid_emf};
+use webhook_test_support::{LogCapture, assert_valid_emf, whole_invocation};
 
 fn pre_call() -> TextKey {
     text_key(1234, TextType::PreCall)
@@ -44,7 +46,7 @@ fn summary(applied: usize, already_current: usize, unmatched: usize, unreadable:
 async fn a_delivered_text_carries_its_status_provider_response_price_and_time() {
     let ledger = ledger_with_sample_texts();
     let handler = delivery_status_on(&ledger);
-    let outcome = handler.handle(&decode(&sample("sms-delivery-status-success")), "req-1").await;
+    let outcome = handler.handle(&decode(&sample("sms-delivery-status-success")), "req-1", whole_invocation()).await;
 
     assert_eq!(outcome, Ok(summary(1, 0, 0, 0)));
     let item = item(&ledger, pre_call());
@@ -59,7 +61,8 @@ async fn a_delivered_text_carries_its_status_provider_response_price_and_time() 
 async fn a_carrier_failure_is_recorded_with_the_carriers_words() {
     let ledger = ledger_with_sample_texts();
     let handler = delivery_status_on(&ledger);
-    let outcome = handler.handle(&decode(&sample("sms-delivery-status-carrier-failure")), "req-1").await;
+    let outcome =
+        handler.handle(&decode(&sample("sms-delivery-status-carrier-failure")), "req-1", whole_invocation()).await;
 
     assert_eq!(outcome, Ok(summary(1, 0, 0, 0)));
     let item = item(&ledger, post_voicemail());
@@ -74,8 +77,10 @@ async fn a_record_of_another_sender_and_a_line_that_is_no_record_are_counted_and
     let capture = LogCapture::default();
     let _guard = capture.install();
 
-    let unknown = handler.handle(&decode(&sample("sms-delivery-status-unknown-message")), "req-1").await;
-    let not_a_record = handler.handle(&decode(&sample("sms-delivery-status-not-a-record")), "req-2").await;
+    let unknown =
+        handler.handle(&decode(&sample("sms-delivery-status-unknown-message")), "req-1", whole_invocation()).await;
+    let not_a_record =
+        handler.handle(&decode(&sample("sms-delivery-status-not-a-record")), "req-2", whole_invocation()).await;
 
     assert_eq!((unknown, not_a_record), (Ok(summary(0, 0, 1, 0)), Ok(summary(0, 0, 0, 1))));
     assert_eq!(ledger.operations.called(), ["record_delivery"], "a line that is no record reaches no table");
@@ -95,7 +100,7 @@ async fn each_applied_record_counts_once_by_sms_type_with_its_price() {
     let capture = LogCapture::default();
     let _guard = capture.install();
     for name in ["sms-delivery-status-success", "sms-delivery-status-carrier-failure", "sms-delivery-status-success"] {
-        handler.handle(&decode(&sample(name)), "req-1").await.unwrap();
+        handler.handle(&decode(&sample(name)), "req-1", whole_invocation()).await.unwrap();
     }
 
     let metrics = capture.metrics();
@@ -133,14 +138,14 @@ async fn a_record_applied_again_or_an_older_one_late_changes_nothing_and_a_newer
         log_data(&log_group(!success), &[delivery_line(message_id, success, timestamp, "+12025550143")])
     };
 
-    let first = handler.handle(&at("2026-11-24 09:00:05.120", false), "req-1").await;
+    let first = handler.handle(&at("2026-11-24 09:00:05.120", false), "req-1", whole_invocation()).await;
     let after_first = item(&ledger, pre_call());
-    let again = handler.handle(&at("2026-11-24 09:00:05.120", false), "req-2").await;
-    let older = handler.handle(&at("2026-11-24 09:00:05.119", true), "req-3").await;
+    let again = handler.handle(&at("2026-11-24 09:00:05.120", false), "req-2", whole_invocation()).await;
+    let older = handler.handle(&at("2026-11-24 09:00:05.119", true), "req-3", whole_invocation()).await;
     assert_eq!((first, again, older), (Ok(summary(1, 0, 0, 0)), Ok(summary(0, 1, 0, 0)), Ok(summary(0, 1, 0, 0))));
     assert_eq!(item(&ledger, pre_call()), after_first);
 
-    let newer = handler.handle(&at("2026-11-24 09:00:05.121", true), "req-4").await;
+    let newer = handler.handle(&at("2026-11-24 09:00:05.121", true), "req-4", whole_invocation()).await;
     assert_eq!(newer, Ok(summary(1, 0, 0, 0)));
     let item = item(&ledger, pre_call());
     assert_eq!(
@@ -160,7 +165,7 @@ async fn a_table_failure_fails_the_batch_after_every_record_was_tried_and_the_re
     let batch = log_data(&log_group(false), &lines);
     ledger.operations.fail("record_delivery");
 
-    let failed = handler.handle(&batch, "req-1").await.unwrap_err();
+    let failed = handler.handle(&batch, "req-1", whole_invocation()).await.unwrap_err();
     assert_eq!(failed.summary.failed, 2);
     assert_eq!(ledger.operations.called().len(), 2, "every record is tried before the batch fails");
     let diagnostic = lambda_runtime::Diagnostic::from(failed);
@@ -168,8 +173,12 @@ async fn a_table_failure_fails_the_batch_after_every_record_was_tried_and_the_re
     assert!(!diagnostic.error_message.contains("555"), "{}", diagnostic.error_message);
 
     ledger.operations.heal("record_delivery");
-    assert_eq!(handler.handle(&batch, "req-2").await, Ok(summary(2, 0, 0, 0)));
-    assert_eq!(handler.handle(&batch, "req-3").await, Ok(summary(0, 2, 0, 0)), "Lambda delivers it again");
+    assert_eq!(handler.handle(&batch, "req-2", whole_invocation()).await, Ok(summary(2, 0, 0, 0)));
+    assert_eq!(
+        handler.handle(&batch, "req-3", whole_invocation()).await,
+        Ok(summary(0, 2, 0, 0)),
+        "Lambda delivers it again"
+    );
 }
 
 #[tokio::test]
@@ -180,7 +189,7 @@ async fn a_subscriptions_control_message_records_nothing() {
     control["messageType"] = "CONTROL_MESSAGE".into();
     let event = subscription_event(&control);
 
-    assert_eq!(handler.handle(&decode(&event), "req-1").await, Ok(summary(0, 0, 0, 0)));
+    assert_eq!(handler.handle(&decode(&event), "req-1", whole_invocation()).await, Ok(summary(0, 0, 0, 0)));
     assert!(ledger.operations.called().is_empty());
 }
 
@@ -199,7 +208,29 @@ async fn texts_sent_by_send_text_get_the_status_sns_reports_for_them() {
         .collect();
     let handler = delivery_status_on(send_text.ledger());
 
-    assert_eq!(handler.handle(&log_data(&log_group(false), &lines), "req-1").await, Ok(summary(2, 0, 0, 0)));
+    assert_eq!(
+        handler.handle(&log_data(&log_group(false), &lines), "req-1", whole_invocation()).await,
+        Ok(summary(2, 0, 0, 0))
+    );
     assert_eq!(item(send_text.ledger(), pre_call())["delivery_status"], "SUCCESS");
     assert_eq!(item(send_text.ledger(), post_voicemail())["delivery_status"], "FAILURE");
+}
+
+/// A record is started only while the invocation's deadline leaves its worst case: with less, none is, and the
+/// batch fails (Lambda delivers it again) instead of being stopped mid-record; with the time, it is recorded.
+#[tokio::test]
+async fn records_the_deadline_leaves_no_time_for_are_not_started_and_the_batch_is_delivered_again() {
+    let ledger = ledger_with_sample_texts();
+    let handler = delivery_status_on(&ledger);
+    let lines = [
+        delivery_line("0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901234", true, "2026-11-24 09:00:05.120", "+12025550143"),
+        delivery_line("0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901235", false, "2026-11-24 09:00:06.480", "+12025550187"),
+    ];
+    let batch = log_data(&log_group(false), &lines);
+    let too_little = Deadline::after(RECORD_WORST_CASE + MARGIN - Duration::from_millis(1));
+
+    let failed = handler.handle(&batch, "req-1", too_little).await.unwrap_err();
+    assert_eq!(failed.summary.failed, 2);
+    assert!(ledger.operations.called().is_empty(), "no record started");
+    assert_eq!(handler.handle(&batch, "req-2", whole_invocation()).await, Ok(summary(2, 0, 0, 0)));
 }

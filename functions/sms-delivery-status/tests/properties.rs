@@ -12,6 +12,7 @@ use sms_delivery_status::report::{DeliveryReport, ReportedAt};
 use time::OffsetDateTime;
 use webhook_test_support::send_text::FakeLedger;
 use webhook_test_support::sms_delivery_status::{delivery_status_on, log_data, log_group};
+use webhook_test_support::whole_invocation;
 
 /// Lines near a delivery record: any of its fields missing, of another type, or odd.
 fn record_like() -> impl Strategy<Value = String> {
@@ -74,7 +75,7 @@ proptest! {
         let ledger = FakeLedger::default();
         ledger.insert_sent(webhook_test_support::send_text::pre_call(1), "m-1");
         let handler = delivery_status_on(&ledger);
-        let summary = runtime().block_on(handler.handle(&log_data(&log_group(false), &lines), "req-1")).unwrap();
+        let summary = runtime().block_on(handler.handle(&log_data(&log_group(false), &lines), "req-1", whole_invocation())).unwrap();
         let records = lines.iter().filter(|line| DeliveryReport::parse(line).is_ok()).count();
         prop_assert_eq!(summary.applied + summary.already_current + summary.unmatched, records);
         prop_assert_eq!(summary.unreadable, lines.len() - records);

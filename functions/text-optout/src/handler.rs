@@ -7,7 +7,9 @@
 //! or `+1…`: only `record_phone_number` is required, and every field is kept as sent.
 
 use crate::config::TextOptOutConfig;
+use std::time::Duration;
 use webhook::auth::Authenticator;
+use webhook::budget;
 use webhook::error::{Refusal, WebhookError};
 use webhook::fallback::{FallbackQueue, NotDone, QueuedBody, QueuedDelivery, QueuedFunction, queue_or_fail};
 use webhook::http::parse_object;
@@ -17,6 +19,13 @@ use webhook::payload::required_phone;
 use webhook::phone::{self, CountryCode, PhoneNumber};
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::telemetry::RequestSummary;
+
+/// The slowest opt-out the lister completes: the number listed.
+pub const LISTER_WORST_CASE: Duration = budget::calls(1, 0);
+
+/// The slowest delivery the webhook answers: the token re-read, the listing failing at its timeout, then the
+/// fallback queue.
+pub const WORST_CASE: Duration = budget::calls(2, 1);
 
 /// Puts each number 2X reports as opted out on the suppression list.
 pub struct OptOutLister<W> {

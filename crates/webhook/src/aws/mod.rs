@@ -10,6 +10,7 @@ pub use fallback_queue::SqsFallbackQueue;
 pub use opt_outs::DynamoOptOuts;
 pub use secrets::{SecretsManagerTokens, authenticator};
 
+use crate::budget;
 use crate::error::DependencyError;
 use crate::payload::WebhookId;
 use aws_config::timeout::TimeoutConfig;
@@ -35,24 +36,23 @@ pub async fn load_aws_config() -> SdkConfig {
 }
 
 /// Bounds a hung dependency: each attempt gets 2 s and a whole call, retries included (standard mode: 3
-/// attempts with backoff), 5 s; then the delivery answers 503. With the fail-open calls' 2 s
-/// ([`fail_open_timeouts`]) the slowest send-text (token refresh, opt-out check, claim, publish, record) stays
-/// under 19 s: inside the functions' 20 s timeout and API Gateway's 30 s.
+/// attempts with backoff), [`budget::CALL`]; then the delivery is queued or answers 503. Each function's slowest
+/// path is a sum of these ([`crate::budget`]).
 pub fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(5))
+        .operation_timeout(budget::CALL)
         .build()
 }
 
 /// For calls whose failure is tolerated (the opt-out check, re-reading the token) and those made during
-/// initialisation only to open a connection: not worth waiting long for.
+/// initialisation only to open a connection: not worth waiting long for ([`budget::QUICK_CALL`]).
 pub fn fail_open_timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_secs(1))
-        .operation_timeout(Duration::from_secs(2))
+        .operation_timeout(budget::QUICK_CALL)
         .build()
 }
 
