@@ -31,6 +31,11 @@ impl Retention {
     pub fn duration(self) -> Duration {
         self.0
     }
+
+    /// This retention, or `minimum` if that is longer.
+    pub fn at_least(self, minimum: Self) -> Self {
+        Self(self.0.max(minimum.0))
+    }
 }
 
 /// Where the accepted tokens come from.

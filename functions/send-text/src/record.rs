@@ -17,6 +17,13 @@ use webhook::record::{SHADOWED_FIELDS, ShadowedFields, epoch_after, expires_at, 
 /// have sent the text, so it counts as unconfirmed and is never sent again.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
 
+/// The shortest time a sent-texts item is kept, whatever `RETENTION_DAYS` says: it is what stops a second SMS for
+/// a redelivered id, so it must outlive every way the same text can come back. 2X documents no retry schedule;
+/// webhook senders retry for hours to days, a queued text is sent only within its maximum age (14 days at most),
+/// and a dead letter moved back within the dead-letter queue's 14 days. 90 days outlasts them all with room for a
+/// delivery replayed by hand.
+pub const LEDGER_MINIMUM_RETENTION_DAYS: u32 = 90;
+
 /// A sent-texts item's `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextStatus {
@@ -140,7 +147,10 @@ impl<'a> TextClaimRecord<'a> {
             claimed_by,
             claimed_at: rfc3339(now),
             lease_expires_at: epoch_after(now, CLAIM_LEASE),
-            expires_at: expires_at(now, retention),
+            expires_at: expires_at(
+                now,
+                retention.map(|days| days.at_least(Retention::days(LEDGER_MINIMUM_RETENTION_DAYS))),
+            ),
             claimed_at_epoch: now.unix_timestamp(),
         }
     }
@@ -220,6 +230,22 @@ mod tests {
         for name in keys(&serde_json::to_value(&claim).unwrap()).difference(&keys(&sample_text())) {
             assert!(TextClaimRecord::ATTRIBUTES.contains(&name.as_str()), "{name} is added but not declared");
         }
+    }
+
+    /// A text is kept at least 90 days, however short the retention: expired sooner, a redelivery of its id
+    /// would text the lead again. A longer retention applies as set; none keeps it forever.
+    #[test]
+    fn a_text_outlives_a_short_retention_so_a_redelivery_never_texts_again() {
+        let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
+        let expiry = |retention| {
+            let (key, fields) = read(sample_text());
+            TextClaimRecord::new(&key, fields, &phone, "r", OffsetDateTime::UNIX_EPOCH, retention).expires_at
+        };
+        let days = |n: i64| Some(n * 86_400);
+        assert_eq!(expiry(Some(Retention::days(1))), days(90));
+        assert_eq!(expiry(Some(Retention::days(89))), days(90));
+        assert_eq!(expiry(Some(Retention::days(365))), days(365));
+        assert_eq!(expiry(None), None);
     }
 
     #[test]

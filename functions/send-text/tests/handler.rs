@@ -391,14 +391,17 @@ async fn only_post_is_accepted() {
     assert!(handler.sms().sent().is_empty());
 }
 
+/// The claim's TTL is the retention, but never under 90 days: it is what stops a second SMS for a redelivery.
 #[tokio::test]
-async fn retention_sets_the_ttl_on_the_claim() {
-    let handler = send_text_on_fakes(&[("RETENTION_DAYS", "7")]);
-    answer(&handler, event("send-text-pre-call")).await;
-    let item = handler.ledger().entry(&id(1234)).unwrap().item;
-    let claimed_at = OffsetDateTime::parse(item["claimed_at"].as_str().unwrap(), &Rfc3339).unwrap();
-    assert_eq!(item["expires_at"], claimed_at.unix_timestamp() + 7 * 86_400);
-    assert_eq!(item["lease_expires_at"], claimed_at.unix_timestamp() + 60);
+async fn retention_sets_the_ttl_on_the_claim_never_under_the_ledgers_minimum() {
+    for (days, kept) in [("7", 90), ("365", 365)] {
+        let handler = send_text_on_fakes(&[("RETENTION_DAYS", days)]);
+        answer(&handler, event("send-text-pre-call")).await;
+        let item = handler.ledger().entry(&id(1234)).unwrap().item;
+        let claimed_at = OffsetDateTime::parse(item["claimed_at"].as_str().unwrap(), &Rfc3339).unwrap();
+        assert_eq!(item["expires_at"], claimed_at.unix_timestamp() + kept * 86_400, "RETENTION_DAYS={days}");
+        assert_eq!(item["lease_expires_at"], claimed_at.unix_timestamp() + 60);
+    }
 }
 
 #[tokio::test]
