@@ -1,9 +1,10 @@
 //! The suite-wide log scan: every log line the test suite produced (the real binaries' output and the handler
 //! tests' captures, collected by `scripts/test`) must hold no token, full phone number, message text or
-//! transcript content.
+//! transcript content; and every metric a function wrote must be read, from that function, by every alarm on it.
 
-use crate::{DELIVERY_SAMPLES, Error, REDRIVE_SAMPLES, SAMPLE_EVENTS};
-use serde_json::Value;
+use crate::{DELIVERY_SAMPLES, Error, REDRIVE_SAMPLES, SAMPLE_EVENTS, Template};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Tokens the tests authenticate with (or present wrongly): none may ever be logged.
@@ -76,6 +77,39 @@ pub fn scan_directory(directory: &Path) -> Result<(usize, usize, Vec<String>), E
     Ok((files, lines, offending))
 }
 
+/// Every (function, metric) the archived EMF documents published by `function` alone: what the alarms read.
+pub fn metrics_written(directory: &Path) -> Result<BTreeSet<(String, String)>, Error> {
+    let mut written = BTreeSet::new();
+    for entry in std::fs::read_dir(directory)? {
+        let text = std::fs::read_to_string(entry?.path()).unwrap_or_default();
+        for document in text.lines().filter_map(|line| serde_json::from_str::<Value>(line).ok()) {
+            let Some(function) = document["function"].as_str() else { continue };
+            for directive in document["_aws"]["CloudWatchMetrics"].as_array().into_iter().flatten() {
+                let by_function =
+                    directive["Dimensions"].as_array().into_iter().flatten().any(|set| *set == json!(["function"]));
+                for metric in directive["Metrics"].as_array().into_iter().flatten().filter(|_| by_function) {
+                    if let Some(name) = metric["Name"].as_str() {
+                        written.insert((function.to_owned(), name.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// For each metric a function wrote while tested, the alarms that read that metric but not that function's:
+/// "alarm: metric from function" for each.
+pub fn blind_alarms(written: &BTreeSet<(String, String)>, template: &Template) -> Result<Vec<String>, Error> {
+    let mut blind = Vec::new();
+    for (function, metric) in written {
+        for alarm in template.alarms_blind_to(function, metric)? {
+            blind.push(format!("{alarm}: {metric} from {function}"));
+        }
+    }
+    Ok(blind)
+}
+
 /// Lines of JSON logs that are request summaries, to prove the scan saw real traffic.
 pub fn summaries(directory: &Path) -> Result<usize, Error> {
     let mut count = 0;
@@ -92,6 +126,24 @@ pub fn summaries(directory: &Path) -> Result<usize, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_metric_written_by_a_function_an_alarm_does_not_read_is_found() {
+        let template = Template::load().unwrap();
+        let written = |pairs: &[(&str, &str)]| -> BTreeSet<(String, String)> {
+            pairs.iter().map(|(function, metric)| ((*function).to_owned(), (*metric).to_owned())).collect()
+        };
+        let read = written(&[("redrive", "Unconfirmed"), ("sms-delivery-status", "Delivered"), ("redrive", "Sent")]);
+        assert!(blind_alarms(&read, &template).unwrap().is_empty());
+        let unread = written(&[("redrive", "DeliveryFailed")]);
+        assert_eq!(
+            blind_alarms(&unread, &template).unwrap(),
+            [
+                "SmsDeliveryFailuresAlarm: DeliveryFailed from redrive",
+                "SmsDeliveryStatusMissingAlarm: DeliveryFailed from redrive"
+            ]
+        );
+    }
 
     #[test]
     fn the_scan_finds_each_kind_of_secret_and_passes_a_clean_line() {

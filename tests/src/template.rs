@@ -5,7 +5,7 @@
 use crate::{Error, repo_root};
 use serde_yaml_ng::Value;
 use serde_yaml_ng::value::TaggedValue;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub struct Template(Value);
 
@@ -96,6 +96,57 @@ impl Template {
         let global = self.0.get("Globals").and_then(|globals| globals.get("Function")).and_then(|f| f.get("Timeout"));
         let seconds = own.or(global).and_then(Value::as_u64).ok_or_else(|| format!("{name} has no Timeout"))?;
         Ok(std::time::Duration::from_secs(seconds))
+    }
+
+    /// For each alarm, each metric of our namespace it reads and whose values: {alarm: {metric: read from}}.
+    pub fn alarm_reads(&self) -> Result<BTreeMap<String, BTreeMap<String, ReadFrom>>, Error> {
+        let mut alarms = BTreeMap::new();
+        for (name, resource) in self.section("Resources")? {
+            if resource.get("Type").and_then(Value::as_str) != Some("AWS::CloudWatch::Alarm") {
+                continue;
+            }
+            let name = name.as_str().ok_or("an alarm name is not a string")?.to_owned();
+            let mut reads: BTreeMap<String, ReadFrom> = BTreeMap::new();
+            let mut read = |metric: &Value, from: ReadFrom| -> Result<(), Error> {
+                let metric = metric.as_str().ok_or_else(|| format!("{name}: a metric name is not a string"))?;
+                match (reads.entry(metric.to_owned()).or_insert(ReadFrom::Functions(BTreeSet::new())), from) {
+                    (ReadFrom::Functions(functions), ReadFrom::Functions(more)) => functions.extend(more),
+                    (entry, _) => *entry = ReadFrom::EveryFunction,
+                }
+                Ok(())
+            };
+            let by_function = |dimensions: &Value| -> ReadFrom {
+                let values = dimensions.as_sequence().into_iter().flatten();
+                ReadFrom::Functions(
+                    values.filter_map(|dimension| dimension["Value"].as_str().map(str::to_owned)).collect(),
+                )
+            };
+            let properties = &resource["Properties"];
+            if is_our_namespace(properties.get("Namespace")) {
+                read(&properties["MetricName"], by_function(&properties["Dimensions"]))?;
+            }
+            for query in properties.get("Metrics").and_then(Value::as_sequence).into_iter().flatten() {
+                let metric = &query["MetricStat"]["Metric"];
+                if is_our_namespace(metric.get("Namespace")) {
+                    read(&metric["MetricName"], by_function(&metric["Dimensions"]))?;
+                }
+                if let Some(summed) = query.get("Expression").and_then(insights_sum) {
+                    read(&Value::String(summed), ReadFrom::EveryFunction)?;
+                }
+            }
+            alarms.insert(name, reads);
+        }
+        Ok(alarms)
+    }
+
+    /// The alarms that read `metric` but not `function`'s values of it.
+    pub fn alarms_blind_to(&self, function: &str, metric: &str) -> Result<Vec<String>, Error> {
+        Ok(self
+            .alarm_reads()?
+            .into_iter()
+            .filter(|(_, reads)| reads.get(metric).is_some_and(|from| !from.includes(function)))
+            .map(|(alarm, _)| alarm)
+            .collect())
     }
 
     /// Every Lambda function of the template: (resource name, the binary `sam build` builds for it).
@@ -208,6 +259,39 @@ impl Template {
         reaching.dedup();
         Ok(reaching)
     }
+}
+
+/// Whose values of a metric an alarm reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// A Metrics Insights sum over `SCHEMA(namespace, function)`: every function's, present and future.
+    EveryFunction,
+    /// These functions' (`function` dimension values).
+    Functions(BTreeSet<String>),
+}
+
+impl ReadFrom {
+    pub fn includes(&self, function: &str) -> bool {
+        match self {
+            Self::EveryFunction => true,
+            Self::Functions(functions) => functions.contains(function),
+        }
+    }
+}
+
+/// `!Sub 'SELECT SUM(<metric>) FROM SCHEMA("${MetricsNamespace}", function)'`: the one Metrics Insights query the
+/// alarms use.
+fn insights_sum(value: &Value) -> Option<String> {
+    let Value::Tagged(tagged) = value else { return None };
+    let text = tagged.value.as_str()?;
+    let pattern =
+        regex::Regex::new(r#"^SELECT SUM\((\w+)\) FROM SCHEMA\("\$\{MetricsNamespace\}", function\)$"#).ok()?;
+    Some(pattern.captures(text)?[1].to_owned())
+}
+
+/// Whether `value` is `!Ref MetricsNamespace`.
+fn is_our_namespace(value: Option<&Value>) -> bool {
+    matches!(value, Some(Value::Tagged(tagged)) if tagged.tag == "Ref" && tagged.value == "MetricsNamespace")
 }
 
 /// Every name a `!Ref` or an `!If`'s condition names inside `value`.

@@ -1,34 +1,12 @@
 //! Every metric of our namespace that the template's alarms and dashboard name is one the functions write
-//! (`webhook::metrics`): a renamed metric would otherwise leave an alarm that can never fire.
+//! (`webhook::metrics`): a renamed metric would otherwise leave an alarm that can never fire. And every alarm
+//! reads its metric from every function that can write it.
 
+use integration_tests::template::ReadFrom;
 use integration_tests::{Error, Template};
 use serde_yaml_ng::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use webhook::metrics::Metric;
-
-/// Whether `value` is `!Ref MetricsNamespace`.
-fn is_our_namespace(value: Option<&Value>) -> bool {
-    matches!(value, Some(Value::Tagged(tagged)) if tagged.tag == "Ref" && tagged.value == "MetricsNamespace")
-}
-
-/// The metric names of our namespace in every alarm: single-metric alarms and metric-math queries.
-fn alarm_metrics(template: &Template) -> Result<BTreeSet<String>, Error> {
-    let mut names = BTreeSet::new();
-    let resources = template.section("Resources")?;
-    for resource in resources.values().filter(|resource| resource["Type"] == "AWS::CloudWatch::Alarm") {
-        let properties = &resource["Properties"];
-        if is_our_namespace(properties.get("Namespace")) {
-            names.insert(properties["MetricName"].as_str().ok_or("an alarm without MetricName")?.to_owned());
-        }
-        for query in properties.get("Metrics").and_then(Value::as_sequence).into_iter().flatten() {
-            let metric = &query["MetricStat"]["Metric"];
-            if is_our_namespace(metric.get("Namespace")) {
-                names.insert(metric["MetricName"].as_str().ok_or("a query without MetricName")?.to_owned());
-            }
-        }
-    }
-    Ok(names)
-}
 
 /// The metric names of our namespace (`${Ns}`) on the dashboard; `"."` repeats the line before's value.
 fn dashboard_metrics(template: &Template) -> Result<BTreeSet<String>, Error> {
@@ -60,7 +38,7 @@ fn dashboard_metrics(template: &Template) -> Result<BTreeSet<String>, Error> {
 fn every_metric_the_template_names_is_one_the_functions_write() -> Result<(), Error> {
     let template = Template::load()?;
     let written: BTreeSet<&str> = Metric::all_names().collect();
-    let alarms = alarm_metrics(&template)?;
+    let alarms: BTreeSet<String> = template.alarm_reads()?.into_values().flat_map(BTreeMap::into_keys).collect();
     let dashboard = dashboard_metrics(&template)?;
     for expected in ["Unauthorized", "SmsPublishFailed", "Unconfirmed", "DependencyFailed"] {
         assert!(alarms.contains(expected), "{expected} not read from the alarms: {alarms:?}");
@@ -69,5 +47,62 @@ fn every_metric_the_template_names_is_one_the_functions_write() -> Result<(), Er
     for name in alarms.iter().chain(&dashboard) {
         assert!(written.contains(name.as_str()), "the template names {name}, which no function writes");
     }
+    Ok(())
+}
+
+/// Which functions can write each metric an alarm reads: the webhooks their own outcomes, and the redrive whatever
+/// the work it completes for send-text, post-call and text-optout can come to. (The suite's log scan checks this
+/// against every metric the functions really wrote while tested.)
+const WRITERS: &[(&str, &[&str])] = &[
+    ("Unauthorized", &["send-text", "post-call", "text-optout"]),
+    ("Sent", &["send-text", "redrive"]),
+    ("SmsPublishFailed", &["send-text", "redrive"]),
+    ("Unconfirmed", &["send-text", "redrive"]),
+    ("OptOutLookupFailed", &["send-text", "redrive"]),
+    ("IdReused", &["send-text", "redrive"]),
+    ("Expired", &["send-text", "redrive"]),
+    ("Queued", &["send-text", "post-call", "text-optout", "redrive"]),
+    ("Refused", &["send-text", "post-call", "text-optout", "redrive"]),
+    ("DependencyFailed", &["send-text", "post-call", "text-optout", "redrive", "sms-delivery-status"]),
+    ("Delivered", &["sms-delivery-status"]),
+    ("DeliveryFailed", &["sms-delivery-status"]),
+];
+
+/// An alarm on an outcome reads it from every function that can write it: the redrive completes the webhooks'
+/// work under its own name, so an alarm reading only theirs would miss an outage the redrive meets.
+#[test]
+fn every_alarm_reads_its_metric_from_every_function_that_writes_it() -> Result<(), Error> {
+    let template = Template::load()?;
+    let writers: BTreeMap<&str, &[&str]> = WRITERS.iter().copied().collect();
+    let mut alarmed = BTreeSet::new();
+    for (alarm, reads) in template.alarm_reads()? {
+        for metric in reads.keys() {
+            let functions = writers.get(metric.as_str()).ok_or_else(|| format!("{alarm}: who writes {metric}?"))?;
+            for function in *functions {
+                assert!(template.alarms_blind_to(function, metric)?.is_empty(), "{metric} from {function} unread");
+            }
+            alarmed.insert(metric.as_str().to_owned());
+        }
+    }
+    assert_eq!(alarmed, writers.keys().map(|name| (*name).to_owned()).collect(), "a writer listed for no alarm");
+    Ok(())
+}
+
+/// The check can see a blind alarm: the delivery-failure share reads sms-delivery-status's values only, and
+/// the outcome sums read every function's.
+#[test]
+fn an_alarm_reading_some_functions_is_blind_to_the_others() -> Result<(), Error> {
+    let template = Template::load()?;
+    assert_eq!(
+        template.alarms_blind_to("redrive", "Delivered")?,
+        ["SmsDeliveryFailuresAlarm", "SmsDeliveryStatusMissingAlarm"]
+    );
+    assert!(template.alarms_blind_to("a-function-added-later", "Unconfirmed")?.is_empty());
+    let reads = template.alarm_reads()?;
+    assert_eq!(reads["SmsUnconfirmedAlarm"]["Unconfirmed"], ReadFrom::EveryFunction);
+    assert_eq!(
+        reads["SmsDeliveryStatusMissingAlarm"]["Sent"],
+        ReadFrom::Functions(["redrive", "send-text"].map(str::to_owned).into())
+    );
     Ok(())
 }
