@@ -616,21 +616,25 @@ pub struct Drained {
     pub answers: Vec<Value>,
 }
 
-/// Does what Lambda's SQS event source does with the fallback queue until it is empty: receives up to 10
-/// messages, invokes the redrive with them, and deletes those it did not report failed; a failed one comes back
+/// Does what Lambda's SQS event source does with the fallback queue until it is empty: receives up to the
+/// template's `BatchSize` messages, invokes the redrive with them, and deletes those it did not report failed; a failed one comes back
 /// after the visibility timeout. `Err` if the queue is not empty within a minute.
 pub async fn drain_fallback_queue(emulator: &Emulator, functions: &Functions) -> Result<Drained, Error> {
     use aws_sdk_sqs::types::QueueAttributeName;
     let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
     let queue = sqs.get_queue_url().queue_name(FALLBACK_QUEUE).send().await?;
     let queue_url = queue.queue_url().ok_or("no queue url")?.to_owned();
+    let batch_size = Template::load()?.properties("RedriveFunction")?["Events"]["Queued"]["Properties"]["BatchSize"]
+        .as_i64()
+        .and_then(|size| i32::try_from(size).ok())
+        .ok_or("the redrive's event has no BatchSize")?;
     let mut drained = Drained::default();
     let started = Instant::now();
     loop {
         if started.elapsed() > Duration::from_secs(60) {
             return Err(format!("the fallback queue was not drained within a minute: {drained:?}").into());
         }
-        let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await?;
+        let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(batch_size).send().await?;
         if received.messages().is_empty() {
             let in_flight = QueueAttributeName::ApproximateNumberOfMessagesNotVisible;
             let attributes =

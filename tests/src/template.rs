@@ -279,13 +279,14 @@ impl ReadFrom {
     }
 }
 
-/// `!Sub 'SELECT SUM(<metric>) FROM SCHEMA("${MetricsNamespace}", function)'`: the one Metrics Insights query the
-/// alarms use.
+/// `!Sub 'SELECT SUM("<metric>") FROM SCHEMA("${MetricsNamespace}", "function")'`: the one Metrics Insights query
+/// the alarms use. Every identifier is quoted: `FUNCTION` is one of Metrics Insights' reserved keywords (in any
+/// case), and so may a metric name be.
 fn insights_sum(value: &Value) -> Option<String> {
     let Value::Tagged(tagged) = value else { return None };
     let text = tagged.value.as_str()?;
     let pattern =
-        regex::Regex::new(r#"^SELECT SUM\((\w+)\) FROM SCHEMA\("\$\{MetricsNamespace\}", function\)$"#).ok()?;
+        regex::Regex::new(r#"^SELECT SUM\("(\w+)"\) FROM SCHEMA\("\$\{MetricsNamespace\}", "function"\)$"#).ok()?;
     Some(pattern.captures(text)?[1].to_owned())
 }
 

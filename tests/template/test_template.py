@@ -72,7 +72,8 @@ def statements(function):
     return sorted(found, key=repr)
 
 
-INSIGHTS = re.compile(r'^SELECT SUM\((\w+)\) FROM SCHEMA\("\$\{MetricsNamespace\}", function\)$')
+# Identifiers quoted: FUNCTION is a Metrics Insights reserved keyword (in any case), and so may a metric name be.
+INSIGHTS = re.compile(r'^SELECT SUM\("(\w+)"\) FROM SCHEMA\("\$\{MetricsNamespace\}", "function"\)$')
 
 
 def alarmed(alarm):
@@ -218,11 +219,14 @@ class TemplateTest(unittest.TestCase):
 
     def test_stateful_resources_outlive_the_stack(self):
         # Deleting the stack, or a change that replaces one of these, must not take the suppression list, the
-        # sent-texts ledger, the call records, the token, queued deliveries or the logs with it.
+        # sent-texts ledger, the call records, the token, queued deliveries or the logs with it. A first deploy
+        # that rolls back leaves nothing behind (RetainExceptOnCreate): no empty tables, no fixed-name log group
+        # that would fail the next attempt.
         kept = ("AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::SQS::Queue", "AWS::Logs::LogGroup")
         for name, resource in RESOURCES.items():
             if resource["Type"] in kept:
-                self.assertEqual((resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")), ("Retain", "Retain"), name)
+                policies = (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy"))
+                self.assertEqual(policies, ("RetainExceptOnCreate", "Retain"), name)
         # The alarm topic's key encrypts notifications in flight only: deleted with the stack, on purpose.
         key = RESOURCES["AlarmTopicKey"]
         self.assertEqual((key["DeletionPolicy"], key["UpdateReplacePolicy"]), ("Delete", "Delete"))
@@ -345,6 +349,15 @@ class TemplateTest(unittest.TestCase):
         self.assertGreaterEqual(queue["VisibilityTimeout"], 6 * redrive["Timeout"], "AWS's guidance for SQS event sources")
         (source,) = redrive["Events"].values()
         self.assertEqual(source["Type"], "SQS")
+        # A re-deploy's redrive drains the queue an earlier deployment kept, as it does its own.
+        existing = RESOURCES["ExistingFallbackQueueEventSource"]
+        self.assertEqual(existing["Condition"], "HasExistingFallbackQueue")
+        self.assertEqual(TEMPLATE["Conditions"]["HasExistingFallbackQueue"], {"Fn::Not": [{"Fn::Equals": [{"Ref": "ExistingFallbackQueueArn"}, ""]}]})
+        self.assertEqual(existing["Properties"]["EventSourceArn"], {"Ref": "ExistingFallbackQueueArn"})
+        self.assertEqual(existing["Properties"]["FunctionName"], {"Ref": "RedriveFunction"})
+        for setting in ("BatchSize", "FunctionResponseTypes", "ScalingConfig"):
+            self.assertEqual(existing["Properties"][setting], source["Properties"][setting], setting)
+        self.assertEqual(TEMPLATE["Outputs"]["FallbackQueueArn"]["Value"], {"Fn::GetAtt": ["FallbackQueue", "Arn"]})
         self.assertEqual(source["Properties"]["ScalingConfig"], {"MaximumConcurrency": {"Ref": "RedriveMaximumConcurrency"}})
         self.assertEqual(source["Properties"]["Queue"], {"Fn::GetAtt": ["FallbackQueue", "Arn"]})
         self.assertEqual(source["Properties"]["FunctionResponseTypes"], ["ReportBatchItemFailures"])

@@ -44,3 +44,20 @@ fn every_functions_slowest_path_ends_inside_its_timeout_with_margin() -> Result<
     assert_eq!(send_text::handler::WORST_CASE, QUICK_CALL + 4 * CALL);
     Ok(())
 }
+
+/// The redrive's batch is as large as surely finishes: every message at its slowest, one after another, with the
+/// margin, inside the timeout. A larger batch would leave messages unstarted at the deadline, each then waiting
+/// the queue's whole visibility timeout before its next try.
+#[test]
+fn every_message_of_a_redrive_batch_surely_starts() -> Result<(), Error> {
+    let template = Template::load()?;
+    let timeout = template.timeout("RedriveFunction")?;
+    let own = &template.properties("RedriveFunction")?["Events"]["Queued"]["Properties"]["BatchSize"];
+    let existing = &template.properties("ExistingFallbackQueueEventSource")?["BatchSize"];
+    for batch_size in [own, existing] {
+        let batch_size = batch_size.as_u64().and_then(|size| u32::try_from(size).ok()).ok_or("no BatchSize")?;
+        let slowest = redrive::handler::MESSAGE_WORST_CASE * batch_size + MARGIN;
+        assert!(slowest <= timeout, "a batch of {batch_size} takes up to {slowest:?}, over the {timeout:?} timeout");
+    }
+    Ok(())
+}

@@ -25,24 +25,29 @@ pub const fn longest(a: Duration, b: Duration) -> Duration {
     if a.as_millis() >= b.as_millis() { a } else { b }
 }
 
-/// When an invocation must have answered by.
+/// When an invocation must have answered by; `None` when the runtime gave no usable deadline.
 #[derive(Debug, Clone, Copy)]
-pub struct Deadline(Instant);
+pub struct Deadline(Option<Instant>);
 
 impl Deadline {
     pub fn after(remaining: Duration) -> Self {
-        Self(Instant::now() + remaining)
+        Self(Some(Instant::now() + remaining))
     }
 
-    /// Lambda's deadline for the invocation (the context's, in milliseconds since the epoch).
+    /// Lambda's deadline for the invocation (the context's, in milliseconds since the epoch). One already past
+    /// as the invocation starts is no deadline: Lambda never gives one, and `cargo lambda watch` sends a
+    /// constant 600000 (1970) to every invocation, which would otherwise leave local runs no time at all.
     pub fn at_epoch_ms(deadline_ms: u64) -> Self {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        Self::after(Duration::from_millis(deadline_ms).saturating_sub(now))
+        match Duration::from_millis(deadline_ms).checked_sub(now) {
+            Some(remaining) => Self::after(remaining),
+            None => Self(None),
+        }
     }
 
     /// Whether `worst_case` and [`MARGIN`] still fit before the deadline: an item started now surely ends in time.
     pub fn leaves(&self, worst_case: Duration) -> bool {
-        self.0.saturating_duration_since(Instant::now()) >= worst_case + MARGIN
+        self.0.is_none_or(|deadline| deadline.saturating_duration_since(Instant::now()) >= worst_case + MARGIN)
     }
 }
 
@@ -69,8 +74,9 @@ mod tests {
     }
 
     #[test]
-    fn lambdas_deadline_in_the_past_leaves_nothing() {
-        assert!(!Deadline::at_epoch_ms(0).leaves(Duration::ZERO));
+    fn lambdas_deadline_is_read_from_the_epoch_and_one_already_past_is_none() {
+        // cargo-lambda's constant: no deadline, not one that leaves nothing.
+        assert!(Deadline::at_epoch_ms(600_000).leaves(Duration::from_secs(900)));
         let in_a_minute = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(60);
         let deadline = Deadline::at_epoch_ms(u64::try_from(in_a_minute.as_millis()).unwrap());
         assert!(deadline.leaves(Duration::from_secs(50)));
