@@ -1,11 +1,12 @@
 //! What every 2X webhook function shares: the request pipeline ([`pipeline`]: method, auth, body limit, the
 //! one error enum mapped to a status, JSON answers, the summary log line and its metrics), the token and its
 //! store, configuration common to all, phone numbers, the webhook id and lead fields, DynamoDB items built and
-//! checked once ([`item`]), the suppression list every function reads or adds to ([`opt_out`]), telemetry.
+//! checked once ([`item`]), the suppression list every function reads or adds to ([`opt_out`]), the time each
+//! AWS call and each function's slowest path may take ([`budget`]), telemetry.
 //!
 //! A function crate (`functions/<name>`) implements [`pipeline::Webhook`] over its own ports. Only [`item`] (the
 //! DynamoDB item type) and the files under [`aws`] here, and each function's `adapters`, name the AWS SDK. The
-//! modules depend on each other without a cycle (`tests/module_graph.rs` checks it).
+//! modules depend on each other without a cycle (the workspace's `tests/tests/module_graph.rs` checks it).
 
 pub mod auth;
 pub mod aws;

@@ -9,7 +9,7 @@ use aws_lambda_events::sqs::SqsEvent;
 use redrive::handler::MESSAGE_WORST_CASE;
 use send_text::payload::TextType;
 use send_text::ports::TextKey;
-use send_text::record::TextStatus;
+use send_text::ports::TextStatus;
 use serde_json::json;
 use std::time::Duration;
 use time::OffsetDateTime;

@@ -4,9 +4,9 @@
 
 use crate::config::{QueuedTextMaxAge, SendTextConfig};
 use crate::payload::SendText;
-use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextKey, TextLedger};
+use crate::ports::{ClaimOutcome, SendFailure, SentText, SmsSender, TextKey, TextLedger};
 use crate::recipient::AllowedRecipients;
-use crate::record::{SentText, TextClaimRecord};
+use crate::record::TextClaimRecord;
 use crate::sms::SmsText;
 use lambda_http::http::StatusCode;
 use std::time::Duration;

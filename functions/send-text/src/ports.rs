@@ -1,14 +1,17 @@
-//! The narrow capabilities send-text needs. `adapters` implements them for AWS; the test-support crate in
-//! memory.
+//! The narrow capabilities send-text needs, and the ledger's own words: which text ([`TextKey`]), its states
+//! ([`TextStatus`]), a claim and what it meets. `adapters` implements them for AWS; the test-support crate in
+//! memory. The sent-texts item (`record`) is built from these; nothing here depends on it.
 
 use crate::payload::TextType;
-use crate::record::{SentText, TextStatus};
 use crate::sms::SmsText;
+use serde::{Serialize, Serializer};
 use std::future::Future;
+use time::OffsetDateTime;
 use webhook::error::DependencyError;
 use webhook::item::Item;
 use webhook::payload::WebhookId;
 use webhook::phone::PhoneNumber;
+use webhook::record::rfc3339;
 
 /// Which text: 2X's id and the text's type. A pre-call text and the post-voicemail text after that call may carry
 /// the same id; each is sent at most once.
@@ -16,6 +19,64 @@ use webhook::phone::PhoneNumber;
 pub struct TextKey {
     pub id: WebhookId,
     pub text_type: TextType,
+}
+
+/// A sent-texts item's `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextStatus {
+    /// A delivery is sending it now.
+    Claimed,
+    /// SNS accepted it; `message_id` is set.
+    Sent,
+    /// The publish reached SNS but its answer was lost: it may have been sent, so it is never sent again.
+    Unconfirmed,
+    /// It was not sent (the claim write, the suppression list or SNS failed): it waits on the fallback queue, and
+    /// only the redrive, taking over the claim of the delivery that queued it, may send it.
+    Queued,
+    /// It waited on the queue longer than its kind's maximum age: never sent (a pre-call text after the call is
+    /// worse than none).
+    Expired,
+    /// SNS refused it for good (`failure_code`): never sent.
+    Failed,
+}
+
+impl TextStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Claimed => "claimed",
+            Self::Sent => "sent",
+            Self::Unconfirmed => "unconfirmed",
+            Self::Queued => "queued",
+            Self::Expired => "expired",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The status an item holds; `None` for a value we never write.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Claimed, Self::Sent, Self::Unconfirmed, Self::Queued, Self::Expired, Self::Failed]
+            .into_iter()
+            .find(|status| status.as_str() == value)
+    }
+}
+
+impl Serialize for TextStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// What the ledger records once SNS has accepted a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentText<'a> {
+    pub message_id: &'a str,
+    pub sent_at: String,
+}
+
+impl<'a> SentText<'a> {
+    pub fn new(message_id: &'a str, now: OffsetDateTime) -> Self {
+        Self { message_id, sent_at: rfc3339(now) }
+    }
 }
 
 /// Why SNS did not confirm a text, which decides whether it may be sent again.
@@ -174,4 +235,25 @@ pub trait TextLedger: Send + Sync {
 
     /// Gives up the claim held by `claimed_by`, so a retried delivery can send the text.
     fn release(&self, key: &TextKey, claimed_by: &str) -> impl Future<Output = Result<(), DependencyError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_back_as_written() {
+        for status in [
+            TextStatus::Claimed,
+            TextStatus::Sent,
+            TextStatus::Unconfirmed,
+            TextStatus::Queued,
+            TextStatus::Expired,
+            TextStatus::Failed,
+        ] {
+            assert_eq!(TextStatus::parse(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(TextStatus::parse("delivered"), None);
+    }
 }

@@ -1,8 +1,8 @@
 //! The sent-texts item: written when a delivery claims a text (its id and type), settled when the text is sent
 //! (or may have been, or never will be).
 
-use crate::ports::{Claimant, TextClaim, TextKey};
-use serde::{Serialize, Serializer};
+use crate::ports::{Claimant, TextClaim, TextKey, TextStatus};
+use serde::Serialize;
 use std::time::Duration;
 use time::OffsetDateTime;
 use webhook::config::Retention;
@@ -23,51 +23,6 @@ pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
 /// and a dead letter moved back within the dead-letter queue's 14 days. 90 days outlasts them all with room for a
 /// delivery replayed by hand.
 pub const LEDGER_MINIMUM_RETENTION_DAYS: u32 = 90;
-
-/// A sent-texts item's `status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextStatus {
-    /// A delivery is sending it now.
-    Claimed,
-    /// SNS accepted it; `message_id` is set.
-    Sent,
-    /// The publish reached SNS but its answer was lost: it may have been sent, so it is never sent again.
-    Unconfirmed,
-    /// It was not sent (the claim write, the suppression list or SNS failed): it waits on the fallback queue, and
-    /// only the redrive, taking over the claim of the delivery that queued it, may send it.
-    Queued,
-    /// It waited on the queue longer than its kind's maximum age: never sent (a pre-call text after the call is
-    /// worse than none).
-    Expired,
-    /// SNS refused it for good (`failure_code`): never sent.
-    Failed,
-}
-
-impl TextStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Claimed => "claimed",
-            Self::Sent => "sent",
-            Self::Unconfirmed => "unconfirmed",
-            Self::Queued => "queued",
-            Self::Expired => "expired",
-            Self::Failed => "failed",
-        }
-    }
-
-    /// The status an item holds; `None` for a value we never write.
-    pub fn parse(value: &str) -> Option<Self> {
-        [Self::Claimed, Self::Sent, Self::Unconfirmed, Self::Queued, Self::Expired, Self::Failed]
-            .into_iter()
-            .find(|status| status.as_str() == value)
-    }
-}
-
-impl Serialize for TextStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
 
 /// The sent-texts item written when a delivery claims its text: the text as received plus the claim.
 /// On success the ledger sets `status` to `sent` and adds `message_id` and `sent_at`.
@@ -163,19 +118,6 @@ impl<'a> TextClaimRecord<'a> {
     }
 }
 
-/// What the ledger records once SNS has accepted a text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentText<'a> {
-    pub message_id: &'a str,
-    pub sent_at: String,
-}
-
-impl<'a> SentText<'a> {
-    pub fn new(message_id: &'a str, now: OffsetDateTime) -> Self {
-        Self { message_id, sent_at: rfc3339(now) }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,21 +201,5 @@ mod tests {
         assert_eq!(claim.item, Item::new(&record).unwrap());
         assert!(claim.item.attributes().contains_key("lease_expires_at"));
         assert!(!claim.item.attributes().contains_key("claimed_at_epoch"));
-    }
-
-    #[test]
-    fn statuses_read_back_as_written() {
-        for status in [
-            TextStatus::Claimed,
-            TextStatus::Sent,
-            TextStatus::Unconfirmed,
-            TextStatus::Queued,
-            TextStatus::Expired,
-            TextStatus::Failed,
-        ] {
-            assert_eq!(TextStatus::parse(status.as_str()), Some(status));
-            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
-        }
-        assert_eq!(TextStatus::parse("delivered"), None);
     }
 }

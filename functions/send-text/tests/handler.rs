@@ -6,7 +6,8 @@
 use lambda_http::http::{HeaderValue, Method, StatusCode};
 use send_text::payload::TextType;
 use send_text::ports::TextKey;
-use send_text::record::{TextClaimRecord, TextStatus};
+use send_text::ports::TextStatus;
+use send_text::record::TextClaimRecord;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use time::OffsetDateTime;

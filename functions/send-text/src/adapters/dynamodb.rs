@@ -1,6 +1,5 @@
 use crate::payload::TextType;
-use crate::ports::{ClaimOutcome, TextClaim, TextKey, TextLedger};
-use crate::record::{SentText, TextStatus};
+use crate::ports::{ClaimOutcome, SentText, TextClaim, TextKey, TextLedger, TextStatus};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
