@@ -208,10 +208,11 @@ fn connections_to(child: &Child, port: u16) -> Option<HashSet<u64>> {
             let remote_port = fields.get(2).and_then(|remote| remote.rsplit_once(':'));
             let remote_port = remote_port.and_then(|(_, port)| u16::from_str_radix(port, 16).ok());
             let inode = fields.get(9).and_then(|inode| inode.parse::<u64>().ok());
-            if let (Some(remote_port), Some(inode)) = (remote_port, inode) {
-                if remote_port == port && sockets.contains(&inode) {
-                    connections.insert(inode);
-                }
+            if let (Some(remote_port), Some(inode)) = (remote_port, inode)
+                && remote_port == port
+                && sockets.contains(&inode)
+            {
+                connections.insert(inode);
             }
         }
     }

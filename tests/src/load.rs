@@ -51,7 +51,7 @@ const OPTED_OUT_LEAD: &str = "2025550150";
 
 /// Whether text `id` is addressed to [`OPTED_OUT_LEAD`].
 fn to_opted_out_lead(id: u64) -> bool {
-    id % 10 == 0
+    id.is_multiple_of(10)
 }
 
 /// The number an opt-out delivery with `id` reports: one of ten leads.

@@ -35,15 +35,15 @@ impl Parameter {
             let single = Self { list: false, ..self.clone() };
             return value.split(',').try_fold(true, |all, element| Ok(all && single.accepts(element.trim())?));
         }
-        if let Some(allowed) = &self.allowed_values {
-            if !allowed.iter().any(|candidate| candidate == value) {
-                return Ok(false);
-            }
+        if let Some(allowed) = &self.allowed_values
+            && !allowed.iter().any(|candidate| candidate == value)
+        {
+            return Ok(false);
         }
-        if let Some(pattern) = &self.allowed_pattern {
-            if !regex_full_match(pattern, value)? {
-                return Ok(false);
-            }
+        if let Some(pattern) = &self.allowed_pattern
+            && !regex_full_match(pattern, value)?
+        {
+            return Ok(false);
         }
         if self.number {
             let Ok(number) = value.parse::<f64>() else { return Ok(false) };

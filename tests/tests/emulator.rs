@@ -10,6 +10,7 @@ use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
 use serde_json::{Value, json};
 use webhook::aws::{DynamoOptOuts, authenticator};
+use webhook::config::FromEnvironment;
 use webhook::pipeline::{Webhook, handle};
 use webhook_test_support::whole_invocation;
 

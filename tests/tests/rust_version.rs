@@ -11,7 +11,8 @@ fn version(text: &str) -> Vec<u64> {
 
 #[test]
 fn rust_version_is_what_the_locked_dependencies_need() -> Result<(), Error> {
-    let output = cargo_command("cargo").args(["metadata", "--format-version", "1", "--locked", "--offline"]).output()?;
+    let output =
+        cargo_command("cargo").args(["metadata", "--format-version", "1", "--locked", "--offline"]).output()?;
     assert!(output.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&output.stderr));
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
     let packages = metadata["packages"].as_array().ok_or("no packages")?;

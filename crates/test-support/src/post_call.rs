@@ -11,6 +11,7 @@ use post_call::ports::{CallStore, StoreOutcome};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use webhook::config::FromEnvironment;
 use webhook::error::DependencyError;
 use webhook::item::Item;
 use webhook::payload::WebhookId;

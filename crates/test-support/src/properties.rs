@@ -25,6 +25,7 @@ use send_text::recipient::AllowedRecipients;
 use send_text::sms::SmsText;
 use serde_json::Value;
 use text_optout::config::TEXT_OPTOUT_MAX_BODY_BYTES;
+use webhook::config::FromEnvironment;
 use webhook::http::parse_object;
 use webhook::item::DYNAMODB_ITEM_LIMIT;
 use webhook::payload::{Fields, WebhookId};
@@ -240,10 +241,10 @@ impl BodyCheck {
             .and_then(post_call::payload::end_reason)
             .is_some_and(|reason| self.suppressing.suppresses(reason));
         let phone = payload.as_ref().and_then(|payload| payload_phone(payload, "record_phone_number"));
-        if let (true, Some(phone), false) = (suppressing, phone, body.len() > POST_CALL_MAX_BODY_BYTES) {
-            if self.opt_outs.item(phone.e164()).is_none() {
-                return Err(format!("a suppressing call, answered {status}, did not list its number"));
-            }
+        if let (true, Some(phone), false) = (suppressing, phone, body.len() > POST_CALL_MAX_BODY_BYTES)
+            && self.opt_outs.item(phone.e164()).is_none()
+        {
+            return Err(format!("a suppressing call, answered {status}, did not list its number"));
         }
         Ok((status, answer["status"].as_str().map(str::to_owned)))
     }

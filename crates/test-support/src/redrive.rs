@@ -11,6 +11,7 @@ use redrive::handler::RedriveHandler;
 use send_text::handler::{TextRules, TextSender};
 use serde_json::json;
 use text_optout::handler::OptOutLister;
+use webhook::config::FromEnvironment;
 use webhook::fallback::QueuedDelivery;
 
 pub type FakeRedrive = RedriveHandler<FakeCallStore, FakeOptOuts, FakeLedger, FakeSms, FakeOptOuts>;

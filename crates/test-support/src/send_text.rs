@@ -13,6 +13,7 @@ use send_text::sms::SmsText;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use webhook::config::FromEnvironment;
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
 use webhook::phone::PhoneNumber;

@@ -5,6 +5,7 @@ use crate::fallback::FakeQueue;
 use crate::opt_outs::FakeOptOuts;
 use text_optout::config::TextOptOutConfig;
 use text_optout::handler::TextOptOutHandler;
+use webhook::config::FromEnvironment;
 
 /// text-optout as the tests run it: on fakes, with the suppression list the others read.
 pub type FakeTextOptOut = TextOptOutHandler<FakeOptOuts, FakeQueue>;

@@ -160,6 +160,21 @@ pub fn metrics_namespace<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<
     Ok(namespace)
 }
 
+/// A function's configuration, read once at start from its environment.
+pub trait FromEnvironment: Sized {
+    /// Read through `lookup` (a variable's value, if set): the tests give their own.
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
+
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+/// A webhook function's configuration: its own settings around the ones every webhook reads.
+pub trait WebhookConfig: FromEnvironment {
+    fn common(&self) -> &CommonConfig;
+}
+
 impl CommonConfig {
     /// The settings every function reads; `default_max_body_bytes` is the function's own body limit.
     pub fn from_env<F: Fn(&str) -> Option<String>>(

@@ -79,10 +79,10 @@ impl<'a> OptOutRecord<'a> {
     /// The listing's item: with what 2X sent when it is within [`LISTING_DETAILS_LIMIT`], else the number, why and
     /// when alone. Nothing 2X sent can keep a number off the list.
     pub fn into_item(mut self) -> Result<Item, UnstorableValue> {
-        if let Ok(item) = Item::new(&self).inspect_err(|refused| tracing::warn!(%refused, "listing without details")) {
-            if item.size() <= LISTING_DETAILS_LIMIT {
-                return Ok(item);
-            }
+        if let Ok(item) = Item::new(&self).inspect_err(|refused| tracing::warn!(%refused, "listing without details"))
+            && item.size() <= LISTING_DETAILS_LIMIT
+        {
+            return Ok(item);
         }
         self.sent.clear();
         self.shadowed_fields = None;

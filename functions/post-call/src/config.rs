@@ -1,7 +1,7 @@
 //! post-call's configuration: what every function reads, the calls table, and which end reasons put the lead's
 //! number on the suppression list.
 
-use webhook::config::{CommonConfig, ConfigError, Env, SuppressionList};
+use webhook::config::{CommonConfig, ConfigError, Env, FromEnvironment, SuppressionList, WebhookConfig};
 
 /// post-call bodies carry whole transcripts; Lambda's own limit for a synchronous payload is 6 MB.
 pub const POST_CALL_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -16,12 +16,8 @@ pub struct PostCallConfig {
     pub fallback_queue_url: Option<String>,
 }
 
-impl PostCallConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for PostCallConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
         Ok(Self {
             common: CommonConfig::from_env(&env, POST_CALL_MAX_BODY_BYTES)?,
@@ -30,6 +26,12 @@ impl PostCallConfig {
             suppress_texts_on: SuppressingEndReasons::from_env(&env)?,
             fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
         })
+    }
+}
+
+impl WebhookConfig for PostCallConfig {
+    fn common(&self) -> &CommonConfig {
+        &self.common
     }
 }
 

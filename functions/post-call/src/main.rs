@@ -4,22 +4,14 @@ use lambda_http::Error;
 use post_call::adapters::DynamoCallStore;
 use post_call::config::PostCallConfig;
 use post_call::handler::PostCallHandler;
-use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, authenticator, load_aws_config};
-use webhook::phone::PhoneNumber;
+use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, Started, start_webhook};
 use webhook::pipeline::serve;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    webhook::telemetry::init();
-    let config = PostCallConfig::from_env()
-        .inspect_err(|error| tracing::error!(%error, "post-call cannot start: invalid configuration"))?;
-    PhoneNumber::start_loading_metadata(config.common.data.default_country);
+    let Started { config, aws, authenticator } = start_webhook::<PostCallConfig>("post-call").await?;
     config.suppression_list.log_at_start("post-call");
-    let aws = load_aws_config().await;
-    let authenticator = authenticator(&config.common.auth, &aws)
-        .await
-        .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     // One client for both tables: its set-up is paid once, and its connections serve either.
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let calls = DynamoCallStore::from_client(dynamodb.clone(), &config.calls_table);

@@ -8,6 +8,7 @@ use post_call::adapters::DynamoCallStore;
 use post_call::config::PostCallConfig;
 use post_call::handler::PostCallHandler;
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
+use webhook::config::FromEnvironment;
 use webhook::fallback::{FallbackQueue, QueuedBody};
 use webhook_test_support::events::{answer, env, event, sample_authenticator};
 use webhook_test_support::fallback::FakeQueue;

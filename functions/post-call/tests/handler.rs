@@ -8,6 +8,7 @@ use post_call::record::CallRecord;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use webhook::config::FromEnvironment;
 use webhook::fallback::QueuedFunction;
 use webhook::item::STORED_AS_JSON;
 use webhook::payload::WebhookId;

@@ -5,7 +5,7 @@
 use post_call::config::SuppressingEndReasons;
 use send_text::config::{QueuedTextMaxAge, SmsSettings, allowed_recipients};
 use send_text::recipient::AllowedRecipients;
-use webhook::config::{ConfigError, DataSettings, Env, SuppressionList};
+use webhook::config::{ConfigError, DataSettings, Env, FromEnvironment, SuppressionList};
 
 #[derive(Debug, Clone)]
 pub struct RedriveConfig {
@@ -19,12 +19,8 @@ pub struct RedriveConfig {
     pub queued_max_age: QueuedTextMaxAge,
 }
 
-impl RedriveConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for RedriveConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
         let data = DataSettings::from_env(&env)?;
         Ok(Self {

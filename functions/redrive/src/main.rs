@@ -11,6 +11,7 @@ use send_text::handler::{TextRules, TextSender};
 use text_optout::handler::OptOutLister;
 use webhook::aws::{DynamoOptOuts, load_aws_config};
 use webhook::budget::Deadline;
+use webhook::config::FromEnvironment;
 use webhook::phone::PhoneNumber;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.

@@ -15,6 +15,7 @@ use serde_json::Value;
 use text_optout::handler::OptOutLister;
 use time::OffsetDateTime;
 use webhook::aws::DynamoOptOuts;
+use webhook::config::FromEnvironment;
 use webhook::fallback::{QueuedBody, QueuedDelivery, QueuedFunction};
 use webhook::payload::WebhookId;
 use webhook::record::rfc3339;

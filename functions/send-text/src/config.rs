@@ -4,7 +4,7 @@
 use crate::payload::TextType;
 use crate::recipient::AllowedRecipients;
 use std::time::Duration;
-use webhook::config::{CommonConfig, ConfigError, Env, SuppressionList};
+use webhook::config::{CommonConfig, ConfigError, Env, FromEnvironment, SuppressionList, WebhookConfig};
 use webhook::phone::CountryCode;
 
 /// send-text bodies are small: the message is capped at 1,600 bytes.
@@ -33,12 +33,8 @@ pub struct SendTextConfig {
     pub queued_max_age: QueuedTextMaxAge,
 }
 
-impl SendTextConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for SendTextConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
         let common = CommonConfig::from_env(&env, SEND_TEXT_MAX_BODY_BYTES)?;
         Ok(Self {
@@ -50,6 +46,12 @@ impl SendTextConfig {
             queued_max_age: QueuedTextMaxAge::from_env(&env)?,
             common,
         })
+    }
+}
+
+impl WebhookConfig for SendTextConfig {
+    fn common(&self) -> &CommonConfig {
+        &self.common
     }
 }
 

@@ -295,10 +295,8 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> SendTextHan
                 summary.add_error(&failure);
                 // Queued first, then marked: a redrive that already took the claim over leaves the mark refused.
                 let at = rfc3339(OffsetDateTime::now_utc());
-                if claimed {
-                    if let Err(mark_error) = self.ledger().mark_queued(&key, &invocation.request_id, &at).await {
-                        summary.add_error(&mark_error);
-                    }
+                if claimed && let Err(mark_error) = self.ledger().mark_queued(&key, &invocation.request_id, &at).await {
+                    summary.add_error(&mark_error);
                 }
                 Ok(queued(Some(key.id)))
             }

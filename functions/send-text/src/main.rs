@@ -4,22 +4,14 @@ use lambda_http::Error;
 use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
 use send_text::config::SendTextConfig;
 use send_text::handler::SendTextHandler;
-use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, authenticator, load_aws_config};
-use webhook::phone::PhoneNumber;
+use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, Started, start_webhook};
 use webhook::pipeline::serve;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    webhook::telemetry::init();
-    let config = SendTextConfig::from_env()
-        .inspect_err(|error| tracing::error!(%error, "send-text cannot start: invalid configuration"))?;
-    PhoneNumber::start_loading_metadata(config.common.data.default_country);
+    let Started { config, aws, authenticator } = start_webhook::<SendTextConfig>("send-text").await?;
     config.suppression_list.log_at_start("send-text");
-    let aws = load_aws_config().await;
-    let authenticator = authenticator(&config.common.auth, &aws)
-        .await
-        .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
     let sms = SnsSmsSender::new(&aws, &config.sms)?;
     // One client for both tables: its set-up is paid once, and its connections serve either.
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);

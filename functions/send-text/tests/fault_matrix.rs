@@ -10,6 +10,7 @@ use send_text::handler::SendTextHandler;
 use serde_json::{Value, json};
 use std::time::Duration;
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
+use webhook::config::FromEnvironment;
 use webhook::fallback::FallbackQueue;
 use webhook_test_support::events::{answer, env, event, sample, sample_authenticator};
 use webhook_test_support::fallback::FakeQueue;

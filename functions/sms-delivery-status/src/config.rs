@@ -1,7 +1,7 @@
 //! sms-delivery-status's configuration: the sent-texts table and the metrics namespace (no auth: CloudWatch
 //! Logs invokes it, not 2X).
 
-use webhook::config::{ConfigError, Env, metrics_namespace};
+use webhook::config::{ConfigError, Env, FromEnvironment, metrics_namespace};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryStatusConfig {
@@ -9,12 +9,8 @@ pub struct DeliveryStatusConfig {
     pub metrics_namespace: String,
 }
 
-impl DeliveryStatusConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for DeliveryStatusConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
         Ok(Self { sent_texts_table: env.required("SENT_TEXTS_TABLE")?, metrics_namespace: metrics_namespace(&env)? })
     }

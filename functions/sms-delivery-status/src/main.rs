@@ -8,6 +8,7 @@ use sms_delivery_status::config::DeliveryStatusConfig;
 use sms_delivery_status::handler::DeliveryStatusHandler;
 use webhook::aws::load_aws_config;
 use webhook::budget::Deadline;
+use webhook::config::FromEnvironment;
 
 // Lambda runs one invocation at a time per process: a single-threaded runtime is enough and cheaper.
 #[tokio::main(flavor = "current_thread")]

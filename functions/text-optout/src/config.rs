@@ -1,6 +1,6 @@
 //! text-optout's configuration: what every function reads, the opt-outs table, the fallback queue.
 
-use webhook::config::{CommonConfig, ConfigError, Env};
+use webhook::config::{CommonConfig, ConfigError, Env, FromEnvironment, WebhookConfig};
 
 /// An opt-out is a lead's fields: small.
 pub const TEXT_OPTOUT_MAX_BODY_BYTES: usize = 64 * 1024;
@@ -13,18 +13,20 @@ pub struct TextOptOutConfig {
     pub fallback_queue_url: Option<String>,
 }
 
-impl TextOptOutConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for TextOptOutConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
         Ok(Self {
             common: CommonConfig::from_env(&env, TEXT_OPTOUT_MAX_BODY_BYTES)?,
             opt_outs_table: env.required("OPT_OUTS_TABLE")?,
             fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
         })
+    }
+}
+
+impl WebhookConfig for TextOptOutConfig {
+    fn common(&self) -> &CommonConfig {
+        &self.common
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use text_optout::config::TextOptOutConfig;
 use text_optout::handler::TextOptOutHandler;
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
+use webhook::config::FromEnvironment;
 use webhook::fallback::{FallbackQueue, QueuedFunction};
 use webhook_test_support::events::{answer, env, event, sample, sample_authenticator};
 use webhook_test_support::fallback::FakeQueue;

@@ -10,9 +10,12 @@ pub use fallback_queue::SqsFallbackQueue;
 pub use opt_outs::DynamoOptOuts;
 pub use secrets::{SecretsManagerTokens, authenticator};
 
+use crate::auth::Authenticator;
 use crate::budget;
+use crate::config::WebhookConfig;
 use crate::error::DependencyError;
 use crate::payload::WebhookId;
+use crate::phone::PhoneNumber;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -33,6 +36,28 @@ pub async fn load_aws_config() -> SdkConfig {
         loader = loader.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
     }
     loader.load().await
+}
+
+/// What every webhook function starts with, read and built once, in this order: JSON logs; its configuration
+/// (a bad value stops it with a log line naming the function); the phone metadata for its default country (in
+/// the background); the SDK config; the token (the function cannot start without it).
+pub struct Started<C> {
+    pub config: C,
+    pub aws: SdkConfig,
+    pub authenticator: Authenticator,
+}
+
+/// A webhook function's start, before it builds its own adapters and handler.
+pub async fn start_webhook<C: WebhookConfig>(function: &'static str) -> Result<Started<C>, lambda_http::Error> {
+    crate::telemetry::init();
+    let config =
+        C::from_env().inspect_err(|error| tracing::error!(%error, "{function} cannot start: invalid configuration"))?;
+    PhoneNumber::start_loading_metadata(config.common().data.default_country);
+    let aws = load_aws_config().await;
+    let authenticator = authenticator(&config.common().auth, &aws)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "cannot start: the auth token could not be read"))?;
+    Ok(Started { config, aws, authenticator })
 }
 
 /// Bounds a hung dependency: each attempt gets 2 s and a whole call, retries included (standard mode: 3
@@ -65,10 +90,10 @@ pub fn connection_opened<T, E: ProvideErrorMetadata, R>(
     result: Result<T, SdkError<E, R>>,
     expected_code: Option<&str>,
 ) {
-    if let Err(error) = result {
-        if error.as_service_error().and_then(ProvideErrorMetadata::code) != expected_code {
-            tracing::debug!(error = %dependency_error(operation, &error), "could not open the connection at start");
-        }
+    if let Err(error) = result
+        && error.as_service_error().and_then(ProvideErrorMetadata::code) != expected_code
+    {
+        tracing::debug!(error = %dependency_error(operation, &error), "could not open the connection at start");
     }
 }
 
