@@ -4,6 +4,7 @@
 // Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use aws_lambda_events::cloudwatch_logs::LogData;
 use send_text::payload::TextType;
 use send_text::ports::TextKey;
 use serde_json::{Value, json};
@@ -154,15 +155,20 @@ async fn a_record_applied_again_or_an_older_one_late_changes_nothing_and_a_newer
     );
 }
 
-#[tokio::test]
-async fn a_table_failure_fails_the_batch_after_every_record_was_tried_and_the_retry_counts_each_once() {
-    let ledger = ledger_with_sample_texts();
-    let handler = delivery_status_on(&ledger);
+/// A batch reporting on both sample texts: one delivered, one failed.
+fn both_sample_texts_reported() -> LogData {
     let lines = [
         delivery_line("0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901234", true, "2026-11-24 09:00:05.120", "+12025550143"),
         delivery_line("0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901235", false, "2026-11-24 09:00:06.480", "+12025550187"),
     ];
-    let batch = log_data(&log_group(false), &lines);
+    log_data(&log_group(false), &lines)
+}
+
+#[tokio::test]
+async fn a_table_failure_fails_the_batch_after_every_record_was_tried_and_the_retry_counts_each_once() {
+    let ledger = ledger_with_sample_texts();
+    let handler = delivery_status_on(&ledger);
+    let batch = both_sample_texts_reported();
     ledger.operations.fail("record_delivery");
 
     let failed = handler.handle(&batch, "req-1", whole_invocation()).await.unwrap_err();
@@ -222,11 +228,7 @@ async fn texts_sent_by_send_text_get_the_status_sns_reports_for_them() {
 async fn records_the_deadline_leaves_no_time_for_are_not_started_and_the_batch_is_delivered_again() {
     let ledger = ledger_with_sample_texts();
     let handler = delivery_status_on(&ledger);
-    let lines = [
-        delivery_line("0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901234", true, "2026-11-24 09:00:05.120", "+12025550143"),
-        delivery_line("0b6c5f2e-3f7a-5d1e-9c4b-7e2d4c901235", false, "2026-11-24 09:00:06.480", "+12025550187"),
-    ];
-    let batch = log_data(&log_group(false), &lines);
+    let batch = both_sample_texts_reported();
     let too_little = Deadline::after(RECORD_WORST_CASE + MARGIN - Duration::from_millis(1));
 
     let failed = handler.handle(&batch, "req-1", too_little).await.unwrap_err();
