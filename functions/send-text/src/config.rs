@@ -10,11 +10,33 @@ use webhook::phone::CountryCode;
 /// send-text bodies are small: the message is capped at 1,600 bytes.
 pub const SEND_TEXT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// `AWS.SNS.SMS.SMSType`: how SNS routes a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsType {
+    /// Time-critical (a pre-call text): the default.
+    Transactional,
+    /// Marketing: cheaper routes, lower priority.
+    Promotional,
+}
+
+impl SmsType {
+    /// As SNS spells it, and `SMS_TYPE` takes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Transactional => "Transactional",
+            Self::Promotional => "Promotional",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        [Self::Transactional, Self::Promotional].into_iter().find(|kind| kind.as_str() == value)
+    }
+}
+
 /// SNS SMS attributes sent with every text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmsSettings {
-    /// `AWS.SNS.SMS.SMSType`: `Transactional` (time-critical, the default) or `Promotional`.
-    pub sms_type: String,
+    pub sms_type: SmsType,
     /// `AWS.MM.SMS.OriginationNumber`, E.164.
     pub origination_number: Option<String>,
     /// `AWS.SNS.SMS.SenderID`: 3–11 alphanumerics, ignored by US carriers.
@@ -86,10 +108,11 @@ pub fn allowed_recipients<F: Fn(&str) -> Option<String>>(
 
 impl SmsSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let sms_type = env.optional("SMS_TYPE").unwrap_or_else(|| "Transactional".into());
-        if sms_type != "Transactional" && sms_type != "Promotional" {
-            return Err(ConfigError::Invalid { name: "SMS_TYPE", reason: "must be Transactional or Promotional" });
-        }
+        let sms_type = match env.optional("SMS_TYPE") {
+            None => SmsType::Transactional,
+            Some(value) => SmsType::parse(&value)
+                .ok_or(ConfigError::Invalid { name: "SMS_TYPE", reason: "must be Transactional or Promotional" })?,
+        };
         let sender_id = env.optional("SMS_SENDER_ID");
         if let Some(id) = &sender_id {
             let valid = (3..=11).contains(&id.len())
@@ -182,7 +205,7 @@ mod tests {
         assert_eq!(config.sent_texts_table, "texts");
         assert_eq!(
             config.sms,
-            SmsSettings { sms_type: "Transactional".into(), origination_number: None, sender_id: None }
+            SmsSettings { sms_type: SmsType::Transactional, origination_number: None, sender_id: None }
         );
         assert_eq!(config.common.max_body_bytes, SEND_TEXT_MAX_BODY_BYTES);
         assert_eq!(config.queued_max_age, QueuedTextMaxAge::DEFAULT);
@@ -265,7 +288,7 @@ mod tests {
             ("SMS_SENDER_ID", "Acme2X"),
         ]))
         .unwrap();
-        assert_eq!(config.sms.sms_type, "Promotional");
+        assert_eq!(config.sms.sms_type, SmsType::Promotional);
         assert_eq!(config.sms.origination_number.as_deref(), Some("+18005550100"));
         assert_eq!(config.sms.sender_id.as_deref(), Some("Acme2X"));
     }

@@ -35,7 +35,7 @@ impl SnsSmsSender {
                 .build()
                 .map_err(|_| DependencyError::new("SNS message attribute", "could not be built"))
         };
-        let mut attributes = vec![("AWS.SNS.SMS.SMSType", attribute(&settings.sms_type)?)];
+        let mut attributes = vec![("AWS.SNS.SMS.SMSType", attribute(settings.sms_type.as_str())?)];
         if let Some(sender_id) = &settings.sender_id {
             attributes.push(("AWS.SNS.SMS.SenderID", attribute(sender_id)?));
         }

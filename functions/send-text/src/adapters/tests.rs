@@ -1,7 +1,7 @@
 //! The adapters on the real SDK clients, their HTTP layer replaced by aws-smithy-mocks.
 
 use super::{DynamoTextLedger, SnsSmsSender};
-use crate::config::SmsSettings;
+use crate::config::{SmsSettings, SmsType};
 use crate::payload::{SendText, TextType};
 use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextKey, TextLedger};
 use crate::record::TextClaimRecord;
@@ -28,7 +28,7 @@ fn phone() -> PhoneNumber {
 
 fn settings() -> SmsSettings {
     SmsSettings {
-        sms_type: "Transactional".into(),
+        sms_type: SmsType::Transactional,
         origination_number: Some("+18005550100".into()),
         sender_id: Some("Acme".into()),
     }
