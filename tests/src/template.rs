@@ -99,7 +99,7 @@ impl Template {
     }
 
     /// For each alarm, each metric of our namespace it reads and whose values: {alarm: {metric: read from}}.
-    pub fn alarm_reads(&self) -> Result<BTreeMap<String, BTreeMap<String, ReadFrom>>, Error> {
+    pub fn alarm_reads(&self) -> Result<AlarmReads, Error> {
         let mut alarms = BTreeMap::new();
         for (name, resource) in self.section("Resources")? {
             if resource.get("Type").and_then(Value::as_str) != Some("AWS::CloudWatch::Alarm") {
@@ -137,16 +137,6 @@ impl Template {
             alarms.insert(name, reads);
         }
         Ok(alarms)
-    }
-
-    /// The alarms that read `metric` but not `function`'s values of it.
-    pub fn alarms_blind_to(&self, function: &str, metric: &str) -> Result<Vec<String>, Error> {
-        Ok(self
-            .alarm_reads()?
-            .into_iter()
-            .filter(|(_, reads)| reads.get(metric).is_some_and(|from| !from.includes(function)))
-            .map(|(alarm, _)| alarm)
-            .collect())
     }
 
     /// Every Lambda function of the template: (resource name, the binary `sam build` builds for it).
@@ -277,6 +267,18 @@ impl ReadFrom {
             Self::Functions(functions) => functions.contains(function),
         }
     }
+}
+
+/// For each alarm, each metric of our namespace it reads and whose values ([`Template::alarm_reads`]).
+pub type AlarmReads = BTreeMap<String, BTreeMap<String, ReadFrom>>;
+
+/// The alarms of `reads` that read `metric` but not `function`'s values of it.
+pub fn alarms_blind_to(reads: &AlarmReads, function: &str, metric: &str) -> Vec<String> {
+    reads
+        .iter()
+        .filter(|(_, metrics)| metrics.get(metric).is_some_and(|from| !from.includes(function)))
+        .map(|(alarm, _)| alarm.clone())
+        .collect()
 }
 
 /// `!Sub 'SELECT SUM("<metric>") FROM SCHEMA("${MetricsNamespace}", "function")'`: the one Metrics Insights query
