@@ -1,10 +1,10 @@
 //! Any bytes as the body of an authenticated request to each webhook must come to a JSON 4xx or a success the
-//! in-memory fakes confirm (the same property the proptest suite checks; see `webhook_test_support::properties`).
+//! in-memory fakes confirm (the same property the proptest suite checks; see `integration_tests::properties`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
-use webhook_test_support::properties::BodyCheck;
+use integration_tests::properties::BodyCheck;
 
 static WEBHOOKS: LazyLock<BodyCheck> = LazyLock::new(BodyCheck::default);
 

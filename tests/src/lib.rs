@@ -1,5 +1,7 @@
 //! Test harness: the AWS emulator (moto's server) and the functions under `cargo lambda watch`, started and
-//! stopped by the process that uses them. Shared by the integration tests and the `local-demo` binary.
+//! stopped by the process that uses them; every function on in-memory fakes ([`fakes`]) and the property every
+//! request body must hold ([`properties`]). Shared by the integration tests, the `local-demo` binary and the fuzz
+//! target.
 //!
 //! Both tools come from the project's virtual environment (`scripts/bootstrap` creates it).
 
@@ -16,8 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod fakes;
 pub mod load;
 pub mod log_scan;
+pub mod properties;
 pub mod template;
 
 pub use template::Template;
@@ -111,13 +115,13 @@ impl DeliverySample {
     pub fn event_for_sent_texts(&self, message_ids: &BTreeMap<u64, String>) -> Result<String, Error> {
         let Some(text_id) = self.text_id else { return self.event() };
         let message_id = message_ids.get(&text_id).ok_or_else(|| format!("text {text_id} was not sent"))?;
-        let mut data = webhook_test_support::sms_delivery_status::log_data_of(&self.event()?);
+        let mut data = webhook_test_support::delivery_logs::log_data_of(&self.event()?);
         for event in data["logEvents"].as_array_mut().ok_or("no logEvents")? {
             let mut record: Value = serde_json::from_str(event["message"].as_str().ok_or("no message")?)?;
             record["notification"]["messageId"] = message_id.as_str().into();
             event["message"] = record.to_string().into();
         }
-        Ok(webhook_test_support::sms_delivery_status::subscription_event(&data))
+        Ok(webhook_test_support::delivery_logs::subscription_event(&data))
     }
 }
 
@@ -427,6 +431,22 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `cargo metadata` of the workspace as locked, offline, for this host's packages only: the suite has built (so
+/// downloaded) every one of them, while a package only another platform uses (Android's, Windows') is never
+/// downloaded on a fresh machine, and without `--filter-platform` cargo would need it.
+pub fn locked_metadata() -> Result<Value, Error> {
+    let rustc = cargo_command("rustc").arg("-vV").output()?;
+    let text = String::from_utf8(rustc.stdout)?;
+    let host = text.lines().find_map(|line| line.strip_prefix("host: ")).ok_or("rustc -vV names no host")?;
+    let output = cargo_command("cargo")
+        .args(["metadata", "--format-version", "1", "--locked", "--offline", "--filter-platform", host])
+        .output()?;
+    if !output.status.success() {
+        return Err(format!("cargo metadata: {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    Ok(serde_json::from_slice(&output.stdout)?)
 }
 
 /// A cargo command run from the repository root without the variables cargo sets for the process that runs

@@ -41,7 +41,7 @@ pub fn secrets() -> Result<Vec<String>, Error> {
         secrets.extend(turns.iter().filter_map(|turn| turn["content"].as_str()).map(str::to_owned));
     }
     for sample in DELIVERY_SAMPLES {
-        let data = webhook_test_support::sms_delivery_status::log_data_of(&sample.event()?);
+        let data = webhook_test_support::delivery_logs::log_data_of(&sample.event()?);
         for event in data["logEvents"].as_array().into_iter().flatten() {
             let record: Value = serde_json::from_str(event["message"].as_str().unwrap_or_default()).unwrap_or_default();
             secrets.extend(record["delivery"]["destination"].as_str().map(str::to_owned));

@@ -1,14 +1,14 @@
 //! The handlers with the real AWS adapters against the emulator (moto's server), one emulator per test.
 
+use calls::aws::DynamoCallStore;
 use integration_tests::{AUTH_TOKEN, Emulator, Error, SampleEvent, Table, free_port};
 use lambda_http::{Body, Context, Request, RequestExt};
-use post_call::adapters::DynamoCallStore;
 use post_call::config::PostCallConfig;
-use post_call::handler::PostCallHandler;
-use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
+use post_call::handler::{PostCallDeps, PostCallHandler};
 use send_text::config::SendTextConfig;
-use send_text::handler::SendTextHandler;
+use send_text::handler::{SendTextDeps, SendTextHandler};
 use serde_json::{Value, json};
+use texts::aws::{DynamoTextLedger, SnsSmsSender};
 use webhook::aws::{DynamoOptOuts, authenticator};
 use webhook::config::FromEnvironment;
 use webhook::pipeline::{Webhook, handle};
@@ -69,10 +69,11 @@ async fn send_text_handler(emulator: &Emulator, sns_endpoint: Option<String>) ->
         Some(endpoint) => sdk.to_builder().endpoint_url(endpoint).build(),
         None => sdk.clone(),
     };
-    let sms = SnsSmsSender::new(&sns_sdk, &config.sms)?;
+    let sms = SnsSmsSender::new(&sns_sdk, &config.texts.sms)?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
-    Ok(SendTextHandler::new(config, authenticator, DynamoTextLedger::new(&sdk, TEXTS), sms, opt_outs, None))
+    let ledger = DynamoTextLedger::new(&sdk, TEXTS);
+    Ok(SendTextHandler::new(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue: None }))
 }
 
 type PostCall = PostCallHandler<DynamoCallStore, DynamoOptOuts, Option<webhook::aws::SqsFallbackQueue>>;
@@ -82,7 +83,8 @@ async fn post_call_handler(emulator: &Emulator) -> Result<PostCall, Error> {
     let sdk = emulator.sdk_config().await;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
-    Ok(PostCallHandler::new(config, authenticator, DynamoCallStore::new(&sdk, CALLS), opt_outs, None))
+    let calls = DynamoCallStore::new(&sdk, CALLS);
+    Ok(PostCallHandler::new(config, authenticator, PostCallDeps { calls, opt_outs, queue: None }))
 }
 
 #[tokio::test]
@@ -204,7 +206,7 @@ fn stored_id(payload: &Value) -> Option<u64> {
 
 #[tokio::test]
 async fn every_post_call_sample_is_stored_equal_to_its_payload() -> Result<(), Error> {
-    use post_call::record::CallRecord;
+    use calls::record::CallRecord;
     use webhook_test_support::stored::{same_json, stored_as_sent};
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
@@ -263,14 +265,9 @@ async fn the_token_is_read_from_secrets_manager_and_a_rotation_is_picked_up() ->
     let config =
         PostCallConfig::from_lookup(env(&[("AUTH_TOKEN_SECRET_ID", arn), ("AUTH_TOKEN_REFRESH_SECONDS", "0")]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    let store = DynamoCallStore::new(&sdk, CALLS);
-    let handler = PostCallHandler::new(
-        config,
-        authenticator,
-        store,
-        None::<DynamoOptOuts>,
-        None::<webhook::aws::SqsFallbackQueue>,
-    );
+    let calls = DynamoCallStore::new(&sdk, CALLS);
+    let deps = PostCallDeps { calls, opt_outs: None::<DynamoOptOuts>, queue: None::<webhook::aws::SqsFallbackQueue> };
+    let handler = PostCallHandler::new(config, authenticator, deps);
     let with_token = |token: &'static str| -> Result<Request, Error> {
         let mut request = request("post-call-transferred", "req")?;
         request.headers_mut().insert("authorization", lambda_http::http::HeaderValue::from_static(token));
@@ -368,12 +365,12 @@ async fn a_hung_sns_publish_is_202_unconfirmed_after_one_attempt_and_never_repea
     });
     let config = SendTextConfig::from_lookup(env(&[]))?;
     let sdk = emulator.sdk_config().await.to_builder().timeout_config(webhook::aws::timeouts()).build();
-    let sms = SnsSmsSender::new(&sdk.to_builder().endpoint_url(hung).build(), &config.sms)?;
+    let sms = SnsSmsSender::new(&sdk.to_builder().endpoint_url(hung).build(), &config.texts.sms)?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
     let ledger = DynamoTextLedger::new(&sdk, TEXTS);
-    let handler =
-        SendTextHandler::new(config, authenticator, ledger, sms, opt_outs, None::<webhook::aws::SqsFallbackQueue>);
+    let queue = None::<webhook::aws::SqsFallbackQueue>;
+    let handler = SendTextHandler::new(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue });
 
     let started = std::time::Instant::now();
     let (status, body) = deliver(&handler, "send-text-pre-call", "req-1").await?;
@@ -415,7 +412,7 @@ fn assert_only_payload_fields_and_ours(item: &Value, payload: &Value, ours: &[&s
 
 #[tokio::test]
 async fn a_call_carrying_our_attribute_names_keeps_the_ttl_and_the_phone_index_ours() -> Result<(), Error> {
-    use post_call::record::CallRecord;
+    use calls::record::CallRecord;
     use webhook::record::SHADOWED_FIELDS;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
@@ -464,7 +461,7 @@ async fn a_call_carrying_our_attribute_names_keeps_the_ttl_and_the_phone_index_o
 
 #[tokio::test]
 async fn a_text_carrying_our_attribute_names_keeps_its_state_ours() -> Result<(), Error> {
-    use send_text::record::TextClaimRecord;
+    use texts::record::TextClaimRecord;
     use webhook::record::SHADOWED_FIELDS;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
@@ -494,7 +491,7 @@ async fn a_text_carrying_our_attribute_names_keeps_its_state_ours() -> Result<()
 #[tokio::test]
 async fn a_lead_who_opted_out_through_2x_is_never_texted() -> Result<(), Error> {
     use text_optout::config::TextOptOutConfig;
-    use text_optout::handler::TextOptOutHandler;
+    use text_optout::handler::{TextOptOutDeps, TextOptOutHandler};
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
     emulator.create_table(Table::OptOuts).await?;
@@ -502,7 +499,11 @@ async fn a_lead_who_opted_out_through_2x_is_never_texted() -> Result<(), Error> 
     let config = TextOptOutConfig::from_lookup(env(&[]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let queue = None::<webhook::aws::SqsFallbackQueue>;
-    let opt_out = TextOptOutHandler::new(config, authenticator, DynamoOptOuts::new(&sdk, OPT_OUTS), queue);
+    let opt_out = TextOptOutHandler::new(
+        config,
+        authenticator,
+        TextOptOutDeps { opt_outs: DynamoOptOuts::new(&sdk, OPT_OUTS), queue },
+    );
 
     assert_eq!(deliver(&opt_out, "text-optout-10-digit", "req-1").await?, (200, json!({"status": "opted_out"})));
     assert_eq!(deliver(&opt_out, "text-optout-plus-1", "req-2").await?, (200, json!({"status": "opted_out"})));
@@ -548,10 +549,10 @@ async fn a_do_not_call_puts_the_number_on_the_list_beside_the_record() -> Result
 /// message id and a line that is not a record change nothing.
 #[tokio::test]
 async fn delivery_records_set_the_status_on_the_texts_sns_sent() -> Result<(), Error> {
-    use send_text::record::TextClaimRecord;
     use sms_delivery_status::adapters::DynamoDeliveryLedger;
     use sms_delivery_status::handler::{BatchSummary, DeliveryStatusHandler};
-    use webhook_test_support::sms_delivery_status::{delivery_line, log_data, log_group};
+    use texts::record::TextClaimRecord;
+    use webhook_test_support::delivery_logs::{delivery_line, log_data, log_group};
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
     emulator.create_table(Table::OptOuts).await?;
@@ -635,13 +636,7 @@ async fn queued_event(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<aws_
     Ok(serde_json::from_value(json!({"Records": messages}))?)
 }
 
-type Redrive = redrive::handler::RedriveHandler<
-    DynamoCallStore,
-    DynamoOptOuts,
-    DynamoTextLedger,
-    SnsSmsSender,
-    Option<DynamoOptOuts>,
->;
+type Redrive = redrive::handler::RedriveHandler<DynamoCallStore, DynamoTextLedger, SnsSmsSender, DynamoOptOuts>;
 
 /// Whether the redrive (on the emulator, with the template's defaults) completes every message of `event`.
 async fn redrives_without_failure(
@@ -654,17 +649,14 @@ async fn redrives_without_failure(
 
 /// The redrive as `main` wires it, on the emulator.
 fn redrive_handler(sdk: &aws_config::SdkConfig, extra_env: &[(&'static str, &str)]) -> Result<Redrive, Error> {
-    use post_call::handler::CallRecorder;
-    use send_text::handler::{TextRules, TextSender};
-    use text_optout::handler::OptOutLister;
     let config = redrive::config::RedriveConfig::from_lookup(env(extra_env))?;
-    let list = || Some(DynamoOptOuts::new(sdk, OPT_OUTS));
-    let calls = CallRecorder::new(&config.data, config.suppress_texts_on, DynamoCallStore::new(sdk, CALLS), list());
-    let sms = SnsSmsSender::new(sdk, &config.sms)?;
-    let rules = TextRules { recipients: config.allowed_recipients, max_age: config.queued_max_age };
-    let texts = TextSender::new(&config.data, rules, DynamoTextLedger::new(sdk, TEXTS), sms, list());
-    let lister = OptOutLister::new(list(), config.data.default_country);
-    Ok(redrive::handler::RedriveHandler::new(calls, texts, lister, config.data.metrics_namespace))
+    let deps = redrive::handler::RedriveDeps {
+        calls: DynamoCallStore::new(sdk, CALLS),
+        ledger: DynamoTextLedger::new(sdk, TEXTS),
+        sms: SnsSmsSender::new(sdk, &config.texts.sms)?,
+        opt_outs: Some(DynamoOptOuts::new(sdk, OPT_OUTS)),
+    };
+    Ok(redrive::handler::RedriveHandler::new(&config, deps))
 }
 
 async fn fallback_queue(sdk: &aws_config::SdkConfig) -> Result<(aws_sdk_sqs::Client, String), Error> {
@@ -688,13 +680,12 @@ async fn with_dynamodb_down_fifty_calls_are_queued_and_the_redrive_stores_each_o
     let unreachable = sdk.to_builder().endpoint_url(format!("http://127.0.0.1:{}", free_port()?)).build();
     let config = PostCallConfig::from_lookup(env(&[]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    let down = PostCallHandler::new(
-        config,
-        authenticator,
-        DynamoCallStore::new(&unreachable, CALLS),
-        Some(DynamoOptOuts::new(&unreachable, OPT_OUTS)),
-        SqsFallbackQueue::new(&sdk, &queue_url),
-    );
+    let deps = PostCallDeps {
+        calls: DynamoCallStore::new(&unreachable, CALLS),
+        opt_outs: Some(DynamoOptOuts::new(&unreachable, OPT_OUTS)),
+        queue: SqsFallbackQueue::new(&sdk, &queue_url),
+    };
+    let down = PostCallHandler::new(config, authenticator, deps);
     let mut payload = SampleEvent::named("post-call-transferred")?.payload()?;
     for id in 1..=50u64 {
         payload["id"] = id.into();
@@ -735,14 +726,13 @@ async fn with_sns_down_texts_are_queued_then_sent_once_each_and_a_stale_one_neve
     let config = SendTextConfig::from_lookup(env(&[]))?;
     let unreachable_sns = sdk.to_builder().endpoint_url(format!("http://127.0.0.1:{}", free_port()?)).build();
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    let down = SendTextHandler::new(
-        config,
-        authenticator,
-        DynamoTextLedger::new(&sdk, TEXTS),
-        SnsSmsSender::new(&unreachable_sns, &SendTextConfig::from_lookup(env(&[]))?.sms)?,
-        Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
-        Some(SqsFallbackQueue::new(&sdk, &queue_url)),
-    );
+    let deps = SendTextDeps {
+        ledger: DynamoTextLedger::new(&sdk, TEXTS),
+        sms: SnsSmsSender::new(&unreachable_sns, &config.texts.sms)?,
+        opt_outs: Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
+        queue: Some(SqsFallbackQueue::new(&sdk, &queue_url)),
+    };
+    let down = SendTextHandler::new(config, authenticator, deps);
     let mut payload = SampleEvent::named("send-text-pre-call")?.payload()?;
     let numbers: Vec<String> = (1..=10u64).map(|id| format!("+120255501{}", 10 + id)).collect();
     for (id, number) in (1..=10u64).zip(&numbers) {
@@ -796,7 +786,7 @@ async fn with_sns_down_texts_are_queued_then_sent_once_each_and_a_stale_one_neve
 /// the number listed.
 #[tokio::test]
 async fn a_do_not_call_whose_body_dynamodb_refuses_as_it_is_is_stored_and_listed() -> Result<(), Error> {
-    use post_call::record::CallRecord;
+    use calls::record::CallRecord;
     use webhook_test_support::stored::{same_json, stored_as_sent};
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
@@ -837,9 +827,12 @@ async fn with_the_calls_table_down_a_do_not_call_is_listed_at_once_and_the_call_
     let (sqs, queue_url) = fallback_queue(&sdk).await?;
     let config = PostCallConfig::from_lookup(env(&[]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
-    let store = DynamoCallStore::new(&sdk, CALLS);
-    let queue = SqsFallbackQueue::new(&sdk, &queue_url);
-    let handler = PostCallHandler::new(config, authenticator, store, Some(DynamoOptOuts::new(&sdk, OPT_OUTS)), queue);
+    let deps = PostCallDeps {
+        calls: DynamoCallStore::new(&sdk, CALLS),
+        opt_outs: Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
+        queue: SqsFallbackQueue::new(&sdk, &queue_url),
+    };
+    let handler = PostCallHandler::new(config, authenticator, deps);
 
     let (status, body) = deliver(&handler, "post-call-do-not-call", "req-1").await?;
     assert_eq!((status, body), (202, json!({"status": "queued", "id": 126})));
@@ -859,7 +852,7 @@ async fn with_the_calls_table_down_a_do_not_call_is_listed_at_once_and_the_call_
 #[tokio::test]
 async fn with_the_suppression_list_down_an_opt_out_is_queued_and_the_redrive_lists_it() -> Result<(), Error> {
     use text_optout::config::TextOptOutConfig;
-    use text_optout::handler::TextOptOutHandler;
+    use text_optout::handler::{TextOptOutDeps, TextOptOutHandler};
     use webhook::aws::SqsFallbackQueue;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
@@ -869,7 +862,11 @@ async fn with_the_suppression_list_down_an_opt_out_is_queued_and_the_redrive_lis
     let config = TextOptOutConfig::from_lookup(env(&[]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let queue = SqsFallbackQueue::new(&sdk, &queue_url);
-    let handler = TextOptOutHandler::new(config, authenticator, DynamoOptOuts::new(&sdk, OPT_OUTS), queue);
+    let handler = TextOptOutHandler::new(
+        config,
+        authenticator,
+        TextOptOutDeps { opt_outs: DynamoOptOuts::new(&sdk, OPT_OUTS), queue },
+    );
 
     let (status, body) = deliver(&handler, "text-optout-odd-types", "req-1").await?;
     assert_eq!((status, body), (202, json!({"status": "queued"})));
@@ -984,13 +981,13 @@ async fn send_text_meeting(emulator: &Emulator, mishap: Mishap) -> Result<(SendT
     let config = SendTextConfig::from_lookup(env(&[]))?;
     let sdk = emulator.sdk_config().await;
     let sns = aws_sdk_sns::config::Builder::from(&sdk).interceptor(SnsMishap::new(mishap)).build();
-    let sms = SnsSmsSender::from_client(aws_sdk_sns::Client::from_conf(sns), &config.sms)?;
+    let sms = SnsSmsSender::from_client(aws_sdk_sns::Client::from_conf(sns), &config.texts.sms)?;
     let (_, queue_url) = fallback_queue(&sdk).await?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let queue = Some(webhook::aws::SqsFallbackQueue::new(&sdk, &queue_url));
     let ledger = DynamoTextLedger::new(&sdk, TEXTS);
-    let handler =
-        SendTextHandler::new(config, authenticator, ledger, sms, Some(DynamoOptOuts::new(&sdk, OPT_OUTS)), queue);
+    let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
+    let handler = SendTextHandler::new(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue });
     Ok((handler, queue_url))
 }
 

@@ -2,11 +2,11 @@
 //! list's key, which is our normalised number) are ones the functions write themselves, so a sender's field of
 //! the same name is set aside and can never set them. (The other tables' key is the webhook's own `id`.)
 
+use calls::record::CallRecord;
 use integration_tests::{Error, Table, Template};
-use post_call::record::CallRecord;
-use send_text::record::TextClaimRecord;
 use serde_yaml_ng::Value;
 use sms_delivery_status::ports::DELIVERY_ATTRIBUTES;
+use texts::record::TextClaimRecord;
 use webhook::opt_out::OptOutRecord;
 
 fn names_under(value: Option<&Value>, key: &str) -> Vec<String> {

@@ -5,7 +5,7 @@ use lambda_http::http::{HeaderName, StatusCode};
 use lambda_http::{Body, Context, Request, RequestExt};
 use serde_json::{Value, json};
 use webhook::auth::{AuthToken, Authenticator, TokenPair};
-use webhook::config::{AuthSettings, TokenSetting};
+use webhook::config::{AuthSettings, TokenSetting, WebhookConfig};
 use webhook::pipeline::{Webhook, handle};
 
 /// The token of the sample events (and of local runs).
@@ -68,6 +68,14 @@ pub fn authenticator(settings: &AuthSettings) -> Authenticator {
         TokenSetting::Environment(tokens) => Authenticator::fixed(settings.header.clone(), tokens.clone()),
         TokenSetting::SecretsManager { .. } => panic!("handler tests use tokens from the environment"),
     }
+}
+
+/// A webhook's configuration read from the sample events' environment and `extra_env`, and its authenticator:
+/// what its handler is built with in a test.
+pub fn configured<C: WebhookConfig>(extra_env: &[(&str, &str)]) -> (C, Authenticator) {
+    let config = C::from_lookup(env(extra_env)).expect("a valid test configuration");
+    let authenticator = authenticator(&config.common().auth);
+    (config, authenticator)
 }
 
 /// The authenticator of the sample events' token in `Authorization`.

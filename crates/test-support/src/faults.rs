@@ -104,7 +104,7 @@ impl FaultInjector {
 
     /// How many attempts of `operation` were made (any operation name: the injector records them all).
     pub fn attempts(&self, operation: &str) -> usize {
-        crate::lock(&self.attempts).iter().filter(|called| *called == operation).count()
+        webhook::fakes::lock(&self.attempts).iter().filter(|called| *called == operation).count()
     }
 }
 
@@ -125,7 +125,7 @@ impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation = operation_of(&request);
         let earlier = self.injector.attempts(&operation);
-        crate::lock(&self.injector.attempts).push(operation.clone());
+        webhook::fakes::lock(&self.injector.attempts).push(operation.clone());
         let other_table = self.injector.table.is_some_and(|table| {
             let body = request.body().bytes().unwrap_or_default();
             !String::from_utf8_lossy(body).contains(&format!(r#""TableName":"{table}""#))

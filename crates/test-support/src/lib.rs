@@ -1,30 +1,22 @@
-//! Test-only code, kept out of the production crates: in-memory fakes of every port (each records the
-//! operations called on it and can be told to fail any of them, as an AWS dependency would after its retries),
-//! log capture for the suite-wide log scan, the sample events as requests, a fault injector under the real SDK
-//! clients, and the property every request body must hold.
+//! Test-only code that crosses crates: the sample events as requests and configurations, log capture for the
+//! suite-wide log scan, a fault injector under the real SDK clients, SNS's delivery logs and the redrive's SQS
+//! events, a stored item read back. It depends on no function crate; each port's fake is beside its port, behind
+//! the defining crate's `fakes` feature.
 
 // Test fixtures: one that cannot be built should stop the test at once, loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod delivery_logs;
 pub mod events;
-pub mod fallback;
 pub mod faults;
-pub mod opt_outs;
-pub mod post_call;
-pub mod properties;
-pub mod redrive;
-pub mod send_text;
-pub mod sms_delivery_status;
+pub mod sqs;
 pub mod stored;
-pub mod text_optout;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 use webhook::budget::Deadline;
-use webhook::error::DependencyError;
+use webhook::fakes::lock;
 
 /// The time a batch function's invocation has (the template's 60 s): a batch handled in a test is not cut short.
 pub fn whole_invocation() -> Deadline {
@@ -47,57 +39,6 @@ pub fn assert_valid_emf(document: &Value) {
             assert!(document[metric["Name"].as_str().unwrap()].is_number(), "{metric} in {document}");
         }
     }
-}
-
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Which operations were called, in order, and which are made to fail.
-#[derive(Debug, Default)]
-pub struct Operations {
-    called: Mutex<Vec<&'static str>>,
-    failing: Mutex<HashSet<&'static str>>,
-    answers_lost: Mutex<HashSet<&'static str>>,
-}
-
-impl Operations {
-    /// The operation fails without taking effect.
-    pub fn fail(&self, operation: &'static str) {
-        lock(&self.failing).insert(operation);
-    }
-
-    /// The operation takes effect, but its answer never arrives (a timeout after the request was received).
-    pub fn lose_answers(&self, operation: &'static str) {
-        lock(&self.answers_lost).insert(operation);
-    }
-
-    pub fn heal(&self, operation: &'static str) {
-        lock(&self.failing).remove(operation);
-        lock(&self.answers_lost).remove(operation);
-    }
-
-    pub fn answer_lost(&self, operation: &'static str) -> bool {
-        lock(&self.answers_lost).contains(operation)
-    }
-
-    pub fn called(&self) -> Vec<&'static str> {
-        lock(&self.called).clone()
-    }
-
-    /// Records a call of `operation`; its injected failure, if any.
-    pub fn call(&self, operation: &'static str) -> Result<(), DependencyError> {
-        lock(&self.called).push(operation);
-        match lock(&self.failing).contains(operation) {
-            true => Err(DependencyError::new(operation, "injected failure")),
-            false => Ok(()),
-        }
-    }
-}
-
-/// A DynamoDB item as JSON, as a test reads it: numbers as numbers, a Binary attribute as its base64 text.
-pub fn item_json(attributes: &HashMap<String, AttributeValue>) -> Value {
-    webhook::item::json_of(&AttributeValue::M(attributes.clone()))
 }
 
 /// Collects the JSON log lines written through [`webhook::telemetry::subscriber`] on one thread.

@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use webhook::item::STORED_AS_JSON;
 use webhook::record::SHADOWED_FIELDS;
 
-/// The fields 2X sent, as `item` (an item as JSON, [`crate::item_json`]) stores them: without `id` (the key) and
-/// the attributes of ours named in `ours`.
+/// The fields 2X sent, as `item` (an item as JSON, [`webhook::fakes::item_json`]) stores them: without `id` (the key)
+/// and the attributes of ours named in `ours`.
 pub fn stored_as_sent(item: &Value, ours: &[&str]) -> Value {
     let paths: HashSet<&str> =
         item[STORED_AS_JSON].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -50,7 +50,7 @@ fn restored(value: &Value, path: &str, paths: &HashSet<&str>) -> Value {
     }
 }
 
-/// A Binary attribute as [`crate::item_json`] shows it (base64) holding gzipped JSON.
+/// A Binary attribute as [`webhook::fakes::item_json`] shows it (base64) holding gzipped JSON.
 fn gunzip_json(base64: &str) -> Option<Value> {
     let gzip = base64::engine::general_purpose::STANDARD.decode(base64).ok()?;
     serde_json::from_reader(GzDecoder::new(gzip.as_slice())).ok()

@@ -4,7 +4,9 @@
 //! checked once ([`item`]), the suppression list every function reads or adds to ([`opt_out`]), the time each
 //! AWS call and each function's slowest path may take ([`budget`]), telemetry.
 //!
-//! A function crate (`functions/<name>`) implements [`pipeline::Webhook`] over its own ports. Only [`item`] (the
+//! A function crate (`functions/<name>`) implements [`pipeline::Webhook`] around the work of a domain crate
+//! (`crates/texts`, `crates/calls`) or of [`opt_out`]. The `fakes` feature adds in-memory fakes of the ports
+//! defined here. Only [`item`] (the
 //! DynamoDB item type) and the files under [`aws`] here, and each function's `adapters`, name the AWS SDK. The
 //! modules depend on each other without a cycle (the workspace's `tests/tests/module_graph.rs` checks it).
 
@@ -13,11 +15,14 @@ pub mod aws;
 pub mod budget;
 pub mod config;
 pub mod error;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub mod fallback;
 pub mod http;
 pub mod item;
 pub mod metrics;
 pub mod opt_out;
+pub mod opt_out_lister;
 pub mod payload;
 pub mod phone;
 pub mod pipeline;

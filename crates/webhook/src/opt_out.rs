@@ -143,7 +143,7 @@ mod tests {
     }
 
     fn as_json(item: Item) -> Value {
-        webhook_test_support::item_json(item.attributes())
+        crate::item::json_of(&aws_sdk_dynamodb::types::AttributeValue::M(item.into_attributes()))
     }
 
     #[test]

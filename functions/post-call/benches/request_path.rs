@@ -4,8 +4,8 @@
 
 // A benchmark whose fixed inputs stopped parsing should stop loudly.
 #![allow(clippy::unwrap_used)]
+use calls::record::CallRecord;
 use criterion::{Criterion, criterion_group, criterion_main};
-use post_call::record::CallRecord;
 use serde_json::{Value, json};
 use std::hint::black_box;
 use time::OffsetDateTime;

@@ -1,148 +1,28 @@
-//! The post-call step: parse; list a suppressed number first, on its own; build the call's item once; store it
-//! unless the id is stored already. What DynamoDB fails to take goes to the fallback queue. [`CallRecorder`] is
-//! the work itself, which the redrive function repeats for a queued delivery; [`PostCallHandler`] is the webhook
-//! around it. Generic over their ports.
+//! The Post-Call webhook: the call work (`calls::recorder`) behind the shared intake, and the fallback queue for
+//! what DynamoDB fails to take now.
 
-use crate::config::{PostCallConfig, SuppressingEndReasons};
-use crate::payload::end_reason;
-use crate::ports::{CallStore, StoreOutcome};
-use crate::record::CallRecord;
+use crate::config::PostCallConfig;
+use calls::ports::CallStore;
+use calls::recorder::CallRecorder;
 use std::time::Duration;
 use webhook::auth::Authenticator;
 use webhook::budget;
-use webhook::config::{DataSettings, Retention};
 use webhook::error::WebhookError;
 use webhook::fallback::{FallbackQueue, NotDone, QueuedBody, QueuedDelivery, QueuedFunction, queue_or_fail};
-use webhook::http::parse_object;
-use webhook::metrics::{Measurement, Metric, Outcome, Unit};
-use webhook::opt_out::{Listed, OptOutRecord, OptOutSource, OptOutWriter};
-use webhook::payload::{Fields, WebhookId, lead_fields, phone_text, required_id};
-use webhook::phone::{self, CountryCode, PhoneNumber};
+use webhook::opt_out::OptOutWriter;
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::telemetry::RequestSummary;
-
-/// The slowest call record the recorder completes: the number listed, then the record stored.
-pub const RECORDER_WORST_CASE: Duration = budget::calls(2, 0);
 
 /// The slowest delivery the webhook answers: the token re-read, the listing and the store failing at their
 /// timeouts, then the fallback queue.
 pub const WORST_CASE: Duration = budget::calls(3, 1);
 
-/// Stores each call record once, keyed by its webhook id; a call whose end reason suppresses texts puts the
-/// lead's number on the suppression list first.
-pub struct CallRecorder<C, W> {
-    calls: C,
-    /// The suppression list, unless disabled.
-    opt_outs: Option<W>,
-    suppress_texts_on: SuppressingEndReasons,
-    default_country: CountryCode,
-    retention: Option<Retention>,
-}
-
-impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
-    /// `suppress_texts_on`: the end reasons that put the lead's number on the list.
-    pub fn new(data: &DataSettings, suppress_texts_on: SuppressingEndReasons, calls: C, opt_outs: Option<W>) -> Self {
-        Self { calls, opt_outs, suppress_texts_on, default_country: data.default_country, retention: data.retention }
-    }
-
-    pub fn calls(&self) -> &C {
-        &self.calls
-    }
-
-    pub fn opt_outs(&self) -> Option<&W> {
-        self.opt_outs.as_ref()
-    }
-
-    /// Lists `phone` when the call's end reason suppresses texts: from the number and what 2X sent about the lead
-    /// alone, before the call record is even built, so that nothing else in the body, and no failure to store
-    /// it, can delay or prevent the listing.
-    async fn list_if_suppressed(
-        &self,
-        fields: &Fields,
-        phone: Option<&PhoneNumber>,
-        id: Option<WebhookId>,
-        invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> Result<(), NotDone> {
-        let (Some(list), Some(reason), Some(phone)) = (self.opt_outs.as_ref(), end_reason(fields), phone) else {
-            return Ok(());
-        };
-        if !self.suppress_texts_on.suppresses(reason) {
-            return Ok(());
-        }
-        let source = OptOutSource::PostCall { end_reason: reason.to_ascii_lowercase() };
-        let record = OptOutRecord::new(phone, source, id, lead_fields(fields), invocation.received_at);
-        match list.add(record.into_item().map_err(WebhookError::from)?).await {
-            Ok(Listed::Added) => summary.counts.push(Metric::OptOutListed),
-            Ok(Listed::AlreadyListed) => {}
-            Err(error) => return Err(NotDone::Failed { id, error }),
-        }
-        Ok(())
-    }
-
-    /// Records the call in `body`, received as `invocation`: its number listed first when its end reason
-    /// suppresses texts; then `stored`, or `duplicate` when an earlier delivery stored it.
-    pub async fn record(
-        &self,
-        body: &[u8],
-        invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotDone> {
-        let mut fields = parse_object(body)?;
-        summary.set_kind(end_reason(&fields).unwrap_or("unspecified"));
-        // A call record is worth keeping even when its number is odd: store it, just without `phone_e164`.
-        let raw_phone = fields.get("record_phone_number").and_then(phone_text);
-        summary.phone_last4 = raw_phone.as_deref().map(|raw| phone::last4(raw).to_owned());
-        let phone = raw_phone.and_then(|raw| PhoneNumber::parse(&raw, self.default_country).ok());
-        let id = required_id(&fields);
-        summary.id = id.as_ref().ok().copied();
-
-        // Listed even for a body without a usable id, or too large to store, and whether or not the calls table
-        // takes the record.
-        let listing = self.list_if_suppressed(&fields, phone.as_ref(), summary.id, invocation, summary).await;
-        fields.remove("id");
-        let stored = self.store(id, fields, phone.as_ref(), invocation, summary).await;
-        match listing {
-            Ok(()) => stored,
-            // The listing is what compliance depends on: a delivery whose listing failed is queued (503 without a
-            // queue) whatever became of its record, and the redrive lists the number. A body whose record can
-            // never be stored then goes on to the dead-letter queue, kept for a person.
-            Err(listing_failed) => {
-                if let Err(NotDone::Failed { error, .. }) = &stored {
-                    summary.add_error(error);
-                }
-                Err(listing_failed)
-            }
-        }
-    }
-
-    /// Stores the call `id` (when usable) whose fields but `id` are `fields`, whole; a transcript that would take
-    /// the item over DynamoDB's 400 KB is stored compressed.
-    async fn store(
-        &self,
-        id: Result<WebhookId, WebhookError>,
-        fields: Fields,
-        phone: Option<&PhoneNumber>,
-        invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotDone> {
-        let id = id?;
-        let item = CallRecord::new(id, fields, phone, invocation.received_at, self.retention).into_item()?;
-        let item_bytes = item.size();
-        let outcome = match self.calls.store(item).await.map_err(|error| NotDone::Failed { id: Some(id), error })? {
-            StoreOutcome::Stored => {
-                summary.measurements.push(Measurement {
-                    metric: Metric::StoredItemBytes,
-                    unit: Unit::Bytes,
-                    value: u64::try_from(item_bytes).unwrap_or(u64::MAX),
-                    dimension: None,
-                });
-                Outcome::Stored
-            }
-            StoreOutcome::AlreadyStored => Outcome::Duplicate,
-        };
-        Ok(Accepted::new(outcome, id))
-    }
+/// What post-call talks to: the calls table, the suppression list (unless disabled), the fallback queue.
+#[derive(Debug, Clone, Default)]
+pub struct PostCallDeps<C, W, Q> {
+    pub calls: C,
+    pub opt_outs: Option<W>,
+    pub queue: Q,
 }
 
 /// The Post-Call webhook: the recorder behind the shared intake, and the fallback queue for what DynamoDB
@@ -154,21 +34,10 @@ pub struct PostCallHandler<C, W, Q> {
 }
 
 impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> PostCallHandler<C, W, Q> {
-    pub fn new(config: PostCallConfig, authenticator: Authenticator, calls: C, opt_outs: Option<W>, queue: Q) -> Self {
-        let recorder = CallRecorder::new(&config.common.data, config.suppress_texts_on, calls, opt_outs);
+    pub fn new(config: PostCallConfig, authenticator: Authenticator, deps: PostCallDeps<C, W, Q>) -> Self {
+        let PostCallDeps { calls, opt_outs, queue } = deps;
+        let recorder = CallRecorder::new(&config.common.data, &config.calls, calls, opt_outs);
         Self { intake: Intake::new(authenticator, config.common), recorder, queue }
-    }
-
-    pub fn calls(&self) -> &C {
-        self.recorder.calls()
-    }
-
-    pub fn opt_outs(&self) -> Option<&W> {
-        self.recorder.opt_outs()
-    }
-
-    pub fn queue(&self) -> &Q {
-        &self.queue
     }
 }
 

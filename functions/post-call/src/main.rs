@@ -1,9 +1,9 @@
 //! post-call: stores each call record 2X sends in DynamoDB, keyed by its webhook id.
 
+use calls::aws::DynamoCallStore;
 use lambda_http::Error;
-use post_call::adapters::DynamoCallStore;
 use post_call::config::PostCallConfig;
-use post_call::handler::PostCallHandler;
+use post_call::handler::{PostCallDeps, PostCallHandler};
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, Started, start_webhook};
 use webhook::pipeline::serve;
 
@@ -14,10 +14,10 @@ async fn main() -> Result<(), Error> {
     config.suppression_list.log_at_start("post-call");
     // One client for both tables: its set-up is paid once, and its connections serve either.
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let calls = DynamoCallStore::from_client(dynamodb.clone(), &config.calls_table);
+    let calls = DynamoCallStore::from_client(dynamodb.clone(), &config.calls.calls_table);
     let opt_outs = config.suppression_list.table().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
     let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     calls.open_connection().await;
-    let handler = PostCallHandler::new(config, authenticator, calls, opt_outs, queue);
+    let handler = PostCallHandler::new(config, authenticator, PostCallDeps { calls, opt_outs, queue });
     serve(&handler).await
 }

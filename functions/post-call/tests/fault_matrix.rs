@@ -4,14 +4,14 @@
 // Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use post_call::adapters::DynamoCallStore;
+use calls::aws::DynamoCallStore;
 use post_call::config::PostCallConfig;
-use post_call::handler::PostCallHandler;
+use post_call::handler::{PostCallDeps, PostCallHandler};
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
 use webhook::config::FromEnvironment;
+use webhook::fakes::FakeQueue;
 use webhook::fallback::{FallbackQueue, QueuedBody};
 use webhook_test_support::events::{answer, env, event, sample_authenticator};
-use webhook_test_support::fallback::FakeQueue;
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 
 /// post-call on the real DynamoDB client under `injector`, its calls and the suppression list in two tables,
@@ -21,9 +21,9 @@ fn post_call_queueing_to<Q: FallbackQueue>(
     queue: Q,
 ) -> PostCallHandler<DynamoCallStore, DynamoOptOuts, Q> {
     let config = PostCallConfig::from_lookup(env(&[])).unwrap();
-    let store = DynamoCallStore::from_client(dynamodb.clone(), "calls");
+    let calls = DynamoCallStore::from_client(dynamodb.clone(), "calls");
     let opt_outs = Some(DynamoOptOuts::from_client(dynamodb, "opt-outs"));
-    PostCallHandler::new(config, sample_authenticator(), store, opt_outs, queue)
+    PostCallHandler::new(config, sample_authenticator(), PostCallDeps { calls, opt_outs, queue })
 }
 
 /// Without a fallback queue: a failure is 503 and 2X must deliver again.

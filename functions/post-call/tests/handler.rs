@@ -3,24 +3,45 @@
 // Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use calls::fakes::FakeCallStore;
+use calls::record::CallRecord;
 use lambda_http::http::{HeaderValue, StatusCode};
-use post_call::record::CallRecord;
+use post_call::handler::{PostCallDeps, PostCallHandler};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use webhook::config::FromEnvironment;
+use webhook::fakes::{FakeOptOuts, FakeQueue};
 use webhook::fallback::QueuedFunction;
 use webhook::item::STORED_AS_JSON;
 use webhook::payload::WebhookId;
 use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{
-    answer, body_carrying, edited_body, event, event_with_body, lambda_answer, metas_dynamodb_refuses, request_from,
-    sample, sample_body,
+    answer, body_carrying, configured, edited_body, event, event_with_body, lambda_answer, metas_dynamodb_refuses,
+    request_from, sample, sample_body,
 };
-use webhook_test_support::opt_outs::FakeOptOuts;
-use webhook_test_support::post_call::{post_call_on_fakes, post_call_with};
 use webhook_test_support::stored::{same_json, stored_as_sent};
+
+/// post-call's fakes. A clone shares each one's state: the test keeps its own handles.
+type Fakes = PostCallDeps<FakeCallStore, FakeOptOuts, FakeQueue>;
+type FakePostCall = PostCallHandler<FakeCallStore, FakeOptOuts, FakeQueue>;
+
+/// post-call on `fakes`, configured by the sample events' environment and `extra_env`.
+fn post_call_on(fakes: &Fakes, extra_env: &[(&str, &str)]) -> FakePostCall {
+    let (config, authenticator) = configured(extra_env);
+    PostCallHandler::new(config, authenticator, fakes.clone())
+}
+
+/// post-call on fresh fakes (an empty suppression list).
+fn post_call_on_fakes(extra_env: &[(&str, &str)]) -> (FakePostCall, Fakes) {
+    post_call_listing_to(&FakeOptOuts::default(), extra_env)
+}
+
+/// post-call on fresh fakes listing to `list`.
+fn post_call_listing_to(list: &FakeOptOuts, extra_env: &[(&str, &str)]) -> (FakePostCall, Fakes) {
+    let fakes = Fakes { opt_outs: Some(list.clone()), ..Fakes::default() };
+    (post_call_on(&fakes, extra_env), fakes)
+}
 
 fn id(value: u64) -> WebhookId {
     WebhookId::new(value)
@@ -36,13 +57,14 @@ fn payload_part(item: Value) -> Value {
 #[tokio::test]
 async fn a_call_carrying_our_attribute_names_keeps_ours_and_the_senders_values_aside() {
     for retention in [None, Some("30")] {
-        let handler = post_call_on_fakes(&retention.map(|days| [("RETENTION_DAYS", days)]).unwrap_or_default());
+        let (handler, fakes) =
+            post_call_on_fakes(&retention.map(|days| [("RETENTION_DAYS", days)]).unwrap_or_default());
         let mut body = body_carrying("post-call-transferred", CallRecord::ATTRIBUTES);
         body["record_phone_number"] = "not a number".into();
         let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body.to_string())).await;
         assert_eq!(status, StatusCode::OK);
 
-        let item = handler.calls().item(id(123)).unwrap();
+        let item = fakes.calls.item(id(123)).unwrap();
         // No index key and no TTL from the body: `phone_e164` only from a valid number, `expires_at` only from
         // RETENTION_DAYS.
         assert_eq!(item.get("phone_e164"), None);
@@ -59,12 +81,12 @@ async fn a_call_carrying_our_attribute_names_keeps_ours_and_the_senders_values_a
 
 #[tokio::test]
 async fn the_seed_call_is_stored_whole_with_what_we_add() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     let (status, body) = answer(&handler, event("post-call-transferred")).await;
 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"status": "stored", "id": 123}));
-    let item = handler.calls().item(id(123)).unwrap();
+    let item = fakes.calls.item(id(123)).unwrap();
     assert_eq!(payload_part(item.clone()), sample_body("post-call-transferred"));
     assert_eq!(item["call"]["end_reason"], "transferred", "an undocumented end_reason is kept verbatim");
     assert_eq!(item["transcript"][1], json!({"role": "Assistant", "content": "Hi, is John available?"}));
@@ -75,11 +97,11 @@ async fn the_seed_call_is_stored_whole_with_what_we_add() {
 
 #[tokio::test]
 async fn a_failed_call_keeps_its_failure_reason_and_unknown_fields() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     let (status, _) = answer(&handler, event("post-call-failure-reason")).await;
 
     assert_eq!(status, StatusCode::OK);
-    let item = handler.calls().item(id(124)).unwrap();
+    let item = fakes.calls.item(id(124)).unwrap();
     assert_eq!(payload_part(item.clone()), sample_body("post-call-failure-reason"));
     assert_eq!(item["call"]["failure_reason"], "number_no_service");
     assert_eq!(item["call"]["sip_code"], 404);
@@ -89,12 +111,12 @@ async fn a_failed_call_keeps_its_failure_reason_and_unknown_fields() {
 
 #[tokio::test]
 async fn an_unanswered_call_without_transcript_or_workflow_end_and_a_null_last_name_is_stored_as_sent() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     let (status, body) = answer(&handler, event("post-call-no-answer")).await;
 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["id"], 125);
-    let item = handler.calls().item(id(125)).unwrap();
+    let item = fakes.calls.item(id(125)).unwrap();
     let mut expected = sample_body("post-call-no-answer");
     expected["id"] = 125.into();
     assert_eq!(payload_part(item.clone()), expected);
@@ -105,18 +127,18 @@ async fn an_unanswered_call_without_transcript_or_workflow_end_and_a_null_last_n
 
 #[tokio::test]
 async fn the_seeds_invalid_json_is_400() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     let (status, body) = answer(&handler, event("post-call-malformed-json")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().starts_with("the request body is not valid JSON"), "{body}");
-    assert!(handler.calls().is_empty());
+    assert!(fakes.calls.is_empty());
 }
 
 /// A field of another type than 2X's documents say, as another JSON library writes it, costs nothing: the call
 /// is stored with it as sent.
 #[tokio::test]
 async fn fields_of_other_types_are_stored_as_sent() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     for (n, edit) in [
         json!({"call": {"answered": "yes", "end_reason": 4, "duration": "33"}}),
         json!({"transcript": [{"role": "User", "content": null}, {"role": "Assistant", "content": 5}, "Hello?"]}),
@@ -136,20 +158,20 @@ async fn fields_of_other_types_are_stored_as_sent() {
         });
         let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
         assert_eq!((status, &answer_body["status"]), (StatusCode::OK, &json!("stored")), "{edit}");
-        let item = handler.calls().item(id(500 + n as u64)).unwrap();
+        let item = fakes.calls.item(id(500 + n as u64)).unwrap();
         let sent: Value = serde_json::from_str(&body).unwrap();
         assert!(same_json(&sent, &payload_part(item.clone())), "{edit}: stored {item}");
     }
-    let item = handler.calls().item(id(505)).unwrap();
+    let item = fakes.calls.item(id(505)).unwrap();
     assert_eq!(item["phone_e164"], "+12025550143", "a number sent as digits is still a number");
 }
 
 #[tokio::test]
 async fn the_odd_types_sample_is_stored_as_sent() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     let (status, body) = answer(&handler, event("post-call-odd-types")).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "stored", "id": 128})));
-    let item = handler.calls().item(id(128)).unwrap();
+    let item = fakes.calls.item(id(128)).unwrap();
     let mut sent = sample_body("post-call-odd-types");
     sent["id"] = 128.into();
     assert!(same_json(&sent, &payload_part(item.clone())), "{item}");
@@ -158,38 +180,38 @@ async fn the_odd_types_sample_is_stored_as_sent() {
 
 #[tokio::test]
 async fn a_call_without_a_usable_id_is_400_naming_it() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     for unusable in [json!(null), json!(-1), json!(1.5), json!("12a"), json!([123]), json!(true)] {
         let body = edited_body("post-call-transferred", |body| body["id"] = unusable.clone());
         let (status, answer_body) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
         assert_eq!((status, answer_body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("id")), "{unusable}");
     }
-    assert!(handler.calls().is_empty());
+    assert!(fakes.calls.is_empty());
 }
 
 #[tokio::test]
 async fn a_repeated_call_keeps_the_first_record() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     answer(&handler, event("post-call-transferred")).await;
-    let first = handler.calls().item(id(123)).unwrap();
+    let first = fakes.calls.item(id(123)).unwrap();
     let (status, body) = answer(&handler, event("post-call-transferred")).await;
 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"status": "duplicate", "id": 123}));
-    assert_eq!(handler.calls().item(id(123)).unwrap(), first);
-    assert_eq!(handler.calls().len(), 1);
+    assert_eq!(fakes.calls.item(id(123)).unwrap(), first);
+    assert_eq!(fakes.calls.len(), 1);
 }
 
 #[tokio::test]
 async fn a_failed_store_is_queued_202_with_the_delivery() {
-    let handler = post_call_on_fakes(&[]);
-    handler.calls().operations.fail("store");
+    let (handler, fakes) = post_call_on_fakes(&[]);
+    fakes.calls.operations.fail("store");
     let (status, body) = answer(&handler, event("post-call-transferred")).await;
     assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 123})));
-    let queued = handler.queue().queued();
+    let queued = fakes.queue.queued();
     assert_eq!(queued.len(), 1);
     assert_eq!((queued[0].function, queued[0].id), (QueuedFunction::PostCall, Some(id(123))));
-    assert!(handler.calls().is_empty());
+    assert!(fakes.calls.is_empty());
 }
 
 /// The queue refusing too: 503 (2X's next delivery stores it), as without a queue; each failure logged once.
@@ -197,57 +219,57 @@ async fn a_failed_store_is_queued_202_with_the_delivery() {
 async fn a_failed_store_the_queue_refuses_too_is_503_and_the_retry_stores() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let handler = post_call_on_fakes(&[]);
-    handler.calls().operations.fail("store");
-    handler.queue().operations.fail("enqueue");
+    let (handler, fakes) = post_call_on_fakes(&[]);
+    fakes.calls.operations.fail("store");
+    fakes.queue.operations.fail("enqueue");
     let (status, body) = answer(&handler, event("post-call-transferred")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body["error"].is_string());
-    assert!(handler.calls().is_empty());
+    assert!(fakes.calls.is_empty());
     assert_eq!(
         logs.summaries()[0]["errors"],
         "enqueue failed: injected failure; store failed: injected failure",
         "the queue's failure, then the store's the answer is made of"
     );
 
-    handler.calls().operations.heal("store");
+    fakes.calls.operations.heal("store");
     assert_eq!(answer(&handler, event("post-call-transferred")).await.1["status"], "stored");
 }
 
 #[tokio::test]
 async fn a_call_with_an_unusable_number_is_stored_without_phone_e164() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     let body = edited_body("post-call-transferred", |body| body["record_phone_number"] = "+1...".into());
     let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
     assert_eq!(status, StatusCode::OK);
-    let item = handler.calls().item(id(123)).unwrap();
+    let item = fakes.calls.item(id(123)).unwrap();
     assert_eq!(item["record_phone_number"], "+1...");
     assert_eq!(item.get("phone_e164"), None);
 }
 
 #[tokio::test]
 async fn retention_sets_the_ttl_on_the_call() {
-    let handler = post_call_on_fakes(&[("RETENTION_DAYS", "90")]);
+    let (handler, fakes) = post_call_on_fakes(&[("RETENTION_DAYS", "90")]);
     answer(&handler, event("post-call-transferred")).await;
-    let item = handler.calls().item(id(123)).unwrap();
+    let item = fakes.calls.item(id(123)).unwrap();
     let received_at = OffsetDateTime::parse(item["received_at"].as_str().unwrap(), &Rfc3339).unwrap();
     assert_eq!(item["expires_at"], received_at.unix_timestamp() + 90 * 86_400);
 }
 
 #[tokio::test]
 async fn post_call_401s_make_no_store_call() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     let mut request = event("post-call-transferred");
     request.headers_mut().insert("authorization", HeaderValue::from_static("local-dev-token2"));
     assert_eq!(answer(&handler, request).await.0, StatusCode::UNAUTHORIZED);
-    assert!(handler.calls().operations.called().is_empty());
+    assert!(fakes.calls.operations.called().is_empty());
 }
 
 #[tokio::test]
 async fn a_call_too_big_even_compressed_is_413_logged_and_counted() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     // Incompressible data in `meta`, not in the transcript: compression cannot save it.
     let noise: String = (0..500_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
     let body = edited_body("post-call-transferred", |body| body["meta"]["blob"] = noise.into());
@@ -255,14 +277,14 @@ async fn a_call_too_big_even_compressed_is_413_logged_and_counted() {
 
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(body["error"].as_str().unwrap().contains("DynamoDB stores at most 400 KB"), "{body}");
-    assert!(handler.calls().is_empty());
+    assert!(fakes.calls.is_empty());
     assert_eq!((&logs.summaries()[0]["outcome"], &logs.summaries()[0]["id"]), (&json!("too_large"), &json!(123)));
     assert_eq!(logs.metrics()[0]["TooLarge"], 1);
 }
 
 #[tokio::test]
 async fn the_body_is_read_as_json_whatever_the_content_type_says() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     let content_types =
         [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("image/png"), Some("")];
     for (n, content_type) in content_types.into_iter().enumerate() {
@@ -279,12 +301,12 @@ async fn the_body_is_read_as_json_whatever_the_content_type_says() {
         .await;
         assert_eq!((status, body["status"].as_str()), (200, Some("stored")), "{content_type:?}");
     }
-    assert_eq!(handler.calls().len(), content_types.len());
+    assert_eq!(fakes.calls.len(), content_types.len());
 }
 
 #[tokio::test]
 async fn a_rest_api_event_is_answered_in_its_own_format() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, _) = post_call_on_fakes(&[]);
     let (status, body) = lambda_answer(&handler, "post-call-transferred", |event| {
         // API Gateway REST (v1) shape: `httpMethod`/`path`, no `requestContext.http`.
         let v2 = event.clone();
@@ -306,22 +328,22 @@ async fn a_rest_api_event_is_answered_in_its_own_format() {
 /// retry able to finish. (With the queue: 202 queued, the fault matrix's hung put.)
 #[tokio::test]
 async fn a_store_whose_answer_was_lost_is_503_and_the_retry_finds_it_stored() {
-    let handler = post_call_on_fakes(&[]);
-    handler.calls().operations.lose_answers("store");
-    handler.queue().operations.fail("enqueue");
+    let (handler, fakes) = post_call_on_fakes(&[]);
+    fakes.calls.operations.lose_answers("store");
+    fakes.queue.operations.fail("enqueue");
     assert_eq!(answer(&handler, event("post-call-transferred")).await.0, StatusCode::SERVICE_UNAVAILABLE);
-    handler.calls().operations.heal("store");
+    fakes.calls.operations.heal("store");
 
     let (status, body) = answer(&handler, request_from(&sample("post-call-transferred"), "req-retry")).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "duplicate", "id": 123})));
-    assert_eq!(handler.calls().len(), 1);
+    assert_eq!(fakes.calls.len(), 1);
 }
 
 /// An empty field name, nesting past 32 levels, a number outside DynamoDB's range: each would be refused by
 /// DynamoDB on every delivery. The call is stored, that value as its JSON text, its path listed.
 #[tokio::test]
 async fn values_dynamodb_refuses_are_stored_as_their_json_text() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     for (n, (meta, path)) in metas_dynamodb_refuses().into_iter().enumerate() {
         let body = edited_body("post-call-transferred", |body| {
             body["meta"] = meta.clone();
@@ -329,14 +351,14 @@ async fn values_dynamodb_refuses_are_stored_as_their_json_text() {
         });
         let (status, _) = answer(&handler, event_with_body("post-call-transferred", &body)).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        let item = handler.calls().item(id(600 + n as u64)).unwrap();
+        let item = fakes.calls.item(id(600 + n as u64)).unwrap();
         assert_eq!(item[STORED_AS_JSON], json!([path]));
         assert!(same_json(&serde_json::from_str(&body).unwrap(), &payload_part(item)), "{path}");
     }
     // A top-level field without a name is set aside, the map holding it kept as its JSON text.
     let body = edited_body("post-call-transferred", |body| body[""] = json!("no name"));
     assert_eq!(answer(&handler, event_with_body("post-call-transferred", &body)).await.0, StatusCode::OK);
-    let item = handler.calls().item(id(123)).unwrap();
+    let item = fakes.calls.item(id(123)).unwrap();
     assert_eq!(
         (&item[SHADOWED_FIELDS], &item[STORED_AS_JSON]),
         (&json!(r#"{"":"no name"}"#), &json!([SHADOWED_FIELDS]))
@@ -347,12 +369,12 @@ async fn values_dynamodb_refuses_are_stored_as_their_json_text() {
 /// U+FFFD.
 #[tokio::test]
 async fn lone_surrogates_and_bytes_that_are_not_utf8_are_stored_as_the_replacement_character() {
-    let handler = post_call_on_fakes(&[]);
+    let (handler, fakes) = post_call_on_fakes(&[]);
     let body = b"{\"id\": 701, \"record_first_name\": \"Jos\xe9\", \"transcript\": [{\"content\": \"ok \\ud83d\"}]}";
     let mut request = event("post-call-transferred");
     *request.body_mut() = lambda_http::Body::Binary(body.to_vec());
     assert_eq!(answer(&handler, request).await.0, StatusCode::OK);
-    let item = handler.calls().item(id(701)).unwrap();
+    let item = fakes.calls.item(id(701)).unwrap();
     let names = (&item["record_first_name"], &item["transcript"][0]["content"]);
     assert_eq!(names, (&json!("Jos\u{FFFD}"), &json!("ok \u{FFFD}")));
 }
@@ -364,11 +386,11 @@ async fn a_do_not_call_puts_the_number_on_the_list_with_the_leads_fields() {
     let logs = LogCapture::default();
     let _guard = logs.install();
     let list = FakeOptOuts::default();
-    let handler = post_call_with(list.clone(), &[]);
+    let (handler, fakes) = post_call_listing_to(&list, &[]);
     let (status, body) = answer(&handler, event("post-call-do-not-call")).await;
 
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "stored", "id": 126})));
-    assert!(handler.calls().item(id(126)).is_some());
+    assert!(fakes.calls.item(id(126)).is_some());
     let item = list.item("+12025550188").expect("listed");
     assert_eq!((&item["source"], &item["call_id"]), (&json!("post-call:do_not_call"), &json!(126)));
     assert_eq!((&item["record_phone_number"], &item["record_first_name"]), (&json!("2025550188"), &json!("Maria")));
@@ -381,14 +403,14 @@ async fn a_do_not_call_puts_the_number_on_the_list_with_the_leads_fields() {
 #[tokio::test]
 async fn a_do_not_call_lists_the_number_before_the_record_is_even_built() {
     let list = FakeOptOuts::default();
-    let handler = post_call_with(list.clone(), &[]);
+    let (handler, fakes) = post_call_listing_to(&list, &[]);
     let noise: String = (0..500_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
     let body = edited_body("post-call-do-not-call", |body| body["meta"] = json!({"blob": noise}));
     let (status, _) = answer(&handler, event_with_body("post-call-do-not-call", &body)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "the call itself cannot be stored");
     let item = list.item("+12025550188").expect("listed all the same");
     assert_eq!((&item["source"], &item["details_omitted"]), (&json!("post-call:do_not_call"), &json!(true)));
-    assert!(handler.calls().is_empty());
+    assert!(fakes.calls.is_empty());
 }
 
 /// The calls table failing does not hold the listing back: the number is listed now, the call queued; with the
@@ -396,14 +418,14 @@ async fn a_do_not_call_lists_the_number_before_the_record_is_even_built() {
 #[tokio::test]
 async fn the_calls_table_failing_still_lists_the_number_at_once() {
     let list = FakeOptOuts::default();
-    let handler = post_call_with(list.clone(), &[]);
-    handler.calls().operations.fail("store");
+    let (handler, fakes) = post_call_listing_to(&list, &[]);
+    fakes.calls.operations.fail("store");
     let (status, body) = answer(&handler, event("post-call-do-not-call")).await;
     assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 126})));
     assert!(list.item("+12025550188").is_some(), "listed before the record was tried");
-    assert_eq!(handler.queue().queued().len(), 1);
+    assert_eq!(fakes.queue.queued().len(), 1);
 
-    handler.queue().operations.fail("enqueue");
+    fakes.queue.operations.fail("enqueue");
     let other = edited_body("post-call-do-not-call", |body| body["record_phone_number"] = "2025550189".into());
     let (status, _) = answer(&handler, event_with_body("post-call-do-not-call", &other)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "nothing stored, nothing queued");
@@ -415,13 +437,13 @@ async fn the_calls_table_failing_still_lists_the_number_at_once() {
 #[tokio::test]
 async fn a_do_not_call_without_a_usable_id_is_still_listed() {
     let list = FakeOptOuts::default();
-    let handler = post_call_with(list.clone(), &[]);
+    let (handler, fakes) = post_call_listing_to(&list, &[]);
     let body = edited_body("post-call-do-not-call", |body| body["id"] = json!({"call": 126}));
     let (status, answer_body) = answer(&handler, event_with_body("post-call-do-not-call", &body)).await;
     assert_eq!((status, answer_body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("id")));
     let item = list.item("+12025550188").expect("listed");
     assert_eq!(item.get("call_id"), None);
-    assert!(handler.calls().is_empty());
+    assert!(fakes.calls.is_empty());
 }
 
 /// The listing failing for a body that is refused besides (an unusable id, a record too large to store): not
@@ -431,7 +453,7 @@ async fn a_failed_listing_is_queued_even_when_the_body_is_refused_besides() {
     let noise: String = (0..500_000u64).map(|n| char::from(b'!' + ((n * 7919 + n / 13) % 90) as u8)).collect();
     for (edit, id) in [(json!({"id": "not an id"}), None), (json!({"meta": {"blob": noise}}), Some(126))] {
         let list = FakeOptOuts::default();
-        let handler = post_call_with(list.clone(), &[]);
+        let (handler, fakes) = post_call_listing_to(&list, &[]);
         list.operations.fail("add");
         let body = edited_body("post-call-do-not-call", |body| {
             for (key, value) in edit.as_object().unwrap() {
@@ -440,16 +462,16 @@ async fn a_failed_listing_is_queued_even_when_the_body_is_refused_besides() {
         });
         let (status, answer_body) = answer(&handler, event_with_body("post-call-do-not-call", &body)).await;
         assert_eq!((status, &answer_body["status"]), (StatusCode::ACCEPTED, &json!("queued")), "{id:?}");
-        let queued = handler.queue().queued();
+        let queued = fakes.queue.queued();
         assert_eq!((queued.len(), queued[0].id), (1, id.map(WebhookId::new)));
-        assert!(handler.calls().is_empty());
+        assert!(fakes.calls.is_empty());
     }
 }
 
 #[tokio::test]
 async fn end_reasons_suppress_whatever_their_case_and_wrong_number_by_default() {
     let list = FakeOptOuts::default();
-    let handler = post_call_with(list.clone(), &[]);
+    let (handler, _) = post_call_listing_to(&list, &[]);
     let cases = [(" DO_NOT_CALL ", "2025550161"), ("wrong_number", "2025550162"), ("Wrong_Number", "2025550163")];
     for (n, (reason, phone)) in cases.into_iter().enumerate() {
         let body = edited_body("post-call-do-not-call", |body| {
@@ -471,12 +493,12 @@ async fn other_end_reasons_suppress_only_when_configured() {
     let not_interested =
         edited_body("post-call-do-not-call", |body| body["call"]["end_reason"] = "not_interested".into());
     let list = FakeOptOuts::default();
-    let handler = post_call_with(list.clone(), &[]);
+    let (handler, _) = post_call_listing_to(&list, &[]);
     answer(&handler, event_with_body("post-call-do-not-call", &not_interested)).await;
     answer(&handler, event("post-call-transferred")).await;
     assert!(list.is_empty(), "not_interested and the rest do not suppress by default");
 
-    let configured = post_call_with(list.clone(), &[("SUPPRESS_TEXTS_ON", "DO_NOT_CALL,Not_Interested")]);
+    let (configured, _) = post_call_listing_to(&list, &[("SUPPRESS_TEXTS_ON", "DO_NOT_CALL,Not_Interested")]);
     answer(&configured, event_with_body("post-call-do-not-call", &not_interested)).await;
     assert_eq!(list.item("+12025550188").unwrap()["source"], "post-call:not_interested");
 }
@@ -485,12 +507,12 @@ async fn other_end_reasons_suppress_only_when_configured() {
 #[tokio::test]
 async fn a_failed_list_write_is_queued_and_the_call_stored_all_the_same() {
     let list = FakeOptOuts::default();
-    let handler = post_call_with(list.clone(), &[]);
+    let (handler, fakes) = post_call_listing_to(&list, &[]);
     list.operations.fail("add");
     let (status, body) = answer(&handler, event("post-call-do-not-call")).await;
     assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 126})));
-    assert_eq!(handler.calls().len(), 1, "the record is stored");
-    assert_eq!(handler.queue().queued().len(), 1);
+    assert_eq!(fakes.calls.len(), 1, "the record is stored");
+    assert_eq!(fakes.queue.queued().len(), 1);
 }
 
 /// The record is durable, the list write is not: 503, so 2X delivers again; the retry finds the record stored
@@ -498,24 +520,24 @@ async fn a_failed_list_write_is_queued_and_the_call_stored_all_the_same() {
 #[tokio::test]
 async fn a_failed_list_write_the_queue_refuses_too_is_503_and_the_retry_lists_without_a_second_record() {
     let list = FakeOptOuts::default();
-    let handler = post_call_with(list.clone(), &[]);
+    let (handler, fakes) = post_call_listing_to(&list, &[]);
     list.operations.fail("add");
-    handler.queue().operations.fail("enqueue");
+    fakes.queue.operations.fail("enqueue");
     assert_eq!(answer(&handler, event("post-call-do-not-call")).await.0, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(handler.calls().len(), 1, "the record is stored");
+    assert_eq!(fakes.calls.len(), 1, "the record is stored");
     assert!(list.is_empty());
 
     list.operations.heal("add");
     let (status, body) = answer(&handler, event("post-call-do-not-call")).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "duplicate", "id": 126})));
-    assert_eq!(handler.calls().len(), 1);
+    assert_eq!(fakes.calls.len(), 1);
     assert!(list.item("+12025550188").is_some());
 }
 
 #[tokio::test]
 async fn a_do_not_call_with_an_unreadable_number_is_stored_and_lists_nothing() {
     let list = FakeOptOuts::default();
-    let handler = post_call_with(list.clone(), &[]);
+    let (handler, _) = post_call_listing_to(&list, &[]);
     let body = edited_body("post-call-do-not-call", |body| body["record_phone_number"] = "+1...".into());
     assert_eq!(answer(&handler, event_with_body("post-call-do-not-call", &body)).await.0, StatusCode::OK);
     assert!(list.is_empty() && list.operations.called().is_empty());
@@ -523,10 +545,6 @@ async fn a_do_not_call_with_an_unreadable_number_is_stored_and_lists_nothing() {
 
 #[tokio::test]
 async fn without_a_suppression_list_nothing_is_listed() {
-    let config = post_call::config::PostCallConfig::from_lookup(webhook_test_support::events::env(&[])).unwrap();
-    let authenticator = webhook_test_support::events::authenticator(&config.common.auth);
-    let store = webhook_test_support::post_call::FakeCallStore::default();
-    let queue = webhook_test_support::fallback::FakeQueue::default();
-    let handler = post_call::handler::PostCallHandler::new(config, authenticator, store, None::<FakeOptOuts>, queue);
+    let handler = post_call_on(&Fakes::default(), &[]);
     assert_eq!(answer(&handler, event("post-call-do-not-call")).await.0, StatusCode::OK);
 }

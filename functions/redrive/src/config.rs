@@ -1,22 +1,16 @@
-//! redrive's configuration: what post-call, send-text and text-optout read to do their work (tables, the end
-//! reasons that suppress texts, the SMS attributes, who may be texted, how long a queued text may wait), without
-//! the webhooks' auth settings.
+//! redrive's configuration: what post-call, send-text and text-optout read to do their work (the call work's and
+//! the text work's settings, the suppression list), without the webhooks' auth settings.
 
-use post_call::config::SuppressingEndReasons;
-use send_text::config::{QueuedTextMaxAge, SmsSettings, allowed_recipients};
-use send_text::recipient::AllowedRecipients;
+use calls::settings::CallSettings;
+use texts::settings::TextSettings;
 use webhook::config::{ConfigError, DataSettings, Env, FromEnvironment, SuppressionList};
 
 #[derive(Debug, Clone)]
 pub struct RedriveConfig {
     pub data: DataSettings,
-    pub calls_table: String,
-    pub suppress_texts_on: SuppressingEndReasons,
-    pub sent_texts_table: String,
-    pub sms: SmsSettings,
+    pub calls: CallSettings,
+    pub texts: TextSettings,
     pub suppression_list: SuppressionList,
-    pub allowed_recipients: AllowedRecipients,
-    pub queued_max_age: QueuedTextMaxAge,
 }
 
 impl FromEnvironment for RedriveConfig {
@@ -24,13 +18,9 @@ impl FromEnvironment for RedriveConfig {
         let env = Env::new(lookup);
         let data = DataSettings::from_env(&env)?;
         Ok(Self {
-            calls_table: env.required("CALLS_TABLE")?,
-            suppress_texts_on: SuppressingEndReasons::from_env(&env)?,
-            sent_texts_table: env.required("SENT_TEXTS_TABLE")?,
-            sms: SmsSettings::from_env(&env)?,
+            calls: CallSettings::from_env(&env)?,
+            texts: TextSettings::from_env(&env, data.default_country)?,
             suppression_list: SuppressionList::from_env(&env)?,
-            allowed_recipients: allowed_recipients(&env, data.default_country)?,
-            queued_max_age: QueuedTextMaxAge::from_env(&env)?,
             data,
         })
     }
@@ -48,10 +38,10 @@ mod tests {
     #[test]
     fn needs_every_table_and_no_auth_settings() {
         let config = read(&[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts"), ("OPT_OUTS_TABLE", "o")]).unwrap();
-        assert_eq!((config.calls_table.as_str(), config.sent_texts_table.as_str()), ("calls", "texts"));
-        assert!(config.suppress_texts_on.suppresses("wrong_number"));
+        assert_eq!((config.calls.calls_table.as_str(), config.texts.sent_texts_table.as_str()), ("calls", "texts"));
+        assert!(config.calls.suppress_texts_on.suppresses("wrong_number"));
         assert_eq!(config.suppression_list, SuppressionList::Table("o".into()));
-        assert_eq!(config.queued_max_age.pre_call, Duration::from_secs(900));
+        assert_eq!(config.texts.queued_max_age.pre_call, Duration::from_secs(900));
         let missing = |pairs| read(pairs).unwrap_err();
         assert_eq!(
             missing(&[("CALLS_TABLE", "calls"), ("OPT_OUTS_TABLE", "o")]),

@@ -2,13 +2,13 @@
 //! reported failed so SQS delivers it again (and, after the queue's receive limit, moves it to the dead-letter
 //! queue). Never dropped.
 
+use crate::config::RedriveConfig;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use post_call::handler::{CallRecorder, RECORDER_WORST_CASE};
-use post_call::ports::CallStore;
-use send_text::handler::{NotTexted, SENDER_WORST_CASE, TextSender};
-use send_text::ports::{SmsSender, TextLedger};
+use calls::ports::CallStore;
+use calls::recorder::{CallRecorder, RECORDER_WORST_CASE};
 use std::time::{Duration, Instant};
-use text_optout::handler::{LISTER_WORST_CASE, OptOutLister};
+use texts::ports::{SmsSender, TextLedger};
+use texts::sender::{NotTexted, SENDER_WORST_CASE, TextPorts, TextSender};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::budget::{self, Deadline};
@@ -16,6 +16,7 @@ use webhook::error::WebhookError;
 use webhook::fallback::{NotDone, QueuedDelivery, QueuedFunction};
 use webhook::metrics::{Measurement, Metric, Unit};
 use webhook::opt_out::{OptOutLookup, OptOutWriter};
+use webhook::opt_out_lister::{LISTER_WORST_CASE, OptOutLister};
 use webhook::pipeline::{Accepted, Invocation, answer_of};
 use webhook::telemetry::RequestSummary;
 
@@ -26,10 +27,20 @@ pub const FUNCTION: &str = "redrive";
 pub const MESSAGE_WORST_CASE: Duration =
     budget::longest(SENDER_WORST_CASE, budget::longest(RECORDER_WORST_CASE, LISTER_WORST_CASE));
 
+/// What the redrive talks to: the calls table, the sent-texts table, the SMS provider, and the suppression list
+/// (unless disabled) the three kinds of work read or add to.
+#[derive(Debug, Clone, Default)]
+pub struct RedriveDeps<C, L, S, W> {
+    pub calls: C,
+    pub ledger: L,
+    pub sms: S,
+    pub opt_outs: Option<W>,
+}
+
 /// post-call's, send-text's and text-optout's work, repeated for what they queued.
-pub struct RedriveHandler<C, W, L, S, O> {
+pub struct RedriveHandler<C, L, S, W> {
     calls: CallRecorder<C, W>,
-    texts: TextSender<L, S, O>,
+    texts: TextSender<L, S, Option<W>>,
     /// Without a list (disabled), a queued opt-out is kept on the queue, then in the dead-letter queue.
     opt_outs: OptOutLister<Option<W>>,
     metrics_namespace: String,
@@ -42,26 +53,22 @@ fn must_retry(error: &WebhookError) -> bool {
     !matches!(error, WebhookError::SmsRefused)
 }
 
-impl<C: CallStore, W: OptOutWriter, L: TextLedger, S: SmsSender, O: OptOutLookup> RedriveHandler<C, W, L, S, O> {
-    pub fn new(
-        calls: CallRecorder<C, W>,
-        texts: TextSender<L, S, O>,
-        opt_outs: OptOutLister<Option<W>>,
-        metrics_namespace: String,
-    ) -> Self {
-        Self { calls, texts, opt_outs, metrics_namespace }
-    }
-
-    pub fn calls(&self) -> &CallRecorder<C, W> {
-        &self.calls
-    }
-
-    pub fn texts(&self) -> &TextSender<L, S, O> {
-        &self.texts
-    }
-
-    pub fn opt_outs(&self) -> &OptOutLister<Option<W>> {
-        &self.opt_outs
+impl<C, L, S, W> RedriveHandler<C, L, S, W>
+where
+    C: CallStore,
+    L: TextLedger,
+    S: SmsSender,
+    W: OptOutWriter + OptOutLookup + Clone,
+{
+    pub fn new(config: &RedriveConfig, deps: RedriveDeps<C, L, S, W>) -> Self {
+        let RedriveDeps { calls, ledger, sms, opt_outs } = deps;
+        let data = &config.data;
+        Self {
+            calls: CallRecorder::new(data, &config.calls, calls, opt_outs.clone()),
+            texts: TextSender::new(data, &config.texts, TextPorts { ledger, sms, opt_outs: opt_outs.clone() }),
+            opt_outs: OptOutLister::new(opt_outs, data.default_country),
+            metrics_namespace: data.metrics_namespace.clone(),
+        }
     }
 
     /// Completes each message of the batch, one after another, with one summary log line (and its metrics) each;

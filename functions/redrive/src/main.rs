@@ -1,14 +1,11 @@
 //! redrive: completes the deliveries the webhooks queued when a dependency failed.
 
 use aws_lambda_events::sqs::SqsEvent;
+use calls::aws::DynamoCallStore;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use post_call::adapters::DynamoCallStore;
-use post_call::handler::CallRecorder;
 use redrive::config::RedriveConfig;
-use redrive::handler::RedriveHandler;
-use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
-use send_text::handler::{TextRules, TextSender};
-use text_optout::handler::OptOutLister;
+use redrive::handler::{RedriveDeps, RedriveHandler};
+use texts::aws::{DynamoTextLedger, SnsSmsSender};
 use webhook::aws::{DynamoOptOuts, load_aws_config};
 use webhook::budget::Deadline;
 use webhook::config::FromEnvironment;
@@ -25,15 +22,13 @@ async fn main() -> Result<(), Error> {
     let aws = load_aws_config().await;
     // One client for the three tables: its set-up is paid once, and its connections serve any.
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let opt_outs = config.suppression_list.table().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
-    let calls = DynamoCallStore::from_client(dynamodb.clone(), &config.calls_table);
-    let calls = CallRecorder::new(&config.data, config.suppress_texts_on, calls, opt_outs.clone());
-    let ledger = DynamoTextLedger::from_client(dynamodb, &config.sent_texts_table);
-    let sms = SnsSmsSender::new(&aws, &config.sms)?;
-    let rules = TextRules { recipients: config.allowed_recipients, max_age: config.queued_max_age };
-    let texts = TextSender::new(&config.data, rules, ledger, sms, opt_outs.clone());
-    let lister = OptOutLister::new(opt_outs, config.data.default_country);
-    let handler = RedriveHandler::new(calls, texts, lister, config.data.metrics_namespace);
+    let deps = RedriveDeps {
+        calls: DynamoCallStore::from_client(dynamodb.clone(), &config.calls.calls_table),
+        ledger: DynamoTextLedger::from_client(dynamodb.clone(), &config.texts.sent_texts_table),
+        sms: SnsSmsSender::new(&aws, &config.texts.sms)?,
+        opt_outs: config.suppression_list.table().map(|table| DynamoOptOuts::from_client(dynamodb, table)),
+    };
+    let handler = RedriveHandler::new(&config, deps);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let handler = &handler;
         let deadline = Deadline::at_epoch_ms(event.context.deadline);

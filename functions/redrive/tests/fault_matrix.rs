@@ -5,14 +5,11 @@
 // Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use post_call::adapters::DynamoCallStore;
-use post_call::handler::CallRecorder;
+use calls::aws::DynamoCallStore;
 use redrive::config::RedriveConfig;
-use redrive::handler::RedriveHandler;
-use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
-use send_text::handler::{TextRules, TextSender};
+use redrive::handler::{RedriveDeps, RedriveHandler};
 use serde_json::Value;
-use text_optout::handler::OptOutLister;
+use texts::aws::{DynamoTextLedger, SnsSmsSender};
 use time::OffsetDateTime;
 use webhook::aws::DynamoOptOuts;
 use webhook::config::FromEnvironment;
@@ -21,7 +18,7 @@ use webhook::payload::WebhookId;
 use webhook::record::rfc3339;
 use webhook_test_support::events::{env, sample};
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
-use webhook_test_support::redrive::sqs_event;
+use webhook_test_support::sqs::sqs_event;
 use webhook_test_support::whole_invocation;
 
 /// `sample`'s body queued by `function` just now.
@@ -40,15 +37,13 @@ fn queued(function: QueuedFunction, sample_name: &str, id: u64) -> QueuedDeliver
 async fn redrive_with(operation: &'static str, fault: Fault, delivery: QueuedDelivery) -> (Vec<String>, FaultInjector) {
     let injector = FaultInjector::new(operation, fault);
     let config = RedriveConfig::from_lookup(env(&[])).unwrap();
-    let list = || Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs"));
-    let calls = DynamoCallStore::from_client(faults::dynamodb(&injector), "calls");
-    let calls = CallRecorder::new(&config.data, config.suppress_texts_on, calls, list());
-    let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
-    let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.sms).unwrap();
-    let rules = TextRules { recipients: config.allowed_recipients, max_age: config.queued_max_age };
-    let texts = TextSender::new(&config.data, rules, ledger, sms, list());
-    let lister = OptOutLister::new(list(), config.data.default_country);
-    let handler = RedriveHandler::new(calls, texts, lister, config.data.metrics_namespace);
+    let deps = RedriveDeps {
+        calls: DynamoCallStore::from_client(faults::dynamodb(&injector), "calls"),
+        ledger: DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts"),
+        sms: SnsSmsSender::from_client(faults::sns(&injector), &config.texts.sms).unwrap(),
+        opt_outs: Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs")),
+    };
+    let handler = RedriveHandler::new(&config, deps);
     let response = handler.handle(&sqs_event(&[delivery]), "redrive-1", whole_invocation()).await;
     (response.batch_item_failures.into_iter().map(|failure| failure.item_identifier).collect(), injector)
 }

@@ -4,11 +4,11 @@
 // A benchmark whose fixed inputs stopped parsing should stop loudly.
 #![allow(clippy::unwrap_used)]
 use criterion::{Criterion, criterion_group, criterion_main};
-use send_text::payload::SendText;
-use send_text::ports::TextKey;
-use send_text::record::TextClaimRecord;
-use send_text::sms::SmsText;
 use std::hint::black_box;
+use texts::payload::SendText;
+use texts::ports::TextKey;
+use texts::record::TextClaimRecord;
+use texts::sms::SmsText;
 use time::OffsetDateTime;
 use webhook::http::parse_object;
 use webhook::phone::{CountryCode, PhoneNumber};

@@ -1,251 +1,29 @@
-//! The send-text step: parse, validate, claim the text, check the opt-outs, publish, record. [`TextSender`] is
-//! the work itself, which the redrive function repeats for a queued text; [`SendTextHandler`] is the webhook
-//! around it, with the fallback queue for what surely was not sent. Generic over their ports.
+//! The Send Text webhook: the text work (`texts::sender`) behind the shared intake, and the fallback queue for a
+//! text that surely was not sent.
 
-use crate::config::{QueuedTextMaxAge, SendTextConfig};
-use crate::payload::SendText;
-use crate::ports::{ClaimOutcome, SendFailure, SentText, SmsSender, TextKey, TextLedger};
-use crate::recipient::AllowedRecipients;
-use crate::record::TextClaimRecord;
-use crate::sms::SmsText;
-use lambda_http::http::StatusCode;
+use crate::config::SendTextConfig;
 use std::time::Duration;
-use time::OffsetDateTime;
+use texts::ports::{SmsSender, TextKey, TextLedger};
+use texts::sender::{NotTexted, TextPorts, TextSender};
 use webhook::auth::Authenticator;
 use webhook::budget;
-use webhook::config::{DataSettings, Retention};
-use webhook::error::{DependencyError, Refusal, WebhookError};
-use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction, queued};
-use webhook::http::parse_object;
-use webhook::metrics::{Measurement, Metric, Outcome, Unit};
+use webhook::error::{DependencyError, WebhookError};
+use webhook::fallback::{FallbackQueue, QueuedBody, QueuedDelivery, QueuedFunction, queue_or_fail};
 use webhook::opt_out::OptOutLookup;
-use webhook::payload::WebhookId;
-use webhook::phone::{self, CountryCode, PhoneNumber};
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
-use webhook::record::rfc3339;
 use webhook::telemetry::RequestSummary;
-
-/// The slowest text the sender completes: the claim with both opt-out checks at once, the publish, then the text
-/// marked (sent, unconfirmed, failed, expired) or its claim given back.
-pub const SENDER_WORST_CASE: Duration = budget::calls(3, 0);
 
 /// The slowest delivery the webhook answers: the token re-read, the claim with the opt-out checks, the publish
 /// failing at its timeout, the fallback queue, then the claim marked queued (or given back if the queue failed).
 pub const WORST_CASE: Duration = budget::calls(4, 1);
 
-/// Texts the lead at once, at most once per webhook id and type, unless the number is suppressed or may not be
-/// texted, or the text waited on the queue too long.
-pub struct TextSender<L, S, O> {
-    ledger: L,
-    sms: S,
-    opt_outs: O,
-    recipients: AllowedRecipients,
-    default_country: CountryCode,
-    retention: Option<Retention>,
-    max_age: QueuedTextMaxAge,
-}
-
-/// Why a text was not sent.
-#[derive(Debug)]
-pub enum NotTexted {
-    /// The body can never be sent as it is (4xx), or another delivery is sending it now (409).
-    Refused(WebhookError),
-    /// A dependency failed and the text surely was not sent: sending it again later completes it. `claimed`: this
-    /// delivery holds the text's claim, to mark queued or give back.
-    Failed { key: TextKey, error: DependencyError, claimed: bool },
-}
-
-impl From<WebhookError> for NotTexted {
-    fn from(error: WebhookError) -> Self {
-        Self::Refused(error)
-    }
-}
-
-/// A text SNS may or may not have sent: settled (never sent again), but not confirmed.
-fn unconfirmed(id: WebhookId) -> Accepted {
-    Accepted { code: StatusCode::ACCEPTED, ..Accepted::new(Outcome::Unconfirmed, id) }
-}
-
-/// What the sender needs besides its ports.
-pub struct TextRules {
-    pub recipients: AllowedRecipients,
-    pub max_age: QueuedTextMaxAge,
-}
-
-impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
-    pub fn new(data: &DataSettings, rules: TextRules, ledger: L, sms: S, opt_outs: O) -> Self {
-        Self {
-            ledger,
-            sms,
-            opt_outs,
-            recipients: rules.recipients,
-            default_country: data.default_country,
-            retention: data.retention,
-            max_age: rules.max_age,
-        }
-    }
-
-    pub fn ledger(&self) -> &L {
-        &self.ledger
-    }
-
-    pub fn sms(&self) -> &S {
-        &self.sms
-    }
-
-    pub fn opt_outs(&self) -> &O {
-        &self.opt_outs
-    }
-
-    /// Gives back the claim `claimed_by` holds on `key` (it will not text it now).
-    pub async fn release(&self, key: &TextKey, claimed_by: &str, summary: &mut RequestSummary) {
-        if let Err(release_error) = self.ledger.release(key, claimed_by).await {
-            summary.add_error(&release_error);
-        }
-    }
-
-    /// Sends the text in `body`, received as `invocation` (whose request id claims it). `takes_over`: the
-    /// request id of the delivery that queued it (the redrive), whose unfinished claim this one replaces.
-    pub async fn send(
-        &self,
-        body: &[u8],
-        invocation: &Invocation,
-        takes_over: Option<&str>,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotTexted> {
-        let text = SendText::read(parse_object(body)?)?;
-        summary.id = Some(text.id);
-        summary.set_kind(text.text_type.as_str());
-        summary.phone_last4 = Some(phone::last4(&text.record_phone_number).to_owned());
-
-        let unprocessable = |message: String, field: &str, refusal| WebhookError::Unprocessable {
-            message,
-            field: Some(field.to_owned()),
-            refusal,
-        };
-        let to = PhoneNumber::parse(&text.record_phone_number, self.default_country)
-            .map_err(|error| unprocessable(error.to_string(), "record_phone_number", Refusal::InvalidPhone))?;
-        self.recipients
-            .check(&to)
-            .map_err(|error| unprocessable(error.to_string(), "record_phone_number", Refusal::PhoneNotAllowed))?;
-        let message = SmsText::parse(&text.message)
-            .map_err(|error| unprocessable(error.to_string(), "message", Refusal::InvalidMessage))?;
-        let now = OffsetDateTime::now_utc();
-        let expired = now - invocation.received_at > self.max_age.of(&text.text_type);
-        let key = TextKey { id: text.id, text_type: text.text_type };
-        let record = TextClaimRecord::new(&key, text.fields, &to, &invocation.request_id, now, self.retention);
-        // The claim stores the whole text: built once, as DynamoDB takes it.
-        let claim = record.claim(takes_over).map_err(WebhookError::from)?;
-        let id = key.id;
-        let failed = |error, claimed| NotTexted::Failed { key: key.clone(), error, claimed };
-
-        if expired {
-            // Claimed first, so that no delivery of the text sends it afterwards either.
-            return match self.ledger.claim(claim).await.map_err(|claim_error| failed(claim_error, false))? {
-                ClaimOutcome::Claimed => {
-                    let at = rfc3339(now);
-                    self.ledger.mark_expired(&key, &invocation.request_id, &at).await.map_err(|e| failed(e, true))?;
-                    Ok(Accepted::new(Outcome::Expired, id))
-                }
-                settled => settled_answer(settled, id, summary),
-            };
-        }
-
-        // SNS would accept a text to an opted-out number and drop it at delivery, and only knows the STOPs sent to
-        // our own number; the suppression list knows what 2X told us. Ask both, and claim the text, at once: one
-        // round trip on this time-critical path.
-        let (sns_opted_out, listed, claimed) =
-            tokio::join!(self.sms.is_opted_out(&to), self.opt_outs.is_listed(&to), self.ledger.claim(claim));
-        // If SNS cannot be asked, send anyway: SNS still enforces its opt-outs at delivery.
-        let sns_opted_out = sns_opted_out.unwrap_or_else(|check_error| {
-            summary.add_error(&check_error);
-            false
-        });
-        let holds_claim = matches!(claimed, Ok(ClaimOutcome::Claimed));
-        let suppressed = match listed {
-            Ok(listed) => sns_opted_out || listed,
-            // If the list cannot be read, do not text now: it holds STOPs and do-not-call requests SNS never saw,
-            // and a text to such a lead is the failure a compliance team cannot take back.
-            Err(lookup_error) if !sns_opted_out => {
-                summary.counts.push(Metric::OptOutLookupFailed);
-                return Err(failed(lookup_error, holds_claim));
-            }
-            Err(lookup_error) => {
-                summary.add_error(&lookup_error);
-                true
-            }
-        };
-        if suppressed {
-            // Not texted, and the text is left free: a delivery after the lead opts back in can still send.
-            if holds_claim {
-                self.release(&key, &invocation.request_id, summary).await;
-            }
-            return Ok(Accepted::new(Outcome::OptedOut, id));
-        }
-        match claimed.map_err(|claim_error| failed(claim_error, false))? {
-            ClaimOutcome::Claimed => {}
-            settled => return settled_answer(settled, id, summary),
-        }
-
-        let message_id = match self.sms.send(&to, message).await {
-            Ok(message_id) => message_id,
-            Err(SendFailure::NotSent(publish_error)) => {
-                summary.counts.push(Metric::SmsPublishFailed);
-                return Err(failed(publish_error, true));
-            }
-            Err(SendFailure::Unconfirmed(publish_error)) => {
-                // SNS may have sent it. A lead texted twice is the worse failure, so this text is settled:
-                // it is never published again, and the sender is told so with a 202 (not a 5xx to retry).
-                summary.counts.push(Metric::SmsPublishFailed);
-                summary.add_error(&publish_error);
-                let at = rfc3339(OffsetDateTime::now_utc());
-                if let Err(record_error) = self.ledger.mark_unconfirmed(&key, &invocation.request_id, &at).await {
-                    summary.add_error(&record_error);
-                }
-                return Ok(unconfirmed(id));
-            }
-            Err(SendFailure::Refused { error: publish_error, code }) => {
-                // SNS will refuse it however often it is sent: settled, never queued or retried.
-                summary.counts.push(Metric::SmsPublishFailed);
-                summary.add_error(&publish_error);
-                let at = rfc3339(OffsetDateTime::now_utc());
-                if let Err(record_error) = self.ledger.mark_failed(&key, &invocation.request_id, &at, &code).await {
-                    summary.add_error(&record_error);
-                }
-                return Err(NotTexted::Refused(WebhookError::SmsRefused));
-            }
-        };
-
-        let segments = message.segments();
-        summary.measurements.push(Measurement {
-            metric: Metric::SmsSegments,
-            unit: Unit::Count,
-            value: u64::try_from(segments.count).unwrap_or(u64::MAX),
-            dimension: Some(("encoding", segments.encoding.name())),
-        });
-        // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
-        let sent = SentText::new(&message_id, OffsetDateTime::now_utc());
-        if let Err(record_error) = self.ledger.mark_sent(&key, &invocation.request_id, &sent).await {
-            summary.add_error(&record_error);
-        }
-        Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, id) })
-    }
-}
-
-/// The answer for a text another delivery claimed first (anything but [`ClaimOutcome::Claimed`]).
-fn settled_answer(claimed: ClaimOutcome, id: WebhookId, summary: &mut RequestSummary) -> Result<Accepted, NotTexted> {
-    match claimed {
-        ClaimOutcome::AlreadySent | ClaimOutcome::Claimed => Ok(Accepted::new(Outcome::Duplicate, id)),
-        ClaimOutcome::IdReused => {
-            summary.counts.push(Metric::IdReused);
-            Ok(Accepted::new(Outcome::Duplicate, id))
-        }
-        ClaimOutcome::Unconfirmed => Ok(unconfirmed(id)),
-        ClaimOutcome::InProgress => Err(NotTexted::Refused(WebhookError::InProgress)),
-        ClaimOutcome::Queued => Ok(queued(Some(id))),
-        ClaimOutcome::Expired => Ok(Accepted::new(Outcome::Expired, id)),
-        ClaimOutcome::Failed => Err(NotTexted::Refused(WebhookError::SmsRefused)),
-    }
+/// What send-text talks to: the sender's ports and the fallback queue.
+#[derive(Debug, Clone, Default)]
+pub struct SendTextDeps<L, S, O, Q> {
+    pub ledger: L,
+    pub sms: S,
+    pub opt_outs: O,
+    pub queue: Q,
 }
 
 /// The Send Text webhook: the sender behind the shared intake, and the fallback queue for a text that surely
@@ -257,26 +35,10 @@ pub struct SendTextHandler<L, S, O, Q> {
 }
 
 impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> SendTextHandler<L, S, O, Q> {
-    pub fn new(config: SendTextConfig, authenticator: Authenticator, ledger: L, sms: S, opt_outs: O, queue: Q) -> Self {
-        let rules = TextRules { recipients: config.allowed_recipients, max_age: config.queued_max_age };
-        let sender = TextSender::new(&config.common.data, rules, ledger, sms, opt_outs);
+    pub fn new(config: SendTextConfig, authenticator: Authenticator, deps: SendTextDeps<L, S, O, Q>) -> Self {
+        let SendTextDeps { ledger, sms, opt_outs, queue } = deps;
+        let sender = TextSender::new(&config.common.data, &config.texts, TextPorts { ledger, sms, opt_outs });
         Self { intake: Intake::new(authenticator, config.common), sender, queue }
-    }
-
-    pub fn queue(&self) -> &Q {
-        &self.queue
-    }
-
-    pub fn opt_outs(&self) -> &O {
-        self.sender.opt_outs()
-    }
-
-    pub fn ledger(&self) -> &L {
-        self.sender.ledger()
-    }
-
-    pub fn sms(&self) -> &S {
-        self.sender.sms()
     }
 
     /// Puts the text on the fallback queue (its body as received): 202 `queued` once it is there, its claim (if
@@ -290,26 +52,17 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup, Q: FallbackQueue> SendTextHan
         summary: &mut RequestSummary,
     ) -> Result<Accepted, WebhookError> {
         let delivery = QueuedDelivery::new(QueuedFunction::SendText, Some(key.id), invocation, QueuedBody::plain(body));
-        match self.queue.enqueue(&delivery).await {
-            Ok(()) => {
-                summary.add_error(&failure);
+        let answer = queue_or_fail(&self.queue, &delivery, failure, summary).await;
+        if claimed {
+            match answer {
                 // Queued first, then marked: a redrive that already took the claim over leaves the mark refused.
-                let at = rfc3339(OffsetDateTime::now_utc());
-                if claimed && let Err(mark_error) = self.ledger().mark_queued(&key, &invocation.request_id, &at).await {
-                    summary.add_error(&mark_error);
-                }
-                Ok(queued(Some(key.id)))
-            }
-            Err(queue_error) => {
-                summary.add_error(&queue_error);
+                Ok(_) => self.sender.mark_queued(&key, &invocation.request_id, summary).await,
                 // If giving the claim back fails too, it stays: other deliveries get 409 until its lease ends,
                 // then `unconfirmed`; this text is missed.
-                if claimed {
-                    self.sender.release(&key, &invocation.request_id, summary).await;
-                }
-                Err(failure.into())
+                Err(_) => self.sender.release(&key, &invocation.request_id, summary).await,
             }
         }
+        answer
     }
 }
 

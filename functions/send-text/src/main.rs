@@ -1,9 +1,9 @@
 //! send-text: publishes each text 2X asks for through SNS at once, at most once per webhook id and type.
 
 use lambda_http::Error;
-use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
 use send_text::config::SendTextConfig;
-use send_text::handler::SendTextHandler;
+use send_text::handler::{SendTextDeps, SendTextHandler};
+use texts::aws::{DynamoTextLedger, SnsSmsSender};
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, Started, start_webhook};
 use webhook::pipeline::serve;
 
@@ -12,10 +12,10 @@ use webhook::pipeline::serve;
 async fn main() -> Result<(), Error> {
     let Started { config, aws, authenticator } = start_webhook::<SendTextConfig>("send-text").await?;
     config.suppression_list.log_at_start("send-text");
-    let sms = SnsSmsSender::new(&aws, &config.sms)?;
+    let sms = SnsSmsSender::new(&aws, &config.texts.sms)?;
     // One client for both tables: its set-up is paid once, and its connections serve either.
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let ledger = DynamoTextLedger::from_client(dynamodb.clone(), &config.sent_texts_table);
+    let ledger = DynamoTextLedger::from_client(dynamodb.clone(), &config.texts.sent_texts_table);
     let opt_outs = config.suppression_list.table().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
     let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     // At once: a text's claim and list lookup run in parallel, so each needs a connection of its own.
@@ -25,6 +25,6 @@ async fn main() -> Result<(), Error> {
         }
     };
     tokio::join!(sms.open_connection(), ledger.open_connection(), open_list_connection);
-    let handler = SendTextHandler::new(config, authenticator, ledger, sms, opt_outs, queue);
+    let handler = SendTextHandler::new(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue });
     serve(&handler).await
 }

@@ -4,16 +4,16 @@
 // Tests: a step that fails should stop the test at once (helpers are outside `#[test]` functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use send_text::adapters::{DynamoTextLedger, SnsSmsSender};
 use send_text::config::SendTextConfig;
-use send_text::handler::SendTextHandler;
+use send_text::handler::{SendTextDeps, SendTextHandler};
 use serde_json::{Value, json};
 use std::time::Duration;
+use texts::aws::{DynamoTextLedger, SnsSmsSender};
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
 use webhook::config::FromEnvironment;
+use webhook::fakes::FakeQueue;
 use webhook::fallback::FallbackQueue;
 use webhook_test_support::events::{answer, env, event, sample, sample_authenticator};
-use webhook_test_support::fallback::FakeQueue;
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 
 /// One send-text delivery with `operation` under `fault`, `queue` its fallback: its answer and the attempts per
@@ -25,10 +25,10 @@ async fn send_text_queueing_to<Q: FallbackQueue>(
 ) -> (u16, Value, FaultInjector) {
     let injector = FaultInjector::new(operation, fault);
     let config = SendTextConfig::from_lookup(env(&[])).unwrap();
-    let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.sms).unwrap();
+    let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.texts.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
     let opt_outs = Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs"));
-    let handler = SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, queue);
+    let handler = SendTextHandler::new(config, sample_authenticator(), SendTextDeps { ledger, sms, opt_outs, queue });
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
     (status.as_u16(), body, injector)
 }
@@ -184,10 +184,10 @@ fn send_text_on_unmocked_clients(
     injector: &FaultInjector,
 ) -> SendTextHandler<DynamoTextLedger, SnsSmsSender, Option<DynamoOptOuts>, Option<SqsFallbackQueue>> {
     let config = SendTextConfig::from_lookup(env(&[])).unwrap();
-    let sms = SnsSmsSender::from_client(faults::unmocked_sns(injector), &config.sms).unwrap();
+    let sms = SnsSmsSender::from_client(faults::unmocked_sns(injector), &config.texts.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(injector), "texts");
     let opt_outs = Some(DynamoOptOuts::from_client(faults::unmocked_dynamodb(injector), "opt-outs"));
-    SendTextHandler::new(config, sample_authenticator(), ledger, sms, opt_outs, None)
+    SendTextHandler::new(config, sample_authenticator(), SendTextDeps { ledger, sms, opt_outs, queue: None })
 }
 
 #[tokio::test]

@@ -6,11 +6,10 @@
 #![allow(clippy::unwrap_used)]
 use aws_lambda_events::cloudwatch_logs::LogsEvent;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use sms_delivery_status::fakes::delivery_status_on;
 use std::hint::black_box;
-use webhook_test_support::send_text::{FakeLedger, pre_call};
-use webhook_test_support::sms_delivery_status::{
-    delivery_line, delivery_status_on, log_data_json, log_group, subscription_event,
-};
+use texts::fakes::{FakeLedger, pre_call};
+use webhook_test_support::delivery_logs::{delivery_line, log_data_json, log_group, subscription_event};
 use webhook_test_support::whole_invocation;
 
 const RECORDS: u64 = 100;

@@ -8,9 +8,9 @@
 use sms_delivery_status::adapters::DynamoDeliveryLedger;
 use sms_delivery_status::handler::{BatchSummary, DeliveryStatusHandler};
 use webhook::metrics::DEFAULT_NAMESPACE;
+use webhook_test_support::delivery_logs::decode;
 use webhook_test_support::events::sample;
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
-use webhook_test_support::sms_delivery_status::decode;
 use webhook_test_support::whole_invocation;
 
 fn handler(injector: &FaultInjector) -> DeliveryStatusHandler<DynamoDeliveryLedger> {

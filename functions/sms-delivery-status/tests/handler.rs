@@ -5,17 +5,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aws_lambda_events::cloudwatch_logs::LogData;
-use send_text::payload::TextType;
-use send_text::ports::TextKey;
 use serde_json::{Value, json};
+use sms_delivery_status::fakes::delivery_status_on;
 use sms_delivery_status::handler::{BatchSummary, RECORD_WORST_CASE};
 use std::time::Duration;
+use texts::fakes::{FakeLedger, text_key};
+use texts::payload::TextType;
+use texts::ports::TextKey;
 use webhook::budget::{Deadline, MARGIN};
-use webhook_test_support::events::{answer, event, sample};
-use webhook_test_support::send_text::{FakeLedger, send_text_on_fakes, text_key};
-use webhook_test_support::sms_delivery_status::{
-    decode, delivery_line, delivery_status_on, log_data, log_data_json, log_group, subscription_event,
+use webhook_test_support::delivery_logs::{
+    decode, delivery_line, log_data, log_data_json, log_group, subscription_event,
 };
+use webhook_test_support::events::sample;
 use webhook_test_support::{LogCapture, assert_valid_emf, whole_invocation};
 
 fn pre_call() -> TextKey {
@@ -197,29 +198,6 @@ async fn a_subscriptions_control_message_records_nothing() {
 
     assert_eq!(handler.handle(&decode(&event), "req-1", whole_invocation()).await, Ok(summary(0, 0, 0, 0)));
     assert!(ledger.operations.called().is_empty());
-}
-
-/// The whole path on fakes: send-text sends the two sample texts, SNS reports one delivered and one failed.
-#[tokio::test]
-async fn texts_sent_by_send_text_get_the_status_sns_reports_for_them() {
-    let send_text = send_text_on_fakes(&[]);
-    for name in ["send-text-pre-call", "send-text-post-voicemail"] {
-        assert_eq!(answer(&send_text, event(name)).await.0, 200, "{name}");
-    }
-    let sent = send_text.sms().sent();
-    let lines: Vec<String> = sent
-        .iter()
-        .enumerate()
-        .map(|(index, sms)| delivery_line(&sms.message_id, index == 0, "2026-11-24 09:00:05.120", &sms.to))
-        .collect();
-    let handler = delivery_status_on(send_text.ledger());
-
-    assert_eq!(
-        handler.handle(&log_data(&log_group(false), &lines), "req-1", whole_invocation()).await,
-        Ok(summary(2, 0, 0, 0))
-    );
-    assert_eq!(item(send_text.ledger(), pre_call())["delivery_status"], "SUCCESS");
-    assert_eq!(item(send_text.ledger(), post_voicemail())["delivery_status"], "FAILURE");
 }
 
 /// A record is started only while the invocation's deadline leaves its worst case: with less, none is, and the

@@ -8,10 +8,11 @@ use aws_lambda_events::cloudwatch_logs::LogsEvent;
 use base64::Engine;
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use sms_delivery_status::fakes::delivery_status_on;
 use sms_delivery_status::report::{DeliveryReport, ReportedAt};
+use texts::fakes::FakeLedger;
 use time::OffsetDateTime;
-use webhook_test_support::send_text::FakeLedger;
-use webhook_test_support::sms_delivery_status::{delivery_status_on, log_data, log_group};
+use webhook_test_support::delivery_logs::{log_data, log_group};
 use webhook_test_support::whole_invocation;
 
 /// Lines near a delivery record: any of its fields missing, of another type, or odd.
@@ -73,7 +74,7 @@ proptest! {
     #[test]
     fn every_line_is_counted_once_only_records_reach_the_table_and_the_newest_wins(lines in prop::collection::vec(any_line(), 0..12)) {
         let ledger = FakeLedger::default();
-        ledger.insert_sent(webhook_test_support::send_text::pre_call(1), "m-1");
+        ledger.insert_sent(texts::fakes::pre_call(1), "m-1");
         let handler = delivery_status_on(&ledger);
         let summary = runtime().block_on(handler.handle(&log_data(&log_group(false), &lines), "req-1", whole_invocation())).unwrap();
         let records = lines.iter().filter(|line| DeliveryReport::parse(line).is_ok()).count();
@@ -83,7 +84,7 @@ proptest! {
         // Whatever the order, the text keeps the newest report about it.
         let newest = lines.iter().filter_map(|line| DeliveryReport::parse(line).ok())
             .filter(|report| report.message_id == "m-1").map(|report| report.reported_at).max();
-        let item = ledger.entry(&webhook_test_support::send_text::pre_call(1)).unwrap().item;
+        let item = ledger.entry(&texts::fakes::pre_call(1)).unwrap().item;
         prop_assert_eq!(item.get("delivery_reported_at").and_then(Value::as_str), newest.as_ref().map(ReportedAt::as_str));
     }
 

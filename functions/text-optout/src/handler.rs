@@ -1,68 +1,26 @@
-//! The text-optout step: parse, normalise the number, put it on the suppression list (the first record kept);
-//! what DynamoDB fails to take goes to the fallback queue. [`OptOutLister`] is the work itself, which the
-//! redrive function repeats for a queued opt-out; [`TextOptOutHandler`] is the webhook around it. Generic over
-//! their ports.
-//!
-//! 2X's Text Opt-out body is the lead's fields and workflow position, with **no `id`** and the phone as 10 digits
-//! or `+1…`: only `record_phone_number` is required, and every field is kept as sent.
+//! The Text Opt-out webhook: the shared list's work (`webhook::opt_out_lister`) behind the shared intake, and
+//! the fallback queue for what DynamoDB fails to take now.
 
 use crate::config::TextOptOutConfig;
 use std::time::Duration;
 use webhook::auth::Authenticator;
 use webhook::budget;
-use webhook::error::{Refusal, WebhookError};
+use webhook::error::WebhookError;
 use webhook::fallback::{FallbackQueue, NotDone, QueuedBody, QueuedDelivery, QueuedFunction, queue_or_fail};
-use webhook::http::parse_object;
-use webhook::metrics::Outcome;
-use webhook::opt_out::{OptOutRecord, OptOutSource, OptOutWriter};
-use webhook::payload::required_phone;
-use webhook::phone::{self, CountryCode, PhoneNumber};
+use webhook::opt_out::OptOutWriter;
+use webhook::opt_out_lister::OptOutLister;
 use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
 use webhook::telemetry::RequestSummary;
-
-/// The slowest opt-out the lister completes: the number listed.
-pub const LISTER_WORST_CASE: Duration = budget::calls(1, 0);
 
 /// The slowest delivery the webhook answers: the token re-read, the listing failing at its timeout, then the
 /// fallback queue.
 pub const WORST_CASE: Duration = budget::calls(2, 1);
 
-/// Puts each number 2X reports as opted out on the suppression list.
-pub struct OptOutLister<W> {
-    opt_outs: W,
-    default_country: CountryCode,
-}
-
-impl<W: OptOutWriter> OptOutLister<W> {
-    pub fn new(opt_outs: W, default_country: CountryCode) -> Self {
-        Self { opt_outs, default_country }
-    }
-
-    pub fn opt_outs(&self) -> &W {
-        &self.opt_outs
-    }
-
-    /// Lists the number of the opt-out in `body`, received as `invocation`: `opted_out`, listed now or earlier
-    /// (the first record is kept; either way the number is durably on the list).
-    pub async fn list(
-        &self,
-        body: &[u8],
-        invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotDone> {
-        let fields = parse_object(body)?;
-        let raw = required_phone(&fields)?;
-        summary.phone_last4 = Some(phone::last4(&raw).to_owned());
-        let phone = PhoneNumber::parse(&raw, self.default_country).map_err(|error| WebhookError::Unprocessable {
-            message: error.to_string(),
-            field: Some("record_phone_number".into()),
-            refusal: Refusal::InvalidPhone,
-        })?;
-        let record = OptOutRecord::new(&phone, OptOutSource::TextOptOut, None, fields, invocation.received_at);
-        let item = record.into_item().map_err(WebhookError::from)?;
-        self.opt_outs.add(item).await.map_err(|error| NotDone::Failed { id: None, error })?;
-        Ok(Accepted::without_id(Outcome::OptedOut))
-    }
+/// What text-optout talks to: the suppression list and the fallback queue.
+#[derive(Debug, Clone, Default)]
+pub struct TextOptOutDeps<W, Q> {
+    pub opt_outs: W,
+    pub queue: Q,
 }
 
 /// The Text Opt-out webhook: the lister behind the shared intake, and the fallback queue for what DynamoDB fails
@@ -74,17 +32,9 @@ pub struct TextOptOutHandler<W, Q> {
 }
 
 impl<W: OptOutWriter, Q: FallbackQueue> TextOptOutHandler<W, Q> {
-    pub fn new(config: TextOptOutConfig, authenticator: Authenticator, opt_outs: W, queue: Q) -> Self {
-        let lister = OptOutLister::new(opt_outs, config.common.data.default_country);
-        Self { intake: Intake::new(authenticator, config.common), lister, queue }
-    }
-
-    pub fn opt_outs(&self) -> &W {
-        self.lister.opt_outs()
-    }
-
-    pub fn queue(&self) -> &Q {
-        &self.queue
+    pub fn new(config: TextOptOutConfig, authenticator: Authenticator, deps: TextOptOutDeps<W, Q>) -> Self {
+        let lister = OptOutLister::new(deps.opt_outs, config.common.data.default_country);
+        Self { intake: Intake::new(authenticator, config.common), lister, queue: deps.queue }
     }
 }
 

@@ -6,17 +6,18 @@
 
 use serde_json::{Value, json};
 use text_optout::config::TextOptOutConfig;
-use text_optout::handler::TextOptOutHandler;
+use text_optout::handler::{TextOptOutDeps, TextOptOutHandler};
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
 use webhook::config::FromEnvironment;
+use webhook::fakes::FakeQueue;
 use webhook::fallback::{FallbackQueue, QueuedFunction};
 use webhook_test_support::events::{answer, env, event, sample, sample_authenticator};
-use webhook_test_support::fallback::FakeQueue;
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 
 fn text_optout<Q: FallbackQueue>(dynamodb: aws_sdk_dynamodb::Client, queue: Q) -> TextOptOutHandler<DynamoOptOuts, Q> {
     let config = TextOptOutConfig::from_lookup(env(&[])).unwrap();
-    TextOptOutHandler::new(config, sample_authenticator(), DynamoOptOuts::from_client(dynamodb, "opt-outs"), queue)
+    let opt_outs = DynamoOptOuts::from_client(dynamodb, "opt-outs");
+    TextOptOutHandler::new(config, sample_authenticator(), TextOptOutDeps { opt_outs, queue })
 }
 
 /// The STOP is never lost: whatever DynamoDB does, the opt-out is queued as received (202 `queued`) for the

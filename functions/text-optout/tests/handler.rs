@@ -6,21 +6,36 @@
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use serde_json::json;
+use text_optout::handler::{TextOptOutDeps, TextOptOutHandler};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use webhook::fakes::{FakeOptOuts, FakeQueue};
 use webhook::fallback::QueuedFunction;
 use webhook::opt_out::OptOutRecord;
 use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::LogCapture;
-use webhook_test_support::events::{answer, body_carrying, edited_body, event, event_with_body, sample, sample_body};
-use webhook_test_support::opt_outs::FakeOptOuts;
+use webhook_test_support::events::{
+    answer, body_carrying, configured, edited_body, event, event_with_body, sample, sample_body,
+};
 use webhook_test_support::stored::same_json;
-use webhook_test_support::text_optout::text_optout_with;
+
+/// text-optout's fakes. A clone shares each one's state: the test keeps its own handles.
+type Fakes = TextOptOutDeps<FakeOptOuts, FakeQueue>;
+
+/// text-optout on fresh fakes listing to `list`, configured by the sample events' environment and `extra_env`.
+fn text_optout_with(
+    list: &FakeOptOuts,
+    extra_env: &[(&str, &str)],
+) -> (TextOptOutHandler<FakeOptOuts, FakeQueue>, Fakes) {
+    let fakes = Fakes { opt_outs: list.clone(), queue: FakeQueue::default() };
+    let (config, authenticator) = configured(extra_env);
+    (TextOptOutHandler::new(config, authenticator, fakes.clone()), fakes)
+}
 
 #[tokio::test]
 async fn a_lead_who_replied_stop_is_listed_with_what_2x_sent() {
     let list = FakeOptOuts::default();
-    let handler = text_optout_with(list.clone(), &[]);
+    let (handler, _) = text_optout_with(&list, &[]);
     let (status, body) = answer(&handler, event("text-optout-10-digit")).await;
 
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "opted_out"})));
@@ -37,7 +52,7 @@ async fn a_lead_who_replied_stop_is_listed_with_what_2x_sent() {
 #[tokio::test]
 async fn the_same_lead_again_in_either_form_keeps_the_first_record() {
     let list = FakeOptOuts::default();
-    let handler = text_optout_with(list.clone(), &[]);
+    let (handler, _) = text_optout_with(&list, &[]);
     answer(&handler, event("text-optout-10-digit")).await;
     let first = list.item("+12025550177").unwrap();
     let (status, body) = answer(&handler, event("text-optout-plus-1")).await;
@@ -50,7 +65,7 @@ async fn the_same_lead_again_in_either_form_keeps_the_first_record() {
 #[tokio::test]
 async fn a_missing_phone_is_400_and_an_unusable_one_422_naming_the_field() {
     let list = FakeOptOuts::default();
-    let handler = text_optout_with(list.clone(), &[]);
+    let (handler, _) = text_optout_with(&list, &[]);
     let without = edited_body("text-optout-10-digit", |body| {
         body.as_object_mut().unwrap().remove("record_phone_number");
     });
@@ -68,27 +83,27 @@ async fn a_missing_phone_is_400_and_an_unusable_one_422_naming_the_field() {
 #[tokio::test]
 async fn a_wrong_token_is_401_and_reaches_nothing() {
     let list = FakeOptOuts::default();
-    let handler = text_optout_with(list.clone(), &[]);
+    let (handler, fakes) = text_optout_with(&list, &[]);
     let mut request = event("text-optout-10-digit");
     request.headers_mut().insert("authorization", HeaderValue::from_static("not-the-token"));
     assert_eq!(answer(&handler, request).await.0, StatusCode::UNAUTHORIZED);
     assert!(list.operations.called().is_empty(), "nothing of it reaches the list");
-    assert!(handler.queue().queued().is_empty());
+    assert!(fakes.queue.queued().is_empty());
 }
 
 #[tokio::test]
 async fn a_failed_list_write_is_queued_as_received_and_503_only_if_the_queue_refuses_too() {
     let list = FakeOptOuts::default();
-    let handler = text_optout_with(list.clone(), &[]);
+    let (handler, fakes) = text_optout_with(&list, &[]);
     list.operations.fail("add");
     let (status, body) = answer(&handler, event("text-optout-10-digit")).await;
     assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued"})));
-    let queued = handler.queue().queued();
+    let queued = fakes.queue.queued();
     assert_eq!((queued.len(), queued[0].function), (1, QueuedFunction::TextOptOut));
     let received = serde_json::from_str::<serde_json::Value>(&sample("text-optout-10-digit")).unwrap();
     assert_eq!(queued[0].body.decode().unwrap(), received["body"].as_str().unwrap().as_bytes());
 
-    handler.queue().operations.fail("enqueue");
+    fakes.queue.operations.fail("enqueue");
     let (status, body) = answer(&handler, event("text-optout-10-digit")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body["error"].is_string());
@@ -101,7 +116,7 @@ async fn a_failed_list_write_is_queued_as_received_and_503_only_if_the_queue_ref
 #[tokio::test]
 async fn an_opt_out_whose_fields_have_other_types_is_listed_with_them_as_sent() {
     let list = FakeOptOuts::default();
-    let handler = text_optout_with(list.clone(), &[]);
+    let (handler, _) = text_optout_with(&list, &[]);
     let (status, body) = answer(&handler, event("text-optout-odd-types")).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "opted_out"})));
     let sent = sample_body("text-optout-odd-types");
@@ -124,7 +139,7 @@ async fn an_opt_out_whose_fields_have_other_types_is_listed_with_them_as_sent() 
 async fn a_refused_opt_out_is_counted_by_reason() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let handler = text_optout_with(FakeOptOuts::default(), &[]);
+    let (handler, _) = text_optout_with(&FakeOptOuts::default(), &[]);
     let edited = edited_body("text-optout-10-digit", |body| body["record_phone_number"] = json!(["2025550177"]));
     assert_eq!(answer(&handler, event_with_body("text-optout-10-digit", &edited)).await.0, StatusCode::BAD_REQUEST);
     let metrics = &logs.metrics()[0];
@@ -135,7 +150,7 @@ async fn a_refused_opt_out_is_counted_by_reason() {
 #[tokio::test]
 async fn a_senders_fields_named_like_ours_are_kept_aside() {
     let list = FakeOptOuts::default();
-    let handler = text_optout_with(list.clone(), &[]);
+    let (handler, _) = text_optout_with(&list, &[]);
     let body = body_carrying("text-optout-10-digit", OptOutRecord::ATTRIBUTES);
     let (status, _) = answer(&handler, event_with_body("text-optout-10-digit", &body.to_string())).await;
     assert_eq!(status, StatusCode::OK);
@@ -150,7 +165,7 @@ async fn a_senders_fields_named_like_ours_are_kept_aside() {
 async fn each_request_logs_one_summary_without_the_number() {
     let logs = LogCapture::default();
     let _guard = logs.install();
-    let handler = text_optout_with(FakeOptOuts::default(), &[]);
+    let (handler, _) = text_optout_with(&FakeOptOuts::default(), &[]);
     answer(&handler, event("text-optout-10-digit")).await;
     let summaries = logs.summaries();
     assert_eq!(summaries.len(), 1);

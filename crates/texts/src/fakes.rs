@@ -1,20 +1,14 @@
-//! send-text's ports in memory: an SMS sender that records texts, and the sent-texts table with the adapter's
-//! conditions.
+//! The text work's ports in memory: an SMS sender that records texts, and the sent-texts table with the adapter's
+//! conditions. Test code only, behind the `fakes` feature.
 
-use crate::events::{authenticator, env};
-use crate::fallback::FakeQueue;
-use crate::opt_outs::FakeOptOuts;
-use crate::{Operations, item_json, lock};
-use send_text::config::SendTextConfig;
-use send_text::handler::SendTextHandler;
-use send_text::payload::TextType;
-use send_text::ports::{ClaimOutcome, SendFailure, SentText, SmsSender, TextClaim, TextKey, TextLedger, TextStatus};
-use send_text::sms::SmsText;
+use crate::payload::TextType;
+use crate::ports::{ClaimOutcome, SendFailure, SentText, SmsSender, TextClaim, TextKey, TextLedger, TextStatus};
+use crate::sms::SmsText;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use webhook::config::FromEnvironment;
 use webhook::error::DependencyError;
+use webhook::fakes::{Operations, item_json, lock};
 use webhook::payload::WebhookId;
 use webhook::phone::PhoneNumber;
 
@@ -251,29 +245,4 @@ impl TextLedger for FakeLedger {
         }
         Ok(())
     }
-}
-
-/// send-text as the tests run it: on fakes, with the suppression list the other functions write to.
-/// Without a fallback queue unless a test gives it one (`send_text_queueing_to`).
-pub type FakeSendText = SendTextHandler<FakeLedger, FakeSms, FakeOptOuts, Option<FakeQueue>>;
-
-/// send-text on fresh fakes and `opt_outs`, configured by the sample events' environment and `extra_env`.
-pub fn send_text_with(opt_outs: FakeOptOuts, extra_env: &[(&str, &str)]) -> FakeSendText {
-    let config = SendTextConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
-    let authenticator = authenticator(&config.common.auth);
-    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default(), opt_outs, None)
-}
-
-/// send-text on fresh fakes with `queue` as its fallback queue.
-pub fn send_text_queueing_to(queue: FakeQueue) -> FakeSendText {
-    let config = SendTextConfig::from_lookup(env(&[])).expect("a valid test configuration");
-    let authenticator = authenticator(&config.common.auth);
-    let opt_outs = FakeOptOuts::default();
-    SendTextHandler::new(config, authenticator, FakeLedger::default(), FakeSms::default(), opt_outs, Some(queue))
-}
-
-/// send-text on fresh fakes (an empty suppression list), configured by the sample events' environment and
-/// `extra_env`.
-pub fn send_text_on_fakes(extra_env: &[(&str, &str)]) -> FakeSendText {
-    send_text_with(FakeOptOuts::default(), extra_env)
 }

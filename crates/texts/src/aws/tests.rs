@@ -1,10 +1,10 @@
 //! The adapters on the real SDK clients, their HTTP layer replaced by aws-smithy-mocks.
 
 use super::{DynamoTextLedger, SnsSmsSender};
-use crate::config::{SmsSettings, SmsType};
 use crate::payload::{SendText, TextType};
 use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextKey, TextLedger};
 use crate::record::TextClaimRecord;
+use crate::settings::{SmsSettings, SmsType};
 use crate::sms::SmsText;
 use aws_sdk_dynamodb::operation::delete_item::{DeleteItemError, DeleteItemOutput};
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};

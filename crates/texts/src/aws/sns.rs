@@ -1,5 +1,5 @@
-use crate::config::SmsSettings;
 use crate::ports::{SendFailure, SmsSender};
+use crate::settings::SmsSettings;
 use crate::sms::SmsText;
 use aws_config::SdkConfig;
 use aws_sdk_sns::Client;

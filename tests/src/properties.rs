@@ -7,37 +7,37 @@
 //! listed if and only if its number is. No other field, whatever JSON it holds, may cost a 4xx; what is stored
 //! is what was sent.
 
-use crate::events::{TOKEN, env};
-use crate::opt_outs::FakeOptOuts;
-use crate::post_call::{FakePostCall, post_call_with};
-use crate::send_text::{FakeSendText, send_text_with};
-use crate::stored::{same_json, stored_as_sent};
-use crate::text_optout::{FakeTextOptOut, text_optout_with};
+// Test fixtures: one that cannot be built should stop the test at once, loudly.
+#![allow(clippy::expect_used)]
+
+use crate::fakes::{FakePostCall, FakeSendText, FakeTextOptOut, Fakes};
+use calls::record::CallRecord;
+use calls::settings::SuppressingEndReasons;
 use lambda_http::Body;
 use lambda_http::http::Method;
-use post_call::config::{POST_CALL_MAX_BODY_BYTES, PostCallConfig, SuppressingEndReasons};
-use post_call::record::CallRecord;
+use post_call::config::{POST_CALL_MAX_BODY_BYTES, PostCallConfig};
 use send_text::config::{SEND_TEXT_MAX_BODY_BYTES, SendTextConfig};
-use send_text::payload::TextType;
-use send_text::ports::TextKey;
-use send_text::ports::TextStatus;
-use send_text::recipient::AllowedRecipients;
-use send_text::sms::SmsText;
 use serde_json::Value;
 use text_optout::config::TEXT_OPTOUT_MAX_BODY_BYTES;
+use texts::payload::TextType;
+use texts::ports::{TextKey, TextStatus};
+use texts::recipient::AllowedRecipients;
+use texts::sms::SmsText;
 use webhook::config::FromEnvironment;
 use webhook::http::parse_object;
 use webhook::item::DYNAMODB_ITEM_LIMIT;
 use webhook::payload::{Fields, WebhookId};
 use webhook::phone::{CountryCode, PhoneNumber};
 use webhook::pipeline::{Webhook, handle};
+use webhook_test_support::events::{TOKEN, env};
+use webhook_test_support::stored::{same_json, stored_as_sent};
 
 /// The webhooks, their state kept across bodies so that repeated ids meet their first delivery.
 pub struct BodyCheck {
     send_text: FakeSendText,
     post_call: FakePostCall,
     text_optout: FakeTextOptOut,
-    opt_outs: FakeOptOuts,
+    fakes: Fakes,
     /// Who send-text may text, and which end reasons list a number, as the webhooks are configured.
     allowed_recipients: AllowedRecipients,
     suppressing: SuppressingEndReasons,
@@ -133,16 +133,16 @@ fn usable_text(payload: &Fields, allowed: &AllowedRecipients) -> Option<(TextKey
 
 impl Default for BodyCheck {
     fn default() -> Self {
-        let opt_outs = FakeOptOuts::default();
+        let fakes = Fakes::default();
         let send_text_config = SendTextConfig::from_lookup(env(&[])).expect("the fakes' send-text configuration");
         let post_call_config = PostCallConfig::from_lookup(env(&[])).expect("the fakes' post-call configuration");
         Self {
-            send_text: send_text_with(opt_outs.clone(), &[]),
-            post_call: post_call_with(opt_outs.clone(), &[]),
-            text_optout: text_optout_with(opt_outs.clone(), &[]),
-            opt_outs,
-            allowed_recipients: send_text_config.allowed_recipients,
-            suppressing: post_call_config.suppress_texts_on,
+            send_text: fakes.send_text(&[]),
+            post_call: fakes.post_call(&[]),
+            text_optout: fakes.text_optout(&[]),
+            fakes,
+            allowed_recipients: send_text_config.texts.allowed_recipients,
+            suppressing: post_call_config.calls.suppress_texts_on,
             runtime: tokio::runtime::Builder::new_current_thread().build().expect("a runtime for the handlers"),
         }
     }
@@ -154,9 +154,9 @@ impl BodyCheck {
     /// listed number); a JSON 4xx for any other body (or one over its size limit), sending nothing. Never a panic,
     /// a 5xx, a second text or a text to a listed number.
     pub fn send_text(&self, body: &[u8]) -> Result<Answered, String> {
-        let sent_before = self.send_text.sms().sent().len();
+        let sent_before = self.fakes.sms.sent().len();
         let (status, answer) = deliver(&self.runtime, &self.send_text, body)?;
-        let sent = self.send_text.sms().sent();
+        let sent = self.fakes.sms.sent();
         let usable = payload(body)
             .and_then(|payload| usable_text(&payload, &self.allowed_recipients))
             .filter(|_| body.len() <= SEND_TEXT_MAX_BODY_BYTES);
@@ -164,10 +164,10 @@ impl BodyCheck {
             (200, Some("sent"), Some((key, to, message))) => {
                 let texted = sent.get(sent_before).filter(|_| sent.len() == sent_before + 1);
                 let texted = texted.ok_or("answered sent without exactly one new text")?;
-                if self.opt_outs.item(&texted.to).is_some() {
+                if self.fakes.opt_outs.item(&texted.to).is_some() {
                     return Err(format!("texted a number on the suppression list: {answer}"));
                 }
-                let claim = self.send_text.ledger().entry(&key).ok_or("sent without a claim")?;
+                let claim = self.fakes.ledger.entry(&key).ok_or("sent without a claim")?;
                 storable(claim.item_bytes)
                     .map_err(|refused| format!("claimed what DynamoDB would refuse: {refused}"))?;
                 if texted.text != message || texted.to != to.e164() || answer["id"] != key.id.get() {
@@ -175,12 +175,12 @@ impl BodyCheck {
                 }
             }
             (200, Some("opted_out"), Some((_, to, _))) => {
-                if self.opt_outs.item(to.e164()).is_none() || sent.len() != sent_before {
+                if self.fakes.opt_outs.item(to.e164()).is_none() || sent.len() != sent_before {
                     return Err(format!("opted_out for a number not on the list, or a text sent: {answer}"));
                 }
             }
             (200, Some("duplicate"), Some((key, _, _))) => {
-                let entry = self.send_text.ledger().entry(&key).ok_or("a duplicate of a text never claimed")?;
+                let entry = self.fakes.ledger.entry(&key).ok_or("a duplicate of a text never claimed")?;
                 if sent.len() != sent_before || entry.status != TextStatus::Sent {
                     return Err("a duplicate sent a text, or its text was never sent".into());
                 }
@@ -203,15 +203,15 @@ impl BodyCheck {
     /// to store at all). Whatever it answers, a call whose end reason suppresses texts lists its number. Never a
     /// panic or a 5xx.
     pub fn post_call(&self, body: &[u8]) -> Result<Answered, String> {
-        let stored_before = self.post_call.calls().len();
+        let stored_before = self.fakes.calls.len();
         let (status, answer) = deliver(&self.runtime, &self.post_call, body)?;
-        let stored_now = self.post_call.calls().len();
+        let stored_now = self.fakes.calls.len();
         let payload = payload(body);
         let id = payload.as_ref().and_then(payload_id).filter(|_| body.len() <= POST_CALL_MAX_BODY_BYTES);
         match (status, answer["status"].as_str(), id) {
             (200, Some(outcome @ ("stored" | "duplicate")), Some(id)) => {
-                let item = self.post_call.calls().item(id).ok_or("answered 200 without an item for the id")?;
-                let bytes = self.post_call.calls().item_bytes(id).unwrap_or(usize::MAX);
+                let item = self.fakes.calls.item(id).ok_or("answered 200 without an item for the id")?;
+                let bytes = self.fakes.calls.item_bytes(id).unwrap_or(usize::MAX);
                 storable(bytes).map_err(|refused| format!("stored what DynamoDB would refuse: {refused}"))?;
                 let added = if outcome == "stored" { 1 } else { 0 };
                 if stored_now != stored_before + added || item["id"] != id.get() || answer["id"] != id.get() {
@@ -238,11 +238,11 @@ impl BodyCheck {
         }
         let suppressing = payload
             .as_ref()
-            .and_then(post_call::payload::end_reason)
+            .and_then(calls::payload::end_reason)
             .is_some_and(|reason| self.suppressing.suppresses(reason));
         let phone = payload.as_ref().and_then(|payload| payload_phone(payload, "record_phone_number"));
         if let (true, Some(phone), false) = (suppressing, phone, body.len() > POST_CALL_MAX_BODY_BYTES)
-            && self.opt_outs.item(phone.e164()).is_none()
+            && self.fakes.opt_outs.item(phone.e164()).is_none()
         {
             return Err(format!("a suppressing call, answered {status}, did not list its number"));
         }
@@ -252,21 +252,21 @@ impl BodyCheck {
     /// text-optout answers 200 `opted_out` with the payload's number on the suppression list (its first record
     /// kept) for a body with a usable number; a JSON 4xx for any other. Never a panic or a 5xx.
     pub fn text_optout(&self, body: &[u8]) -> Result<Answered, String> {
-        let listed_before = self.opt_outs.len();
+        let listed_before = self.fakes.opt_outs.len();
         let (status, answer) = deliver(&self.runtime, &self.text_optout, body)?;
         let phone = payload(body)
             .and_then(|payload| payload_phone(&payload, "record_phone_number"))
             .filter(|_| body.len() <= TEXT_OPTOUT_MAX_BODY_BYTES);
         match (status, answer["status"].as_str(), phone) {
             (200, Some("opted_out"), Some(phone)) => {
-                if self.opt_outs.item(phone.e164()).is_none() || self.opt_outs.len() > listed_before + 1 {
+                if self.fakes.opt_outs.item(phone.e164()).is_none() || self.fakes.opt_outs.len() > listed_before + 1 {
                     return Err(format!("opted_out, but the list disagrees: {answer}"));
                 }
             }
             (_, _, Some(_)) => return Err(format!("an opt-out of a usable number was answered {status} {answer}")),
             _ => {
                 client_error(status, &answer)?;
-                if self.opt_outs.len() != listed_before {
+                if self.fakes.opt_outs.len() != listed_before {
                     return Err(format!("answered {status} but listed a number"));
                 }
             }

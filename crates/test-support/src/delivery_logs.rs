@@ -1,57 +1,11 @@
-//! sms-delivery-status's ledger on the in-memory sent-texts table (the one send-text's fakes write, so a test
-//! can send a text and then report its delivery), and CloudWatch Logs subscription events as SNS's delivery
-//! logging and the subscription produce them.
+//! CloudWatch Logs subscription events as SNS's delivery logging and the subscription produce them.
 
-use crate::send_text::FakeLedger;
 use aws_lambda_events::cloudwatch_logs::{LogData, LogsEvent};
 use base64::Engine;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::{Value, json};
-use sms_delivery_status::handler::DeliveryStatusHandler;
-use sms_delivery_status::ports::{
-    DELIVERY_PRICE_USD, DELIVERY_PROVIDER_RESPONSE, DELIVERY_REPORTED_AT, DELIVERY_STATUS, DeliveryLedger, Recorded,
-};
-use sms_delivery_status::report::DeliveryReport;
 use std::io::Write;
-use webhook::error::DependencyError;
-use webhook::metrics::DEFAULT_NAMESPACE;
-
-/// Operation `record_delivery`, with the adapter's conditions: the text with that message id, and only a newer
-/// report than the one it carries.
-impl DeliveryLedger for &FakeLedger {
-    async fn record(&self, report: &DeliveryReport) -> Result<Recorded, DependencyError> {
-        self.operations.call("record_delivery")?;
-        let Some(key) = self.key_of_message(&report.message_id) else {
-            return Ok(Recorded::UnknownMessage);
-        };
-        let id = key.id;
-        let applied = self.update_item(&key, |item| {
-            let kept = item.get(DELIVERY_REPORTED_AT).and_then(Value::as_str);
-            if kept.is_some_and(|kept| kept >= report.reported_at.as_str()) {
-                return false;
-            }
-            item[DELIVERY_STATUS] = report.status.as_str().into();
-            item[DELIVERY_REPORTED_AT] = report.reported_at.as_str().into();
-            for (name, value) in [
-                (DELIVERY_PROVIDER_RESPONSE, report.provider_response.as_deref().map(Value::from)),
-                (DELIVERY_PRICE_USD, report.price_usd.map(|price| json!(price.get()))),
-            ] {
-                match value {
-                    Some(value) => item[name] = value,
-                    None => drop(item.as_object_mut().and_then(|item| item.remove(name))),
-                }
-            }
-            true
-        });
-        Ok(if applied { Recorded::Applied { id } } else { Recorded::AlreadyCurrent { id } })
-    }
-}
-
-/// sms-delivery-status on `ledger` (send-text's, when a test sends texts first).
-pub fn delivery_status_on(ledger: &FakeLedger) -> DeliveryStatusHandler<&FakeLedger> {
-    DeliveryStatusHandler::new(ledger, DEFAULT_NAMESPACE)
-}
 
 /// The log group SNS writes successes to (`failure` = its `/Failure` group).
 pub fn log_group(failure: bool) -> String {

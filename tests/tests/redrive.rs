@@ -6,24 +6,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aws_lambda_events::sqs::SqsEvent;
+use integration_tests::fakes::{FakePostCall, FakeRedrive, FakeSendText, Fakes};
 use redrive::handler::MESSAGE_WORST_CASE;
-use send_text::payload::TextType;
-use send_text::ports::TextKey;
-use send_text::ports::TextStatus;
 use serde_json::json;
 use std::time::Duration;
+use texts::fakes::{LedgerEntry, pre_call, text_key};
+use texts::payload::TextType;
+use texts::ports::{TextKey, TextStatus};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::budget::{Deadline, MARGIN};
+use webhook::fakes::FakeQueue;
 use webhook::fallback::{QueuedDelivery, QueuedFunction};
 use webhook::payload::WebhookId;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{answer, edited_body, event, event_with_body, request_from, sample, sample_body};
-use webhook_test_support::fallback::FakeQueue;
-use webhook_test_support::post_call::{FakePostCall, post_call_with};
-use webhook_test_support::redrive::{FakeRedrive, redrive_sharing, sqs_event};
-use webhook_test_support::send_text::{FakeSendText, LedgerEntry, pre_call, send_text_queueing_to, text_key};
-use webhook_test_support::text_optout::text_optout_with;
+use webhook_test_support::sqs::sqs_event;
 use webhook_test_support::whole_invocation;
 
 fn id(value: u64) -> WebhookId {
@@ -37,6 +35,7 @@ fn voicemail(value: u64) -> TextKey {
 /// post-call and send-text with a fallback queue each, sharing the suppression list, and the redrive on their
 /// tables.
 struct Outage {
+    fakes: Fakes,
     post_call: FakePostCall,
     send_text: FakeSendText,
     texts_queue: FakeQueue,
@@ -44,36 +43,37 @@ struct Outage {
 }
 
 fn outage(redrive_env: &[(&str, &str)]) -> Outage {
+    let fakes = Fakes::default();
     let texts_queue = FakeQueue::default();
-    let send_text = send_text_queueing_to(texts_queue.clone());
-    let post_call = post_call_with(send_text.opt_outs().clone(), &[]);
-    let redrive = redrive_sharing(&post_call, &send_text, redrive_env);
-    Outage { post_call, send_text, texts_queue, redrive }
+    let send_text = fakes.send_text_queueing(Some(texts_queue.clone()), &[]);
+    let post_call = fakes.post_call(&[]);
+    let redrive = fakes.redrive(redrive_env);
+    Outage { fakes, post_call, send_text, texts_queue, redrive }
 }
 
 impl Outage {
     /// What post-call queues for `samples` while its table fails.
     async fn calls_queued(&self, samples: &[&str]) -> Vec<QueuedDelivery> {
-        self.post_call.calls().operations.fail("store");
+        self.fakes.calls.operations.fail("store");
         for sample in samples {
             assert_eq!(answer(&self.post_call, event(sample)).await.0, 202, "{sample}");
         }
-        self.post_call.calls().operations.heal("store");
-        self.post_call.queue().queued()
+        self.fakes.calls.operations.heal("store");
+        self.fakes.queue.queued()
     }
 
     /// What send-text queues for `samples` while SNS refuses texts.
     async fn texts_queued(&self, samples: &[&str]) -> Vec<QueuedDelivery> {
-        self.send_text.sms().operations.fail("send");
+        self.fakes.sms.operations.fail("send");
         for sample in samples {
             assert_eq!(answer(&self.send_text, event(sample)).await.0, 202, "{sample}");
         }
-        self.send_text.sms().operations.heal("send");
+        self.fakes.sms.operations.heal("send");
         self.texts_queue.queued()
     }
 
     fn sent_to(&self) -> Vec<String> {
-        self.send_text.sms().sent().into_iter().map(|sms| sms.to).collect()
+        self.fakes.sms.sent().into_iter().map(|sms| sms.to).collect()
     }
 }
 
@@ -95,10 +95,10 @@ async fn queued_calls_are_stored_once_as_received_and_a_redelivery_changes_nothi
 
     let response = outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await;
     assert!(failed(&response).is_empty());
-    let calls = outage.post_call.calls();
+    let calls = outage.fakes.calls;
     let stored = calls.item(id(123)).unwrap();
     assert_eq!(stored["transcript"], sample_body("post-call-transferred")["transcript"]);
-    assert!(outage.send_text.opt_outs().item("+12025550188").is_some(), "the do-not-call number is listed");
+    assert!(outage.fakes.opt_outs.item("+12025550188").is_some(), "the do-not-call number is listed");
 
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
     assert_eq!(calls.len(), 2);
@@ -109,7 +109,7 @@ async fn queued_calls_are_stored_once_as_received_and_a_redelivery_changes_nothi
 async fn what_cannot_be_completed_now_is_reported_for_sqs_to_deliver_again() {
     let outage = outage(&[]);
     let queued = outage.calls_queued(&["post-call-transferred", "post-call-no-answer"]).await;
-    outage.post_call.calls().operations.fail("store");
+    outage.fakes.calls.operations.fail("store");
     let mut event = sqs_event(&queued);
     let garbled: SqsEvent =
         serde_json::from_value(json!({"Records": [{"messageId": "m-x", "body": "not a delivery"}]})).unwrap();
@@ -117,7 +117,7 @@ async fn what_cannot_be_completed_now_is_reported_for_sqs_to_deliver_again() {
 
     let response = outage.redrive.handle(&event, "r1", whole_invocation()).await;
     assert_eq!(failed(&response), ["m-0", "m-1", "m-x"]);
-    assert!(outage.post_call.calls().is_empty());
+    assert!(outage.fakes.calls.is_empty());
 }
 
 /// SNS refused the texts (202 queued); once it is back, the redrive sends exactly one SMS per id, and neither a
@@ -127,13 +127,13 @@ async fn texts_sns_refused_are_sent_once_each_by_the_redrive() {
     let outage = outage(&[]);
     let queued = outage.texts_queued(&["send-text-pre-call", "send-text-post-voicemail"]).await;
     assert!(outage.sent_to().is_empty());
-    assert_eq!(outage.send_text.ledger().entry(&pre_call(1234)).unwrap().status, TextStatus::Queued);
+    assert_eq!(outage.fakes.ledger.entry(&pre_call(1234)).unwrap().status, TextStatus::Queued);
 
     let logs = LogCapture::default();
     let _capturing = logs.install();
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
     assert_eq!(outage.sent_to(), ["+12025550143", "+12025550187"]);
-    let entry = outage.send_text.ledger().entry(&pre_call(1234)).unwrap();
+    let entry = outage.fakes.ledger.entry(&pre_call(1234)).unwrap();
     assert_eq!((entry.status, entry.claimed_by.as_str()), (TextStatus::Sent, "r1/0"));
     let summaries = logs.summaries();
     assert_eq!(summaries.len(), 2);
@@ -155,17 +155,17 @@ async fn texts_sns_refused_are_sent_once_each_by_the_redrive() {
 #[tokio::test]
 async fn texts_queued_without_a_claim_or_a_list_are_sent_unless_listed_meanwhile() {
     let outage = outage(&[]);
-    outage.send_text.ledger().operations.fail("claim");
+    outage.fakes.ledger.operations.fail("claim");
     assert_eq!(answer(&outage.send_text, event("send-text-pre-call")).await.0, 202);
-    outage.send_text.ledger().operations.heal("claim");
-    outage.send_text.opt_outs().operations.fail("is_listed");
+    outage.fakes.ledger.operations.heal("claim");
+    outage.fakes.opt_outs.operations.fail("is_listed");
     assert_eq!(answer(&outage.send_text, event("send-text-post-voicemail")).await.0, 202);
-    outage.send_text.opt_outs().operations.heal("is_listed");
+    outage.fakes.opt_outs.operations.heal("is_listed");
     let queued = outage.texts_queue.queued();
     assert_eq!(queued.len(), 2);
 
     // The post-voicemail text's lead replied STOP while it waited.
-    let optout = text_optout_with(outage.send_text.opt_outs().clone(), &[]);
+    let optout = outage.fakes.text_optout(&[]);
     let stop = edited_body("text-optout-plus-1", |body| body["record_phone_number"] = "+12025550187".into());
     assert_eq!(answer(&optout, event_with_body("text-optout-plus-1", &stop)).await.0, 200);
 
@@ -175,10 +175,7 @@ async fn texts_queued_without_a_claim_or_a_list_are_sent_unless_listed_meanwhile
     assert_eq!(outage.sent_to(), ["+12025550143"]);
     let outcomes: Vec<_> = logs.summaries().iter().map(|line| line["outcome"].clone()).collect();
     assert_eq!(outcomes, ["sent", "opted_out"]);
-    assert!(
-        outage.send_text.ledger().entry(&voicemail(1235)).is_none(),
-        "not claimed: sendable if the lead opts back in"
-    );
+    assert!(outage.fakes.ledger.entry(&voicemail(1235)).is_none(), "not claimed: sendable if the lead opts back in");
 }
 
 /// A text older than its kind's maximum age is never sent: settled `expired` (counted), and every later
@@ -194,7 +191,7 @@ async fn a_text_older_than_its_maximum_age_is_settled_expired_and_never_sent() {
     let _capturing = logs.install();
     assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1", whole_invocation()).await).is_empty());
     assert_eq!(outage.sent_to(), ["+12025550187"], "only the post-voicemail text");
-    assert_eq!(outage.send_text.ledger().entry(&pre_call(1234)).unwrap().status, TextStatus::Expired);
+    assert_eq!(outage.fakes.ledger.entry(&pre_call(1234)).unwrap().status, TextStatus::Expired);
     assert_eq!(logs.metrics()[0]["Expired"], 1);
 
     assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r2", whole_invocation()).await).is_empty());
@@ -210,7 +207,7 @@ async fn the_maximum_ages_are_configurable() {
     let late: Vec<QueuedDelivery> = queued.into_iter().map(|delivery| received_ago(delivery, 11 * 60)).collect();
     assert!(failed(&outage.redrive.handle(&sqs_event(&late), "r1", whole_invocation()).await).is_empty());
     assert!(outage.sent_to().is_empty());
-    assert_eq!(outage.send_text.ledger().entry(&voicemail(1235)).unwrap().status, TextStatus::Expired);
+    assert_eq!(outage.fakes.ledger.entry(&voicemail(1235)).unwrap().status, TextStatus::Expired);
 }
 
 /// text-optout queued the STOP while DynamoDB failed: the redrive lists the number, and a redelivered message
@@ -218,23 +215,23 @@ async fn the_maximum_ages_are_configurable() {
 #[tokio::test]
 async fn queued_opt_outs_are_listed_by_the_redrive() {
     let outage = outage(&[]);
-    let optout = text_optout_with(outage.send_text.opt_outs().clone(), &[]);
-    outage.send_text.opt_outs().operations.fail("add");
+    let optout = outage.fakes.text_optout(&[]);
+    outage.fakes.opt_outs.operations.fail("add");
     assert_eq!(answer(&optout, event("text-optout-odd-types")).await.0, 202);
-    outage.send_text.opt_outs().operations.heal("add");
-    let queued = optout.queue().queued();
+    outage.fakes.opt_outs.operations.heal("add");
+    let queued = outage.fakes.queue.queued();
     assert_eq!((queued.len(), queued[0].function), (1, QueuedFunction::TextOptOut));
-    assert!(outage.send_text.opt_outs().is_empty());
+    assert!(outage.fakes.opt_outs.is_empty());
 
     let logs = LogCapture::default();
     let _capturing = logs.install();
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
-    let item = outage.send_text.opt_outs().item("+12025550179").expect("listed by the redrive");
+    let item = outage.fakes.opt_outs.item("+12025550179").expect("listed by the redrive");
     assert_eq!((&item["source"], &item["meta"]), (&json!("text-optout"), &json!([])));
     assert_eq!(logs.summaries()[0]["outcome"], "opted_out");
     assert_eq!(logs.metrics()[0]["queued_by"], "text-optout");
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
-    assert_eq!(outage.send_text.opt_outs().len(), 1);
+    assert_eq!(outage.fakes.opt_outs.len(), 1);
 
     // Now a text to that lead is not sent.
     let text = edited_body("send-text-pre-call", |body| body["record_phone_number"] = 2025550179u64.into());
@@ -245,14 +242,14 @@ async fn queued_opt_outs_are_listed_by_the_redrive() {
 #[tokio::test]
 async fn a_queued_do_not_call_whose_listing_failed_is_listed_by_the_redrive() {
     let outage = outage(&[]);
-    outage.send_text.opt_outs().operations.fail("add");
+    outage.fakes.opt_outs.operations.fail("add");
     assert_eq!(answer(&outage.post_call, event("post-call-do-not-call")).await.0, 202);
-    outage.send_text.opt_outs().operations.heal("add");
-    assert_eq!(outage.post_call.calls().len(), 1, "stored at once");
-    let queued = outage.post_call.queue().queued();
+    outage.fakes.opt_outs.operations.heal("add");
+    assert_eq!(outage.fakes.calls.len(), 1, "stored at once");
+    let queued = outage.fakes.queue.queued();
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
-    assert!(outage.send_text.opt_outs().item("+12025550188").is_some());
-    assert_eq!(outage.post_call.calls().len(), 1);
+    assert!(outage.fakes.opt_outs.item("+12025550188").is_some());
+    assert_eq!(outage.fakes.calls.len(), 1);
 }
 
 /// A do-not-call whose listing failed and whose id is unusable was queued all the same: the redrive lists the
@@ -261,14 +258,14 @@ async fn a_queued_do_not_call_whose_listing_failed_is_listed_by_the_redrive() {
 #[tokio::test]
 async fn a_queued_do_not_call_without_a_usable_id_is_listed_then_kept_for_a_person() {
     let outage = outage(&[]);
-    outage.send_text.opt_outs().operations.fail("add");
+    outage.fakes.opt_outs.operations.fail("add");
     let body = edited_body("post-call-do-not-call", |body| body["id"] = json!("not an id"));
     assert_eq!(answer(&outage.post_call, event_with_body("post-call-do-not-call", &body)).await.0, 202);
-    outage.send_text.opt_outs().operations.heal("add");
-    let queued = outage.post_call.queue().queued();
+    outage.fakes.opt_outs.operations.heal("add");
+    let queued = outage.fakes.queue.queued();
     assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await), ["m-0"]);
-    assert!(outage.send_text.opt_outs().item("+12025550188").is_some(), "listed");
-    assert!(outage.post_call.calls().is_empty());
+    assert!(outage.fakes.opt_outs.item("+12025550188").is_some(), "listed");
+    assert!(outage.fakes.calls.is_empty());
 }
 
 /// SNS refusing a queued text for good: settled failed, the message completed (never tried again).
@@ -276,9 +273,9 @@ async fn a_queued_do_not_call_without_a_usable_id_is_listed_then_kept_for_a_pers
 async fn a_queued_text_sns_refuses_for_good_is_settled_failed_and_not_tried_again() {
     let outage = outage(&[]);
     let queued = outage.texts_queued(&["send-text-pre-call"]).await;
-    outage.send_text.sms().refuse_for_good("InvalidParameter");
+    outage.fakes.sms.refuse_for_good("InvalidParameter");
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
-    assert_eq!(outage.send_text.ledger().entry(&pre_call(1234)).unwrap().status, TextStatus::Failed);
+    assert_eq!(outage.fakes.ledger.entry(&pre_call(1234)).unwrap().status, TextStatus::Failed);
     assert!(outage.sent_to().is_empty());
 }
 
@@ -287,11 +284,11 @@ async fn a_queued_text_sns_refuses_for_good_is_settled_failed_and_not_tried_agai
 async fn a_text_sns_still_refuses_is_tried_again_and_sent_once() {
     let outage = outage(&[]);
     let queued = outage.texts_queued(&["send-text-pre-call"]).await;
-    outage.send_text.sms().operations.fail("send");
+    outage.fakes.sms.operations.fail("send");
     assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await), ["m-0"]);
-    assert!(outage.send_text.ledger().entry(&pre_call(1234)).is_none(), "given back");
+    assert!(outage.fakes.ledger.entry(&pre_call(1234)).is_none(), "given back");
 
-    outage.send_text.sms().operations.heal("send");
+    outage.fakes.sms.operations.heal("send");
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r3", whole_invocation()).await).is_empty());
     assert_eq!(outage.sent_to().len(), 1);
@@ -306,7 +303,7 @@ async fn a_message_twice_in_one_batch_sends_one_text() {
         let outage = outage(&[]);
         let queued = outage.texts_queued(&["send-text-pre-call"]).await;
         if unfinished {
-            outage.send_text.ledger().operations.fail("mark_sent");
+            outage.fakes.ledger.operations.fail("mark_sent");
         }
         let twice = [queued[0].clone(), queued[0].clone()];
         let expected_failures: &[&str] = if unfinished { &["m-1"] } else { &[] };
@@ -324,7 +321,7 @@ async fn a_message_twice_in_one_batch_sends_one_text() {
 async fn a_claim_an_earlier_redrive_died_holding_is_never_sent_again() {
     let outage = outage(&[]);
     let queued = outage.texts_queued(&["send-text-pre-call"]).await;
-    let ledger = outage.send_text.ledger();
+    let ledger = &outage.fakes.ledger;
     let lease_ahead = OffsetDateTime::now_utc().unix_timestamp() + 60;
     ledger.insert(pre_call(1234), LedgerEntry::unfinished_claim("r0/0", lease_ahead));
     assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await), ["m-0"]);
@@ -341,11 +338,11 @@ async fn a_claim_an_earlier_redrive_died_holding_is_never_sent_again() {
 async fn messages_the_deadline_leaves_no_time_for_are_not_started_and_delivered_again() {
     let outage = outage(&[]);
     let queued = outage.texts_queued(&["send-text-pre-call", "send-text-post-voicemail"]).await;
-    let calls_before = outage.send_text.ledger().operations.called().len();
+    let calls_before = outage.fakes.ledger.operations.called().len();
     let too_little = Deadline::after(MESSAGE_WORST_CASE + MARGIN - Duration::from_millis(1));
 
     assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", too_little).await), ["m-0", "m-1"]);
-    assert_eq!(outage.send_text.ledger().operations.called().len(), calls_before, "no message started");
+    assert_eq!(outage.fakes.ledger.operations.called().len(), calls_before, "no message started");
     assert!(outage.sent_to().is_empty());
 
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());

@@ -5,13 +5,13 @@
 //! strings.
 
 use super::{Answered, BodyCheck};
-use crate::events::sample_body;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use webhook_test_support::events::sample_body;
 
 const CASES: u32 = 10_000;
 

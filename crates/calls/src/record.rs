@@ -128,7 +128,7 @@ mod tests {
     fn a_transcript_of_any_shape_is_kept_as_sent_compressed_or_not() {
         let odd = json!([{"role": "User", "content": null}, "Hello?", 3]);
         let item = record(fields(json!({"transcript": odd.clone()}))).into_item().unwrap();
-        assert_eq!(webhook_test_support::item_json(item.attributes())["transcript"], odd);
+        assert_eq!(webhook::fakes::item_json(item.attributes())["transcript"], odd);
         let big = json!({"turns": "Let me check the schedule for you. ".repeat(12_000)});
         let item = record(fields(json!({"transcript": big.clone()}))).into_item().unwrap();
         let gzip = item.attributes()["transcript_gzip"].as_b().unwrap().as_ref();

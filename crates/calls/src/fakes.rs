@@ -1,18 +1,12 @@
-//! post-call's port in memory: the calls table, items as JSON, with the adapter's condition (the first record
-//! is kept).
+//! The call work's port in memory: the calls table, items as JSON, with the adapter's condition (the first record
+//! is kept). Test code only, behind the `fakes` feature.
 
-use crate::events::{authenticator, env};
-use crate::fallback::FakeQueue;
-use crate::opt_outs::FakeOptOuts;
-use crate::{Operations, item_json, lock};
-use post_call::config::PostCallConfig;
-use post_call::handler::PostCallHandler;
-use post_call::ports::{CallStore, StoreOutcome};
+use crate::ports::{CallStore, StoreOutcome};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use webhook::config::FromEnvironment;
 use webhook::error::DependencyError;
+use webhook::fakes::{Operations, item_json, lock};
 use webhook::item::Item;
 use webhook::payload::WebhookId;
 
@@ -59,20 +53,4 @@ impl CallStore for FakeCallStore {
             false => Ok(StoreOutcome::Stored),
         }
     }
-}
-
-/// post-call as the tests run it: on fakes, with the suppression list the others read.
-pub type FakePostCall = PostCallHandler<FakeCallStore, FakeOptOuts, FakeQueue>;
-
-/// post-call on a fresh fake store and `opt_outs`, configured by the sample events' environment and `extra_env`.
-pub fn post_call_with(opt_outs: FakeOptOuts, extra_env: &[(&str, &str)]) -> FakePostCall {
-    let config = PostCallConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
-    let authenticator = authenticator(&config.common.auth);
-    PostCallHandler::new(config, authenticator, FakeCallStore::default(), Some(opt_outs), FakeQueue::default())
-}
-
-/// post-call on a fresh fake store and an empty suppression list, configured by the sample events' environment
-/// and `extra_env`.
-pub fn post_call_on_fakes(extra_env: &[(&str, &str)]) -> FakePostCall {
-    post_call_with(FakeOptOuts::default(), extra_env)
 }
