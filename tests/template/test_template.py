@@ -392,10 +392,15 @@ class TemplateTest(unittest.TestCase):
         for name, function in of_type("AWS::Serverless::Function").items():
             binary = function["Metadata"]["BuildProperties"]["Binary"]
             own = (ROOT / "functions" / binary / "src/config.rs").read_text()
-            if binary == "redrive":
-                # redrive reads post-call's and send-text's settings (it completes their work) through their
-                # config.rs; the auth settings among Globals reach it and are ignored.
-                own += "".join((ROOT / "functions" / f / "src/config.rs").read_text() for f in ("post-call", "send-text"))
+            # A function reads the settings of the work it does through its domain crates' settings.rs (the
+            # redrive those of every kind of work, and the auth settings among Globals reach it and are ignored).
+            manifest = (ROOT / "functions" / binary / "Cargo.toml").read_text()
+            production = manifest.split("[dependencies]")[1].split("\n[")[0]
+            own += "".join(
+                (ROOT / "crates" / domain / "src/settings.rs").read_text()
+                for domain in ("texts", "calls")
+                if re.search(rf"^{domain}\b", production, re.MULTILINE)
+            )
             variables = set(function["Properties"].get("Environment", {}).get("Variables", {}))
             if "CommonConfig::from_env" in own:
                 # The webhook functions read the settings the template shares through Globals.
