@@ -44,7 +44,7 @@ impl Fakes {
         let (config, authenticator) = configured(extra_env);
         let deps =
             SendTextDeps { ledger: self.ledger.clone(), sms: self.sms.clone(), opt_outs: self.opt_outs.clone(), queue };
-        SendTextHandler::new(config, authenticator, deps)
+        send_text::handler::build(config, authenticator, deps)
     }
 
     pub fn post_call(&self, extra_env: &[(&str, &str)]) -> FakePostCall {
@@ -54,12 +54,12 @@ impl Fakes {
             opt_outs: Some(self.opt_outs.clone()),
             queue: self.queue.clone(),
         };
-        PostCallHandler::new(config, authenticator, deps)
+        post_call::handler::build(config, authenticator, deps)
     }
 
     pub fn text_optout(&self, extra_env: &[(&str, &str)]) -> FakeTextOptOut {
         let (config, authenticator) = configured(extra_env);
-        TextOptOutHandler::new(
+        text_optout::handler::build(
             config,
             authenticator,
             TextOptOutDeps { opt_outs: self.opt_outs.clone(), queue: self.queue.clone() },

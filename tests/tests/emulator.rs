@@ -73,7 +73,7 @@ async fn send_text_handler(emulator: &Emulator, sns_endpoint: Option<String>) ->
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
     let ledger = DynamoTextLedger::new(&sdk, TEXTS);
-    Ok(SendTextHandler::new(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue: None }))
+    Ok(send_text::handler::build(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue: None }))
 }
 
 type PostCall = PostCallHandler<DynamoCallStore, DynamoOptOuts, Option<webhook::aws::SqsFallbackQueue>>;
@@ -84,7 +84,7 @@ async fn post_call_handler(emulator: &Emulator) -> Result<PostCall, Error> {
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
     let calls = DynamoCallStore::new(&sdk, CALLS);
-    Ok(PostCallHandler::new(config, authenticator, PostCallDeps { calls, opt_outs, queue: None }))
+    Ok(post_call::handler::build(config, authenticator, PostCallDeps { calls, opt_outs, queue: None }))
 }
 
 #[tokio::test]
@@ -267,7 +267,7 @@ async fn the_token_is_read_from_secrets_manager_and_a_rotation_is_picked_up() ->
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let calls = DynamoCallStore::new(&sdk, CALLS);
     let deps = PostCallDeps { calls, opt_outs: None::<DynamoOptOuts>, queue: None::<webhook::aws::SqsFallbackQueue> };
-    let handler = PostCallHandler::new(config, authenticator, deps);
+    let handler = post_call::handler::build(config, authenticator, deps);
     let with_token = |token: &'static str| -> Result<Request, Error> {
         let mut request = request("post-call-transferred", "req")?;
         request.headers_mut().insert("authorization", lambda_http::http::HeaderValue::from_static(token));
@@ -370,7 +370,7 @@ async fn a_hung_sns_publish_is_202_unconfirmed_after_one_attempt_and_never_repea
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
     let ledger = DynamoTextLedger::new(&sdk, TEXTS);
     let queue = None::<webhook::aws::SqsFallbackQueue>;
-    let handler = SendTextHandler::new(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue });
+    let handler = send_text::handler::build(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue });
 
     let started = std::time::Instant::now();
     let (status, body) = deliver(&handler, "send-text-pre-call", "req-1").await?;
@@ -491,7 +491,7 @@ async fn a_text_carrying_our_attribute_names_keeps_its_state_ours() -> Result<()
 #[tokio::test]
 async fn a_lead_who_opted_out_through_2x_is_never_texted() -> Result<(), Error> {
     use text_optout::config::TextOptOutConfig;
-    use text_optout::handler::{TextOptOutDeps, TextOptOutHandler};
+    use text_optout::handler::TextOptOutDeps;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
     emulator.create_table(Table::OptOuts).await?;
@@ -499,7 +499,7 @@ async fn a_lead_who_opted_out_through_2x_is_never_texted() -> Result<(), Error> 
     let config = TextOptOutConfig::from_lookup(env(&[]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let queue = None::<webhook::aws::SqsFallbackQueue>;
-    let opt_out = TextOptOutHandler::new(
+    let opt_out = text_optout::handler::build(
         config,
         authenticator,
         TextOptOutDeps { opt_outs: DynamoOptOuts::new(&sdk, OPT_OUTS), queue },
@@ -685,7 +685,7 @@ async fn with_dynamodb_down_fifty_calls_are_queued_and_the_redrive_stores_each_o
         opt_outs: Some(DynamoOptOuts::new(&unreachable, OPT_OUTS)),
         queue: SqsFallbackQueue::new(&sdk, &queue_url),
     };
-    let down = PostCallHandler::new(config, authenticator, deps);
+    let down = post_call::handler::build(config, authenticator, deps);
     let mut payload = SampleEvent::named("post-call-transferred")?.payload()?;
     for id in 1..=50u64 {
         payload["id"] = id.into();
@@ -732,7 +732,7 @@ async fn with_sns_down_texts_are_queued_then_sent_once_each_and_a_stale_one_neve
         opt_outs: Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
         queue: Some(SqsFallbackQueue::new(&sdk, &queue_url)),
     };
-    let down = SendTextHandler::new(config, authenticator, deps);
+    let down = send_text::handler::build(config, authenticator, deps);
     let mut payload = SampleEvent::named("send-text-pre-call")?.payload()?;
     let numbers: Vec<String> = (1..=10u64).map(|id| format!("+120255501{}", 10 + id)).collect();
     for (id, number) in (1..=10u64).zip(&numbers) {
@@ -832,7 +832,7 @@ async fn with_the_calls_table_down_a_do_not_call_is_listed_at_once_and_the_call_
         opt_outs: Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
         queue: SqsFallbackQueue::new(&sdk, &queue_url),
     };
-    let handler = PostCallHandler::new(config, authenticator, deps);
+    let handler = post_call::handler::build(config, authenticator, deps);
 
     let (status, body) = deliver(&handler, "post-call-do-not-call", "req-1").await?;
     assert_eq!((status, body), (202, json!({"status": "queued", "id": 126})));
@@ -852,7 +852,7 @@ async fn with_the_calls_table_down_a_do_not_call_is_listed_at_once_and_the_call_
 #[tokio::test]
 async fn with_the_suppression_list_down_an_opt_out_is_queued_and_the_redrive_lists_it() -> Result<(), Error> {
     use text_optout::config::TextOptOutConfig;
-    use text_optout::handler::{TextOptOutDeps, TextOptOutHandler};
+    use text_optout::handler::TextOptOutDeps;
     use webhook::aws::SqsFallbackQueue;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
@@ -862,7 +862,7 @@ async fn with_the_suppression_list_down_an_opt_out_is_queued_and_the_redrive_lis
     let config = TextOptOutConfig::from_lookup(env(&[]))?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let queue = SqsFallbackQueue::new(&sdk, &queue_url);
-    let handler = TextOptOutHandler::new(
+    let handler = text_optout::handler::build(
         config,
         authenticator,
         TextOptOutDeps { opt_outs: DynamoOptOuts::new(&sdk, OPT_OUTS), queue },
@@ -987,7 +987,7 @@ async fn send_text_meeting(emulator: &Emulator, mishap: Mishap) -> Result<(SendT
     let queue = Some(webhook::aws::SqsFallbackQueue::new(&sdk, &queue_url));
     let ledger = DynamoTextLedger::new(&sdk, TEXTS);
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
-    let handler = SendTextHandler::new(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue });
+    let handler = send_text::handler::build(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue });
     Ok((handler, queue_url))
 }
 

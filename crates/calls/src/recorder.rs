@@ -10,7 +10,7 @@ use std::time::Duration;
 use webhook::budget;
 use webhook::config::{DataSettings, Retention};
 use webhook::error::WebhookError;
-use webhook::fallback::NotDone;
+use webhook::fallback::{NotDone, QueuedBody, QueuedFunction, Work};
 use webhook::http::parse_object;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::{Listed, OptOutRecord, OptOutSource, OptOutWriter};
@@ -67,17 +67,52 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
         match list.add(record.into_item().map_err(WebhookError::from)?).await {
             Ok(Listed::Added) => summary.counts.push(Metric::OptOutListed),
             Ok(Listed::AlreadyListed) => {}
-            Err(error) => return Err(NotDone::Failed { id, error }),
+            Err(error) => return Err(NotDone::Failed { id, error, held: () }),
         }
         Ok(())
     }
 
+    /// Stores the call `id` (when usable) whose fields but `id` are `fields`, whole; a transcript that would take
+    /// the item over DynamoDB's 400 KB is stored compressed.
+    async fn store(
+        &self,
+        id: Result<WebhookId, WebhookError>,
+        fields: Fields,
+        phone: Option<&PhoneNumber>,
+        invocation: &Invocation,
+        summary: &mut RequestSummary,
+    ) -> Result<Accepted, NotDone> {
+        let id = id?;
+        let item = CallRecord::new(id, fields, phone, invocation.received_at, self.retention).into_item()?;
+        let item_bytes = item.size();
+        let outcome =
+            match self.calls.store(item).await.map_err(|error| NotDone::Failed { id: Some(id), error, held: () })? {
+                StoreOutcome::Stored => {
+                    summary.measurements.push(Measurement {
+                        metric: Metric::StoredItemBytes,
+                        unit: Unit::Bytes,
+                        value: u64::try_from(item_bytes).unwrap_or(u64::MAX),
+                        dimension: None,
+                    });
+                    Outcome::Stored
+                }
+                StoreOutcome::AlreadyStored => Outcome::Duplicate,
+            };
+        Ok(Accepted::new(outcome, id))
+    }
+}
+
+impl<C: CallStore, W: OptOutWriter> Work for CallRecorder<C, W> {
+    const FUNCTION: QueuedFunction = QueuedFunction::PostCall;
+    type Held = ();
+
     /// Records the call in `body`, received as `invocation`: its number listed first when its end reason
     /// suppresses texts; then `stored`, or `duplicate` when an earlier delivery stored it.
-    pub async fn record(
+    async fn run(
         &self,
         body: &[u8],
         invocation: &Invocation,
+        _queued_by: Option<&str>,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, NotDone> {
         let mut fields = parse_object(body)?;
@@ -108,31 +143,8 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
         }
     }
 
-    /// Stores the call `id` (when usable) whose fields but `id` are `fields`, whole; a transcript that would take
-    /// the item over DynamoDB's 400 KB is stored compressed.
-    async fn store(
-        &self,
-        id: Result<WebhookId, WebhookError>,
-        fields: Fields,
-        phone: Option<&PhoneNumber>,
-        invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotDone> {
-        let id = id?;
-        let item = CallRecord::new(id, fields, phone, invocation.received_at, self.retention).into_item()?;
-        let item_bytes = item.size();
-        let outcome = match self.calls.store(item).await.map_err(|error| NotDone::Failed { id: Some(id), error })? {
-            StoreOutcome::Stored => {
-                summary.measurements.push(Measurement {
-                    metric: Metric::StoredItemBytes,
-                    unit: Unit::Bytes,
-                    value: u64::try_from(item_bytes).unwrap_or(u64::MAX),
-                    dimension: None,
-                });
-                Outcome::Stored
-            }
-            StoreOutcome::AlreadyStored => Outcome::Duplicate,
-        };
-        Ok(Accepted::new(outcome, id))
+    /// Whole transcripts: gzip keeps a large body within the queue's message limit.
+    fn queued_body(body: &[u8]) -> QueuedBody {
+        QueuedBody::gzipped(body)
     }
 }

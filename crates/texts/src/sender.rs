@@ -12,8 +12,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use webhook::budget;
 use webhook::config::{DataSettings, Retention};
-use webhook::error::{DependencyError, Refusal, WebhookError};
-use webhook::fallback::queued;
+use webhook::error::{Refusal, WebhookError};
+use webhook::fallback::{NotDone, QueuedFunction, Work, queued};
 use webhook::http::parse_object;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::OptOutLookup;
@@ -39,21 +39,9 @@ pub struct TextSender<L, S, O> {
     max_age: QueuedTextMaxAge,
 }
 
-/// Why a text was not sent.
-#[derive(Debug)]
-pub enum NotTexted {
-    /// The body can never be sent as it is (4xx), or another delivery is sending it now (409).
-    Refused(WebhookError),
-    /// A dependency failed and the text surely was not sent: sending it again later completes it. `claimed`: this
-    /// delivery holds the text's claim, to mark queued or give back.
-    Failed { key: TextKey, error: DependencyError, claimed: bool },
-}
-
-impl From<WebhookError> for NotTexted {
-    fn from(error: WebhookError) -> Self {
-        Self::Refused(error)
-    }
-}
+/// A text not sent now: its claim, when this delivery holds it, to mark queued or give back once the fallback
+/// queue has answered.
+pub type NotTexted = NotDone<Option<TextKey>>;
 
 /// A text SNS may or may not have sent: settled (never sent again), but not confirmed.
 fn unconfirmed(id: WebhookId) -> Accepted {
@@ -83,7 +71,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
 
     /// Marks the unfinished claim `claimed_by` holds on `key` queued: other deliveries of the text send nothing
     /// while it waits for the redrive.
-    pub async fn mark_queued(&self, key: &TextKey, claimed_by: &str, summary: &mut RequestSummary) {
+    async fn mark_queued(&self, key: &TextKey, claimed_by: &str, summary: &mut RequestSummary) {
         let at = rfc3339(OffsetDateTime::now_utc());
         if let Err(mark_error) = self.ledger.mark_queued(key, claimed_by, &at).await {
             summary.add_error(&mark_error);
@@ -91,19 +79,24 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
     }
 
     /// Gives back the claim `claimed_by` holds on `key` (it will not text it now).
-    pub async fn release(&self, key: &TextKey, claimed_by: &str, summary: &mut RequestSummary) {
+    async fn release(&self, key: &TextKey, claimed_by: &str, summary: &mut RequestSummary) {
         if let Err(release_error) = self.ledger.release(key, claimed_by).await {
             summary.add_error(&release_error);
         }
     }
+}
 
-    /// Sends the text in `body`, received as `invocation` (whose request id claims it). `takes_over`: the
-    /// request id of the delivery that queued it (the redrive), whose unfinished claim this one replaces.
-    pub async fn send(
+impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> {
+    const FUNCTION: QueuedFunction = QueuedFunction::SendText;
+    type Held = Option<TextKey>;
+
+    /// Sends the text in `body`, received as `invocation` (whose request id claims it). `queued_by`: the request
+    /// id of the delivery that queued it (the redrive's run), whose unfinished claim this one takes over.
+    async fn run(
         &self,
         body: &[u8],
         invocation: &Invocation,
-        takes_over: Option<&str>,
+        queued_by: Option<&str>,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, NotTexted> {
         let text = SendText::read(parse_object(body)?)?;
@@ -128,9 +121,9 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         let key = TextKey { id: text.id, text_type: text.text_type };
         let record = TextClaimRecord::new(&key, text.fields, &to, &invocation.request_id, now, self.retention);
         // The claim stores the whole text: built once, as DynamoDB takes it.
-        let claim = record.claim(takes_over).map_err(WebhookError::from)?;
+        let claim = record.claim(queued_by).map_err(WebhookError::from)?;
         let id = key.id;
-        let failed = |error, claimed| NotTexted::Failed { key: key.clone(), error, claimed };
+        let failed = |error, claimed: bool| NotDone::Failed { id: Some(id), error, held: claimed.then(|| key.clone()) };
 
         if expired {
             // Claimed first, so that no delivery of the text sends it afterwards either.
@@ -205,7 +198,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                 if let Err(record_error) = self.ledger.mark_failed(&key, &invocation.request_id, &at, &code).await {
                     summary.add_error(&record_error);
                 }
-                return Err(NotTexted::Refused(WebhookError::SmsRefused));
+                return Err(NotDone::Refused(WebhookError::SmsRefused));
             }
         };
 
@@ -223,6 +216,18 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         }
         Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, id) })
     }
+
+    /// A claim held on a text not sent: marked queued (other deliveries of the id then send nothing while it
+    /// waits) once it is on the queue; otherwise given back so that a later delivery can send it. If giving it
+    /// back fails too, it stays: other deliveries get 409 until its lease ends, then `unconfirmed`.
+    async fn settle(&self, held: Option<TextKey>, queued: bool, invocation: &Invocation, summary: &mut RequestSummary) {
+        let Some(key) = held else { return };
+        match queued {
+            // Queued first, then marked: a redrive that already took the claim over leaves the mark refused.
+            true => self.mark_queued(&key, &invocation.request_id, summary).await,
+            false => self.release(&key, &invocation.request_id, summary).await,
+        }
+    }
 }
 
 /// The answer for a text another delivery claimed first (anything but [`ClaimOutcome::Claimed`]).
@@ -234,9 +239,9 @@ fn settled_answer(claimed: ClaimOutcome, id: WebhookId, summary: &mut RequestSum
             Ok(Accepted::new(Outcome::Duplicate, id))
         }
         ClaimOutcome::Unconfirmed => Ok(unconfirmed(id)),
-        ClaimOutcome::InProgress => Err(NotTexted::Refused(WebhookError::InProgress)),
+        ClaimOutcome::InProgress => Err(NotDone::Refused(WebhookError::InProgress)),
         ClaimOutcome::Queued => Ok(queued(Some(id))),
         ClaimOutcome::Expired => Ok(Accepted::new(Outcome::Expired, id)),
-        ClaimOutcome::Failed => Err(NotTexted::Refused(WebhookError::SmsRefused)),
+        ClaimOutcome::Failed => Err(NotDone::Refused(WebhookError::SmsRefused)),
     }
 }

@@ -5,7 +5,7 @@
 use crate::error::{DependencyError, WebhookError};
 use crate::metrics::Outcome;
 use crate::payload::WebhookId;
-use crate::pipeline::{Accepted, Invocation};
+use crate::pipeline::{Accepted, Intake, Invocation, Webhook};
 use crate::record::rfc3339;
 use crate::telemetry::RequestSummary;
 use base64::Engine;
@@ -112,46 +112,113 @@ impl<Q: FallbackQueue> FallbackQueue for Option<Q> {
     }
 }
 
-/// Why a delivery's work (a call stored, a number listed) was not done.
+/// Why a delivery's work was not done. `Held`: what the work still holds when a dependency failed (send-text's
+/// claim on the text), settled once the fallback queue has answered ([`Work::settle`]).
 #[derive(Debug)]
-pub enum NotDone {
-    /// The body can never be done as it is (4xx).
+pub enum NotDone<Held = ()> {
+    /// The body can never be done as it is (4xx), or another delivery is doing it now (409).
     Refused(WebhookError),
     /// A dependency failed (after the SDK's retries): doing the work again later completes it. The webhook's id,
     /// when it has one.
-    Failed { id: Option<WebhookId>, error: DependencyError },
+    Failed { id: Option<WebhookId>, error: DependencyError, held: Held },
 }
 
-impl From<WebhookError> for NotDone {
+impl<Held> From<WebhookError> for NotDone<Held> {
     fn from(error: WebhookError) -> Self {
         Self::Refused(error)
+    }
+}
+
+/// A webhook's work (post-call's recorder, send-text's sender, text-optout's lister): what the webhook does for
+/// a delivery, and the redrive for the same delivery queued.
+pub trait Work: Send + Sync {
+    /// Whose work it is: the function that queues it, as the redrive knows it.
+    const FUNCTION: QueuedFunction;
+
+    /// What a failed run still holds, to settle once the queue has answered.
+    type Held: Send;
+
+    /// Does the work for `body`, received as `invocation`. `queued_by`: when the redrive does it, the request id
+    /// of the delivery that queued it.
+    fn run(
+        &self,
+        body: &[u8],
+        invocation: &Invocation,
+        queued_by: Option<&str>,
+        summary: &mut RequestSummary,
+    ) -> impl Future<Output = Result<Accepted, NotDone<Self::Held>>> + Send;
+
+    /// The body as the fallback queue keeps it.
+    fn queued_body(body: &[u8]) -> QueuedBody {
+        QueuedBody::plain(body)
+    }
+
+    /// Settles what a failed run held: `queued`, the delivery is on the fallback queue; otherwise it is not, and
+    /// whatever was held is given back so that a later delivery can do the work. By default nothing is held.
+    fn settle(
+        &self,
+        held: Self::Held,
+        queued: bool,
+        invocation: &Invocation,
+        summary: &mut RequestSummary,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (held, queued, invocation, summary);
+        async {}
+    }
+}
+
+/// A webhook whose work, when a dependency fails, is put on the fallback queue for the redrive: 202 `queued`
+/// once it is there (the failure noted on the summary); the failure (503, for 2X to deliver again) if the queue
+/// refuses it too.
+pub struct QueueingWebhook<W, Q> {
+    intake: Intake,
+    work: W,
+    queue: Q,
+}
+
+impl<W: Work, Q: FallbackQueue> QueueingWebhook<W, Q> {
+    pub fn new(intake: Intake, work: W, queue: Q) -> Self {
+        Self { intake, work, queue }
+    }
+}
+
+impl<W: Work, Q: FallbackQueue> Webhook for QueueingWebhook<W, Q> {
+    const FUNCTION: &'static str = W::FUNCTION.as_str();
+
+    fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    async fn process(
+        &self,
+        body: &[u8],
+        invocation: &Invocation,
+        summary: &mut RequestSummary,
+    ) -> Result<Accepted, WebhookError> {
+        let (id, failure, held) = match self.work.run(body, invocation, None, summary).await {
+            Ok(accepted) => return Ok(accepted),
+            Err(NotDone::Refused(error)) => return Err(error),
+            Err(NotDone::Failed { id, error, held }) => (id, error, held),
+        };
+        let delivery = QueuedDelivery::new(W::FUNCTION, id, invocation, W::queued_body(body));
+        let answer = match self.queue.enqueue(&delivery).await {
+            Ok(()) => {
+                summary.add_error(&failure);
+                Ok(queued(delivery.id))
+            }
+            Err(queue_error) => {
+                summary.add_error(&queue_error);
+                Err(failure.into())
+            }
+        };
+        self.work.settle(held, answer.is_ok(), invocation, summary).await;
+        answer
     }
 }
 
 /// A delivery not done now, waiting on the fallback queue for the redrive.
 pub fn queued(id: Option<WebhookId>) -> Accepted {
     Accepted { code: StatusCode::ACCEPTED, outcome: Outcome::Queued, id, message_id: None }
-}
-
-/// Puts `delivery` on the fallback queue after `failure`: 202 `queued` once it is there (the failure noted on
-/// the summary); the failure (503, for 2X to deliver again) if the queue refuses it too, which the pipeline notes
-/// as it answers.
-pub async fn queue_or_fail<Q: FallbackQueue>(
-    queue: &Q,
-    delivery: &QueuedDelivery,
-    failure: DependencyError,
-    summary: &mut RequestSummary,
-) -> Result<Accepted, WebhookError> {
-    match queue.enqueue(delivery).await {
-        Ok(()) => {
-            summary.add_error(&failure);
-            Ok(queued(delivery.id))
-        }
-        Err(queue_error) => {
-            summary.add_error(&queue_error);
-            Err(failure.into())
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use crate::budget;
 use crate::error::{Refusal, WebhookError};
-use crate::fallback::NotDone;
+use crate::fallback::{NotDone, QueuedFunction, Work};
 use crate::http::parse_object;
 use crate::metrics::Outcome;
 use crate::opt_out::{OptOutRecord, OptOutSource, OptOutWriter};
@@ -29,13 +29,19 @@ impl<W: OptOutWriter> OptOutLister<W> {
     pub fn new(opt_outs: W, default_country: CountryCode) -> Self {
         Self { opt_outs, default_country }
     }
+}
+
+impl<W: OptOutWriter> Work for OptOutLister<W> {
+    const FUNCTION: QueuedFunction = QueuedFunction::TextOptOut;
+    type Held = ();
 
     /// Lists the number of the opt-out in `body`, received as `invocation`: `opted_out`, listed now or earlier
     /// (the first record is kept; either way the number is durably on the list).
-    pub async fn list(
+    async fn run(
         &self,
         body: &[u8],
         invocation: &Invocation,
+        _queued_by: Option<&str>,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, NotDone> {
         let fields = parse_object(body)?;
@@ -48,7 +54,7 @@ impl<W: OptOutWriter> OptOutLister<W> {
         })?;
         let record = OptOutRecord::new(&phone, OptOutSource::TextOptOut, None, fields, invocation.received_at);
         let item = record.into_item().map_err(WebhookError::from)?;
-        self.opt_outs.add(item).await.map_err(|error| NotDone::Failed { id: None, error })?;
+        self.opt_outs.add(item).await.map_err(|error| NotDone::Failed { id: None, error, held: () })?;
         Ok(Accepted::without_id(Outcome::OptedOut))
     }
 }

@@ -1,5 +1,5 @@
-//! The Post-Call webhook: the call work (`calls::recorder`) behind the shared intake, and the fallback queue for
-//! what DynamoDB fails to take now.
+//! The Post-Call webhook: the call work (`calls::recorder`) behind the shared intake, and on the fallback queue
+//! when DynamoDB fails (`webhook::fallback::QueueingWebhook`).
 
 use crate::config::PostCallConfig;
 use calls::ports::CallStore;
@@ -7,11 +7,9 @@ use calls::recorder::CallRecorder;
 use std::time::Duration;
 use webhook::auth::Authenticator;
 use webhook::budget;
-use webhook::error::WebhookError;
-use webhook::fallback::{FallbackQueue, NotDone, QueuedBody, QueuedDelivery, QueuedFunction, queue_or_fail};
+use webhook::fallback::{FallbackQueue, QueueingWebhook};
 use webhook::opt_out::OptOutWriter;
-use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
-use webhook::telemetry::RequestSummary;
+use webhook::pipeline::Intake;
 
 /// The slowest delivery the webhook answers: the token re-read, the listing and the store failing at their
 /// timeouts, then the fallback queue.
@@ -25,44 +23,16 @@ pub struct PostCallDeps<C, W, Q> {
     pub queue: Q,
 }
 
-/// The Post-Call webhook: the recorder behind the shared intake, and the fallback queue for what DynamoDB
-/// fails to take now.
-pub struct PostCallHandler<C, W, Q> {
-    intake: Intake,
-    recorder: CallRecorder<C, W>,
-    queue: Q,
-}
+/// The Post-Call webhook.
+pub type PostCallHandler<C, W, Q> = QueueingWebhook<CallRecorder<C, W>, Q>;
 
-impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> PostCallHandler<C, W, Q> {
-    pub fn new(config: PostCallConfig, authenticator: Authenticator, deps: PostCallDeps<C, W, Q>) -> Self {
-        let PostCallDeps { calls, opt_outs, queue } = deps;
-        let recorder = CallRecorder::new(&config.common.data, &config.calls, calls, opt_outs);
-        Self { intake: Intake::new(authenticator, config.common), recorder, queue }
-    }
-}
-
-impl<C: CallStore, W: OptOutWriter, Q: FallbackQueue> Webhook for PostCallHandler<C, W, Q> {
-    const FUNCTION: &'static str = "post-call";
-
-    fn intake(&self) -> &Intake {
-        &self.intake
-    }
-
-    async fn process(
-        &self,
-        body: &[u8],
-        invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, WebhookError> {
-        match self.recorder.record(body, invocation, summary).await {
-            Ok(accepted) => Ok(accepted),
-            Err(NotDone::Refused(error)) => Err(error),
-            Err(NotDone::Failed { id, error }) => {
-                // Whole transcripts: gzip keeps a large body within the queue's message limit.
-                let queued = QueuedBody::gzipped(body);
-                let delivery = QueuedDelivery::new(QueuedFunction::PostCall, id, invocation, queued);
-                queue_or_fail(&self.queue, &delivery, error, summary).await
-            }
-        }
-    }
+/// post-call's webhook on `deps`.
+pub fn build<C: CallStore, W: OptOutWriter, Q: FallbackQueue>(
+    config: PostCallConfig,
+    authenticator: Authenticator,
+    deps: PostCallDeps<C, W, Q>,
+) -> PostCallHandler<C, W, Q> {
+    let PostCallDeps { calls, opt_outs, queue } = deps;
+    let recorder = CallRecorder::new(&config.common.data, &config.calls, calls, opt_outs);
+    QueueingWebhook::new(Intake::new(authenticator, config.common), recorder, queue)
 }

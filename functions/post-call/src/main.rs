@@ -3,7 +3,7 @@
 use calls::aws::DynamoCallStore;
 use lambda_http::Error;
 use post_call::config::PostCallConfig;
-use post_call::handler::{PostCallDeps, PostCallHandler};
+use post_call::handler::PostCallDeps;
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, Started, start_webhook};
 use webhook::pipeline::serve;
 
@@ -18,6 +18,6 @@ async fn main() -> Result<(), Error> {
     let opt_outs = config.suppression_list.table().map(|table| DynamoOptOuts::from_client(dynamodb.clone(), table));
     let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     calls.open_connection().await;
-    let handler = PostCallHandler::new(config, authenticator, PostCallDeps { calls, opt_outs, queue });
+    let handler = post_call::handler::build(config, authenticator, PostCallDeps { calls, opt_outs, queue });
     serve(&handler).await
 }

@@ -23,7 +23,7 @@ fn post_call_queueing_to<Q: FallbackQueue>(
     let config = PostCallConfig::from_lookup(env(&[])).unwrap();
     let calls = DynamoCallStore::from_client(dynamodb.clone(), "calls");
     let opt_outs = Some(DynamoOptOuts::from_client(dynamodb, "opt-outs"));
-    PostCallHandler::new(config, sample_authenticator(), PostCallDeps { calls, opt_outs, queue })
+    post_call::handler::build(config, sample_authenticator(), PostCallDeps { calls, opt_outs, queue })
 }
 
 /// Without a fallback queue: a failure is 503 and 2X must deliver again.

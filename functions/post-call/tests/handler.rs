@@ -29,7 +29,7 @@ type FakePostCall = PostCallHandler<FakeCallStore, FakeOptOuts, FakeQueue>;
 /// post-call on `fakes`, configured by the sample events' environment and `extra_env`.
 fn post_call_on(fakes: &Fakes, extra_env: &[(&str, &str)]) -> FakePostCall {
     let (config, authenticator) = configured(extra_env);
-    PostCallHandler::new(config, authenticator, fakes.clone())
+    post_call::handler::build(config, authenticator, fakes.clone())
 }
 
 /// post-call on fresh fakes (an empty suppression list).

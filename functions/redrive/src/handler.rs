@@ -8,12 +8,12 @@ use calls::ports::CallStore;
 use calls::recorder::{CallRecorder, RECORDER_WORST_CASE};
 use std::time::{Duration, Instant};
 use texts::ports::{SmsSender, TextLedger};
-use texts::sender::{NotTexted, SENDER_WORST_CASE, TextPorts, TextSender};
+use texts::sender::{SENDER_WORST_CASE, TextPorts, TextSender};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::budget::{self, Deadline};
 use webhook::error::WebhookError;
-use webhook::fallback::{NotDone, QueuedDelivery, QueuedFunction};
+use webhook::fallback::{NotDone, QueuedDelivery, QueuedFunction, Work};
 use webhook::metrics::{Measurement, Metric, Unit};
 use webhook::opt_out::{OptOutLookup, OptOutWriter};
 use webhook::opt_out_lister::{LISTER_WORST_CASE, OptOutLister};
@@ -125,28 +125,11 @@ where
         let received_at = OffsetDateTime::parse(&delivery.received_at, &Rfc3339)
             .map_err(|_| unreadable("its received_at is not RFC 3339"))?;
         let invocation = Invocation { request_id: attempt, received_at };
-        let done = |result: Result<Accepted, NotDone>| match result {
-            Ok(accepted) => Ok(accepted),
-            Err(NotDone::Refused(error)) => Err(error),
-            Err(NotDone::Failed { error, .. }) => Err(WebhookError::from(error)),
-        };
+        let queued_by = delivery.request_id.as_str();
         let accepted = match delivery.function {
-            QueuedFunction::PostCall => done(self.calls.record(&body, &invocation, summary).await)?,
-            QueuedFunction::TextOptOut => done(self.opt_outs.list(&body, &invocation, summary).await)?,
-            QueuedFunction::SendText => {
-                let queued_by = Some(delivery.request_id.as_str());
-                match self.texts.send(&body, &invocation, queued_by, summary).await {
-                    Ok(accepted) => accepted,
-                    Err(NotTexted::Refused(error)) => return Err(error),
-                    Err(NotTexted::Failed { key, error, claimed }) => {
-                        // Not sent: the claim goes back, so the next attempt (or 2X's own retry) can send it.
-                        if claimed {
-                            self.texts.release(&key, &invocation.request_id, summary).await;
-                        }
-                        return Err(error.into());
-                    }
-                }
-            }
+            QueuedFunction::PostCall => complete(&self.calls, &body, &invocation, queued_by, summary).await?,
+            QueuedFunction::SendText => complete(&self.texts, &body, &invocation, queued_by, summary).await?,
+            QueuedFunction::TextOptOut => complete(&self.opt_outs, &body, &invocation, queued_by, summary).await?,
         };
         summary.measurements.push(Measurement {
             metric: Metric::Redriven,
@@ -155,5 +138,25 @@ where
             dimension: Some(("queued_by", delivery.function.as_str())),
         });
         Ok(accepted)
+    }
+}
+
+/// `work` done for the queued `body` as the delivery that queued it (`queued_by`) would have: its answer, or,
+/// when a dependency failed again, what it held given back (the next attempt, or 2X's own retry, does it) and
+/// the failure, for SQS to deliver the message again.
+async fn complete<W: Work>(
+    work: &W,
+    body: &[u8],
+    invocation: &Invocation,
+    queued_by: &str,
+    summary: &mut RequestSummary,
+) -> Result<Accepted, WebhookError> {
+    match work.run(body, invocation, Some(queued_by), summary).await {
+        Ok(accepted) => Ok(accepted),
+        Err(NotDone::Refused(error)) => Err(error),
+        Err(NotDone::Failed { error, held, .. }) => {
+            work.settle(held, false, invocation, summary).await;
+            Err(error.into())
+        }
     }
 }

@@ -1,5 +1,9 @@
 //! redrive: completes the deliveries the webhooks queued when a dependency failed.
 
+// The batch future nests all three kinds of work and the SDK calls within them: deeper than the compiler's
+// default of 128 when it computes the future's layout.
+#![recursion_limit = "256"]
+
 use aws_lambda_events::sqs::SqsEvent;
 use calls::aws::DynamoCallStore;
 use lambda_runtime::{Error, LambdaEvent, service_fn};

@@ -2,7 +2,7 @@
 
 use lambda_http::Error;
 use send_text::config::SendTextConfig;
-use send_text::handler::{SendTextDeps, SendTextHandler};
+use send_text::handler::SendTextDeps;
 use texts::aws::{DynamoTextLedger, SnsSmsSender};
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, Started, start_webhook};
 use webhook::pipeline::serve;
@@ -25,6 +25,6 @@ async fn main() -> Result<(), Error> {
         }
     };
     tokio::join!(sms.open_connection(), ledger.open_connection(), open_list_connection);
-    let handler = SendTextHandler::new(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue });
+    let handler = send_text::handler::build(config, authenticator, SendTextDeps { ledger, sms, opt_outs, queue });
     serve(&handler).await
 }

@@ -28,7 +28,8 @@ async fn send_text_queueing_to<Q: FallbackQueue>(
     let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.texts.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
     let opt_outs = Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs"));
-    let handler = SendTextHandler::new(config, sample_authenticator(), SendTextDeps { ledger, sms, opt_outs, queue });
+    let handler =
+        send_text::handler::build(config, sample_authenticator(), SendTextDeps { ledger, sms, opt_outs, queue });
     let (status, body) = answer(&handler, event("send-text-pre-call")).await;
     (status.as_u16(), body, injector)
 }
@@ -187,7 +188,7 @@ fn send_text_on_unmocked_clients(
     let sms = SnsSmsSender::from_client(faults::unmocked_sns(injector), &config.texts.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(injector), "texts");
     let opt_outs = Some(DynamoOptOuts::from_client(faults::unmocked_dynamodb(injector), "opt-outs"));
-    SendTextHandler::new(config, sample_authenticator(), SendTextDeps { ledger, sms, opt_outs, queue: None })
+    send_text::handler::build(config, sample_authenticator(), SendTextDeps { ledger, sms, opt_outs, queue: None })
 }
 
 #[tokio::test]

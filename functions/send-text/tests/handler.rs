@@ -30,7 +30,7 @@ type FakeSendText = SendTextHandler<FakeLedger, FakeSms, FakeOptOuts, Option<Fak
 /// send-text on `fakes`, configured by the sample events' environment and `extra_env`.
 fn send_text_on(fakes: &Fakes, extra_env: &[(&str, &str)]) -> FakeSendText {
     let (config, authenticator) = configured(extra_env);
-    SendTextHandler::new(config, authenticator, fakes.clone())
+    send_text::handler::build(config, authenticator, fakes.clone())
 }
 
 /// send-text on fresh fakes (an empty suppression list, no fallback queue).

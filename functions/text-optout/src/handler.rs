@@ -1,16 +1,14 @@
-//! The Text Opt-out webhook: the shared list's work (`webhook::opt_out_lister`) behind the shared intake, and
-//! the fallback queue for what DynamoDB fails to take now.
+//! The Text Opt-out webhook: the shared list's work (`webhook::opt_out_lister`) behind the shared intake, and on
+//! the fallback queue when DynamoDB fails (`webhook::fallback::QueueingWebhook`).
 
 use crate::config::TextOptOutConfig;
 use std::time::Duration;
 use webhook::auth::Authenticator;
 use webhook::budget;
-use webhook::error::WebhookError;
-use webhook::fallback::{FallbackQueue, NotDone, QueuedBody, QueuedDelivery, QueuedFunction, queue_or_fail};
+use webhook::fallback::{FallbackQueue, QueueingWebhook};
 use webhook::opt_out::OptOutWriter;
 use webhook::opt_out_lister::OptOutLister;
-use webhook::pipeline::{Accepted, Intake, Invocation, Webhook};
-use webhook::telemetry::RequestSummary;
+use webhook::pipeline::Intake;
 
 /// The slowest delivery the webhook answers: the token re-read, the listing failing at its timeout, then the
 /// fallback queue.
@@ -23,42 +21,15 @@ pub struct TextOptOutDeps<W, Q> {
     pub queue: Q,
 }
 
-/// The Text Opt-out webhook: the lister behind the shared intake, and the fallback queue for what DynamoDB fails
-/// to take now.
-pub struct TextOptOutHandler<W, Q> {
-    intake: Intake,
-    lister: OptOutLister<W>,
-    queue: Q,
-}
+/// The Text Opt-out webhook.
+pub type TextOptOutHandler<W, Q> = QueueingWebhook<OptOutLister<W>, Q>;
 
-impl<W: OptOutWriter, Q: FallbackQueue> TextOptOutHandler<W, Q> {
-    pub fn new(config: TextOptOutConfig, authenticator: Authenticator, deps: TextOptOutDeps<W, Q>) -> Self {
-        let lister = OptOutLister::new(deps.opt_outs, config.common.data.default_country);
-        Self { intake: Intake::new(authenticator, config.common), lister, queue: deps.queue }
-    }
-}
-
-impl<W: OptOutWriter, Q: FallbackQueue> Webhook for TextOptOutHandler<W, Q> {
-    const FUNCTION: &'static str = "text-optout";
-
-    fn intake(&self) -> &Intake {
-        &self.intake
-    }
-
-    async fn process(
-        &self,
-        body: &[u8],
-        invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, WebhookError> {
-        match self.lister.list(body, invocation, summary).await {
-            Ok(accepted) => Ok(accepted),
-            Err(NotDone::Refused(error)) => Err(error),
-            Err(NotDone::Failed { error, .. }) => {
-                let delivery =
-                    QueuedDelivery::new(QueuedFunction::TextOptOut, None, invocation, QueuedBody::plain(body));
-                queue_or_fail(&self.queue, &delivery, error, summary).await
-            }
-        }
-    }
+/// text-optout's webhook on `deps`.
+pub fn build<W: OptOutWriter, Q: FallbackQueue>(
+    config: TextOptOutConfig,
+    authenticator: Authenticator,
+    deps: TextOptOutDeps<W, Q>,
+) -> TextOptOutHandler<W, Q> {
+    let lister = OptOutLister::new(deps.opt_outs, config.common.data.default_country);
+    QueueingWebhook::new(Intake::new(authenticator, config.common), lister, deps.queue)
 }

@@ -2,7 +2,7 @@
 
 use lambda_http::Error;
 use text_optout::config::TextOptOutConfig;
-use text_optout::handler::{TextOptOutDeps, TextOptOutHandler};
+use text_optout::handler::TextOptOutDeps;
 use webhook::aws::{DynamoOptOuts, SqsFallbackQueue, Started, start_webhook};
 use webhook::pipeline::serve;
 
@@ -13,6 +13,6 @@ async fn main() -> Result<(), Error> {
     let opt_outs = DynamoOptOuts::new(&aws, &config.opt_outs_table);
     let queue = config.fallback_queue_url.as_ref().map(|url| SqsFallbackQueue::new(&aws, url));
     opt_outs.open_connection_to_write().await;
-    let handler = TextOptOutHandler::new(config, authenticator, TextOptOutDeps { opt_outs, queue });
+    let handler = text_optout::handler::build(config, authenticator, TextOptOutDeps { opt_outs, queue });
     serve(&handler).await
 }

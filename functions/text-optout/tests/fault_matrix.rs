@@ -17,7 +17,7 @@ use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 fn text_optout<Q: FallbackQueue>(dynamodb: aws_sdk_dynamodb::Client, queue: Q) -> TextOptOutHandler<DynamoOptOuts, Q> {
     let config = TextOptOutConfig::from_lookup(env(&[])).unwrap();
     let opt_outs = DynamoOptOuts::from_client(dynamodb, "opt-outs");
-    TextOptOutHandler::new(config, sample_authenticator(), TextOptOutDeps { opt_outs, queue })
+    text_optout::handler::build(config, sample_authenticator(), TextOptOutDeps { opt_outs, queue })
 }
 
 /// The STOP is never lost: whatever DynamoDB does, the opt-out is queued as received (202 `queued`) for the

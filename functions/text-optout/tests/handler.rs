@@ -29,7 +29,7 @@ fn text_optout_with(
 ) -> (TextOptOutHandler<FakeOptOuts, FakeQueue>, Fakes) {
     let fakes = Fakes { opt_outs: list.clone(), queue: FakeQueue::default() };
     let (config, authenticator) = configured(extra_env);
-    (TextOptOutHandler::new(config, authenticator, fakes.clone()), fakes)
+    (text_optout::handler::build(config, authenticator, fakes.clone()), fakes)
 }
 
 #[tokio::test]
