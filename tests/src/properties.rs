@@ -141,8 +141,8 @@ impl Default for BodyCheck {
             post_call: fakes.post_call(&[]),
             text_optout: fakes.text_optout(&[]),
             fakes,
-            allowed_recipients: send_text_config.texts.allowed_recipients,
-            suppressing: post_call_config.calls.suppress_texts_on,
+            allowed_recipients: send_text_config.own.texts.allowed_recipients,
+            suppressing: post_call_config.own.calls.suppress_texts_on,
             runtime: tokio::runtime::Builder::new_current_thread().build().expect("a runtime for the handlers"),
         }
     }

@@ -402,7 +402,7 @@ class TemplateTest(unittest.TestCase):
                 if re.search(rf"^{domain}\b", production, re.MULTILINE)
             )
             variables = set(function["Properties"].get("Environment", {}).get("Variables", {}))
-            if "CommonConfig::from_env" in own:
+            if "WebhookSettings<" in own:
                 # The webhook functions read the settings the template shares through Globals.
                 config, variables = common + own, variables | shared
             else:

@@ -9,7 +9,7 @@ use send_text::config::SendTextConfig;
 use send_text::handler::{SendTextDeps, SendTextHandler};
 use serde_json::{Value, json};
 use texts::aws::{DynamoTextLedger, SnsSmsSender};
-use webhook::aws::{DynamoOptOuts, authenticator};
+use webhook::aws::{DynamoOptOuts, OnTable, authenticator};
 use webhook::config::FromEnvironment;
 use webhook::pipeline::{Webhook, handle};
 use webhook_test_support::whole_invocation;
@@ -69,7 +69,7 @@ async fn send_text_handler(emulator: &Emulator, sns_endpoint: Option<String>) ->
         Some(endpoint) => sdk.to_builder().endpoint_url(endpoint).build(),
         None => sdk.clone(),
     };
-    let sms = SnsSmsSender::new(&sns_sdk, &config.texts.sms)?;
+    let sms = SnsSmsSender::new(&sns_sdk, &config.own.texts.sms)?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
     let ledger = DynamoTextLedger::new(&sdk, TEXTS);
@@ -365,7 +365,7 @@ async fn a_hung_sns_publish_is_202_unconfirmed_after_one_attempt_and_never_repea
     });
     let config = SendTextConfig::from_lookup(env(&[]))?;
     let sdk = emulator.sdk_config().await.to_builder().timeout_config(webhook::aws::timeouts()).build();
-    let sms = SnsSmsSender::new(&sdk.to_builder().endpoint_url(hung).build(), &config.texts.sms)?;
+    let sms = SnsSmsSender::new(&sdk.to_builder().endpoint_url(hung).build(), &config.own.texts.sms)?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let opt_outs = Some(DynamoOptOuts::new(&sdk, OPT_OUTS));
     let ledger = DynamoTextLedger::new(&sdk, TEXTS);
@@ -728,7 +728,7 @@ async fn with_sns_down_texts_are_queued_then_sent_once_each_and_a_stale_one_neve
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let deps = SendTextDeps {
         ledger: DynamoTextLedger::new(&sdk, TEXTS),
-        sms: SnsSmsSender::new(&unreachable_sns, &config.texts.sms)?,
+        sms: SnsSmsSender::new(&unreachable_sns, &config.own.texts.sms)?,
         opt_outs: Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
         queue: Some(SqsFallbackQueue::new(&sdk, &queue_url)),
     };
@@ -981,7 +981,7 @@ async fn send_text_meeting(emulator: &Emulator, mishap: Mishap) -> Result<(SendT
     let config = SendTextConfig::from_lookup(env(&[]))?;
     let sdk = emulator.sdk_config().await;
     let sns = aws_sdk_sns::config::Builder::from(&sdk).interceptor(SnsMishap::new(mishap)).build();
-    let sms = SnsSmsSender::from_client(aws_sdk_sns::Client::from_conf(sns), &config.texts.sms)?;
+    let sms = SnsSmsSender::from_client(aws_sdk_sns::Client::from_conf(sns), &config.own.texts.sms)?;
     let (_, queue_url) = fallback_queue(&sdk).await?;
     let authenticator = authenticator(&config.common.auth, &sdk).await?;
     let queue = Some(webhook::aws::SqsFallbackQueue::new(&sdk, &queue_url));

@@ -175,6 +175,39 @@ pub trait WebhookConfig: FromEnvironment {
     fn common(&self) -> &CommonConfig;
 }
 
+/// A webhook's configuration: what every webhook reads, its fallback queue, and its own settings.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings<Own> {
+    pub common: CommonConfig,
+    /// Where deliveries not done now wait for the redrive (`FALLBACK_QUEUE_URL`), when set.
+    pub fallback_queue_url: Option<String>,
+    pub own: Own,
+}
+
+/// What one webhook reads besides what every webhook reads.
+pub trait OwnSettings: Sized {
+    /// Its body limit, unless `MAX_BODY_BYTES` sets another.
+    const MAX_BODY_BYTES: usize;
+
+    /// Read after the common settings, which tell `data` (the default country among them).
+    fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>, data: &DataSettings) -> Result<Self, ConfigError>;
+}
+
+impl<Own: OwnSettings> FromEnvironment for WebhookSettings<Own> {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
+        let common = CommonConfig::from_env(&env, Own::MAX_BODY_BYTES)?;
+        let own = Own::from_env(&env, &common.data)?;
+        Ok(Self { common, fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"), own })
+    }
+}
+
+impl<Own: OwnSettings> WebhookConfig for WebhookSettings<Own> {
+    fn common(&self) -> &CommonConfig {
+        &self.common
+    }
+}
+
 impl CommonConfig {
     /// The settings every function reads; `default_max_body_bytes` is the function's own body limit.
     pub fn from_env<F: Fn(&str) -> Option<String>>(

@@ -2,41 +2,32 @@
 //! suppression list and the fallback queue.
 
 use calls::settings::CallSettings;
-use webhook::config::{CommonConfig, ConfigError, Env, FromEnvironment, SuppressionList, WebhookConfig};
+use webhook::config::{ConfigError, DataSettings, Env, OwnSettings, SuppressionList, WebhookSettings};
 
 /// post-call bodies carry whole transcripts; Lambda's own limit for a synchronous payload is 6 MB.
 pub const POST_CALL_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 
+pub type PostCallConfig = WebhookSettings<PostCallSettings>;
+
+/// What post-call reads besides what every webhook reads.
 #[derive(Debug, Clone)]
-pub struct PostCallConfig {
-    pub common: CommonConfig,
+pub struct PostCallSettings {
     pub calls: CallSettings,
     pub suppression_list: SuppressionList,
-    /// Where deliveries DynamoDB could not take now wait for the redrive (`FALLBACK_QUEUE_URL`), when set.
-    pub fallback_queue_url: Option<String>,
 }
 
-impl FromEnvironment for PostCallConfig {
-    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Env::new(lookup);
-        Ok(Self {
-            common: CommonConfig::from_env(&env, POST_CALL_MAX_BODY_BYTES)?,
-            calls: CallSettings::from_env(&env)?,
-            suppression_list: SuppressionList::from_env(&env)?,
-            fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
-        })
-    }
-}
+impl OwnSettings for PostCallSettings {
+    const MAX_BODY_BYTES: usize = POST_CALL_MAX_BODY_BYTES;
 
-impl WebhookConfig for PostCallConfig {
-    fn common(&self) -> &CommonConfig {
-        &self.common
+    fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>, _data: &DataSettings) -> Result<Self, ConfigError> {
+        Ok(Self { calls: CallSettings::from_env(env)?, suppression_list: SuppressionList::from_env(env)? })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use webhook::config::FromEnvironment;
 
     #[test]
     fn the_calls_table_and_the_list_are_required_and_the_body_limit_fits_transcripts() {
@@ -46,8 +37,11 @@ mod tests {
         let config =
             PostCallConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("CALLS_TABLE", "c"), ("OPT_OUTS_TABLE", "o")]))
                 .unwrap();
-        assert_eq!((config.calls.calls_table.as_str(), config.common.max_body_bytes), ("c", POST_CALL_MAX_BODY_BYTES));
-        assert_eq!(config.suppression_list, SuppressionList::Table("o".into()));
+        assert_eq!(
+            (config.own.calls.calls_table.as_str(), config.common.max_body_bytes),
+            ("c", POST_CALL_MAX_BODY_BYTES)
+        );
+        assert_eq!(config.own.suppression_list, SuppressionList::Table("o".into()));
         assert_eq!(
             PostCallConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("CALLS_TABLE", "  "), ("OPT_OUTS_TABLE", "o")]))
                 .unwrap_err(),

@@ -33,6 +33,6 @@ pub fn build<C: CallStore, W: OptOutWriter, Q: FallbackQueue>(
     deps: PostCallDeps<C, W, Q>,
 ) -> PostCallHandler<C, W, Q> {
     let PostCallDeps { calls, opt_outs, queue } = deps;
-    let recorder = CallRecorder::new(&config.common.data, &config.calls, calls, opt_outs);
+    let recorder = CallRecorder::new(&config.common.data, &config.own.calls, calls, opt_outs);
     QueueingWebhook::new(Intake::new(authenticator, config.common), recorder, queue)
 }

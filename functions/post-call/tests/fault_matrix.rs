@@ -7,7 +7,7 @@
 use calls::aws::DynamoCallStore;
 use post_call::config::PostCallConfig;
 use post_call::handler::{PostCallDeps, PostCallHandler};
-use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
+use webhook::aws::{DynamoOptOuts, OnTable, SqsFallbackQueue};
 use webhook::config::FromEnvironment;
 use webhook::fakes::FakeQueue;
 use webhook::fallback::{FallbackQueue, QueuedBody};

@@ -10,7 +10,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use redrive::config::RedriveConfig;
 use redrive::handler::{RedriveDeps, RedriveHandler};
 use texts::aws::{DynamoTextLedger, SnsSmsSender};
-use webhook::aws::{DynamoOptOuts, load_aws_config};
+use webhook::aws::{DynamoOptOuts, OnTable, load_aws_config};
 use webhook::budget::Deadline;
 use webhook::config::FromEnvironment;
 use webhook::phone::PhoneNumber;

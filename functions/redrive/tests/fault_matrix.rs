@@ -11,7 +11,7 @@ use redrive::handler::{RedriveDeps, RedriveHandler};
 use serde_json::Value;
 use texts::aws::{DynamoTextLedger, SnsSmsSender};
 use time::OffsetDateTime;
-use webhook::aws::DynamoOptOuts;
+use webhook::aws::{DynamoOptOuts, OnTable};
 use webhook::config::FromEnvironment;
 use webhook::fallback::{QueuedBody, QueuedDelivery, QueuedFunction};
 use webhook::payload::WebhookId;

@@ -2,36 +2,28 @@
 //! suppression list and the fallback queue.
 
 use texts::settings::TextSettings;
-use webhook::config::{CommonConfig, ConfigError, Env, FromEnvironment, SuppressionList, WebhookConfig};
+use webhook::config::{ConfigError, DataSettings, Env, OwnSettings, SuppressionList, WebhookSettings};
 
 /// send-text bodies are small: the message is capped at 1,600 bytes.
 pub const SEND_TEXT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+pub type SendTextConfig = WebhookSettings<SendTextSettings>;
+
+/// What send-text reads besides what every webhook reads.
 #[derive(Debug, Clone)]
-pub struct SendTextConfig {
-    pub common: CommonConfig,
+pub struct SendTextSettings {
     pub texts: TextSettings,
     pub suppression_list: SuppressionList,
-    /// Where texts that could not be sent now wait for the redrive (`FALLBACK_QUEUE_URL`), when set.
-    pub fallback_queue_url: Option<String>,
 }
 
-impl FromEnvironment for SendTextConfig {
-    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Env::new(lookup);
-        let common = CommonConfig::from_env(&env, SEND_TEXT_MAX_BODY_BYTES)?;
+impl OwnSettings for SendTextSettings {
+    const MAX_BODY_BYTES: usize = SEND_TEXT_MAX_BODY_BYTES;
+
+    fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>, data: &DataSettings) -> Result<Self, ConfigError> {
         Ok(Self {
-            texts: TextSettings::from_env(&env, common.data.default_country)?,
-            suppression_list: SuppressionList::from_env(&env)?,
-            fallback_queue_url: env.optional("FALLBACK_QUEUE_URL"),
-            common,
+            texts: TextSettings::from_env(env, data.default_country)?,
+            suppression_list: SuppressionList::from_env(env)?,
         })
-    }
-}
-
-impl WebhookConfig for SendTextConfig {
-    fn common(&self) -> &CommonConfig {
-        &self.common
     }
 }
 
@@ -43,6 +35,7 @@ mod tests {
     use texts::payload::TextType;
     use texts::recipient::AllowedRecipients;
     use texts::settings::{QueuedTextMaxAge, SmsSettings, SmsType, US_TERRITORIES};
+    use webhook::config::FromEnvironment;
     use webhook::phone::CountryCode;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -58,16 +51,17 @@ mod tests {
             ("OPT_OUTS_TABLE", "o"),
         ]))
         .unwrap();
-        assert_eq!(config.texts.sent_texts_table, "texts");
+        assert_eq!(config.own.texts.sent_texts_table, "texts");
         assert_eq!(
-            config.texts.sms,
+            config.own.texts.sms,
             SmsSettings { sms_type: SmsType::Transactional, origination_number: None, sender_id: None }
         );
         assert_eq!(config.common.max_body_bytes, SEND_TEXT_MAX_BODY_BYTES);
-        assert_eq!(config.texts.queued_max_age, QueuedTextMaxAge::DEFAULT);
-        assert_eq!(config.suppression_list, SuppressionList::Table("o".into()));
+        assert_eq!(config.own.texts.queued_max_age, QueuedTextMaxAge::DEFAULT);
+        assert_eq!(config.own.suppression_list, SuppressionList::Table("o".into()));
         assert!(
             config
+                .own
                 .texts
                 .allowed_recipients
                 .check(&webhook::phone::PhoneNumber::parse("+1 787 234 5678", CountryCode::US).unwrap())
@@ -81,7 +75,7 @@ mod tests {
         let read = |pairs: &[(&str, &str)]| {
             let mut all = vec![("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts"), ("OPT_OUTS_TABLE", "o")];
             all.extend_from_slice(pairs);
-            SendTextConfig::from_lookup(lookup(&all)).map(|config| config.texts.allowed_recipients)
+            SendTextConfig::from_lookup(lookup(&all)).map(|config| config.own.texts.allowed_recipients)
         };
         let us = AllowedRecipients::new([&[CountryCode::US][..], &US_TERRITORIES].concat());
         assert_eq!(read(&[]), Ok(us.clone()), "the US and its territories");
@@ -114,7 +108,7 @@ mod tests {
             ("SENT_TEXTS_TABLE", "texts"),
             ("SUPPRESSION_LIST", "disabled"),
         ]));
-        assert_eq!(disabled.unwrap().suppression_list, SuppressionList::Disabled);
+        assert_eq!(disabled.unwrap().own.suppression_list, SuppressionList::Disabled);
     }
 
     #[test]
@@ -127,7 +121,7 @@ mod tests {
             ("QUEUED_POST_VOICEMAIL_TEXT_MAX_AGE_SECONDS", "7200"),
         ]))
         .unwrap();
-        let max_age = config.texts.queued_max_age;
+        let max_age = config.own.texts.queued_max_age;
         assert_eq!(max_age.of(&TextType::PreCall), Duration::from_secs(600));
         assert_eq!(max_age.of(&TextType::PostVoicemail), Duration::from_secs(7200));
         assert_eq!(max_age.of(&TextType::Other("reminder".into())), Duration::from_secs(600));
@@ -145,9 +139,9 @@ mod tests {
             ("SMS_SENDER_ID", "Acme2X"),
         ]))
         .unwrap();
-        assert_eq!(config.texts.sms.sms_type, SmsType::Promotional);
-        assert_eq!(config.texts.sms.origination_number.as_deref(), Some("+18005550100"));
-        assert_eq!(config.texts.sms.sender_id.as_deref(), Some("Acme2X"));
+        assert_eq!(config.own.texts.sms.sms_type, SmsType::Promotional);
+        assert_eq!(config.own.texts.sms.origination_number.as_deref(), Some("+18005550100"));
+        assert_eq!(config.own.texts.sms.sender_id.as_deref(), Some("Acme2X"));
     }
 
     #[test]

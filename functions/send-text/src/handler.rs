@@ -40,6 +40,6 @@ where
     Q: FallbackQueue,
 {
     let SendTextDeps { ledger, sms, opt_outs, queue } = deps;
-    let sender = TextSender::new(&config.common.data, &config.texts, TextPorts { ledger, sms, opt_outs });
+    let sender = TextSender::new(&config.common.data, &config.own.texts, TextPorts { ledger, sms, opt_outs });
     QueueingWebhook::new(Intake::new(authenticator, config.common), sender, queue)
 }

@@ -9,7 +9,7 @@ use send_text::handler::{SendTextDeps, SendTextHandler};
 use serde_json::{Value, json};
 use std::time::Duration;
 use texts::aws::{DynamoTextLedger, SnsSmsSender};
-use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
+use webhook::aws::{DynamoOptOuts, OnTable, SqsFallbackQueue};
 use webhook::config::FromEnvironment;
 use webhook::fakes::FakeQueue;
 use webhook::fallback::FallbackQueue;
@@ -25,7 +25,7 @@ async fn send_text_queueing_to<Q: FallbackQueue>(
 ) -> (u16, Value, FaultInjector) {
     let injector = FaultInjector::new(operation, fault);
     let config = SendTextConfig::from_lookup(env(&[])).unwrap();
-    let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.texts.sms).unwrap();
+    let sms = SnsSmsSender::from_client(faults::sns(&injector), &config.own.texts.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts");
     let opt_outs = Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs"));
     let handler =
@@ -185,7 +185,7 @@ fn send_text_on_unmocked_clients(
     injector: &FaultInjector,
 ) -> SendTextHandler<DynamoTextLedger, SnsSmsSender, Option<DynamoOptOuts>, Option<SqsFallbackQueue>> {
     let config = SendTextConfig::from_lookup(env(&[])).unwrap();
-    let sms = SnsSmsSender::from_client(faults::unmocked_sns(injector), &config.texts.sms).unwrap();
+    let sms = SnsSmsSender::from_client(faults::unmocked_sns(injector), &config.own.texts.sms).unwrap();
     let ledger = DynamoTextLedger::from_client(faults::unmocked_dynamodb(injector), "texts");
     let opt_outs = Some(DynamoOptOuts::from_client(faults::unmocked_dynamodb(injector), "opt-outs"));
     send_text::handler::build(config, sample_authenticator(), SendTextDeps { ledger, sms, opt_outs, queue: None })

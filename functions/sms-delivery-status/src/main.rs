@@ -6,7 +6,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use sms_delivery_status::adapters::DynamoDeliveryLedger;
 use sms_delivery_status::config::DeliveryStatusConfig;
 use sms_delivery_status::handler::DeliveryStatusHandler;
-use webhook::aws::load_aws_config;
+use webhook::aws::{OnTable, load_aws_config};
 use webhook::budget::Deadline;
 use webhook::config::FromEnvironment;
 

@@ -7,6 +7,7 @@
 
 use sms_delivery_status::adapters::DynamoDeliveryLedger;
 use sms_delivery_status::handler::{BatchSummary, DeliveryStatusHandler};
+use webhook::aws::OnTable;
 use webhook::metrics::DEFAULT_NAMESPACE;
 use webhook_test_support::delivery_logs::decode;
 use webhook_test_support::events::sample;

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use text_optout::config::TextOptOutConfig;
 use text_optout::handler::{TextOptOutDeps, TextOptOutHandler};
-use webhook::aws::{DynamoOptOuts, SqsFallbackQueue};
+use webhook::aws::{DynamoOptOuts, OnTable, SqsFallbackQueue};
 use webhook::config::FromEnvironment;
 use webhook::fakes::FakeQueue;
 use webhook::fallback::{FallbackQueue, QueuedFunction};

@@ -1,7 +1,5 @@
 use crate::ports::{CallStore, StoreOutcome};
-use aws_config::SdkConfig;
-use aws_sdk_dynamodb::Client;
-use webhook::aws::{NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
+use webhook::aws::{DynamoTable, NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::item::Item;
 use webhook::payload::WebhookId;
@@ -9,23 +7,20 @@ use webhook::payload::WebhookId;
 /// The calls table: one item per call id; the first delivery's record is kept.
 #[derive(Debug, Clone)]
 pub struct DynamoCallStore {
-    client: Client,
-    table: String,
+    table: DynamoTable,
+}
+
+impl From<DynamoTable> for DynamoCallStore {
+    fn from(table: DynamoTable) -> Self {
+        Self { table }
+    }
 }
 
 impl DynamoCallStore {
-    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
-        Self::from_client(Client::new(sdk), table)
-    }
-
-    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
-    }
-
     /// Opens the connection during initialisation ([`connection_opened`]) with a put that cannot happen: the
     /// function may put items, and a failed condition writes nothing.
     pub async fn open_connection(&self) {
-        let request = self.client.put_item().table_name(&self.table).item("id", id_key(WebhookId::new(0)));
+        let request = self.table.client.put_item().table_name(&self.table.name).item("id", id_key(WebhookId::new(0)));
         let result = request.condition_expression(NEVER).customize().config_override(quick_dynamodb()).send().await;
         connection_opened("DynamoDB PutItem", result, Some("ConditionalCheckFailedException"));
     }
@@ -35,9 +30,10 @@ impl CallStore for DynamoCallStore {
     async fn store(&self, item: Item) -> Result<StoreOutcome, DependencyError> {
         const OPERATION: &str = "DynamoDB PutItem (store call)";
         let result = self
+            .table
             .client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_item(Some(item.into_attributes()))
             .condition_expression("attribute_not_exists(id)")
             .send()

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use time::OffsetDateTime;
+use webhook::aws::OnTable;
 use webhook::payload::WebhookId;
 
 #[tokio::test]

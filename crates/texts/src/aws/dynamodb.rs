@@ -1,11 +1,9 @@
 use crate::payload::TextType;
 use crate::ports::{ClaimOutcome, SentText, TextClaim, TextKey, TextLedger, TextStatus};
-use aws_config::SdkConfig;
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use std::collections::HashMap;
-use webhook::aws::{NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
+use webhook::aws::{DynamoTable, NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
 
@@ -21,24 +19,21 @@ fn key_of(key: &TextKey) -> HashMap<String, AttributeValue> {
 /// The sent-texts table: one item per text (id and type), claimed with a conditional write before it is sent.
 #[derive(Debug, Clone)]
 pub struct DynamoTextLedger {
-    client: Client,
-    table: String,
+    table: DynamoTable,
+}
+
+impl From<DynamoTable> for DynamoTextLedger {
+    fn from(table: DynamoTable) -> Self {
+        Self { table }
+    }
 }
 
 impl DynamoTextLedger {
-    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
-        Self::from_client(Client::new(sdk), table)
-    }
-
-    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
-    }
-
     /// Opens the connection during initialisation ([`connection_opened`]) with a delete that cannot happen:
     /// the function may delete items, and a failed condition changes nothing.
     pub async fn open_connection(&self) {
         let key = key_of(&TextKey { id: WebhookId::new(0), text_type: TextType::Unspecified });
-        let request = self.client.delete_item().table_name(&self.table).set_key(Some(key));
+        let request = self.table.client.delete_item().table_name(&self.table.name).set_key(Some(key));
         let result = request.condition_expression(NEVER).customize().config_override(quick_dynamodb()).send().await;
         connection_opened("DynamoDB DeleteItem", result, Some("ConditionalCheckFailedException"));
     }
@@ -58,9 +53,10 @@ impl DynamoTextLedger {
     ) -> Result<(), DependencyError> {
         let set: Vec<String> = attributes.iter().map(|(name, _)| format!(", {name} = :{name}")).collect();
         let request = self
+            .table
             .client
             .update_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_key(Some(key_of(key)))
             .update_expression(format!("SET #status = :status{}", set.concat()))
             .condition_expression(match from {
@@ -88,9 +84,10 @@ impl TextLedger for DynamoTextLedger {
         let item = item.into_attributes();
         let text = [("phone_e164", item.get("phone_e164").cloned()), ("message", item.get("message").cloned())];
         let request = self
+            .table
             .client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_item(Some(item))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let request = match takes_over {
@@ -157,9 +154,10 @@ impl TextLedger for DynamoTextLedger {
     async fn release(&self, key: &TextKey, claimed_by: &str) -> Result<(), DependencyError> {
         const OPERATION: &str = "DynamoDB DeleteItem (release text claim)";
         let result = self
+            .table
             .client
             .delete_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_key(Some(key_of(key)))
             // Only our own unfinished claim: never a sent record or another delivery's claim.
             .condition_expression("claimed_by = :claimed_by AND #status = :claimed")

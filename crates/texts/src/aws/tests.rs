@@ -18,6 +18,7 @@ use aws_sdk_sns::operation::check_if_phone_number_is_opted_out::{
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use time::OffsetDateTime;
+use webhook::aws::OnTable;
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
 use webhook::phone::{CountryCode, PhoneNumber};

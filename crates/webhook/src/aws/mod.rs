@@ -22,6 +22,39 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::time::Duration;
 
+/// One DynamoDB table as its adapter holds it: the client (one per function, its set-up paid once and its
+/// connections shared by every table) and the table's name.
+#[derive(Debug, Clone)]
+pub struct DynamoTable {
+    pub client: aws_sdk_dynamodb::Client,
+    pub name: String,
+}
+
+impl DynamoTable {
+    pub fn new(sdk: &SdkConfig, name: impl Into<String>) -> Self {
+        Self::from_client(aws_sdk_dynamodb::Client::new(sdk), name)
+    }
+
+    pub fn from_client(client: aws_sdk_dynamodb::Client, name: impl Into<String>) -> Self {
+        Self { client, name: name.into() }
+    }
+}
+
+/// An adapter over one DynamoDB table, built the same way whatever the table holds.
+pub trait OnTable: From<DynamoTable> {
+    /// On `name`, with a client of its own.
+    fn new(sdk: &SdkConfig, name: impl Into<String>) -> Self {
+        DynamoTable::new(sdk, name).into()
+    }
+
+    /// On `name`, through `client` (shared with the function's other tables).
+    fn from_client(client: aws_sdk_dynamodb::Client, name: impl Into<String>) -> Self {
+        DynamoTable::from_client(client, name).into()
+    }
+}
+
+impl<Adapter: From<DynamoTable>> OnTable for Adapter {}
+
 /// Loads region, credentials and endpoint (`AWS_ENDPOINT_URL` included) as the SDK does, once per process.
 ///
 /// Lambda puts the region and the role's credentials in the environment; taking them from there directly skips

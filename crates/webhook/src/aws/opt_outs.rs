@@ -1,10 +1,8 @@
-use super::{NEVER, connection_opened, dependency_error, quick_dynamodb};
+use super::{DynamoTable, NEVER, connection_opened, dependency_error, quick_dynamodb};
 use crate::error::DependencyError;
 use crate::item::Item;
 use crate::opt_out::{Listed, OptOutLookup, OptOutWriter};
 use crate::phone::PhoneNumber;
-use aws_config::SdkConfig;
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -18,19 +16,16 @@ const FICTIONAL_NUMBER: &str = "+12025550100";
 /// The opt-outs table: one item per number (partition key `phone`, E.164); the first record is kept.
 #[derive(Debug, Clone)]
 pub struct DynamoOptOuts {
-    client: Client,
-    table: String,
+    table: DynamoTable,
+}
+
+impl From<DynamoTable> for DynamoOptOuts {
+    fn from(table: DynamoTable) -> Self {
+        Self { table }
+    }
 }
 
 impl DynamoOptOuts {
-    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
-        Self::from_client(Client::new(sdk), table)
-    }
-
-    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
-    }
-
     /// For a function that reads the list: opens its connection with a lookup of a fictional number, so the
     /// first delivery does not pay for it (see [`connection_opened`]).
     pub async fn open_connection_to_read(&self) {
@@ -46,13 +41,14 @@ impl DynamoOptOuts {
     }
 
     fn listing(&self, item: HashMap<String, AttributeValue>) -> PutItemFluentBuilder {
-        self.client.put_item().table_name(&self.table).set_item(Some(item))
+        self.table.client.put_item().table_name(&self.table.name).set_item(Some(item))
     }
 
     fn lookup(&self, e164: &str) -> GetItemFluentBuilder {
-        self.client
+        self.table
+            .client
             .get_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .key("phone", AttributeValue::S(e164.to_owned()))
             .projection_expression("phone")
             // An opt-out written a moment ago must stop the next text.
@@ -88,6 +84,7 @@ impl OptOutLookup for DynamoOptOuts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::OnTable;
     use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
     use aws_sdk_dynamodb::operation::put_item::PutItemError;
     use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;

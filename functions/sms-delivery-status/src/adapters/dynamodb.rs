@@ -3,12 +3,10 @@ use crate::ports::{
     DELIVERY_REPORTED_AT as REPORTED_AT, DELIVERY_STATUS as STATUS, DeliveryLedger, Recorded,
 };
 use crate::report::DeliveryReport;
-use aws_config::SdkConfig;
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, Select};
 use std::collections::HashMap;
-use webhook::aws::{connection_opened, dependency_error, quick_dynamodb};
+use webhook::aws::{DynamoTable, connection_opened, dependency_error, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
 
@@ -19,19 +17,16 @@ pub const MESSAGE_ID_INDEX: &str = "by-message-id";
 /// only if it still has that message id and carries no report as new.
 #[derive(Debug, Clone)]
 pub struct DynamoDeliveryLedger {
-    client: Client,
-    table: String,
+    table: DynamoTable,
+}
+
+impl From<DynamoTable> for DynamoDeliveryLedger {
+    fn from(table: DynamoTable) -> Self {
+        Self { table }
+    }
 }
 
 impl DynamoDeliveryLedger {
-    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
-        Self::from_client(Client::new(sdk), table)
-    }
-
-    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
-    }
-
     /// Opens the connection during initialisation with a look-up of a message id SNS never gives.
     pub async fn open_connection(&self) {
         let result = self.find("(opening the connection)").customize().config_override(quick_dynamodb()).send().await;
@@ -39,9 +34,10 @@ impl DynamoDeliveryLedger {
     }
 
     fn find(&self, message_id: &str) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        self.client
+        self.table
+            .client
             .query()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .index_name(MESSAGE_ID_INDEX)
             .key_condition_expression("message_id = :message_id")
             .expression_attribute_values(":message_id", AttributeValue::S(message_id.to_owned()))
@@ -79,9 +75,10 @@ impl DeliveryLedger for DynamoDeliveryLedger {
         let mut set = vec![format!("{STATUS} = :status"), format!("{REPORTED_AT} = :reported_at")];
         let mut remove = Vec::new();
         let mut request = self
+            .table
             .client
             .update_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_key(Some(key))
             // Only the text that has this message id (never an item created by the update, nor one that expired
             // meanwhile), and only if it has no report yet or an older one: applying a report again, or an older

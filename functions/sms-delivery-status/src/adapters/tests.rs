@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use std::collections::HashMap;
+use webhook::aws::OnTable;
 use webhook::payload::WebhookId;
 
 fn report(line: &str) -> DeliveryReport {
