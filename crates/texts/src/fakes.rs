@@ -2,11 +2,14 @@
 //! conditions. Test code only, behind the `fakes` feature.
 
 use crate::payload::TextType;
-use crate::ports::{ClaimOutcome, SendFailure, SentText, SmsSender, TextClaim, TextKey, TextLedger, TextStatus};
+use crate::ports::{
+    ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaim, TextKey, TextLedger, TextStatus,
+};
 use crate::sms::SmsText;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
 use webhook::error::DependencyError;
 use webhook::fakes::{Operations, item_json, lock};
 use webhook::payload::WebhookId;
@@ -150,25 +153,6 @@ impl FakeLedger {
     }
 }
 
-impl FakeLedger {
-    fn settle(
-        &self,
-        key: &TextKey,
-        claimed_by: &str,
-        status: TextStatus,
-        message_id: Option<&str>,
-    ) -> Result<(), DependencyError> {
-        match lock(&self.entries).get_mut(key) {
-            Some(entry) if entry.claimed_by == claimed_by => {
-                entry.status = status;
-                entry.message_id = message_id.map(str::to_owned);
-                Ok(())
-            }
-            _ => Err(DependencyError::new("settle", "condition failed")),
-        }
-    }
-}
-
 impl TextLedger for FakeLedger {
     async fn claim(&self, claim: TextClaim<'_>) -> Result<ClaimOutcome, DependencyError> {
         self.operations.call("claim")?;
@@ -201,47 +185,41 @@ impl TextLedger for FakeLedger {
         Ok(ClaimOutcome::Claimed)
     }
 
-    async fn mark_sent(&self, key: &TextKey, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
-        self.operations.call("mark_sent")?;
-        self.settle(key, claimed_by, TextStatus::Sent, Some(sent.message_id))
-    }
-
-    async fn mark_unconfirmed(&self, key: &TextKey, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
-        self.operations.call("mark_unconfirmed")?;
-        self.settle(key, claimed_by, TextStatus::Unconfirmed, None)
-    }
-
-    async fn mark_queued(&self, key: &TextKey, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
-        self.operations.call("mark_queued")?;
-        match lock(&self.entries).get_mut(key) {
-            Some(entry) if entry.claimed_by == claimed_by && entry.status == TextStatus::Claimed => {
-                entry.status = TextStatus::Queued;
-                Ok(())
-            }
-            _ => Err(DependencyError::new("mark_queued", "condition failed")),
+    /// Operations: `mark_sent`, `mark_unconfirmed`, `mark_queued`, `mark_expired`, `mark_failed`, by the
+    /// settlement.
+    async fn settle(
+        &self,
+        claim: HeldClaim<'_>,
+        settlement: Settlement<'_>,
+        _at: OffsetDateTime,
+    ) -> Result<(), DependencyError> {
+        let operation = match settlement {
+            Settlement::Sent { .. } => "mark_sent",
+            Settlement::Unconfirmed => "mark_unconfirmed",
+            Settlement::Queued => "mark_queued",
+            Settlement::Expired => "mark_expired",
+            Settlement::Failed { .. } => "mark_failed",
+        };
+        self.operations.call(operation)?;
+        let mut entries = lock(&self.entries);
+        let entry = entries.get_mut(claim.key).filter(|entry| entry.claimed_by == claim.claimed_by);
+        // A queued mark only on an unfinished claim, as the adapter's condition.
+        let entry = entry.filter(|entry| settlement != Settlement::Queued || entry.status == TextStatus::Claimed);
+        let entry = entry.ok_or_else(|| DependencyError::new(operation, "condition failed"))?;
+        entry.status = settlement.status();
+        match settlement {
+            Settlement::Sent { message_id } => entry.message_id = Some(message_id.to_owned()),
+            Settlement::Failed { code } => entry.item["failure_code"] = code.into(),
+            Settlement::Unconfirmed | Settlement::Queued | Settlement::Expired => {}
         }
-    }
-
-    async fn mark_expired(&self, key: &TextKey, claimed_by: &str, _at: &str) -> Result<(), DependencyError> {
-        self.operations.call("mark_expired")?;
-        self.settle(key, claimed_by, TextStatus::Expired, None)
-    }
-
-    async fn mark_failed(&self, key: &TextKey, claimed_by: &str, _at: &str, code: &str) -> Result<(), DependencyError> {
-        self.operations.call("mark_failed")?;
-        self.settle(key, claimed_by, TextStatus::Failed, None)?;
-        self.update_item(key, |item| {
-            item["failure_code"] = code.into();
-            true
-        });
         Ok(())
     }
 
-    async fn release(&self, key: &TextKey, claimed_by: &str) -> Result<(), DependencyError> {
+    async fn release(&self, claim: HeldClaim<'_>) -> Result<(), DependencyError> {
         self.operations.call("release")?;
         let mut entries = lock(&self.entries);
-        if entries.get(key).is_some_and(|e| e.claimed_by == claimed_by && e.status == TextStatus::Claimed) {
-            entries.remove(key);
+        if entries.get(claim.key).is_some_and(|e| e.claimed_by == claim.claimed_by && e.status == TextStatus::Claimed) {
+            entries.remove(claim.key);
         }
         Ok(())
     }

@@ -11,7 +11,6 @@ use webhook::error::DependencyError;
 use webhook::item::Item;
 use webhook::payload::WebhookId;
 use webhook::phone::PhoneNumber;
-use webhook::record::rfc3339;
 
 /// Which text: 2X's id and the text's type. A pre-call text and the post-voicemail text after that call may carry
 /// the same id; each is sent at most once.
@@ -66,16 +65,39 @@ impl Serialize for TextStatus {
     }
 }
 
-/// What the ledger records once SNS has accepted a text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentText<'a> {
-    pub message_id: &'a str,
-    pub sent_at: String,
+/// A claim a delivery holds: which text, and which delivery (its Lambda request id). Only the holder may settle
+/// the claim or give it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldClaim<'a> {
+    pub key: &'a TextKey,
+    pub claimed_by: &'a str,
 }
 
-impl<'a> SentText<'a> {
-    pub fn new(message_id: &'a str, now: OffsetDateTime) -> Self {
-        Self { message_id, sent_at: rfc3339(now) }
+/// How a held claim is settled: the text's final state (or `Queued`, until the redrive takes it over) and what
+/// goes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement<'a> {
+    /// SNS accepted it, as `message_id`.
+    Sent { message_id: &'a str },
+    /// The publish reached SNS and its answer was lost.
+    Unconfirmed,
+    /// Not sent, and on the fallback queue: only an unfinished claim is marked.
+    Queued,
+    /// Older than its maximum age: never sent.
+    Expired,
+    /// SNS refused it for good, with error `code`.
+    Failed { code: &'a str },
+}
+
+impl Settlement<'_> {
+    pub const fn status(&self) -> TextStatus {
+        match self {
+            Self::Sent { .. } => TextStatus::Sent,
+            Self::Unconfirmed => TextStatus::Unconfirmed,
+            Self::Queued => TextStatus::Queued,
+            Self::Expired => TextStatus::Expired,
+            Self::Failed { .. } => TextStatus::Failed,
+        }
     }
 }
 
@@ -191,50 +213,17 @@ pub trait TextLedger: Send + Sync {
     /// unfinished or queued. An existing one is judged by [`ClaimOutcome::of_existing`].
     fn claim(&self, claim: TextClaim<'_>) -> impl Future<Output = Result<ClaimOutcome, DependencyError>> + Send;
 
-    /// Marks the claim held by `claimed_by` as sent.
-    fn mark_sent(
+    /// Settles `claim` as `settlement`, `at` that time. A queued mark applies only to an unfinished claim (the
+    /// redrive may have taken it over and sent the text already).
+    fn settle(
         &self,
-        key: &TextKey,
-        claimed_by: &str,
-        sent: &SentText<'_>,
+        claim: HeldClaim<'_>,
+        settlement: Settlement<'_>,
+        at: OffsetDateTime,
     ) -> impl Future<Output = Result<(), DependencyError>> + Send;
 
-    /// Marks the claim held by `claimed_by` as possibly sent, so no delivery sends it again.
-    fn mark_unconfirmed(
-        &self,
-        key: &TextKey,
-        claimed_by: &str,
-        at: &str,
-    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
-
-    /// Marks the unfinished claim held by `claimed_by` as queued (never a claim already settled: the redrive may
-    /// have sent the text already).
-    fn mark_queued(
-        &self,
-        key: &TextKey,
-        claimed_by: &str,
-        at: &str,
-    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
-
-    /// Marks the claim held by `claimed_by` as expired: never sent.
-    fn mark_expired(
-        &self,
-        key: &TextKey,
-        claimed_by: &str,
-        at: &str,
-    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
-
-    /// Marks the claim held by `claimed_by` as failed for good, with SNS's error `code`: never sent.
-    fn mark_failed(
-        &self,
-        key: &TextKey,
-        claimed_by: &str,
-        at: &str,
-        code: &str,
-    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
-
-    /// Gives up the claim held by `claimed_by`, so a retried delivery can send the text.
-    fn release(&self, key: &TextKey, claimed_by: &str) -> impl Future<Output = Result<(), DependencyError>> + Send;
+    /// Gives up `claim` while it is unfinished, so a retried delivery can send the text.
+    fn release(&self, claim: HeldClaim<'_>) -> impl Future<Output = Result<(), DependencyError>> + Send;
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! send-text's webhook does for each delivery and the redrive for each queued one. Generic over its ports.
 
 use crate::payload::SendText;
-use crate::ports::{ClaimOutcome, SendFailure, SentText, SmsSender, TextKey, TextLedger};
+use crate::ports::{ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextKey, TextLedger};
 use crate::recipient::AllowedRecipients;
 use crate::record::TextClaimRecord;
 use crate::settings::{QueuedTextMaxAge, TextSettings};
@@ -20,7 +20,6 @@ use webhook::opt_out::OptOutLookup;
 use webhook::payload::WebhookId;
 use webhook::phone::{self, CountryCode, PhoneNumber};
 use webhook::pipeline::{Accepted, Invocation};
-use webhook::record::rfc3339;
 use webhook::telemetry::RequestSummary;
 
 /// The slowest text the sender completes: the claim with both opt-out checks at once, the publish, then the text
@@ -69,18 +68,17 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         }
     }
 
-    /// Marks the unfinished claim `claimed_by` holds on `key` queued: other deliveries of the text send nothing
-    /// while it waits for the redrive.
-    async fn mark_queued(&self, key: &TextKey, claimed_by: &str, summary: &mut RequestSummary) {
-        let at = rfc3339(OffsetDateTime::now_utc());
-        if let Err(mark_error) = self.ledger.mark_queued(key, claimed_by, &at).await {
-            summary.add_error(&mark_error);
+    /// Settles `claim` as `settlement` now; a failure to record it is noted, not answered (the text's fate is
+    /// decided either way).
+    async fn settle_now(&self, claim: HeldClaim<'_>, settlement: Settlement<'_>, summary: &mut RequestSummary) {
+        if let Err(record_error) = self.ledger.settle(claim, settlement, OffsetDateTime::now_utc()).await {
+            summary.add_error(&record_error);
         }
     }
 
-    /// Gives back the claim `claimed_by` holds on `key` (it will not text it now).
-    async fn release(&self, key: &TextKey, claimed_by: &str, summary: &mut RequestSummary) {
-        if let Err(release_error) = self.ledger.release(key, claimed_by).await {
+    /// Gives back `claim` (it will not text it now).
+    async fn release(&self, claim: HeldClaim<'_>, summary: &mut RequestSummary) {
+        if let Err(release_error) = self.ledger.release(claim).await {
             summary.add_error(&release_error);
         }
     }
@@ -124,13 +122,15 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
         let claim = record.claim(queued_by).map_err(WebhookError::from)?;
         let id = key.id;
         let failed = |error, claimed: bool| NotDone::Failed { id: Some(id), error, held: claimed.then(|| key.clone()) };
+        // The claim this delivery holds once `claim` answers `Claimed`.
+        let held = HeldClaim { key: &key, claimed_by: &invocation.request_id };
 
         if expired {
             // Claimed first, so that no delivery of the text sends it afterwards either.
             return match self.ledger.claim(claim).await.map_err(|claim_error| failed(claim_error, false))? {
                 ClaimOutcome::Claimed => {
-                    let at = rfc3339(now);
-                    self.ledger.mark_expired(&key, &invocation.request_id, &at).await.map_err(|e| failed(e, true))?;
+                    let expired = self.ledger.settle(held, Settlement::Expired, now).await;
+                    expired.map_err(|error| failed(error, true))?;
                     Ok(Accepted::new(Outcome::Expired, id))
                 }
                 settled => settled_answer(settled, id, summary),
@@ -164,7 +164,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
         if suppressed {
             // Not texted, and the text is left free: a delivery after the lead opts back in can still send.
             if holds_claim {
-                self.release(&key, &invocation.request_id, summary).await;
+                self.release(held, summary).await;
             }
             return Ok(Accepted::new(Outcome::OptedOut, id));
         }
@@ -184,20 +184,14 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
                 // it is never published again, and the sender is told so with a 202 (not a 5xx to retry).
                 summary.counts.push(Metric::SmsPublishFailed);
                 summary.add_error(&publish_error);
-                let at = rfc3339(OffsetDateTime::now_utc());
-                if let Err(record_error) = self.ledger.mark_unconfirmed(&key, &invocation.request_id, &at).await {
-                    summary.add_error(&record_error);
-                }
+                self.settle_now(held, Settlement::Unconfirmed, summary).await;
                 return Ok(unconfirmed(id));
             }
             Err(SendFailure::Refused { error: publish_error, code }) => {
                 // SNS will refuse it however often it is sent: settled, never queued or retried.
                 summary.counts.push(Metric::SmsPublishFailed);
                 summary.add_error(&publish_error);
-                let at = rfc3339(OffsetDateTime::now_utc());
-                if let Err(record_error) = self.ledger.mark_failed(&key, &invocation.request_id, &at, &code).await {
-                    summary.add_error(&record_error);
-                }
+                self.settle_now(held, Settlement::Failed { code: &code }, summary).await;
                 return Err(NotDone::Refused(WebhookError::SmsRefused));
             }
         };
@@ -210,10 +204,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
             dimension: Some(("encoding", segments.encoding.name())),
         });
         // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
-        let sent = SentText::new(&message_id, OffsetDateTime::now_utc());
-        if let Err(record_error) = self.ledger.mark_sent(&key, &invocation.request_id, &sent).await {
-            summary.add_error(&record_error);
-        }
+        self.settle_now(held, Settlement::Sent { message_id: &message_id }, summary).await;
         Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, id) })
     }
 
@@ -222,10 +213,11 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
     /// back fails too, it stays: other deliveries get 409 until its lease ends, then `unconfirmed`.
     async fn settle(&self, held: Option<TextKey>, queued: bool, invocation: &Invocation, summary: &mut RequestSummary) {
         let Some(key) = held else { return };
+        let held = HeldClaim { key: &key, claimed_by: &invocation.request_id };
         match queued {
             // Queued first, then marked: a redrive that already took the claim over leaves the mark refused.
-            true => self.mark_queued(&key, &invocation.request_id, summary).await,
-            false => self.release(&key, &invocation.request_id, summary).await,
+            true => self.settle_now(held, Settlement::Queued, summary).await,
+            false => self.release(held, summary).await,
         }
     }
 }

@@ -1,11 +1,13 @@
 use crate::payload::TextType;
-use crate::ports::{ClaimOutcome, SentText, TextClaim, TextKey, TextLedger, TextStatus};
+use crate::ports::{ClaimOutcome, HeldClaim, Settlement, TextClaim, TextKey, TextLedger, TextStatus};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use std::collections::HashMap;
+use time::OffsetDateTime;
 use webhook::aws::{DynamoTable, NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
+use webhook::record::rfc3339;
 
 fn string(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
@@ -36,44 +38,6 @@ impl DynamoTextLedger {
         let request = self.table.client.delete_item().table_name(&self.table.name).set_key(Some(key));
         let result = request.condition_expression(NEVER).customize().config_override(quick_dynamodb()).send().await;
         connection_opened("DynamoDB DeleteItem", result, Some("ConditionalCheckFailedException"));
-    }
-}
-
-impl DynamoTextLedger {
-    /// Moves our own claim (only while it is `from`, when given) to `status`, setting each (name, value) of
-    /// `attributes` with it.
-    async fn settle(
-        &self,
-        operation: &'static str,
-        key: &TextKey,
-        claimed_by: &str,
-        from: Option<TextStatus>,
-        status: TextStatus,
-        attributes: &[(&str, &str)],
-    ) -> Result<(), DependencyError> {
-        let set: Vec<String> = attributes.iter().map(|(name, _)| format!(", {name} = :{name}")).collect();
-        let request = self
-            .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .set_key(Some(key_of(key)))
-            .update_expression(format!("SET #status = :status{}", set.concat()))
-            .condition_expression(match from {
-                Some(_) => "claimed_by = :claimed_by AND #status = :from",
-                None => "claimed_by = :claimed_by",
-            })
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", string(status.as_str()))
-            .expression_attribute_values(":claimed_by", string(claimed_by));
-        let request = match from {
-            Some(from) => request.expression_attribute_values(":from", string(from.as_str())),
-            None => request,
-        };
-        let request = attributes.iter().fold(request, |request, (name, value)| {
-            request.expression_attribute_values(format!(":{name}"), string(value))
-        });
-        request.send().await.map(drop).map_err(|error| dependency_error(operation, &error))
     }
 }
 
@@ -122,47 +86,61 @@ impl TextLedger for DynamoTextLedger {
         }
     }
 
-    async fn mark_sent(&self, key: &TextKey, claimed_by: &str, sent: &SentText<'_>) -> Result<(), DependencyError> {
-        let attributes = [("message_id", sent.message_id), ("sent_at", sent.sent_at.as_str())];
-        self.settle("DynamoDB UpdateItem (mark text sent)", key, claimed_by, None, TextStatus::Sent, &attributes).await
+    async fn settle(
+        &self,
+        claim: HeldClaim<'_>,
+        settlement: Settlement<'_>,
+        at: OffsetDateTime,
+    ) -> Result<(), DependencyError> {
+        let (status, at) = (settlement.status(), rfc3339(at));
+        let (operation, settled_at, detail) = match settlement {
+            Settlement::Sent { message_id } => {
+                ("DynamoDB UpdateItem (mark text sent)", "sent_at", Some(("message_id", message_id)))
+            }
+            Settlement::Unconfirmed => ("DynamoDB UpdateItem (mark text unconfirmed)", "unconfirmed_at", None),
+            Settlement::Queued => ("DynamoDB UpdateItem (mark text queued)", "queued_at", None),
+            Settlement::Expired => ("DynamoDB UpdateItem (mark text expired)", "expired_at", None),
+            Settlement::Failed { code } => {
+                ("DynamoDB UpdateItem (mark text failed)", "failed_at", Some(("failure_code", code)))
+            }
+        };
+        let attributes: Vec<(&str, &str)> = [(settled_at, at.as_str())].into_iter().chain(detail).collect();
+        let set: Vec<String> = attributes.iter().map(|(name, _)| format!(", {name} = :{name}")).collect();
+        let request = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(key_of(claim.key)))
+            .update_expression(format!("SET #status = :status{}", set.concat()))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", string(status.as_str()))
+            .expression_attribute_values(":claimed_by", string(claim.claimed_by));
+        // Our own claim, and for a queued mark only while unfinished.
+        let request = match settlement {
+            Settlement::Queued => request
+                .condition_expression("claimed_by = :claimed_by AND #status = :from")
+                .expression_attribute_values(":from", string(TextStatus::Claimed.as_str())),
+            _ => request.condition_expression("claimed_by = :claimed_by"),
+        };
+        let request = attributes.iter().fold(request, |request, (name, value)| {
+            request.expression_attribute_values(format!(":{name}"), string(value))
+        });
+        request.send().await.map(drop).map_err(|error| dependency_error(operation, &error))
     }
 
-    async fn mark_unconfirmed(&self, key: &TextKey, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
-        let attributes = [("unconfirmed_at", at)];
-        let status = TextStatus::Unconfirmed;
-        self.settle("DynamoDB UpdateItem (mark text unconfirmed)", key, claimed_by, None, status, &attributes).await
-    }
-
-    async fn mark_queued(&self, key: &TextKey, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
-        let (claimed, queued) = (Some(TextStatus::Claimed), TextStatus::Queued);
-        let attributes = [("queued_at", at)];
-        self.settle("DynamoDB UpdateItem (mark text queued)", key, claimed_by, claimed, queued, &attributes).await
-    }
-
-    async fn mark_expired(&self, key: &TextKey, claimed_by: &str, at: &str) -> Result<(), DependencyError> {
-        let attributes = [("expired_at", at)];
-        let status = TextStatus::Expired;
-        self.settle("DynamoDB UpdateItem (mark text expired)", key, claimed_by, None, status, &attributes).await
-    }
-
-    async fn mark_failed(&self, key: &TextKey, claimed_by: &str, at: &str, code: &str) -> Result<(), DependencyError> {
-        let attributes = [("failed_at", at), ("failure_code", code)];
-        let status = TextStatus::Failed;
-        self.settle("DynamoDB UpdateItem (mark text failed)", key, claimed_by, None, status, &attributes).await
-    }
-
-    async fn release(&self, key: &TextKey, claimed_by: &str) -> Result<(), DependencyError> {
+    async fn release(&self, claim: HeldClaim<'_>) -> Result<(), DependencyError> {
         const OPERATION: &str = "DynamoDB DeleteItem (release text claim)";
         let result = self
             .table
             .client
             .delete_item()
             .table_name(&self.table.name)
-            .set_key(Some(key_of(key)))
+            .set_key(Some(key_of(claim.key)))
             // Only our own unfinished claim: never a sent record or another delivery's claim.
             .condition_expression("claimed_by = :claimed_by AND #status = :claimed")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":claimed_by", string(claimed_by))
+            .expression_attribute_values(":claimed_by", string(claim.claimed_by))
             .expression_attribute_values(":claimed", string(TextStatus::Claimed.as_str()))
             .send()
             .await;

@@ -2,7 +2,7 @@
 
 use super::{DynamoTextLedger, SnsSmsSender};
 use crate::payload::{SendText, TextType};
-use crate::ports::{ClaimOutcome, SendFailure, SmsSender, TextKey, TextLedger};
+use crate::ports::{ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextKey, TextLedger};
 use crate::record::TextClaimRecord;
 use crate::settings::{SmsSettings, SmsType};
 use crate::sms::SmsText;
@@ -186,7 +186,7 @@ async fn releasing_a_claim_that_is_no_longer_ours_and_unfinished_is_not_an_error
             DeleteItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
         });
     let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&gone]), "texts");
-    assert_eq!(ledger.release(&key(), "req-1").await, Ok(()));
+    assert_eq!(ledger.release(HeldClaim { key: &key(), claimed_by: "req-1" }).await, Ok(()));
 
     let released = mock!(aws_sdk_dynamodb::Client::delete_item)
         .match_requests(|request| {
@@ -194,7 +194,7 @@ async fn releasing_a_claim_that_is_no_longer_ours_and_unfinished_is_not_an_error
         })
         .then_output(|| DeleteItemOutput::builder().build());
     let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&released]), "texts");
-    assert_eq!(ledger.release(&key(), "req-1").await, Ok(()));
+    assert_eq!(ledger.release(HeldClaim { key: &key(), claimed_by: "req-1" }).await, Ok(()));
 }
 
 #[tokio::test]
@@ -207,10 +207,31 @@ async fn a_text_sns_refused_for_good_is_settled_failed_with_its_code() {
                 && request.condition_expression() == Some("claimed_by = :claimed_by")
                 && values[":status"] == AttributeValue::S("failed".into())
                 && values[":failure_code"] == AttributeValue::S("InvalidParameter".into())
+                && values[":failed_at"] == AttributeValue::S("1970-01-01T00:00:00Z".into())
+                && values[":claimed_by"] == AttributeValue::S("req-1".into())
         })
         .then_output(|| UpdateItemOutput::builder().build());
     let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&update]), "texts");
-    assert_eq!(ledger.mark_failed(&key(), "req-1", "2026-12-04T00:00:00Z", "InvalidParameter").await, Ok(()));
+    let held = HeldClaim { key: &key(), claimed_by: "req-1" };
+    let failed = Settlement::Failed { code: "InvalidParameter" };
+    assert_eq!(ledger.settle(held, failed, OffsetDateTime::UNIX_EPOCH).await, Ok(()));
+}
+
+/// A queued mark applies only to an unfinished claim: the redrive may have taken it over and sent the text.
+#[tokio::test]
+async fn a_queued_mark_applies_only_to_an_unfinished_claim() {
+    let update = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|request| {
+            let values = request.expression_attribute_values().unwrap();
+            request.condition_expression() == Some("claimed_by = :claimed_by AND #status = :from")
+                && values[":from"] == AttributeValue::S("claimed".into())
+                && values[":status"] == AttributeValue::S("queued".into())
+                && values.contains_key(":queued_at")
+        })
+        .then_output(|| UpdateItemOutput::builder().build());
+    let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&update]), "texts");
+    let held = HeldClaim { key: &key(), claimed_by: "req-1" };
+    assert_eq!(ledger.settle(held, Settlement::Queued, OffsetDateTime::UNIX_EPOCH).await, Ok(()));
 }
 
 /// What a failed publish means: SNS refusing it for good (settled, never retried), for now (sent later), or
