@@ -1,5 +1,5 @@
-//! The narrow capability post-call needs. `adapters` implements it with DynamoDB; the test-support crate in
-//! memory.
+//! The narrow capability the call work needs (post-call's and the redrive's). `aws` implements it with DynamoDB;
+//! `fakes` in memory.
 
 use std::future::Future;
 use webhook::error::DependencyError;

@@ -70,7 +70,7 @@ impl SmsSender for FakeSms {
     }
 }
 
-/// One sent-texts item: the claim as written, then what `mark_sent` adds.
+/// One sent-texts item: the claim as written, then what its settlement adds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LedgerEntry {
     pub item: Value,

@@ -1,6 +1,7 @@
-//! The narrow capabilities send-text needs, and the ledger's own words: which text ([`TextKey`]), its states
-//! ([`TextStatus`]), a claim and what it meets. `adapters` implements them for AWS; the test-support crate in
-//! memory. The sent-texts item (`record`) is built from these; nothing here depends on it.
+//! The narrow capabilities the text work needs (send-text's and the redrive's), and the ledger's own words: which
+//! text ([`TextKey`]), its states ([`TextStatus`]), a claim, what it meets and how a held one is settled. `aws`
+//! implements them; `fakes` in memory. The sent-texts item (`record`) is built from these; nothing here depends
+//! on it.
 
 use crate::payload::TextType;
 use crate::sms::SmsText;

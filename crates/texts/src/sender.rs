@@ -38,8 +38,8 @@ pub struct TextSender<L, S, O> {
     max_age: QueuedTextMaxAge,
 }
 
-/// A text not sent now: its claim, when this delivery holds it, to mark queued or give back once the fallback
-/// queue has answered.
+/// The sender's [`NotDone`]: the claim, when this delivery holds it, to mark queued or give back once the
+/// fallback queue has answered.
 pub type NotTexted = NotDone<Option<TextKey>>;
 
 /// A text SNS may or may not have sent: settled (never sent again), but not confirmed.

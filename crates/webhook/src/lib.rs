@@ -4,11 +4,12 @@
 //! checked once ([`item`]), the suppression list every function reads or adds to ([`opt_out`]), the time each
 //! AWS call and each function's slowest path may take ([`budget`]), telemetry.
 //!
-//! A function crate (`functions/<name>`) implements [`pipeline::Webhook`] around the work of a domain crate
-//! (`crates/texts`, `crates/calls`) or of [`opt_out`]. The `fakes` feature adds in-memory fakes of the ports
-//! defined here. Only [`item`] (the
-//! DynamoDB item type) and the files under [`aws`] here, and each function's `adapters`, name the AWS SDK. The
-//! modules depend on each other without a cycle (the workspace's `tests/tests/module_graph.rs` checks it).
+//! A webhook function crate (`functions/<name>`) puts the work of a domain crate (`crates/texts`, `crates/calls`)
+//! or of [`opt_out_lister`] in a [`fallback::QueueingWebhook`], which implements [`pipeline::Webhook`]. The
+//! `fakes` feature adds in-memory fakes of the ports defined here. Only [`item`] (the DynamoDB item type), the
+//! files under [`aws`] and the fakes here, the domain crates' `aws` modules and sms-delivery-status's `adapters`
+//! name the AWS SDK. The modules depend on each other without a cycle (the workspace's
+//! `tests/tests/module_graph.rs` checks it).
 
 pub mod auth;
 pub mod aws;

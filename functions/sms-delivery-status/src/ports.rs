@@ -1,5 +1,5 @@
-//! The one capability sms-delivery-status needs. `adapters` implements it on DynamoDB; the test-support crate
-//! on the in-memory sent-texts table.
+//! The one capability sms-delivery-status needs. `adapters` implements it on DynamoDB; `fakes` on the text
+//! work's in-memory sent-texts table (`texts::fakes::FakeLedger`).
 
 use crate::report::DeliveryReport;
 use std::future::Future;

@@ -1,6 +1,7 @@
 //! What every function's AWS adapters share: one SDK config per process, the timeouts, the classification of
 //! SDK failures, opening connections during initialisation, DynamoDB items, and the token in Secrets Manager.
-//! With each function's `adapters`, the only code that names the AWS SDK.
+//! With the domain crates' `aws` modules and sms-delivery-status's `adapters`, the only code that names the AWS
+//! SDK (besides the item type and the fakes).
 
 mod fallback_queue;
 mod opt_outs;
