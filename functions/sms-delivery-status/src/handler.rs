@@ -71,10 +71,6 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
         Self { ledger, namespace: namespace.into() }
     }
 
-    pub fn ledger(&self) -> &L {
-        &self.ledger
-    }
-
     /// Records every delivery record of the batch; fails when DynamoDB failed any of them, or `deadline` left no
     /// time to start one.
     pub async fn handle(
