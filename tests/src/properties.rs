@@ -19,14 +19,12 @@ use post_call::config::{POST_CALL_MAX_BODY_BYTES, PostCallConfig};
 use send_text::config::{SEND_TEXT_MAX_BODY_BYTES, SendTextConfig};
 use serde_json::Value;
 use text_optout::config::TEXT_OPTOUT_MAX_BODY_BYTES;
-use texts::payload::TextType;
-use texts::ports::{TextKey, TextStatus};
-use texts::recipient::AllowedRecipients;
+use texts::ledger::{TextKey, TextStatus};
 use texts::sms::SmsText;
+use texts::text::{AllowedRecipients, TextType};
 use webhook::config::FromEnvironment;
-use webhook::http::parse_object;
 use webhook::item::DYNAMODB_ITEM_LIMIT;
-use webhook::payload::{Fields, WebhookId};
+use webhook::payload::{Fields, WebhookId, parse_object};
 use webhook::phone::{CountryCode, PhoneNumber};
 use webhook::pipeline::{Webhook, handle};
 use webhook_test_support::events::{TOKEN, env};
@@ -81,7 +79,7 @@ fn client_error(status: u16, answer: &Value) -> Result<(), String> {
     }
 }
 
-/// What the body holds, as the receiver must read it (`webhook::http::parse_object`: the JSON object sent, a
+/// What the body holds, as the receiver must read it (`webhook::payload::parse_object`: the JSON object sent, a
 /// lone surrogate or a byte that is not UTF-8 as U+FFFD, a number no double holds as its digits).
 fn payload(body: &[u8]) -> Option<Fields> {
     parse_object(body).ok()
@@ -238,7 +236,7 @@ impl BodyCheck {
         }
         let suppressing = payload
             .as_ref()
-            .and_then(calls::payload::end_reason)
+            .and_then(calls::record::end_reason)
             .is_some_and(|reason| self.suppressing.suppresses(reason));
         let phone = payload.as_ref().and_then(|payload| payload_phone(payload, "record_phone_number"));
         if let (true, Some(phone), false) = (suppressing, phone, body.len() > POST_CALL_MAX_BODY_BYTES)

@@ -413,7 +413,7 @@ fn assert_only_payload_fields_and_ours(item: &Value, payload: &Value, ours: &[&s
 #[tokio::test]
 async fn a_call_carrying_our_attribute_names_keeps_the_ttl_and_the_phone_index_ours() -> Result<(), Error> {
     use calls::record::CallRecord;
-    use webhook::record::SHADOWED_FIELDS;
+    use webhook::item::SHADOWED_FIELDS;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::Calls).await?;
     emulator.create_table(Table::OptOuts).await?;
@@ -461,8 +461,8 @@ async fn a_call_carrying_our_attribute_names_keeps_the_ttl_and_the_phone_index_o
 
 #[tokio::test]
 async fn a_text_carrying_our_attribute_names_keeps_its_state_ours() -> Result<(), Error> {
-    use texts::record::TextClaimRecord;
-    use webhook::record::SHADOWED_FIELDS;
+    use texts::ledger::TextClaimRecord;
+    use webhook::item::SHADOWED_FIELDS;
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;
     emulator.create_table(Table::OptOuts).await?;
@@ -551,7 +551,7 @@ async fn a_do_not_call_puts_the_number_on_the_list_beside_the_record() -> Result
 async fn delivery_records_set_the_status_on_the_texts_sns_sent() -> Result<(), Error> {
     use sms_delivery_status::adapters::DynamoDeliveryLedger;
     use sms_delivery_status::handler::{BatchSummary, DeliveryStatusHandler};
-    use texts::record::TextClaimRecord;
+    use texts::ledger::TextClaimRecord;
     use webhook_test_support::delivery_logs::{delivery_line, log_data, log_group};
     let emulator = Emulator::start()?;
     emulator.create_table(Table::SentTexts).await?;

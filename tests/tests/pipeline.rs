@@ -10,7 +10,7 @@ use lambda_http::http::StatusCode;
 use serde_json::json;
 use sms_delivery_status::fakes::delivery_status_on;
 use texts::fakes::{LedgerEntry, pre_call, text_key};
-use texts::payload::TextType;
+use texts::text::TextType;
 use time::OffsetDateTime;
 use webhook::payload::WebhookId;
 use webhook_test_support::LogCapture;

@@ -6,7 +6,7 @@ use calls::record::CallRecord;
 use integration_tests::{Error, Table, Template};
 use serde_yaml_ng::Value;
 use sms_delivery_status::ports::DELIVERY_ATTRIBUTES;
-use texts::record::TextClaimRecord;
+use texts::ledger::TextClaimRecord;
 use webhook::opt_out::OptOutRecord;
 
 fn names_under(value: Option<&Value>, key: &str) -> Vec<String> {

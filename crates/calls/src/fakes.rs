@@ -1,7 +1,7 @@
 //! The call work's port in memory: the calls table, items as JSON, with the adapter's condition (the first record
 //! is kept). Test code only, behind the `fakes` feature.
 
-use crate::ports::{CallStore, StoreOutcome};
+use crate::record::{CallStore, StoreOutcome};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

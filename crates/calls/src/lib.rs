@@ -1,13 +1,11 @@
-//! The call work, shared by post-call's webhook and the redrive: the end reason ([`payload`]), the calls item
-//! ([`record`]), the store port ([`ports`]), the recorder itself ([`recorder`]), what it reads from the
+//! The call work, shared by post-call's webhook and the redrive: the end reason, the calls item and the store
+//! port ([`record`]), the recorder itself ([`recorder`]), what it reads from the
 //! environment ([`settings`]), and its DynamoDB adapter ([`aws`], the only code here that names the SDK). The
 //! `fakes` feature adds an in-memory calls table for tests.
 
 pub mod aws;
 #[cfg(feature = "fakes")]
 pub mod fakes;
-pub mod payload;
-pub mod ports;
 pub mod record;
 pub mod recorder;
 pub mod settings;

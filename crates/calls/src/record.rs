@@ -1,16 +1,28 @@
-//! The calls item: every field of the call as 2X sent it, plus what we add; its transcript compressed when it
-//! would take the item over DynamoDB's limit.
+//! A call as 2X sends it and as we store it. The body of 2X's Post-Call webhook is read leniently and
+//! losslessly: only `id` is required; every field, at every level, is kept as sent. `call.end_reason` (an open
+//! set: 2X's own sample sends `transferred`, not the documented `call_transferred`) is read when it is a string,
+//! and compared without regard to case. The calls item holds every field of the call as 2X sent it, plus what we
+//! add; its transcript compressed when it would take the item over DynamoDB's limit. [`CallStore`] is the one
+//! port that writes it.
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Serialize;
+use serde_json::Value;
+use std::future::Future;
 use time::OffsetDateTime;
 use webhook::config::Retention;
-use webhook::error::WebhookError;
-use webhook::item::{DYNAMODB_ITEM_LIMIT, Item, STORED_AS_JSON};
-use webhook::payload::{Fields, WebhookId};
+use webhook::error::{DependencyError, WebhookError};
+use webhook::item::{
+    DYNAMODB_ITEM_LIMIT, Item, SHADOWED_FIELDS, STORED_AS_JSON, ShadowedFields, expires_at, rfc3339, set_aside,
+};
+use webhook::payload::{Fields, WebhookId, text_of};
 use webhook::phone::PhoneNumber;
-use webhook::record::{SHADOWED_FIELDS, ShadowedFields, expires_at, rfc3339, set_aside};
+
+/// `call.end_reason` as sent, trimmed; `None` when `call` is not an object or the reason not a string.
+pub fn end_reason(fields: &Fields) -> Option<&str> {
+    text_of(fields.get("call").and_then(Value::as_object).and_then(|call| call.get("end_reason")))
+}
 
 /// Above this size a call's transcript is stored compressed, leaving room under DynamoDB's 400 KB.
 pub const COMPRESS_TRANSCRIPT_ABOVE: usize = 350 * 1024;
@@ -103,6 +115,19 @@ fn gzip_json(value: &impl Serialize) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOutcome {
+    Stored,
+    /// A record with this id was already stored; it is kept as it was.
+    AlreadyStored,
+}
+
+/// Keeps call records.
+pub trait CallStore: Send + Sync {
+    /// Stores a call's item unless one with its `id` is stored already.
+    fn store(&self, item: Item) -> impl Future<Output = Result<StoreOutcome, DependencyError>> + Send;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +135,16 @@ mod tests {
     use serde_json::{Value, json};
     use webhook::phone::CountryCode;
     use webhook_test_support::events::keys;
+
+    #[test]
+    fn the_end_reason_is_read_when_it_is_a_string() {
+        let reason = |body: Value| end_reason(body.as_object().unwrap()).map(str::to_owned);
+        assert_eq!(reason(json!({"call": {"end_reason": " do_not_call "}})).as_deref(), Some("do_not_call"));
+        assert_eq!(reason(json!({"call": {"end_reason": 3}})), None);
+        assert_eq!(reason(json!({"call": "do_not_call"})), None);
+        assert_eq!(reason(json!({"call": [{"end_reason": "do_not_call"}]})), None);
+        assert_eq!(reason(json!({})), None);
+    }
 
     fn fields(value: Value) -> Fields {
         value.as_object().cloned().unwrap()

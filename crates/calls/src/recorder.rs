@@ -2,19 +2,16 @@
 //! the id is stored already. [`CallRecorder`] is what post-call's webhook does for each delivery and the redrive
 //! for each queued one. Generic over its ports.
 
-use crate::payload::end_reason;
-use crate::ports::{CallStore, StoreOutcome};
-use crate::record::CallRecord;
+use crate::record::{CallRecord, CallStore, StoreOutcome, end_reason};
 use crate::settings::{CallSettings, SuppressingEndReasons};
 use std::time::Duration;
 use webhook::budget;
 use webhook::config::{DataSettings, Retention};
 use webhook::error::WebhookError;
 use webhook::fallback::{NotDone, QueuedBody, QueuedFunction, Work};
-use webhook::http::parse_object;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::{Listed, OptOutRecord, OptOutSource, OptOutWriter};
-use webhook::payload::{Fields, WebhookId, lead_fields, phone_text, required_id};
+use webhook::payload::{Fields, WebhookId, lead_fields, parse_object, phone_text, required_id};
 use webhook::phone::{self, CountryCode, PhoneNumber};
 use webhook::pipeline::{Accepted, Invocation};
 use webhook::telemetry::RequestSummary;

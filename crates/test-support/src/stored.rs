@@ -7,8 +7,7 @@ use base64::Engine;
 use flate2::read::GzDecoder;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
-use webhook::item::STORED_AS_JSON;
-use webhook::record::SHADOWED_FIELDS;
+use webhook::item::{SHADOWED_FIELDS, STORED_AS_JSON};
 
 /// The fields 2X sent, as `item` (an item as JSON, [`webhook::fakes::item_json`]) stores them: without `id` (the key)
 /// and the attributes of ours named in `ours`.

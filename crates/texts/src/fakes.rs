@@ -1,11 +1,11 @@
 //! The text work's ports in memory: an SMS sender that records texts, and the sent-texts table with the adapter's
 //! conditions. Test code only, behind the `fakes` feature.
 
-use crate::payload::TextType;
-use crate::ports::{
+use crate::ledger::{
     ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaim, TextKey, TextLedger, TextStatus,
 };
 use crate::sms::SmsText;
+use crate::text::TextType;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

@@ -1,24 +1,22 @@
 //! The text work: parse, validate, claim the text, check the opt-outs, publish, record. [`TextSender`] is what
 //! send-text's webhook does for each delivery and the redrive for each queued one. Generic over its ports.
 
-use crate::payload::SendText;
-use crate::ports::{ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextKey, TextLedger};
-use crate::recipient::AllowedRecipients;
-use crate::record::TextClaimRecord;
+use crate::ledger::{
+    ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaimRecord, TextKey, TextLedger,
+};
 use crate::settings::{QueuedTextMaxAge, TextSettings};
-use crate::sms::SmsText;
+use crate::text::{AllowedRecipients, SendText, recipient_and_sms};
 use lambda_http::http::StatusCode;
 use std::time::Duration;
 use time::OffsetDateTime;
 use webhook::budget;
 use webhook::config::{DataSettings, Retention};
-use webhook::error::{Refusal, WebhookError};
+use webhook::error::WebhookError;
 use webhook::fallback::{NotDone, QueuedFunction, Work, queued};
-use webhook::http::parse_object;
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::OptOutLookup;
-use webhook::payload::WebhookId;
-use webhook::phone::{self, CountryCode, PhoneNumber};
+use webhook::payload::{WebhookId, parse_object};
+use webhook::phone::{self, CountryCode};
 use webhook::pipeline::{Accepted, Invocation};
 use webhook::telemetry::RequestSummary;
 
@@ -97,30 +95,18 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
         queued_by: Option<&str>,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, NotTexted> {
-        let text = SendText::read(parse_object(body)?)?;
-        summary.id = Some(text.id);
-        summary.set_kind(text.text_type.as_str());
-        summary.phone_last4 = Some(phone::last4(&text.record_phone_number).to_owned());
+        let SendText { id, record_phone_number, message, text_type, fields } = SendText::read(parse_object(body)?)?;
+        summary.id = Some(id);
+        summary.set_kind(text_type.as_str());
+        summary.phone_last4 = Some(phone::last4(&record_phone_number).to_owned());
 
-        let unprocessable = |message: String, field: &str, refusal| WebhookError::Unprocessable {
-            message,
-            field: Some(field.to_owned()),
-            refusal,
-        };
-        let to = PhoneNumber::parse(&text.record_phone_number, self.default_country)
-            .map_err(|error| unprocessable(error.to_string(), "record_phone_number", Refusal::InvalidPhone))?;
-        self.recipients
-            .check(&to)
-            .map_err(|error| unprocessable(error.to_string(), "record_phone_number", Refusal::PhoneNotAllowed))?;
-        let message = SmsText::parse(&text.message)
-            .map_err(|error| unprocessable(error.to_string(), "message", Refusal::InvalidMessage))?;
+        let (to, message) = recipient_and_sms(&record_phone_number, &message, self.default_country, &self.recipients)?;
         let now = OffsetDateTime::now_utc();
-        let expired = now - invocation.received_at > self.max_age.of(&text.text_type);
-        let key = TextKey { id: text.id, text_type: text.text_type };
-        let record = TextClaimRecord::new(&key, text.fields, &to, &invocation.request_id, now, self.retention);
+        let expired = now - invocation.received_at > self.max_age.of(&text_type);
+        let key = TextKey { id, text_type };
+        let record = TextClaimRecord::new(&key, fields, &to, &invocation.request_id, now, self.retention);
         // The claim stores the whole text: built once, as DynamoDB takes it.
         let claim = record.claim(queued_by).map_err(WebhookError::from)?;
-        let id = key.id;
         let failed = |error, claimed: bool| NotDone::Failed { id: Some(id), error, held: claimed.then(|| key.clone()) };
         // The claim this delivery holds once `claim` answers `Claimed`.
         let held = HeldClaim { key: &key, claimed_by: &invocation.request_id };

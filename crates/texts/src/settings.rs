@@ -1,8 +1,7 @@
 //! What the text sender reads from the environment, send-text and the redrive alike: the sent-texts table, the
 //! SMS attributes, who may be texted and how long a queued text may wait.
 
-use crate::payload::TextType;
-use crate::recipient::AllowedRecipients;
+use crate::text::{AllowedRecipients, TextType};
 use std::time::Duration;
 use webhook::config::{ConfigError, Env};
 use webhook::phone::CountryCode;

@@ -3,10 +3,10 @@
 //! function completes it with the same at-most-once rules.
 
 use crate::error::{DependencyError, WebhookError};
+use crate::item::rfc3339;
 use crate::metrics::Outcome;
 use crate::payload::WebhookId;
 use crate::pipeline::{Accepted, Intake, Invocation, Webhook};
-use crate::record::rfc3339;
 use crate::telemetry::RequestSummary;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

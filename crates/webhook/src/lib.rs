@@ -19,7 +19,6 @@ pub mod error;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 pub mod fallback;
-pub mod http;
 pub mod item;
 pub mod metrics;
 pub mod opt_out;
@@ -27,5 +26,4 @@ pub mod opt_out_lister;
 pub mod payload;
 pub mod phone;
 pub mod pipeline;
-pub mod record;
 pub mod telemetry;

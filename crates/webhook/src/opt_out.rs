@@ -3,10 +3,9 @@
 //! post-call add to it; send-text reads it before every text.
 
 use crate::error::{DependencyError, UnstorableValue};
-use crate::item::{Item, STORED_AS_JSON};
+use crate::item::{Item, SHADOWED_FIELDS, STORED_AS_JSON, ShadowedFields, rfc3339, set_aside};
 use crate::payload::{Fields, WebhookId};
 use crate::phone::PhoneNumber;
-use crate::record::{SHADOWED_FIELDS, ShadowedFields, rfc3339, set_aside};
 use serde::Serialize;
 use std::future::Future;
 use time::OffsetDateTime;

@@ -7,10 +7,9 @@
 use crate::budget;
 use crate::error::{Refusal, WebhookError};
 use crate::fallback::{NotDone, QueuedFunction, Work};
-use crate::http::parse_object;
 use crate::metrics::Outcome;
 use crate::opt_out::{OptOutRecord, OptOutSource, OptOutWriter};
-use crate::payload::required_phone;
+use crate::payload::{parse_object, required_phone};
 use crate::phone::{self, CountryCode, PhoneNumber};
 use crate::pipeline::{Accepted, Invocation};
 use crate::telemetry::RequestSummary;

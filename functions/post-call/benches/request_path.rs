@@ -9,8 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::hint::black_box;
 use time::OffsetDateTime;
-use webhook::http::parse_object;
-use webhook::payload::{phone_text, required_id};
+use webhook::payload::{parse_object, phone_text, required_id};
 use webhook::phone::{CountryCode, PhoneNumber};
 use webhook_test_support::events::{sample_authenticator, sample_body, sample_headers};
 

@@ -2,7 +2,7 @@
 //! when DynamoDB fails (`webhook::fallback::QueueingWebhook`).
 
 use crate::config::PostCallConfig;
-use calls::ports::CallStore;
+use calls::record::CallStore;
 use calls::recorder::CallRecorder;
 use std::time::Duration;
 use webhook::auth::Authenticator;

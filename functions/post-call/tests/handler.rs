@@ -12,9 +12,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::fakes::{FakeOptOuts, FakeQueue};
 use webhook::fallback::QueuedFunction;
-use webhook::item::STORED_AS_JSON;
+use webhook::item::{SHADOWED_FIELDS, STORED_AS_JSON};
 use webhook::payload::WebhookId;
-use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{
     answer, body_carrying, configured, edited_body, event, event_with_body, lambda_answer, metas_dynamodb_refuses,

@@ -4,10 +4,10 @@
 
 use crate::config::RedriveConfig;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use calls::ports::CallStore;
+use calls::record::CallStore;
 use calls::recorder::{CallRecorder, RECORDER_WORST_CASE};
 use std::time::{Duration, Instant};
-use texts::ports::{SmsSender, TextLedger};
+use texts::ledger::{SmsSender, TextLedger};
 use texts::sender::{SENDER_WORST_CASE, TextPorts, TextSender};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

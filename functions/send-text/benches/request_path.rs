@@ -5,12 +5,11 @@
 #![allow(clippy::unwrap_used)]
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use texts::payload::SendText;
-use texts::ports::TextKey;
-use texts::record::TextClaimRecord;
+use texts::ledger::{TextClaimRecord, TextKey};
 use texts::sms::SmsText;
+use texts::text::SendText;
 use time::OffsetDateTime;
-use webhook::http::parse_object;
+use webhook::payload::parse_object;
 use webhook::phone::{CountryCode, PhoneNumber};
 use webhook_test_support::events::{sample_authenticator, sample_body, sample_headers};
 

@@ -32,9 +32,8 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
     use std::time::Duration;
-    use texts::payload::TextType;
-    use texts::recipient::AllowedRecipients;
     use texts::settings::{QueuedTextMaxAge, SmsSettings, SmsType, US_TERRITORIES};
+    use texts::text::{AllowedRecipients, TextType};
     use webhook::config::FromEnvironment;
     use webhook::phone::CountryCode;
 

@@ -3,7 +3,7 @@
 
 use crate::config::SendTextConfig;
 use std::time::Duration;
-use texts::ports::{SmsSender, TextLedger};
+use texts::ledger::{SmsSender, TextLedger};
 use texts::sender::{TextPorts, TextSender};
 use webhook::auth::Authenticator;
 use webhook::budget;

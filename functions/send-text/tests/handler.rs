@@ -8,15 +8,13 @@ use send_text::handler::{SendTextDeps, SendTextHandler};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use texts::fakes::{FakeLedger, FakeSms, LedgerEntry, pre_call, text_key};
-use texts::payload::TextType;
-use texts::ports::{TextKey, TextStatus};
-use texts::record::TextClaimRecord;
+use texts::ledger::{TextClaimRecord, TextKey, TextStatus};
+use texts::text::TextType;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::fakes::{FakeOptOuts, FakeQueue, Operations};
-use webhook::item::STORED_AS_JSON;
+use webhook::item::{SHADOWED_FIELDS, STORED_AS_JSON};
 use webhook::payload::WebhookId;
-use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{
     answer, body_carrying, configured, edited_body, event, event_with_body, lambda_answer, metas_dynamodb_refuses,

@@ -10,8 +10,8 @@ use sms_delivery_status::fakes::delivery_status_on;
 use sms_delivery_status::handler::{BatchSummary, RECORD_WORST_CASE};
 use std::time::Duration;
 use texts::fakes::{FakeLedger, text_key};
-use texts::payload::TextType;
-use texts::ports::TextKey;
+use texts::ledger::TextKey;
+use texts::text::TextType;
 use webhook::budget::{Deadline, MARGIN};
 use webhook_test_support::delivery_logs::{
     decode, delivery_line, log_data, log_data_json, log_group, subscription_event,

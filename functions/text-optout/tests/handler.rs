@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::fakes::{FakeOptOuts, FakeQueue};
 use webhook::fallback::QueuedFunction;
+use webhook::item::SHADOWED_FIELDS;
 use webhook::opt_out::OptOutRecord;
-use webhook::record::SHADOWED_FIELDS;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{
     answer, body_carrying, configured, edited_body, event, event_with_body, sample, sample_body,

@@ -1,4 +1,4 @@
-use crate::ports::{CallStore, StoreOutcome};
+use crate::record::{CallStore, StoreOutcome};
 use webhook::aws::{DynamoTable, NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::item::Item;

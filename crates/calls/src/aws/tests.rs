@@ -1,8 +1,7 @@
 //! The adapter on the real SDK client, its HTTP layer replaced by aws-smithy-mocks.
 
 use super::DynamoCallStore;
-use crate::ports::{CallStore, StoreOutcome};
-use crate::record::CallRecord;
+use crate::record::{CallRecord, CallStore, StoreOutcome};
 use aws_sdk_dynamodb::error::ErrorMetadata;
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -1,13 +1,13 @@
-use crate::payload::TextType;
-use crate::ports::{ClaimOutcome, HeldClaim, Settlement, TextClaim, TextKey, TextLedger, TextStatus};
+use crate::ledger::{ClaimOutcome, HeldClaim, Settlement, TextClaim, TextKey, TextLedger, TextStatus};
+use crate::text::TextType;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 use webhook::aws::{DynamoTable, NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
 use webhook::error::DependencyError;
+use webhook::item::rfc3339;
 use webhook::payload::WebhookId;
-use webhook::record::rfc3339;
 
 fn string(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())

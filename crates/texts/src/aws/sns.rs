@@ -1,4 +1,4 @@
-use crate::ports::{SendFailure, SmsSender};
+use crate::ledger::{SendFailure, SmsSender};
 use crate::settings::SmsSettings;
 use crate::sms::SmsText;
 use aws_config::SdkConfig;

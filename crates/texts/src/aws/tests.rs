@@ -1,11 +1,12 @@
 //! The adapters on the real SDK clients, their HTTP layer replaced by aws-smithy-mocks.
 
 use super::{DynamoTextLedger, SnsSmsSender};
-use crate::payload::{SendText, TextType};
-use crate::ports::{ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextKey, TextLedger};
-use crate::record::TextClaimRecord;
+use crate::ledger::{
+    ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaimRecord, TextKey, TextLedger,
+};
 use crate::settings::{SmsSettings, SmsType};
 use crate::sms::SmsText;
+use crate::text::{SendText, TextType};
 use aws_sdk_dynamodb::operation::delete_item::{DeleteItemError, DeleteItemOutput};
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;

@@ -1,21 +1,23 @@
-//! The request pipeline every webhook shares (method, auth, body limit, the answer, the summary log line and
-//! its metrics) around each function's own step, [`Webhook::process`].
-
-mod lambda;
-
-pub use lambda::{UndecodableBody, answer, serve};
+//! The request pipeline every webhook shares (method, auth, body limit, the JSON answer, the summary log line and
+//! its metrics) around each function's own step, [`Webhook::process`], and the Lambda runtime loop in front of
+//! it ([`serve`]: lambda_http's event conversion, made total).
 
 use crate::auth::Authenticator;
 use crate::config::CommonConfig;
 use crate::error::WebhookError;
-use crate::http::json_response;
 use crate::metrics::{Measurement, Metric, Outcome, Unit};
 use crate::payload::WebhookId;
 use crate::phone::PhoneNumber;
 use crate::telemetry::RequestSummary;
-use lambda_http::http::{Method, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Error, LambdaEvent, Service, service_fn};
 use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
 use serde_json::json;
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -158,4 +160,54 @@ pub fn answer_of(
 fn local_request_id() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     format!("local-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A response with a JSON body.
+fn json_response(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Marks a request whose event flagged its body base64 but did not carry valid base64; the body is dropped.
+#[derive(Debug, Clone, Copy)]
+pub struct UndecodableBody;
+
+/// Serves `webhook` until the runtime stops.
+pub async fn serve<W: Webhook>(webhook: &W) -> Result<(), Error> {
+    lambda_http::lambda_runtime::run(service_fn(|event| answer(webhook, event))).await
+}
+
+/// Answers one API Gateway (REST or HTTP API) or ALB event, in that event source's response format.
+pub async fn answer<W: Webhook>(
+    webhook: &W,
+    mut event: LambdaEvent<LambdaRequest>,
+) -> Result<impl Serialize + Send + use<W>, Infallible> {
+    // lambda_http panics converting an event whose base64 body does not decode; API Gateway never sends one,
+    // but anything that can invoke the function could. Such a body is taken out here and answered 400.
+    let undecodable = take_undecodable_body(&mut event.payload);
+    let mut adapter = Adapter::from(service_fn(|mut request: lambda_http::Request| async move {
+        if undecodable {
+            request.extensions_mut().insert(UndecodableBody);
+        }
+        Ok::<_, Infallible>(handle(webhook, request).await)
+    }));
+    adapter.call(event).await
+}
+
+/// Removes a body flagged base64 that is not; true when it did.
+fn take_undecodable_body(event: &mut LambdaRequest) -> bool {
+    let (body, is_base64_encoded) = match event {
+        LambdaRequest::ApiGatewayV1(event) => (&mut event.body, &mut event.is_base64_encoded),
+        LambdaRequest::ApiGatewayV2(event) => (&mut event.body, &mut event.is_base64_encoded),
+        LambdaRequest::Alb(event) => (&mut event.body, &mut event.is_base64_encoded),
+        _ => return false,
+    };
+    let undecodable = *is_base64_encoded && body.as_deref().is_some_and(|body| STANDARD.decode(body).is_err());
+    if undecodable {
+        *body = None;
+        *is_base64_encoded = false;
+    }
+    undecodable
 }
