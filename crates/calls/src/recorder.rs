@@ -8,7 +8,7 @@ use std::time::Duration;
 use webhook::budget;
 use webhook::config::{DataSettings, Retention};
 use webhook::error::WebhookError;
-use webhook::fallback::{NotDone, QueuedBody, QueuedFunction, Work};
+use webhook::fallback::{NotDone, QueuedBody, QueuedFunction, Report, Work};
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::{Listed, OptOutRecord, OptOutSource, OptOutWriter};
 use webhook::payload::{Fields, WebhookId, lead_fields, parse_object, phone_text, required_id};
@@ -44,29 +44,27 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
 
     /// Lists `phone` when the call's end reason suppresses texts: from the number and what 2X sent about the lead
     /// alone, before the call record is even built, so that nothing else in the body, and no failure to store
-    /// it, can delay or prevent the listing.
+    /// it, can delay or prevent the listing. `None`: not to be listed.
     async fn list_if_suppressed(
         &self,
         fields: &Fields,
         phone: Option<&PhoneNumber>,
         id: Option<WebhookId>,
         invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> Result<(), NotDone> {
+    ) -> Option<Result<Listed, NotDone>> {
         let (Some(list), Some(reason), Some(phone)) = (self.opt_outs.as_ref(), end_reason(fields), phone) else {
-            return Ok(());
+            return None;
         };
         if !self.suppress_texts_on.suppresses(reason) {
-            return Ok(());
+            return None;
         }
         let source = OptOutSource::PostCall { end_reason: reason.to_ascii_lowercase() };
         let record = OptOutRecord::new(phone, source, id, lead_fields(fields), invocation.received_at);
-        match list.add(record.into_item().map_err(WebhookError::from)?).await {
-            Ok(Listed::Added) => summary.counts.push(Metric::OptOutListed),
-            Ok(Listed::AlreadyListed) => {}
-            Err(error) => return Err(NotDone::Failed { id, error, held: () }),
-        }
-        Ok(())
+        let listed = match record.into_item() {
+            Ok(item) => list.add(item).await.map_err(|error| NotDone::Failed { id, error, held: () }),
+            Err(unstorable) => Err(WebhookError::from(unstorable).into()),
+        };
+        Some(listed)
     }
 
     /// Stores the call `id` (when usable) whose fields but `id` are `fields`, whole; a transcript that would take
@@ -77,24 +75,71 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
         fields: Fields,
         phone: Option<&PhoneNumber>,
         invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotDone> {
+    ) -> Result<Stored, NotDone> {
         let id = id?;
         let item = CallRecord::new(id, fields, phone, invocation.received_at, self.retention).into_item()?;
         let item_bytes = item.size();
         let outcome =
-            match self.calls.store(item).await.map_err(|error| NotDone::Failed { id: Some(id), error, held: () })? {
-                StoreOutcome::Stored => {
-                    summary.measurements.push(Measurement {
-                        metric: Metric::StoredItemBytes,
-                        unit: Unit::Bytes,
-                        value: u64::try_from(item_bytes).unwrap_or(u64::MAX),
-                        dimension: None,
-                    });
-                    Outcome::Stored
+            self.calls.store(item).await.map_err(|error| NotDone::Failed { id: Some(id), error, held: () })?;
+        Ok(Stored { id, outcome, item_bytes })
+    }
+}
+
+/// A call record the store answered for.
+#[derive(Debug)]
+pub struct Stored {
+    id: WebhookId,
+    outcome: StoreOutcome,
+    /// The item's size, as DynamoDB counts it.
+    item_bytes: usize,
+}
+
+/// What the recorder did with one delivery.
+#[derive(Debug)]
+pub struct CallReport {
+    /// The end reason as sent (clipped by the summary), or `unspecified`; `None` when the body was not read.
+    end_reason: Option<String>,
+    phone_last4: Option<String>,
+    id: Option<WebhookId>,
+    /// The number listed (or already on the list), when the end reason suppresses texts.
+    listing: Option<Result<Listed, NotDone>>,
+    stored: Result<Stored, NotDone>,
+}
+
+impl Report for CallReport {
+    type Held = ();
+
+    fn record(self, summary: &mut RequestSummary) -> Result<Accepted, NotDone> {
+        if let Some(end_reason) = &self.end_reason {
+            summary.set_kind(end_reason);
+        }
+        (summary.phone_last4, summary.id) = (self.phone_last4, self.id);
+        match self.listing {
+            Some(Ok(Listed::Added)) => summary.counts.push(Metric::OptOutListed),
+            Some(Ok(Listed::AlreadyListed)) | None => {}
+            // The listing is what compliance depends on: a delivery whose listing failed is queued (503 without a
+            // queue) whatever became of its record, and the redrive lists the number. A body whose record can
+            // never be stored then goes on to the dead-letter queue, kept for a person.
+            Some(Err(listing_failed)) => {
+                if let Err(NotDone::Failed { error, .. }) = &self.stored {
+                    summary.add_error(error);
                 }
-                StoreOutcome::AlreadyStored => Outcome::Duplicate,
-            };
+                return Err(listing_failed);
+            }
+        }
+        let Stored { id, outcome, item_bytes } = self.stored?;
+        let outcome = match outcome {
+            StoreOutcome::Stored => {
+                summary.measurements.push(Measurement {
+                    metric: Metric::StoredItemBytes,
+                    unit: Unit::Bytes,
+                    value: u64::try_from(item_bytes).unwrap_or(u64::MAX),
+                    dimension: None,
+                });
+                Outcome::Stored
+            }
+            StoreOutcome::AlreadyStored => Outcome::Duplicate,
+        };
         Ok(Accepted::new(outcome, id))
     }
 }
@@ -102,42 +147,32 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
 impl<C: CallStore, W: OptOutWriter> Work for CallRecorder<C, W> {
     const FUNCTION: QueuedFunction = QueuedFunction::PostCall;
     type Held = ();
+    type Report = CallReport;
 
     /// Records the call in `body`, received as `invocation`: its number listed first when its end reason
     /// suppresses texts; then `stored`, or `duplicate` when an earlier delivery stored it.
-    async fn run(
-        &self,
-        body: &[u8],
-        invocation: &Invocation,
-        _queued_by: Option<&str>,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotDone> {
-        let mut fields = parse_object(body)?;
-        summary.set_kind(end_reason(&fields).unwrap_or("unspecified"));
+    async fn run(&self, body: &[u8], invocation: &Invocation, _queued_by: Option<&str>) -> CallReport {
+        let mut fields = match parse_object(body) {
+            Ok(fields) => fields,
+            Err(error) => {
+                let (end_reason, phone_last4, id, listing) = (None, None, None, None);
+                return CallReport { end_reason, phone_last4, id, listing, stored: Err(error.into()) };
+            }
+        };
+        let end_reason = Some(end_reason(&fields).unwrap_or("unspecified").to_owned());
         // A call record is worth keeping even when its number is odd: store it, just without `phone_e164`.
         let raw_phone = fields.get("record_phone_number").and_then(phone_text);
-        summary.phone_last4 = raw_phone.as_deref().map(|raw| phone::last4(raw).to_owned());
+        let phone_last4 = raw_phone.as_deref().map(|raw| phone::last4(raw).to_owned());
         let phone = raw_phone.and_then(|raw| PhoneNumber::parse(&raw, self.default_country).ok());
         let id = required_id(&fields);
-        summary.id = id.as_ref().ok().copied();
+        let usable_id = id.as_ref().ok().copied();
 
         // Listed even for a body without a usable id, or too large to store, and whether or not the calls table
         // takes the record.
-        let listing = self.list_if_suppressed(&fields, phone.as_ref(), summary.id, invocation, summary).await;
+        let listing = self.list_if_suppressed(&fields, phone.as_ref(), usable_id, invocation).await;
         fields.remove("id");
-        let stored = self.store(id, fields, phone.as_ref(), invocation, summary).await;
-        match listing {
-            Ok(()) => stored,
-            // The listing is what compliance depends on: a delivery whose listing failed is queued (503 without a
-            // queue) whatever became of its record, and the redrive lists the number. A body whose record can
-            // never be stored then goes on to the dead-letter queue, kept for a person.
-            Err(listing_failed) => {
-                if let Err(NotDone::Failed { error, .. }) = &stored {
-                    summary.add_error(error);
-                }
-                Err(listing_failed)
-            }
-        }
+        let stored = self.store(id, fields, phone.as_ref(), invocation).await;
+        CallReport { end_reason, phone_last4, id: usable_id, listing, stored }
     }
 
     /// Whole transcripts: gzip keeps a large body within the queue's message limit.

@@ -5,14 +5,15 @@ use crate::ledger::{
     ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaimRecord, TextKey, TextLedger,
 };
 use crate::settings::{QueuedTextMaxAge, TextSettings};
+use crate::sms::Segments;
 use crate::text::{AllowedRecipients, SendText, recipient_and_sms};
 use lambda_http::http::StatusCode;
 use std::time::Duration;
 use time::OffsetDateTime;
 use webhook::budget;
 use webhook::config::{DataSettings, Retention};
-use webhook::error::WebhookError;
-use webhook::fallback::{NotDone, QueuedFunction, Work, queued};
+use webhook::error::{DependencyError, WebhookError};
+use webhook::fallback::{NotDone, QueuedFunction, Report, Work, queued};
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::OptOutLookup;
 use webhook::payload::{WebhookId, parse_object};
@@ -66,61 +67,44 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         }
     }
 
-    /// Settles `claim` as `settlement` now; a failure to record it is noted, not answered (the text's fate is
-    /// decided either way).
-    async fn settle_now(&self, claim: HeldClaim<'_>, settlement: Settlement<'_>, summary: &mut RequestSummary) {
-        if let Err(record_error) = self.ledger.settle(claim, settlement, OffsetDateTime::now_utc()).await {
-            summary.add_error(&record_error);
-        }
-    }
-
-    /// Gives back `claim` (it will not text it now).
-    async fn release(&self, claim: HeldClaim<'_>, summary: &mut RequestSummary) {
-        if let Err(release_error) = self.ledger.release(claim).await {
-            summary.add_error(&release_error);
-        }
-    }
-}
-
-impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> {
-    const FUNCTION: QueuedFunction = QueuedFunction::SendText;
-    type Held = Option<TextKey>;
-
-    /// Sends the text in `body`, received as `invocation` (whose request id claims it). `queued_by`: the request
-    /// id of the delivery that queued it (the redrive's run), whose unfinished claim this one takes over.
-    async fn run(
+    /// The rules, in order: the number in E.164 and allowed, the message an SMS (422 each); too old → claimed and
+    /// settled `expired`; else the claim, SNS's opt-out check and the suppression list at once; then the publish,
+    /// then the text settled. Also returns SNS's opt-out check when it failed (the text was sent anyway).
+    async fn send(
         &self,
-        body: &[u8],
+        text: SendText,
+        key: &TextKey,
         invocation: &Invocation,
         queued_by: Option<&str>,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotTexted> {
-        let SendText { id, record_phone_number, message, text_type, fields } = SendText::read(parse_object(body)?)?;
-        summary.id = Some(id);
-        summary.set_kind(text_type.as_str());
-        summary.phone_last4 = Some(phone::last4(&record_phone_number).to_owned());
-
-        let (to, message) = recipient_and_sms(&record_phone_number, &message, self.default_country, &self.recipients)?;
-        let now = OffsetDateTime::now_utc();
-        let expired = now - invocation.received_at > self.max_age.of(&text_type);
-        let key = TextKey { id, text_type };
-        let record = TextClaimRecord::new(&key, fields, &to, &invocation.request_id, now, self.retention);
-        // The claim stores the whole text: built once, as DynamoDB takes it.
-        let claim = record.claim(queued_by).map_err(WebhookError::from)?;
-        let failed = |error, claimed: bool| NotDone::Failed { id: Some(id), error, held: claimed.then(|| key.clone()) };
-        // The claim this delivery holds once `claim` answers `Claimed`.
-        let held = HeldClaim { key: &key, claimed_by: &invocation.request_id };
-
-        if expired {
-            // Claimed first, so that no delivery of the text sends it afterwards either.
-            return match self.ledger.claim(claim).await.map_err(|claim_error| failed(claim_error, false))? {
-                ClaimOutcome::Claimed => {
-                    let expired = self.ledger.settle(held, Settlement::Expired, now).await;
-                    expired.map_err(|error| failed(error, true))?;
-                    Ok(Accepted::new(Outcome::Expired, id))
-                }
-                settled => settled_answer(settled, id, summary),
+    ) -> (Option<DependencyError>, Result<Texted, Unsent>) {
+        let SendText { record_phone_number, message, fields, .. } = text;
+        let (to, message) =
+            match recipient_and_sms(&record_phone_number, &message, self.default_country, &self.recipients) {
+                Ok(valid) => valid,
+                Err(error) => return (None, Err(Unsent::Refused(error))),
             };
+        let now = OffsetDateTime::now_utc();
+        let record = TextClaimRecord::new(key, fields, &to, &invocation.request_id, now, self.retention);
+        // The claim stores the whole text: built once, as DynamoDB takes it.
+        let claim = match record.claim(queued_by) {
+            Ok(claim) => claim,
+            Err(unstorable) => return (None, Err(Unsent::Refused(unstorable.into()))),
+        };
+        let failed = |step, error, held| Err(Unsent::Failed { step, error, held });
+        // The claim this delivery holds once `claim` answers `Claimed`.
+        let held = HeldClaim { key, claimed_by: &invocation.request_id };
+
+        if now - invocation.received_at > self.max_age.of(&key.text_type) {
+            // Claimed first, so that no delivery of the text sends it afterwards either.
+            let expired = match self.ledger.claim(claim).await {
+                Err(error) => failed(Step::Claim, error, false),
+                Ok(ClaimOutcome::Claimed) => match self.ledger.settle(held, Settlement::Expired, now).await {
+                    Ok(()) => Ok(Texted::Expired),
+                    Err(error) => failed(Step::Settle, error, true),
+                },
+                Ok(settled) => Ok(Texted::ClaimedBefore(settled)),
+            };
+            return (None, expired);
         }
 
         // SNS would accept a text to an opted-out number and drop it at delivery, and only knows the STOPs sent to
@@ -129,87 +113,199 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
         let (sns_opted_out, listed, claimed) =
             tokio::join!(self.sms.is_opted_out(&to), self.opt_outs.is_listed(&to), self.ledger.claim(claim));
         // If SNS cannot be asked, send anyway: SNS still enforces its opt-outs at delivery.
-        let sns_opted_out = sns_opted_out.unwrap_or_else(|check_error| {
-            summary.add_error(&check_error);
-            false
-        });
+        let (sns_opted_out, sns_check) = match sns_opted_out {
+            Ok(opted_out) => (opted_out, None),
+            Err(check_error) => (false, Some(check_error)),
+        };
         let holds_claim = matches!(claimed, Ok(ClaimOutcome::Claimed));
-        let suppressed = match listed {
-            Ok(listed) => sns_opted_out || listed,
+        let (suppressed, list) = match listed {
+            Ok(listed) => (sns_opted_out || listed, None),
             // If the list cannot be read, do not text now: it holds STOPs and do-not-call requests SNS never saw,
             // and a text to such a lead is the failure a compliance team cannot take back.
-            Err(lookup_error) if !sns_opted_out => {
-                summary.counts.push(Metric::OptOutLookupFailed);
-                return Err(failed(lookup_error, holds_claim));
-            }
-            Err(lookup_error) => {
-                summary.add_error(&lookup_error);
-                true
-            }
+            Err(lookup_error) if !sns_opted_out => return (sns_check, failed(Step::List, lookup_error, holds_claim)),
+            Err(lookup_error) => (true, Some(lookup_error)),
         };
         if suppressed {
             // Not texted, and the text is left free: a delivery after the lead opts back in can still send.
-            if holds_claim {
-                self.release(held, summary).await;
-            }
-            return Ok(Accepted::new(Outcome::OptedOut, id));
+            let released = if holds_claim { self.ledger.release(held).await } else { Ok(()) };
+            return (sns_check, Ok(Texted::OptedOut { list, released }));
         }
-        match claimed.map_err(|claim_error| failed(claim_error, false))? {
-            ClaimOutcome::Claimed => {}
-            settled => return settled_answer(settled, id, summary),
+        match claimed {
+            Err(claim_error) => return (sns_check, failed(Step::Claim, claim_error, false)),
+            Ok(ClaimOutcome::Claimed) => {}
+            Ok(settled) => return (sns_check, Ok(Texted::ClaimedBefore(settled))),
         }
 
-        let message_id = match self.sms.send(&to, message).await {
-            Ok(message_id) => message_id,
-            Err(SendFailure::NotSent(publish_error)) => {
-                summary.counts.push(Metric::SmsPublishFailed);
-                return Err(failed(publish_error, true));
+        let texted = match self.sms.send(&to, message).await {
+            Ok(message_id) => {
+                // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
+                let marked = self
+                    .ledger
+                    .settle(held, Settlement::Sent { message_id: &message_id }, OffsetDateTime::now_utc())
+                    .await;
+                Ok(Texted::Sent { message_id, segments: message.segments(), marked })
             }
+            Err(SendFailure::NotSent(publish_error)) => failed(Step::Publish, publish_error, true),
             Err(SendFailure::Unconfirmed(publish_error)) => {
                 // SNS may have sent it. A lead texted twice is the worse failure, so this text is settled:
                 // it is never published again, and the sender is told so with a 202 (not a 5xx to retry).
-                summary.counts.push(Metric::SmsPublishFailed);
-                summary.add_error(&publish_error);
-                self.settle_now(held, Settlement::Unconfirmed, summary).await;
-                return Ok(unconfirmed(id));
+                let marked = self.ledger.settle(held, Settlement::Unconfirmed, OffsetDateTime::now_utc()).await;
+                Ok(Texted::Unconfirmed { publish_error, marked })
             }
             Err(SendFailure::Refused { error: publish_error, code }) => {
                 // SNS will refuse it however often it is sent: settled, never queued or retried.
-                summary.counts.push(Metric::SmsPublishFailed);
-                summary.add_error(&publish_error);
-                self.settle_now(held, Settlement::Failed { code: &code }, summary).await;
-                return Err(NotDone::Refused(WebhookError::SmsRefused));
+                let marked =
+                    self.ledger.settle(held, Settlement::Failed { code: &code }, OffsetDateTime::now_utc()).await;
+                Err(Unsent::SmsRefused { publish_error, marked })
             }
         };
+        (sns_check, texted)
+    }
+}
 
-        let segments = message.segments();
-        summary.measurements.push(Measurement {
-            metric: Metric::SmsSegments,
-            unit: Unit::Count,
-            value: u64::try_from(segments.count).unwrap_or(u64::MAX),
-            dimension: Some(("encoding", segments.encoding.name())),
-        });
-        // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
-        self.settle_now(held, Settlement::Sent { message_id: &message_id }, summary).await;
-        Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, id) })
+/// What became of a text the sender settled (or found settled).
+#[derive(Debug)]
+pub enum Texted {
+    /// SNS accepted it, as `message_id`; `marked`: whether the ledger recorded that.
+    Sent { message_id: String, segments: Segments, marked: Result<(), DependencyError> },
+    /// The publish reached SNS and its answer was lost: settled, never sent again.
+    Unconfirmed { publish_error: DependencyError, marked: Result<(), DependencyError> },
+    /// Opted out at SNS or on the suppression list (`list`: the list's failure when SNS's answer sufficed); the
+    /// claim, if held, given back (`released`).
+    OptedOut { list: Option<DependencyError>, released: Result<(), DependencyError> },
+    /// Older than its maximum age: claimed and settled, never sent.
+    Expired,
+    /// Another delivery claimed it first (anything but [`ClaimOutcome::Claimed`]).
+    ClaimedBefore(ClaimOutcome),
+}
+
+/// Why a text was not sent.
+#[derive(Debug)]
+pub enum Unsent {
+    /// The body can never be texted as it is (400, 422, 413).
+    Refused(WebhookError),
+    /// SNS refused it for good: settled (`marked`), never queued or retried.
+    SmsRefused { publish_error: DependencyError, marked: Result<(), DependencyError> },
+    /// A dependency failed at `step`: doing it again later sends it. `held`: this delivery holds the claim.
+    Failed { step: Step, error: DependencyError, held: bool },
+}
+
+/// Where a text's dependency failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Claim,
+    List,
+    Publish,
+    Settle,
+}
+
+/// What the sender did with one delivery.
+#[derive(Debug)]
+pub enum TextReport {
+    /// The body was refused before it named a text (400).
+    Unread(WebhookError),
+    /// The text `key`, to the number ending `phone_last4`: SNS's opt-out check when it failed (the text was
+    /// sent anyway), and the text's fate.
+    Read { key: TextKey, phone_last4: String, sns_check: Option<DependencyError>, texted: Result<Texted, Unsent> },
+}
+
+impl Report for TextReport {
+    type Held = Option<TextKey>;
+
+    fn record(self, summary: &mut RequestSummary) -> Result<Accepted, NotTexted> {
+        let (key, phone_last4, sns_check, texted) = match self {
+            Self::Unread(error) => return Err(NotDone::Refused(error)),
+            Self::Read { key, phone_last4, sns_check, texted } => (key, phone_last4, sns_check, texted),
+        };
+        let id = key.id;
+        summary.id = Some(id);
+        summary.set_kind(key.text_type.as_str());
+        summary.phone_last4 = Some(phone_last4);
+        if let Some(check_error) = &sns_check {
+            summary.add_error(check_error);
+        }
+        match texted {
+            Ok(Texted::Sent { message_id, segments, marked }) => {
+                summary.measurements.push(Measurement {
+                    metric: Metric::SmsSegments,
+                    unit: Unit::Count,
+                    value: u64::try_from(segments.count).unwrap_or(u64::MAX),
+                    dimension: Some(("encoding", segments.encoding.name())),
+                });
+                summary.note(marked);
+                Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, id) })
+            }
+            Ok(Texted::Unconfirmed { publish_error, marked }) => {
+                summary.counts.push(Metric::SmsPublishFailed);
+                summary.add_error(&publish_error);
+                summary.note(marked);
+                Ok(unconfirmed(id))
+            }
+            Ok(Texted::OptedOut { list, released }) => {
+                summary.note(list.map_or(Ok(()), Err));
+                summary.note(released);
+                Ok(Accepted::new(Outcome::OptedOut, id))
+            }
+            Ok(Texted::Expired) => Ok(Accepted::new(Outcome::Expired, id)),
+            Ok(Texted::ClaimedBefore(claimed)) => claimed_before(claimed, id, summary),
+            Err(Unsent::Refused(error)) => Err(NotDone::Refused(error)),
+            Err(Unsent::SmsRefused { publish_error, marked }) => {
+                summary.counts.push(Metric::SmsPublishFailed);
+                summary.add_error(&publish_error);
+                summary.note(marked);
+                Err(NotDone::Refused(WebhookError::SmsRefused))
+            }
+            Err(Unsent::Failed { step, error, held }) => {
+                match step {
+                    Step::List => summary.counts.push(Metric::OptOutLookupFailed),
+                    Step::Publish => summary.counts.push(Metric::SmsPublishFailed),
+                    Step::Claim | Step::Settle => {}
+                }
+                Err(NotDone::Failed { id: Some(id), error, held: held.then_some(key) })
+            }
+        }
+    }
+}
+
+impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> {
+    const FUNCTION: QueuedFunction = QueuedFunction::SendText;
+    type Held = Option<TextKey>;
+    type Report = TextReport;
+
+    /// Sends the text in `body`, received as `invocation` (whose request id claims it). `queued_by`: the request
+    /// id of the delivery that queued it (the redrive's run), whose unfinished claim this one takes over.
+    async fn run(&self, body: &[u8], invocation: &Invocation, queued_by: Option<&str>) -> TextReport {
+        let text = match parse_object(body).and_then(SendText::read) {
+            Ok(text) => text,
+            Err(error) => return TextReport::Unread(error),
+        };
+        let key = TextKey { id: text.id, text_type: text.text_type.clone() };
+        let phone_last4 = phone::last4(&text.record_phone_number).to_owned();
+        let (sns_check, texted) = self.send(text, &key, invocation, queued_by).await;
+        TextReport::Read { key, phone_last4, sns_check, texted }
     }
 
     /// A claim held on a text not sent: marked queued (other deliveries of the id then send nothing while it
     /// waits) once it is on the queue; otherwise given back so that a later delivery can send it. If giving it
     /// back fails too, it stays: other deliveries get 409 until its lease ends, then `unconfirmed`.
-    async fn settle(&self, held: Option<TextKey>, queued: bool, invocation: &Invocation, summary: &mut RequestSummary) {
-        let Some(key) = held else { return };
+    async fn settle(
+        &self,
+        held: Option<TextKey>,
+        queued: bool,
+        invocation: &Invocation,
+    ) -> Result<(), DependencyError> {
+        let Some(key) = held else { return Ok(()) };
         let held = HeldClaim { key: &key, claimed_by: &invocation.request_id };
         match queued {
             // Queued first, then marked: a redrive that already took the claim over leaves the mark refused.
-            true => self.settle_now(held, Settlement::Queued, summary).await,
-            false => self.release(held, summary).await,
+            true => self.ledger.settle(held, Settlement::Queued, OffsetDateTime::now_utc()).await,
+            false => self.ledger.release(held).await,
         }
     }
 }
 
 /// The answer for a text another delivery claimed first (anything but [`ClaimOutcome::Claimed`]).
-fn settled_answer(claimed: ClaimOutcome, id: WebhookId, summary: &mut RequestSummary) -> Result<Accepted, NotTexted> {
+fn claimed_before(claimed: ClaimOutcome, id: WebhookId, summary: &mut RequestSummary) -> Result<Accepted, NotTexted> {
     match claimed {
         ClaimOutcome::AlreadySent | ClaimOutcome::Claimed => Ok(Accepted::new(Outcome::Duplicate, id)),
         ClaimOutcome::IdReused => {
@@ -221,5 +317,88 @@ fn settled_answer(claimed: ClaimOutcome, id: WebhookId, summary: &mut RequestSum
         ClaimOutcome::Queued => Ok(queued(Some(id))),
         ClaimOutcome::Expired => Ok(Accepted::new(Outcome::Expired, id)),
         ClaimOutcome::Failed => Err(NotDone::Refused(WebhookError::SmsRefused)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sms::SmsEncoding;
+    use crate::text::TextType;
+    use webhook::error::Refusal;
+
+    fn read(texted: Result<Texted, Unsent>, sns_check: Option<DependencyError>) -> TextReport {
+        let key = TextKey { id: WebhookId::new(7), text_type: TextType::PreCall };
+        TextReport::Read { key, phone_last4: "0143".into(), sns_check, texted }
+    }
+
+    fn failure(operation: &'static str) -> DependencyError {
+        DependencyError::new(operation, "failed")
+    }
+
+    // The rules return what happened; recording it is a pure function of the report, tested here without ports.
+    #[test]
+    fn a_sent_text_is_answered_200_and_what_failed_on_the_way_is_noted_in_order() {
+        let segments = Segments { encoding: SmsEncoding::Ucs2, count: 2 };
+        let sent = Texted::Sent { message_id: "m-1".into(), segments, marked: Err(failure("dynamodb:UpdateItem")) };
+        let mut summary = RequestSummary::default();
+        let answer = read(Ok(sent), Some(failure("sns:CheckIfPhoneNumberIsOptedOut"))).record(&mut summary);
+
+        let accepted = answer.unwrap_or_else(|_| panic!("a sent text is accepted"));
+        assert_eq!(
+            (accepted.code, accepted.outcome, accepted.message_id.as_deref()),
+            (StatusCode::OK, Outcome::Sent, Some("m-1"))
+        );
+        assert_eq!(
+            (summary.id, summary.kind.as_deref(), summary.phone_last4.as_deref()),
+            (Some(WebhookId::new(7)), Some("pre-call"), Some("0143"))
+        );
+        let in_order = [failure("sns:CheckIfPhoneNumberIsOptedOut"), failure("dynamodb:UpdateItem")]
+            .map(|error| error.to_string());
+        assert_eq!(summary.errors, in_order);
+        assert_eq!(summary.measurements.len(), 1);
+        let measured = &summary.measurements[0];
+        assert_eq!(
+            (measured.metric, measured.value, measured.dimension),
+            (Metric::SmsSegments, 2, Some(("encoding", "UCS-2")))
+        );
+    }
+
+    #[test]
+    fn each_failure_is_counted_once_and_handed_on_with_what_the_delivery_holds() {
+        for (step, counted, held) in [
+            (Step::List, vec![Metric::OptOutLookupFailed], true),
+            (Step::Publish, vec![Metric::SmsPublishFailed], true),
+            (Step::Claim, vec![], false),
+            (Step::Settle, vec![], true),
+        ] {
+            let mut summary = RequestSummary::default();
+            let failed = Unsent::Failed { step, error: failure("dependency"), held };
+            match read(Err(failed), None).record(&mut summary) {
+                Err(NotDone::Failed { id, held: held_key, .. }) => {
+                    assert_eq!(id, Some(WebhookId::new(7)), "{step:?}");
+                    assert_eq!(held_key.is_some(), held, "{step:?}");
+                }
+                other => panic!("{step:?}: expected a failure to queue, got {other:?}"),
+            }
+            assert_eq!(summary.counts, counted, "{step:?}");
+            assert!(summary.errors.is_empty(), "the pipeline notes the failure once, with the queue's answer");
+        }
+    }
+
+    #[test]
+    fn a_refused_sms_and_an_unread_body_are_refused_as_they_are() {
+        let mut summary = RequestSummary::default();
+        let refused = Unsent::SmsRefused { publish_error: failure("sns:Publish"), marked: Ok(()) };
+        assert!(matches!(
+            read(Err(refused), None).record(&mut summary),
+            Err(NotDone::Refused(WebhookError::SmsRefused))
+        ));
+        assert_eq!((summary.counts.as_slice(), summary.errors.len()), ([Metric::SmsPublishFailed].as_slice(), 1));
+
+        let mut summary = RequestSummary::default();
+        let unread = WebhookError::Unprocessable { message: "no".into(), field: None, refusal: Refusal::InvalidPhone };
+        assert!(matches!(TextReport::Unread(unread).record(&mut summary), Err(NotDone::Refused(_))));
+        assert_eq!((summary.id, summary.phone_last4), (None, None), "nothing is known of an unread body");
     }
 }

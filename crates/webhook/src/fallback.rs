@@ -130,13 +130,17 @@ impl<Held> From<WebhookError> for NotDone<Held> {
 }
 
 /// A webhook's work (post-call's recorder, send-text's sender, text-optout's lister): what the webhook does for
-/// a delivery, and the redrive for the same delivery queued.
+/// a delivery, and the redrive for the same delivery queued. Its rules return what happened ([`Report`]) and
+/// never touch telemetry; the pipeline records the report.
 pub trait Work: Send + Sync {
     /// Whose work it is: the function that queues it, as the redrive knows it.
     const FUNCTION: QueuedFunction;
 
     /// What a failed run still holds, to settle once the queue has answered.
     type Held: Send;
+
+    /// What a run comes to.
+    type Report: Report<Held = Self::Held>;
 
     /// Does the work for `body`, received as `invocation`. `queued_by`: when the redrive does it, the request id
     /// of the delivery that queued it.
@@ -145,8 +149,7 @@ pub trait Work: Send + Sync {
         body: &[u8],
         invocation: &Invocation,
         queued_by: Option<&str>,
-        summary: &mut RequestSummary,
-    ) -> impl Future<Output = Result<Accepted, NotDone<Self::Held>>> + Send;
+    ) -> impl Future<Output = Self::Report> + Send;
 
     /// The body as the fallback queue keeps it.
     fn queued_body(body: &[u8]) -> QueuedBody {
@@ -154,16 +157,43 @@ pub trait Work: Send + Sync {
     }
 
     /// Settles what a failed run held: `queued`, the delivery is on the fallback queue; otherwise it is not, and
-    /// whatever was held is given back so that a later delivery can do the work. By default nothing is held.
+    /// whatever was held is given back so that a later delivery can do the work. By default nothing is held. A
+    /// failure to settle is the caller's to note: the answer stands either way.
     fn settle(
         &self,
         held: Self::Held,
         queued: bool,
         invocation: &Invocation,
-        summary: &mut RequestSummary,
-    ) -> impl Future<Output = ()> + Send {
-        let _ = (held, queued, invocation, summary);
-        async {}
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send {
+        let _ = (held, queued, invocation);
+        async { Ok(()) }
+    }
+}
+
+/// What one run of a [`Work`] came to: everything its answer, its summary line and its metrics are made from.
+pub trait Report: Send {
+    /// What a failed run still holds.
+    type Held;
+
+    /// Writes what happened on `summary` (who the delivery is about, the AWS calls that failed without deciding
+    /// the answer, what the run counted and measured) and gives the answer.
+    fn record(self, summary: &mut RequestSummary) -> Result<Accepted, NotDone<Self::Held>>;
+}
+
+/// The report of a work that has nothing to record but its answer and the number it was about.
+#[derive(Debug)]
+pub struct Answered<Held = ()> {
+    /// The last four digits of the number as sent, once the body was read.
+    pub phone_last4: Option<String>,
+    pub answer: Result<Accepted, NotDone<Held>>,
+}
+
+impl<Held: Send> Report for Answered<Held> {
+    type Held = Held;
+
+    fn record(self, summary: &mut RequestSummary) -> Result<Accepted, NotDone<Held>> {
+        summary.phone_last4 = self.phone_last4;
+        self.answer
     }
 }
 
@@ -195,7 +225,7 @@ impl<W: Work, Q: FallbackQueue> Webhook for QueueingWebhook<W, Q> {
         invocation: &Invocation,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, WebhookError> {
-        let (id, failure, held) = match self.work.run(body, invocation, None, summary).await {
+        let (id, failure, held) = match self.work.run(body, invocation, None).await.record(summary) {
             Ok(accepted) => return Ok(accepted),
             Err(NotDone::Refused(error)) => return Err(error),
             Err(NotDone::Failed { id, error, held }) => (id, error, held),
@@ -211,7 +241,7 @@ impl<W: Work, Q: FallbackQueue> Webhook for QueueingWebhook<W, Q> {
                 Err(failure.into())
             }
         };
-        self.work.settle(held, answer.is_ok(), invocation, summary).await;
+        summary.note(self.work.settle(held, answer.is_ok(), invocation).await);
         answer
     }
 }

@@ -6,13 +6,12 @@
 
 use crate::budget;
 use crate::error::{Refusal, WebhookError};
-use crate::fallback::{NotDone, QueuedFunction, Work};
+use crate::fallback::{Answered, NotDone, QueuedFunction, Work};
 use crate::metrics::Outcome;
 use crate::opt_out::{OptOutRecord, OptOutSource, OptOutWriter};
-use crate::payload::{parse_object, required_phone};
+use crate::payload::{Fields, parse_object, required_phone};
 use crate::phone::{self, CountryCode, PhoneNumber};
 use crate::pipeline::{Accepted, Invocation};
-use crate::telemetry::RequestSummary;
 use std::time::Duration;
 
 /// The slowest opt-out the lister completes: the number listed.
@@ -30,23 +29,10 @@ impl<W: OptOutWriter> OptOutLister<W> {
     }
 }
 
-impl<W: OptOutWriter> Work for OptOutLister<W> {
-    const FUNCTION: QueuedFunction = QueuedFunction::TextOptOut;
-    type Held = ();
-
-    /// Lists the number of the opt-out in `body`, received as `invocation`: `opted_out`, listed now or earlier
-    /// (the first record is kept; either way the number is durably on the list).
-    async fn run(
-        &self,
-        body: &[u8],
-        invocation: &Invocation,
-        _queued_by: Option<&str>,
-        summary: &mut RequestSummary,
-    ) -> Result<Accepted, NotDone> {
-        let fields = parse_object(body)?;
-        let raw = required_phone(&fields)?;
-        summary.phone_last4 = Some(phone::last4(&raw).to_owned());
-        let phone = PhoneNumber::parse(&raw, self.default_country).map_err(|error| WebhookError::Unprocessable {
+impl<W: OptOutWriter> OptOutLister<W> {
+    /// Lists the number `raw` of the opt-out whose fields are `fields`.
+    async fn list(&self, raw: &str, fields: Fields, invocation: &Invocation) -> Result<Accepted, NotDone> {
+        let phone = PhoneNumber::parse(raw, self.default_country).map_err(|error| WebhookError::Unprocessable {
             message: error.to_string(),
             field: Some("record_phone_number".into()),
             refusal: Refusal::InvalidPhone,
@@ -55,5 +41,23 @@ impl<W: OptOutWriter> Work for OptOutLister<W> {
         let item = record.into_item().map_err(WebhookError::from)?;
         self.opt_outs.add(item).await.map_err(|error| NotDone::Failed { id: None, error, held: () })?;
         Ok(Accepted::without_id(Outcome::OptedOut))
+    }
+}
+
+impl<W: OptOutWriter> Work for OptOutLister<W> {
+    const FUNCTION: QueuedFunction = QueuedFunction::TextOptOut;
+    type Held = ();
+    type Report = Answered;
+
+    /// Lists the number of the opt-out in `body`, received as `invocation`: `opted_out`, listed now or earlier
+    /// (the first record is kept; either way the number is durably on the list).
+    async fn run(&self, body: &[u8], invocation: &Invocation, _queued_by: Option<&str>) -> Answered {
+        let read = parse_object(body).and_then(|fields| Ok((required_phone(&fields)?.into_owned(), fields)));
+        let (raw, fields) = match read {
+            Ok(read) => read,
+            Err(error) => return Answered { phone_last4: None, answer: Err(error.into()) },
+        };
+        let phone_last4 = Some(phone::last4(&raw).to_owned());
+        Answered { phone_last4, answer: self.list(&raw, fields, invocation).await }
     }
 }

@@ -103,6 +103,13 @@ impl RequestSummary {
         self.errors.push(error.to_string());
     }
 
+    /// Notes the failure of a call that did not decide the answer, if it failed.
+    pub fn note(&mut self, call: Result<(), DependencyError>) {
+        if let Err(error) = call {
+            self.add_error(&error);
+        }
+    }
+
     /// Writes the summary log line and the request's metrics.
     pub fn log(&self, function: &'static str, outcome: Outcome, status: u16, elapsed: Duration, namespace: &str) {
         let duration_ms = elapsed.as_secs_f64() * 1000.0;

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::budget::{self, Deadline};
 use webhook::error::WebhookError;
-use webhook::fallback::{NotDone, QueuedDelivery, QueuedFunction, Work};
+use webhook::fallback::{NotDone, QueuedDelivery, QueuedFunction, Report, Work};
 use webhook::metrics::{Measurement, Metric, Unit};
 use webhook::opt_out::{OptOutLookup, OptOutWriter};
 use webhook::opt_out_lister::{LISTER_WORST_CASE, OptOutLister};
@@ -151,11 +151,11 @@ async fn complete<W: Work>(
     queued_by: &str,
     summary: &mut RequestSummary,
 ) -> Result<Accepted, WebhookError> {
-    match work.run(body, invocation, Some(queued_by), summary).await {
+    match work.run(body, invocation, Some(queued_by)).await.record(summary) {
         Ok(accepted) => Ok(accepted),
         Err(NotDone::Refused(error)) => Err(error),
         Err(NotDone::Failed { error, held, .. }) => {
-            work.settle(held, false, invocation, summary).await;
+            summary.note(work.settle(held, false, invocation).await);
             Err(error.into())
         }
     }
