@@ -52,13 +52,18 @@ pub fn edited_body(name: &str, edit: impl FnOnce(&mut Value)) -> String {
 
 /// A lookup over the sample events' token, both tables and `extra` (the later of two values wins).
 pub fn env(extra: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let mut pairs: Vec<(String, String)> = vec![
-        ("AUTH_TOKEN".into(), TOKEN.into()),
-        ("SENT_TEXTS_TABLE".into(), "texts".into()),
-        ("CALLS_TABLE".into(), "calls".into()),
-        ("OPT_OUTS_TABLE".into(), "opt-outs".into()),
+    let sample = [
+        ("AUTH_TOKEN", TOKEN),
+        ("SENT_TEXTS_TABLE", "texts"),
+        ("CALLS_TABLE", "calls"),
+        ("OPT_OUTS_TABLE", "opt-outs"),
     ];
-    pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    lookup(&[sample.as_slice(), extra].concat())
+}
+
+/// A lookup over `pairs` alone, as a configuration reads the environment (the later of two values wins).
+pub fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     move |name| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 

@@ -28,12 +28,10 @@ impl OwnSettings for PostCallSettings {
 mod tests {
     use super::*;
     use webhook::config::FromEnvironment;
+    use webhook_test_support::events::lookup;
 
     #[test]
     fn the_calls_table_and_the_list_are_required_and_the_body_limit_fits_transcripts() {
-        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
-        };
         let config =
             PostCallConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("CALLS_TABLE", "c"), ("OPT_OUTS_TABLE", "o")]))
                 .unwrap();

@@ -30,17 +30,12 @@ impl OwnSettings for SendTextSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
     use std::time::Duration;
     use texts::settings::{QueuedTextMaxAge, SmsSettings, SmsType, US_TERRITORIES};
     use texts::text::{AllowedRecipients, TextType};
     use webhook::config::FromEnvironment;
     use webhook::phone::CountryCode;
-
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        move |name| map.get(name).cloned()
-    }
+    use webhook_test_support::events::lookup;
 
     #[test]
     fn defaults_apply_when_only_required_values_are_set() {

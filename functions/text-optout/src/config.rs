@@ -25,12 +25,10 @@ impl OwnSettings for TextOptOutSettings {
 mod tests {
     use super::*;
     use webhook::config::FromEnvironment;
+    use webhook_test_support::events::lookup;
 
     #[test]
     fn the_opt_outs_table_is_required() {
-        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
-        };
         let config = TextOptOutConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("OPT_OUTS_TABLE", "o")])).unwrap();
         assert_eq!(
             (config.own.opt_outs_table.as_str(), config.common.max_body_bytes),
