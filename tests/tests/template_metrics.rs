@@ -43,7 +43,9 @@ fn every_metric_the_template_names_is_one_the_functions_write() -> Result<(), Er
     for expected in ["Unauthorized", "SmsPublishFailed", "Unconfirmed", "DependencyFailed"] {
         assert!(alarms.contains(expected), "{expected} not read from the alarms: {alarms:?}");
     }
-    assert!(dashboard.contains("StoredItemBytes") && dashboard.contains("SmsSegments"), "{dashboard:?}");
+    for expected in ["StoredItemBytes", "SmsSegments", "SmsThrottled", "TextAgeWhenSent"] {
+        assert!(dashboard.contains(expected), "{expected} not on the dashboard: {dashboard:?}");
+    }
     for name in alarms.iter().chain(&dashboard) {
         assert!(written.contains(name.as_str()), "the template names {name}, which no function writes");
     }

@@ -30,6 +30,8 @@ pub struct FakeSms {
     opted_out: Arc<Mutex<HashSet<String>>>,
     /// The error code SNS refuses every text with, for good, when set.
     refused_with: Arc<Mutex<Option<&'static str>>>,
+    /// SNS refuses every text for the sending rate while set.
+    throttled: Arc<Mutex<bool>>,
 }
 
 impl FakeSms {
@@ -41,6 +43,11 @@ impl FakeSms {
     /// SNS refuses every text from now on, for good, with error `code` (such as `InvalidParameter`).
     pub fn refuse_for_good(&self, code: &'static str) {
         *lock(&self.refused_with) = Some(code);
+    }
+
+    /// SNS refuses every text for the sending rate (`Throttling`) while `throttled`.
+    pub fn throttle(&self, throttled: bool) {
+        *lock(&self.throttled) = throttled;
     }
 
     pub fn sent(&self) -> Vec<SentSms> {
@@ -59,6 +66,9 @@ impl SmsSender for FakeSms {
         if let Some(code) = *lock(&self.refused_with) {
             let error = DependencyError::new("send", format!("service error {code}"));
             return Err(SendFailure::Refused { error, code: code.to_owned() });
+        }
+        if *lock(&self.throttled) {
+            return Err(SendFailure::Throttled(DependencyError::new("send", "service error Throttling")));
         }
         let mut sent = lock(&self.sent);
         let message_id = format!("fake-message-{}", sent.len() + 1);

@@ -113,6 +113,10 @@ pub enum SendFailure {
     /// reached it: the text was not sent, and may be sent later.
     #[error(transparent)]
     NotSent(DependencyError),
+    /// SNS refused it for the rate the account or the sending number allows (`Throttling`): not sent, and sent
+    /// once capacity returns.
+    #[error("{0} (throttled)")]
+    Throttled(DependencyError),
     /// The request reached SNS and no success came back (no answer, or a 5xx: SNS had it): the text may have been
     /// sent.
     #[error("{0} after the request reached SNS")]

@@ -138,14 +138,16 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
 
         let texted = match self.sms.send(&to, message).await {
             Ok(message_id) => {
+                let age = OffsetDateTime::now_utc() - invocation.received_at;
                 // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
                 let marked = self
                     .ledger
                     .settle(held, Settlement::Sent { message_id: &message_id }, OffsetDateTime::now_utc())
                     .await;
-                Ok(Texted::Sent { message_id, segments: message.segments(), marked })
+                Ok(Texted::Sent { message_id, segments: message.segments(), age, marked })
             }
             Err(SendFailure::NotSent(publish_error)) => failed(Step::Publish, publish_error, true),
+            Err(SendFailure::Throttled(publish_error)) => failed(Step::Throttled, publish_error, true),
             Err(SendFailure::Unconfirmed(publish_error)) => {
                 // SNS may have sent it. A lead texted twice is the worse failure, so this text is settled:
                 // it is never published again, and the sender is told so with a 202 (not a 5xx to retry).
@@ -166,8 +168,8 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
 /// What became of a text the sender settled (or found settled).
 #[derive(Debug)]
 pub enum Texted {
-    /// SNS accepted it, as `message_id`; `marked`: whether the ledger recorded that.
-    Sent { message_id: String, segments: Segments, marked: Result<(), DependencyError> },
+    /// SNS accepted it, as `message_id`, `age` after 2X delivered it; `marked`: whether the ledger recorded that.
+    Sent { message_id: String, segments: Segments, age: time::Duration, marked: Result<(), DependencyError> },
     /// The publish reached SNS and its answer was lost: settled, never sent again.
     Unconfirmed { publish_error: DependencyError, marked: Result<(), DependencyError> },
     /// Opted out at SNS or on the suppression list (`list`: the list's failure when SNS's answer sufficed); the
@@ -196,6 +198,8 @@ pub enum Step {
     Claim,
     List,
     Publish,
+    /// The publish, refused for the sending rate.
+    Throttled,
     Settle,
 }
 
@@ -225,12 +229,18 @@ impl Report for TextReport {
             summary.add_error(check_error);
         }
         match texted {
-            Ok(Texted::Sent { message_id, segments, marked }) => {
+            Ok(Texted::Sent { message_id, segments, age, marked }) => {
                 summary.measurements.push(Measurement {
                     metric: Metric::SmsSegments,
                     unit: Unit::Count,
                     value: u64::try_from(segments.count).unwrap_or(u64::MAX),
                     dimension: Some(("encoding", segments.encoding.name())),
+                });
+                summary.measurements.push(Measurement {
+                    metric: Metric::TextAgeWhenSent,
+                    unit: Unit::Milliseconds,
+                    value: u64::try_from(age.whole_milliseconds()).unwrap_or(0),
+                    dimension: None,
                 });
                 summary.note(marked);
                 Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, id) })
@@ -259,6 +269,7 @@ impl Report for TextReport {
                 match step {
                     Step::List => summary.counts.push(Metric::OptOutLookupFailed),
                     Step::Publish => summary.counts.push(Metric::SmsPublishFailed),
+                    Step::Throttled => summary.counts.extend([Metric::SmsPublishFailed, Metric::SmsThrottled]),
                     Step::Claim | Step::Settle => {}
                 }
                 Err(NotDone::Failed { id: Some(id), error, held: held.then_some(key) })
@@ -340,7 +351,8 @@ mod tests {
     #[test]
     fn a_sent_text_is_answered_200_and_what_failed_on_the_way_is_noted_in_order() {
         let segments = Segments { encoding: SmsEncoding::Ucs2, count: 2 };
-        let sent = Texted::Sent { message_id: "m-1".into(), segments, marked: Err(failure("dynamodb:UpdateItem")) };
+        let (age, marked) = (time::Duration::milliseconds(1_500), Err(failure("dynamodb:UpdateItem")));
+        let sent = Texted::Sent { message_id: "m-1".into(), segments, age, marked };
         let mut summary = RequestSummary::default();
         let answer = read(Ok(sent), Some(failure("sns:CheckIfPhoneNumberIsOptedOut"))).record(&mut summary);
 
@@ -356,11 +368,17 @@ mod tests {
         let in_order = [failure("sns:CheckIfPhoneNumberIsOptedOut"), failure("dynamodb:UpdateItem")]
             .map(|error| error.to_string());
         assert_eq!(summary.errors, in_order);
-        assert_eq!(summary.measurements.len(), 1);
-        let measured = &summary.measurements[0];
+        let measured: Vec<_> = summary
+            .measurements
+            .iter()
+            .map(|measured| (measured.metric, measured.unit, measured.value, measured.dimension))
+            .collect();
         assert_eq!(
-            (measured.metric, measured.value, measured.dimension),
-            (Metric::SmsSegments, 2, Some(("encoding", "UCS-2")))
+            measured,
+            [
+                (Metric::SmsSegments, Unit::Count, 2, Some(("encoding", "UCS-2"))),
+                (Metric::TextAgeWhenSent, Unit::Milliseconds, 1_500, None),
+            ]
         );
     }
 
@@ -369,6 +387,7 @@ mod tests {
         for (step, counted, held) in [
             (Step::List, vec![Metric::OptOutLookupFailed], true),
             (Step::Publish, vec![Metric::SmsPublishFailed], true),
+            (Step::Throttled, vec![Metric::SmsPublishFailed, Metric::SmsThrottled], true),
             (Step::Claim, vec![], false),
             (Step::Settle, vec![], true),
         ] {

@@ -125,10 +125,15 @@ pub enum Metric {
     Refused,
     /// A text id and type delivered again with another phone number or message: 2X reused an id. Not sent.
     IdReused,
+    /// SNS refused a publish for the rate the account or the sending number allows (after the SDK's retries):
+    /// not sent, queued. Also counted as `SmsPublishFailed`.
+    SmsThrottled,
+    /// How long a sent text waited, from 2X's delivery to SNS's acceptance, in milliseconds.
+    TextAgeWhenSent,
 }
 
 impl Metric {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::Received,
         Self::SmsPublishFailed,
         Self::SmsSegments,
@@ -143,6 +148,8 @@ impl Metric {
         Self::Redriven,
         Self::Refused,
         Self::IdReused,
+        Self::SmsThrottled,
+        Self::TextAgeWhenSent,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -161,6 +168,8 @@ impl Metric {
             Self::Redriven => "Redriven",
             Self::Refused => "Refused",
             Self::IdReused => "IdReused",
+            Self::SmsThrottled => "SmsThrottled",
+            Self::TextAgeWhenSent => "TextAgeWhenSent",
         }
     }
 
@@ -174,6 +183,7 @@ impl Metric {
 pub enum Unit {
     Count,
     Bytes,
+    Milliseconds,
     /// CloudWatch's unit for a plain number, such as an amount in US dollars.
     None,
 }
@@ -183,6 +193,7 @@ impl Unit {
         match self {
             Self::Count => "Count",
             Self::Bytes => "Bytes",
+            Self::Milliseconds => "Milliseconds",
             Self::None => "None",
         }
     }

@@ -690,6 +690,32 @@ async fn a_text_sns_refused_is_queued_under_its_claim_and_other_deliveries_leave
     assert_eq!(queue.queued().len(), 1);
 }
 
+/// A text SNS throttled (the sending rate reached, after the SDK's retries) is queued under its claim like any
+/// text not sent, and counted as throttled; a text sent records how long it waited.
+#[tokio::test]
+async fn a_throttled_text_is_queued_and_counted_and_a_sent_text_measures_its_age() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let queue = FakeQueue::default();
+    let (handler, fakes) = send_text_queueing_to(queue.clone());
+    fakes.sms.throttle(true);
+
+    let (status, body) = answer(&handler, event("send-text-pre-call")).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 1234})));
+    assert_eq!(queue.queued().len(), 1);
+    assert_eq!(fakes.ledger.entry(&id(1234)).unwrap().status, TextStatus::Queued);
+    let metrics = &logs.metrics()[0];
+    assert_eq!((&metrics["SmsThrottled"], &metrics["SmsPublishFailed"]), (&json!(1), &json!(1)));
+    assert!(logs.summaries()[0]["errors"].as_str().unwrap().contains("Throttling"));
+
+    fakes.sms.throttle(false);
+    let (status, _) = answer(&handler, event("send-text-post-voicemail")).await;
+    assert_eq!(status, StatusCode::OK);
+    let sent = &logs.metrics()[1];
+    assert!(sent["TextAgeWhenSent"].as_u64().is_some_and(|age| age < 10_000), "{sent}");
+    assert!(sent.get("SmsThrottled").is_none());
+}
+
 #[tokio::test]
 async fn a_text_whose_claim_could_not_be_written_is_queued_without_a_claim() {
     let queue = FakeQueue::default();

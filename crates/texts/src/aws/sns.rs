@@ -103,6 +103,11 @@ fn refused_for_good(error: &PublishError) -> bool {
     )
 }
 
+/// The codes SNS answers a publish beyond the account's or the number's rate with ("Rate exceeded"): the
+/// query protocol's `Throttling`, and the modelled `ThrottledException`'s code. Not KMS's `KMSThrottling`: a
+/// limit of the key, not of texting.
+const THROTTLED: [&str; 3] = ["Throttling", "ThrottlingException", "Throttled"];
+
 /// What a failed publish means for the text. SNS has no idempotency key for direct SMS: a publish repeated after
 /// SNS received the first one may text the lead twice. Safe to repeat: SNS refused it with a 4xx, or no
 /// connection was ever made. A 5xx means SNS received it (and may have sent it before failing).
@@ -115,6 +120,9 @@ fn failure_of(error: &SdkError<PublishError, HttpResponse>) -> SendFailure {
         SdkError::ServiceError(service) if refused_for_good(service.err()) => {
             let code = service.err().code().unwrap_or("(no code)").to_owned();
             SendFailure::Refused { error: failure, code }
+        }
+        SdkError::ServiceError(service) if THROTTLED.contains(&service.err().code().unwrap_or_default()) => {
+            SendFailure::Throttled(failure)
         }
         SdkError::ServiceError(_) => SendFailure::NotSent(failure),
         SdkError::ConstructionFailure(_) => SendFailure::NotSent(failure),

@@ -105,7 +105,7 @@ async fn a_publish_error_is_classified_by_code_without_the_service_message() {
     let sender = SnsSmsSender::from_client(client, &settings()).unwrap();
 
     let error = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap_err();
-    assert_eq!(error, SendFailure::NotSent(DependencyError::new("SNS Publish", "service error Throttling")));
+    assert_eq!(error, SendFailure::Throttled(DependencyError::new("SNS Publish", "service error Throttling")));
     assert!(!error.to_string().contains("2025550143"));
 }
 
@@ -258,7 +258,9 @@ async fn a_failed_publish_is_classified_by_what_sns_did_with_it() {
         (400, "ParameterValueInvalid", "refused"),
         (400, "ValidationException", "refused"),
         (400, "InvalidParameterValue", "not sent"),
-        (400, "Throttling", "not sent"),
+        (400, "Throttling", "throttled"),
+        (400, "ThrottlingException", "throttled"),
+        (400, "Throttled", "throttled"),
         (403, "AuthorizationError", "not sent"),
         (400, "KMSThrottling", "not sent"),
         (500, "InternalError", "unconfirmed"),
@@ -274,6 +276,7 @@ async fn a_failed_publish_is_classified_by_what_sns_did_with_it() {
                 "refused"
             }
             SendFailure::NotSent(_) => "not sent",
+            SendFailure::Throttled(_) => "throttled",
             SendFailure::Unconfirmed(_) => "unconfirmed",
         };
         assert_eq!(kind, expected, "{status} {code}");
