@@ -279,19 +279,27 @@ async fn a_queued_text_sns_refuses_for_good_is_settled_failed_and_not_tried_agai
     assert!(outage.sent_to().is_empty());
 }
 
-/// SNS still refusing: the message is reported failed and the claim given back, so the next try sends it once.
+/// SNS still failing, or still throttling the sending rate: the message is reported failed and the claim given
+/// back, so the next try sends it once.
 #[tokio::test]
-async fn a_text_sns_still_refuses_is_tried_again_and_sent_once() {
-    let outage = outage(&[]);
-    let queued = outage.texts_queued(&["send-text-pre-call"]).await;
-    outage.fakes.sms.operations.fail("send");
-    assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await), ["m-0"]);
-    assert!(outage.fakes.ledger.entry(&pre_call(1234)).is_none(), "given back");
+async fn a_text_sns_still_refuses_or_throttles_is_tried_again_and_sent_once() {
+    for throttled in [false, true] {
+        let outage = outage(&[]);
+        let queued = outage.texts_queued(&["send-text-pre-call"]).await;
+        let refusing = |on: bool| match (throttled, on) {
+            (true, on) => outage.fakes.sms.throttle(on),
+            (false, true) => outage.fakes.sms.operations.fail("send"),
+            (false, false) => outage.fakes.sms.operations.heal("send"),
+        };
+        refusing(true);
+        assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await), ["m-0"]);
+        assert!(outage.fakes.ledger.entry(&pre_call(1234)).is_none(), "given back (throttled: {throttled})");
 
-    outage.fakes.sms.operations.heal("send");
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
-    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r3", whole_invocation()).await).is_empty());
-    assert_eq!(outage.sent_to().len(), 1);
+        refusing(false);
+        assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
+        assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r3", whole_invocation()).await).is_empty());
+        assert_eq!(outage.sent_to().len(), 1, "throttled: {throttled}");
+    }
 }
 
 /// SQS may deliver one message twice, even in one batch: one SMS. Each message claims as an attempt of its own,

@@ -75,19 +75,19 @@ impl<C: CallStore, W: OptOutWriter> CallRecorder<C, W> {
         fields: Fields,
         phone: Option<&PhoneNumber>,
         invocation: &Invocation,
-    ) -> Result<Stored, NotDone> {
+    ) -> Result<StoreAnswer, NotDone> {
         let id = id?;
         let item = CallRecord::new(id, fields, phone, invocation.received_at, self.retention).into_item()?;
         let item_bytes = item.size();
         let outcome =
             self.calls.store(item).await.map_err(|error| NotDone::Failed { id: Some(id), error, held: () })?;
-        Ok(Stored { id, outcome, item_bytes })
+        Ok(StoreAnswer { id, outcome, item_bytes })
     }
 }
 
-/// A call record the store answered for.
+/// What the store answered for a call record.
 #[derive(Debug)]
-pub struct Stored {
+pub struct StoreAnswer {
     id: WebhookId,
     outcome: StoreOutcome,
     /// The item's size, as DynamoDB counts it.
@@ -103,7 +103,7 @@ pub struct CallReport {
     id: Option<WebhookId>,
     /// The number listed (or already on the list), when the end reason suppresses texts.
     listing: Option<Result<Listed, NotDone>>,
-    stored: Result<Stored, NotDone>,
+    stored: Result<StoreAnswer, NotDone>,
 }
 
 impl Report for CallReport {
@@ -114,30 +114,29 @@ impl Report for CallReport {
             summary.set_kind(end_reason);
         }
         (summary.phone_last4, summary.id) = (self.phone_last4, self.id);
-        match self.listing {
-            Some(Ok(Listed::Added)) => summary.counts.push(Metric::OptOutListed),
-            Some(Ok(Listed::AlreadyListed)) | None => {}
-            // The listing is what compliance depends on: a delivery whose listing failed is queued (503 without a
-            // queue) whatever became of its record, and the redrive lists the number. A body whose record can
-            // never be stored then goes on to the dead-letter queue, kept for a person.
-            Some(Err(listing_failed)) => {
-                if let Err(NotDone::Failed { error, .. }) = &self.stored {
-                    summary.add_error(error);
-                }
-                return Err(listing_failed);
-            }
+        if let Some(Ok(Listed::Added)) = self.listing {
+            summary.counts.push(Metric::OptOutListed);
         }
-        let Stored { id, outcome, item_bytes } = self.stored?;
-        let outcome = match outcome {
-            StoreOutcome::Stored => {
-                summary.measurements.push(Measurement {
-                    metric: Metric::StoredItemBytes,
-                    unit: Unit::Bytes,
-                    value: u64::try_from(item_bytes).unwrap_or(u64::MAX),
-                    dimension: None,
-                });
-                Outcome::Stored
+        if let Ok(StoreAnswer { outcome: StoreOutcome::Stored, item_bytes, .. }) = &self.stored {
+            summary.measurements.push(Measurement {
+                metric: Metric::StoredItemBytes,
+                unit: Unit::Bytes,
+                value: u64::try_from(*item_bytes).unwrap_or(u64::MAX),
+                dimension: None,
+            });
+        }
+        // The listing is what compliance depends on: a delivery whose listing failed is queued (503 without a
+        // queue) whatever became of its record, and the redrive lists the number. A body whose record can never
+        // be stored then goes on to the dead-letter queue, kept for a person.
+        if let Some(Err(listing_failed)) = self.listing {
+            if let Err(NotDone::Failed { error, .. }) = &self.stored {
+                summary.add_error(error);
             }
+            return Err(listing_failed);
+        }
+        let StoreAnswer { id, outcome, .. } = self.stored?;
+        let outcome = match outcome {
+            StoreOutcome::Stored => Outcome::Stored,
             StoreOutcome::AlreadyStored => Outcome::Duplicate,
         };
         Ok(Accepted::new(outcome, id))
@@ -178,5 +177,51 @@ impl<C: CallStore, W: OptOutWriter> Work for CallRecorder<C, W> {
     /// Whole transcripts: gzip keeps a large body within the queue's message limit.
     fn queued_body(body: &[u8]) -> QueuedBody {
         QueuedBody::gzipped(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use webhook::error::DependencyError;
+
+    fn report(listing: Option<Result<Listed, NotDone>>, stored: Result<StoreAnswer, NotDone>) -> CallReport {
+        let (end_reason, phone_last4, id) =
+            (Some("do_not_call".to_owned()), Some("0188".to_owned()), Some(WebhookId::new(126)));
+        CallReport { end_reason, phone_last4, id, listing, stored }
+    }
+
+    fn stored() -> Result<StoreAnswer, NotDone> {
+        Ok(StoreAnswer { id: WebhookId::new(126), outcome: StoreOutcome::Stored, item_bytes: 2048 })
+    }
+
+    // The rules return what happened; recording it is a pure function of the report, tested here without ports.
+    #[test]
+    fn a_stored_call_is_measured_whether_or_not_its_listing_failed() {
+        let mut summary = RequestSummary::default();
+        let accepted = report(Some(Ok(Listed::Added)), stored()).record(&mut summary);
+        assert!(matches!(accepted, Ok(Accepted { outcome: Outcome::Stored, .. })));
+        assert_eq!(summary.counts, [Metric::OptOutListed]);
+        assert_eq!((summary.kind.as_deref(), summary.phone_last4.as_deref()), (Some("do_not_call"), Some("0188")));
+
+        let mut summary = RequestSummary::default();
+        let listing_failed = NotDone::Failed { id: None, error: DependencyError::new("list", "failed"), held: () };
+        let queued = report(Some(Err(listing_failed)), stored()).record(&mut summary);
+        assert!(matches!(queued, Err(NotDone::Failed { .. })), "the listing is done again, by the redrive");
+        let measured: Vec<_> = summary.measurements.iter().map(|measured| (measured.metric, measured.value)).collect();
+        assert_eq!(measured, [(Metric::StoredItemBytes, 2048)], "the record was stored, and measured once");
+        assert!(summary.counts.is_empty() && summary.errors.is_empty());
+    }
+
+    #[test]
+    fn when_both_fail_the_listing_is_answered_and_the_stores_failure_noted() {
+        let mut summary = RequestSummary::default();
+        let failure =
+            |operation| NotDone::Failed { id: None, error: DependencyError::new(operation, "failed"), held: () };
+        let answer = report(Some(Err(failure("list"))), Err(failure("store"))).record(&mut summary);
+        assert!(
+            matches!(answer, Err(NotDone::Failed { error, .. }) if error == DependencyError::new("list", "failed"))
+        );
+        assert_eq!(summary.errors, [DependencyError::new("store", "failed").to_string()]);
     }
 }

@@ -109,12 +109,12 @@ impl Settlement<'_> {
 /// Why SNS did not confirm a text, which decides whether it may be sent again.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendFailure {
-    /// SNS refused it for now (throttling, an access or key problem the operator can fix), or the request never
-    /// reached it: the text was not sent, and may be sent later.
+    /// SNS refused it for now (an access or key problem the operator can fix, KMS's own throttling), or the
+    /// request never reached it: the text was not sent, and may be sent later.
     #[error(transparent)]
     NotSent(DependencyError),
-    /// SNS refused it for the rate the account or the sending number allows (`Throttling`): not sent, and sent
-    /// once capacity returns.
+    /// SNS refused it for the rate the account or the sending number allows (`Throttling`, after the SDK's own
+    /// retries): not sent, and may be sent once capacity returns.
     #[error("{0} (throttled)")]
     Throttled(DependencyError),
     /// The request reached SNS and no success came back (no answer, or a 5xx: SNS had it): the text may have been

@@ -69,7 +69,8 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
 
     /// The rules, in order: the number in E.164 and allowed, the message an SMS (422 each); too old → claimed and
     /// settled `expired`; else the claim, SNS's opt-out check and the suppression list at once; then the publish,
-    /// then the text settled. Also returns SNS's opt-out check when it failed (the text was sent anyway).
+    /// then the text settled. Also returns SNS's opt-out check when it failed (which alone never holds a text
+    /// back: SNS still enforces its opt-outs at delivery).
     async fn send(
         &self,
         text: SendText,
@@ -146,8 +147,10 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                     .await;
                 Ok(Texted::Sent { message_id, segments: message.segments(), age, marked })
             }
-            Err(SendFailure::NotSent(publish_error)) => failed(Step::Publish, publish_error, true),
-            Err(SendFailure::Throttled(publish_error)) => failed(Step::Throttled, publish_error, true),
+            Err(SendFailure::NotSent(publish_error)) => failed(Step::Publish { throttled: false }, publish_error, true),
+            Err(SendFailure::Throttled(publish_error)) => {
+                failed(Step::Publish { throttled: true }, publish_error, true)
+            }
             Err(SendFailure::Unconfirmed(publish_error)) => {
                 // SNS may have sent it. A lead texted twice is the worse failure, so this text is settled:
                 // it is never published again, and the sender is told so with a 202 (not a 5xx to retry).
@@ -165,10 +168,11 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
     }
 }
 
-/// What became of a text the sender settled (or found settled).
+/// What became of a text the sender is done with: sent, or never to be sent by this delivery (opted out, too old,
+/// or another delivery's), each with the calls that failed on the way without changing that.
 #[derive(Debug)]
 pub enum Texted {
-    /// SNS accepted it, as `message_id`, `age` after 2X delivered it; `marked`: whether the ledger recorded that.
+    /// SNS accepted it, as `message_id`, `age` after it arrived here; `marked`: whether the ledger recorded that.
     Sent { message_id: String, segments: Segments, age: time::Duration, marked: Result<(), DependencyError> },
     /// The publish reached SNS and its answer was lost: settled, never sent again.
     Unconfirmed { publish_error: DependencyError, marked: Result<(), DependencyError> },
@@ -197,9 +201,10 @@ pub enum Unsent {
 pub enum Step {
     Claim,
     List,
-    Publish,
-    /// The publish, refused for the sending rate.
-    Throttled,
+    /// `throttled`: SNS refused the publish for the sending rate.
+    Publish {
+        throttled: bool,
+    },
     Settle,
 }
 
@@ -246,9 +251,7 @@ impl Report for TextReport {
                 Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, id) })
             }
             Ok(Texted::Unconfirmed { publish_error, marked }) => {
-                summary.counts.push(Metric::SmsPublishFailed);
-                summary.add_error(&publish_error);
-                summary.note(marked);
+                publish_failed(summary, &publish_error, marked);
                 Ok(unconfirmed(id))
             }
             Ok(Texted::OptedOut { list, released }) => {
@@ -260,16 +263,16 @@ impl Report for TextReport {
             Ok(Texted::ClaimedBefore(claimed)) => claimed_before(claimed, id, summary),
             Err(Unsent::Refused(error)) => Err(NotDone::Refused(error)),
             Err(Unsent::SmsRefused { publish_error, marked }) => {
-                summary.counts.push(Metric::SmsPublishFailed);
-                summary.add_error(&publish_error);
-                summary.note(marked);
+                publish_failed(summary, &publish_error, marked);
                 Err(NotDone::Refused(WebhookError::SmsRefused))
             }
             Err(Unsent::Failed { step, error, held }) => {
                 match step {
                     Step::List => summary.counts.push(Metric::OptOutLookupFailed),
-                    Step::Publish => summary.counts.push(Metric::SmsPublishFailed),
-                    Step::Throttled => summary.counts.extend([Metric::SmsPublishFailed, Metric::SmsThrottled]),
+                    Step::Publish { throttled: false } => summary.counts.push(Metric::SmsPublishFailed),
+                    Step::Publish { throttled: true } => {
+                        summary.counts.extend([Metric::SmsPublishFailed, Metric::SmsThrottled])
+                    }
                     Step::Claim | Step::Settle => {}
                 }
                 Err(NotDone::Failed { id: Some(id), error, held: held.then_some(key) })
@@ -313,6 +316,13 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
             false => self.ledger.release(held).await,
         }
     }
+}
+
+/// A publish that failed and was settled anyway (`marked`: whether the ledger recorded that).
+fn publish_failed(summary: &mut RequestSummary, publish_error: &DependencyError, marked: Result<(), DependencyError>) {
+    summary.counts.push(Metric::SmsPublishFailed);
+    summary.add_error(publish_error);
+    summary.note(marked);
 }
 
 /// The answer for a text another delivery claimed first (anything but [`ClaimOutcome::Claimed`]).
@@ -386,8 +396,8 @@ mod tests {
     fn each_failure_is_counted_once_and_handed_on_with_what_the_delivery_holds() {
         for (step, counted, held) in [
             (Step::List, vec![Metric::OptOutLookupFailed], true),
-            (Step::Publish, vec![Metric::SmsPublishFailed], true),
-            (Step::Throttled, vec![Metric::SmsPublishFailed, Metric::SmsThrottled], true),
+            (Step::Publish { throttled: false }, vec![Metric::SmsPublishFailed], true),
+            (Step::Publish { throttled: true }, vec![Metric::SmsPublishFailed, Metric::SmsThrottled], true),
             (Step::Claim, vec![], false),
             (Step::Settle, vec![], true),
         ] {

@@ -180,18 +180,18 @@ pub trait Report: Send {
     fn record(self, summary: &mut RequestSummary) -> Result<Accepted, NotDone<Self::Held>>;
 }
 
-/// The report of a work that has nothing to record but its answer and the number it was about.
+/// The report of a work that holds nothing and has nothing to record but its answer and the number it was about.
 #[derive(Debug)]
-pub struct Answered<Held = ()> {
+pub struct Answered {
     /// The last four digits of the number as sent, once the body was read.
     pub phone_last4: Option<String>,
-    pub answer: Result<Accepted, NotDone<Held>>,
+    pub answer: Result<Accepted, NotDone>,
 }
 
-impl<Held: Send> Report for Answered<Held> {
-    type Held = Held;
+impl Report for Answered {
+    type Held = ();
 
-    fn record(self, summary: &mut RequestSummary) -> Result<Accepted, NotDone<Held>> {
+    fn record(self, summary: &mut RequestSummary) -> Result<Accepted, NotDone> {
         summary.phone_last4 = self.phone_last4;
         self.answer
     }

@@ -126,9 +126,11 @@ pub enum Metric {
     /// A text id and type delivered again with another phone number or message: 2X reused an id. Not sent.
     IdReused,
     /// SNS refused a publish for the rate the account or the sending number allows (after the SDK's retries):
-    /// not sent, queued. Also counted as `SmsPublishFailed`.
+    /// not sent (a webhook queues it; the redrive gives it back for SQS to deliver again). Also counted as
+    /// `SmsPublishFailed`.
     SmsThrottled,
-    /// How long a sent text waited, from 2X's delivery to SNS's acceptance, in milliseconds.
+    /// How long a sent text waited, from its arrival here (2X's delivery, authenticated) to SNS's acceptance, in
+    /// milliseconds.
     TextAgeWhenSent,
 }
 

@@ -103,10 +103,11 @@ fn refused_for_good(error: &PublishError) -> bool {
     )
 }
 
-/// The codes SNS answers a publish beyond the account's or the number's rate with ("Rate exceeded"): the
-/// query protocol's `Throttling`, and the modelled `ThrottledException`'s code. Not KMS's `KMSThrottling`: a
+/// The codes SNS answers a publish beyond the account's or the number's rate with ("Rate exceeded"): `Throttling`
+/// (its query protocol's), or `ThrottlingException`. Both are codes the SDK's standard retry backs off and
+/// retries first. Publish models no throttling error of its own, hence the codes. Not KMS's `KMSThrottling`: a
 /// limit of the key, not of texting.
-const THROTTLED: [&str; 3] = ["Throttling", "ThrottlingException", "Throttled"];
+const THROTTLED: [&str; 2] = ["Throttling", "ThrottlingException"];
 
 /// What a failed publish means for the text. SNS has no idempotency key for direct SMS: a publish repeated after
 /// SNS received the first one may text the lead twice. Safe to repeat: SNS refused it with a 4xx, or no

@@ -260,7 +260,7 @@ async fn a_failed_publish_is_classified_by_what_sns_did_with_it() {
         (400, "InvalidParameterValue", "not sent"),
         (400, "Throttling", "throttled"),
         (400, "ThrottlingException", "throttled"),
-        (400, "Throttled", "throttled"),
+        (400, "Throttled", "not sent"),
         (403, "AuthorizationError", "not sent"),
         (400, "KMSThrottling", "not sent"),
         (500, "InternalError", "unconfirmed"),
