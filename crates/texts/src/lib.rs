@@ -7,6 +7,7 @@
 pub mod aws;
 #[cfg(feature = "fakes")]
 pub mod fakes;
+pub mod hours;
 pub mod ledger;
 pub mod sender;
 pub mod settings;
