@@ -141,6 +141,8 @@ fn spawn(subject: &Subject, runtime_api: &str, aws_endpoint: &str) -> Result<Chi
             ("CALLS_TABLE", "calls"),
             ("SENT_TEXTS_TABLE", "sent-texts"),
             ("OPT_OUTS_TABLE", "opt-outs"),
+            // The sent path, at any time of day.
+            ("TEXT_HOURS", "off"),
             ("PYTHONDONTWRITEBYTECODE", "1"),
         ])
         .stdin(Stdio::null())

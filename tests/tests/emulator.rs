@@ -609,6 +609,7 @@ async fn a_queued_delivery_reads_back_from_sqs_as_sent() -> Result<(), Error> {
         id: Some(WebhookId::new(123)),
         request_id: "req-1".into(),
         received_at: "2026-11-24T09:00:00Z".into(),
+        not_before: None,
         body: QueuedBody::plain(SampleEvent::named("post-call-transferred")?.payload()?.to_string().as_bytes()),
     };
 
@@ -617,7 +618,24 @@ async fn a_queued_delivery_reads_back_from_sqs_as_sent() -> Result<(), Error> {
     let received = sqs.receive_message().queue_url(&queue_url).send().await?;
     let bodies: Vec<QueuedDelivery> =
         received.messages().iter().filter_map(|m| serde_json::from_str(m.body()?).ok()).collect();
-    assert_eq!(bodies, [delivery]);
+    assert_eq!(bodies, std::slice::from_ref(&delivery));
+
+    // A delivery not to be done yet (a text waiting for its lead's hours) is delayed by SQS itself.
+    let in_a_minute = time::OffsetDateTime::now_utc() + time::Duration::seconds(60);
+    let later = QueuedDelivery { not_before: Some(webhook::item::rfc3339(in_a_minute)), ..delivery };
+    SqsFallbackQueue::new(&emulator.sdk_config().await, &queue_url).enqueue(&later).await?;
+    let received = sqs.receive_message().queue_url(&queue_url).send().await?;
+    assert!(received.messages().is_empty(), "delayed, not yet visible");
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await?;
+    let delayed = attributes
+        .attributes()
+        .and_then(|all| all.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed));
+    assert_eq!(delayed.map(String::as_str), Some("1"));
     Ok(())
 }
 

@@ -20,7 +20,9 @@ use webhook::fakes::FakeQueue;
 use webhook::fallback::{QueuedDelivery, QueuedFunction};
 use webhook::payload::WebhookId;
 use webhook_test_support::LogCapture;
-use webhook_test_support::events::{answer, edited_body, event, event_with_body, request_from, sample, sample_body};
+use webhook_test_support::events::{
+    answer, edited_body, event, event_with_body, pre_call_in_dc_at, request_from, sample, sample_body,
+};
 use webhook_test_support::sqs::sqs_event;
 use webhook_test_support::whole_invocation;
 
@@ -299,6 +301,31 @@ async fn a_text_sns_still_refuses_or_throttles_is_tried_again_and_sent_once() {
         assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
         assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r3", whole_invocation()).await).is_empty());
         assert_eq!(outage.sent_to().len(), 1, "throttled: {throttled}");
+    }
+}
+
+/// With the legal-hours guard on, a queued text is sent only within its lead's hours: one whose hours open before
+/// its maximum age is left on the queue (SQS delivers it again) with nothing claimed; one whose hours do not is
+/// settled `outside_hours`, never sent, and completed.
+#[tokio::test]
+async fn a_queued_text_waits_for_its_leads_hours_or_is_settled_outside_hours() {
+    for (local, waits) in [(7 * 60 + 55, true), (23 * 60 + 30, false)] {
+        let outage = outage(&[("TEXT_HOURS", "08:00-21:00")]);
+        outage.fakes.sms.operations.fail("send");
+        let request = event_with_body("send-text-pre-call", &pre_call_in_dc_at(local));
+        assert_eq!(answer(&outage.send_text, request).await.0, 202, "queued while SNS failed");
+        outage.fakes.sms.operations.heal("send");
+
+        let response = outage.redrive.handle(&sqs_event(&outage.texts_queue.queued()), "r1", whole_invocation()).await;
+        let entry = outage.fakes.ledger.entry(&pre_call(1234)).unwrap();
+        if waits {
+            assert_eq!(failed(&response), ["m-0"], "left on the queue until 8:00");
+            assert_eq!(entry.status, TextStatus::Queued, "the queueing delivery's claim, not taken over");
+        } else {
+            assert!(failed(&response).is_empty(), "completed");
+            assert_eq!(entry.status, TextStatus::OutsideHours);
+        }
+        assert!(outage.sent_to().is_empty());
     }
 }
 

@@ -50,13 +50,33 @@ pub fn edited_body(name: &str, edit: impl FnOnce(&mut Value)) -> String {
     body.to_string()
 }
 
+/// The pre-call sample as sent for a lead in DC whose clock reads `local` (minutes after midnight) now: its
+/// `record_timezone` is the offset that makes it so (the legal-hours guard's tests).
+pub fn pre_call_in_dc_at(local: i64) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let utc = i64::from(now.hour()) * 60 + i64::from(now.minute());
+    // An offset from -12:00 to +14:00 reaches every time of day.
+    let offset = (local - utc).rem_euclid(24 * 60);
+    let offset = if offset > 14 * 60 { offset - 24 * 60 } else { offset };
+    let sign = if offset < 0 { '-' } else { '+' };
+    let timezone = format!("UTC{sign}{}:{:02}", offset.abs() / 60, offset.abs() % 60);
+    edited_body("send-text-pre-call", |body| {
+        body["record_phone_number"] = "+12025550143".into();
+        body["record_zip_code"] = "20001".into();
+        body["record_timezone"] = timezone.into();
+    })
+}
+
 /// A lookup over the sample events' token, both tables and `extra` (the later of two values wins).
 pub fn env(extra: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    // The samples' leads are in Washington State and DC: with the legal-hours guard on, what a test sends would
+    // depend on the time of day it runs. The guard's own tests turn it on.
     let sample = [
         ("AUTH_TOKEN", TOKEN),
         ("SENT_TEXTS_TABLE", "texts"),
         ("CALLS_TABLE", "calls"),
         ("OPT_OUTS_TABLE", "opt-outs"),
+        ("TEXT_HOURS", "off"),
     ];
     lookup(&[sample.as_slice(), extra].concat())
 }

@@ -195,8 +195,8 @@ impl TextLedger for FakeLedger {
         Ok(ClaimOutcome::Claimed)
     }
 
-    /// Operations: `mark_sent`, `mark_unconfirmed`, `mark_queued`, `mark_expired`, `mark_failed`, by the
-    /// settlement.
+    /// Operations: `mark_sent`, `mark_unconfirmed`, `mark_queued`, `mark_expired`, `mark_outside_hours`,
+    /// `mark_failed`, by the settlement.
     async fn settle(
         &self,
         claim: HeldClaim<'_>,
@@ -208,6 +208,7 @@ impl TextLedger for FakeLedger {
             Settlement::Unconfirmed => "mark_unconfirmed",
             Settlement::Queued => "mark_queued",
             Settlement::Expired => "mark_expired",
+            Settlement::OutsideHours => "mark_outside_hours",
             Settlement::Failed { .. } => "mark_failed",
         };
         self.operations.call(operation)?;
@@ -220,7 +221,7 @@ impl TextLedger for FakeLedger {
         match settlement {
             Settlement::Sent { message_id } => entry.message_id = Some(message_id.to_owned()),
             Settlement::Failed { code } => entry.item["failure_code"] = code.into(),
-            Settlement::Unconfirmed | Settlement::Queued | Settlement::Expired => {}
+            Settlement::Unconfirmed | Settlement::Queued | Settlement::Expired | Settlement::OutsideHours => {}
         }
         Ok(())
     }

@@ -42,6 +42,8 @@ pub enum TextStatus {
     Expired,
     /// SNS refused it for good (`failure_code`): never sent.
     Failed,
+    /// The lead's legal hours do not open before its maximum age (`hours`): never sent.
+    OutsideHours,
 }
 
 impl TextStatus {
@@ -53,12 +55,13 @@ impl TextStatus {
             Self::Queued => "queued",
             Self::Expired => "expired",
             Self::Failed => "failed",
+            Self::OutsideHours => "outside_hours",
         }
     }
 
     /// The status an item holds; `None` for a value we never write.
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Claimed, Self::Sent, Self::Unconfirmed, Self::Queued, Self::Expired, Self::Failed]
+        [Self::Claimed, Self::Sent, Self::Unconfirmed, Self::Queued, Self::Expired, Self::Failed, Self::OutsideHours]
             .into_iter()
             .find(|status| status.as_str() == value)
     }
@@ -90,6 +93,8 @@ pub enum Settlement<'a> {
     Queued,
     /// Older than its maximum age: never sent.
     Expired,
+    /// Outside the lead's legal hours until past its maximum age: never sent.
+    OutsideHours,
     /// SNS refused it for good, with error `code`.
     Failed { code: &'a str },
 }
@@ -101,6 +106,7 @@ impl Settlement<'_> {
             Self::Unconfirmed => TextStatus::Unconfirmed,
             Self::Queued => TextStatus::Queued,
             Self::Expired => TextStatus::Expired,
+            Self::OutsideHours => TextStatus::OutsideHours,
             Self::Failed { .. } => TextStatus::Failed,
         }
     }
@@ -173,6 +179,8 @@ pub enum ClaimOutcome {
     Expired,
     /// SNS refused it for good: it is never sent.
     Failed,
+    /// Outside the lead's legal hours until past its maximum age: it is never sent.
+    OutsideHours,
     /// The id and type were claimed for another phone number or message: 2X reused an id. Never sent.
     IdReused,
 }
@@ -206,6 +214,7 @@ impl ClaimOutcome {
             Some(TextStatus::Queued) => Self::Queued,
             Some(TextStatus::Expired) => Self::Expired,
             Some(TextStatus::Failed) => Self::Failed,
+            Some(TextStatus::OutsideHours) => Self::OutsideHours,
             Some(TextStatus::Claimed) if lease_expires_at.is_some_and(|lease| lease >= claimant.at_epoch) => {
                 Self::InProgress
             }
@@ -294,6 +303,7 @@ impl<'a> TextClaimRecord<'a> {
         "unconfirmed_at",
         "queued_at",
         "expired_at",
+        "outside_hours_at",
         "failed_at",
         "failure_code",
         // Set by sms-delivery-status from SNS's delivery records (its `DELIVERY_ATTRIBUTES`).
@@ -358,6 +368,7 @@ mod tests {
             TextStatus::Queued,
             TextStatus::Expired,
             TextStatus::Failed,
+            TextStatus::OutsideHours,
         ] {
             assert_eq!(TextStatus::parse(status.as_str()), Some(status));
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());

@@ -1,6 +1,7 @@
 //! The text work: parse, validate, claim the text, check the opt-outs, publish, record. [`TextSender`] is what
 //! send-text's webhook does for each delivery and the redrive for each queued one. Generic over its ports.
 
+use crate::hours::{LeadPlace, TextHours, Verdict};
 use crate::ledger::{
     ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaimRecord, TextKey, TextLedger,
 };
@@ -35,6 +36,7 @@ pub struct TextSender<L, S, O> {
     default_country: CountryCode,
     retention: Option<Retention>,
     max_age: QueuedTextMaxAge,
+    hours: TextHours,
 }
 
 /// The sender's [`NotDone`]: the claim, when this delivery holds it, to mark queued or give back once the
@@ -64,6 +66,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
             default_country: data.default_country,
             retention: data.retention,
             max_age: settings.queued_max_age,
+            hours: settings.hours,
         }
     }
 
@@ -85,6 +88,9 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                 Err(error) => return (None, Err(Unsent::Refused(error))),
             };
         let now = OffsetDateTime::now_utc();
+        let deadline = invocation.received_at + self.max_age.of(&key.text_type);
+        let place = LeadPlace::of(fields.get("record_timezone"), fields.get("record_zip_code"), &to);
+        let hours = self.hours.verdict(&place, instant(now), instant(deadline));
         let record = TextClaimRecord::new(key, fields, &to, &invocation.request_id, now, self.retention);
         // The claim stores the whole text: built once, as DynamoDB takes it.
         let claim = match record.claim(queued_by) {
@@ -95,17 +101,23 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         // The claim this delivery holds once `claim` answers `Claimed`.
         let held = HeldClaim { key, claimed_by: &invocation.request_id };
 
-        if now - invocation.received_at > self.max_age.of(&key.text_type) {
-            // Claimed first, so that no delivery of the text sends it afterwards either.
-            let expired = match self.ledger.claim(claim).await {
+        // A text that may never be sent is claimed first, so that no delivery of it sends it afterwards either.
+        let never = match hours {
+            _ if now > deadline => Some((Settlement::Expired, Texted::Expired)),
+            Verdict::Closed => Some((Settlement::OutsideHours, Texted::OutsideHours)),
+            Verdict::OpensAt(opens) => return (None, Err(Unsent::Waiting { until: moment(opens) })),
+            Verdict::Open => None,
+        };
+        if let Some((settlement, texted)) = never {
+            let settled = match self.ledger.claim(claim).await {
                 Err(error) => failed(Step::Claim, error, false),
-                Ok(ClaimOutcome::Claimed) => match self.ledger.settle(held, Settlement::Expired, now).await {
-                    Ok(()) => Ok(Texted::Expired),
+                Ok(ClaimOutcome::Claimed) => match self.ledger.settle(held, settlement, now).await {
+                    Ok(()) => Ok(texted),
                     Err(error) => failed(Step::Settle, error, true),
                 },
                 Ok(settled) => Ok(Texted::ClaimedBefore(settled)),
             };
-            return (None, expired);
+            return (None, settled);
         }
 
         // SNS would accept a text to an opted-out number and drop it at delivery, and only knows the STOPs sent to
@@ -181,6 +193,8 @@ pub enum Texted {
     OptedOut { list: Option<DependencyError>, released: Result<(), DependencyError> },
     /// Older than its maximum age: claimed and settled, never sent.
     Expired,
+    /// Outside the lead's legal hours until past its maximum age: claimed and settled, never sent.
+    OutsideHours,
     /// Another delivery claimed it first (anything but [`ClaimOutcome::Claimed`]).
     ClaimedBefore(ClaimOutcome),
 }
@@ -190,6 +204,8 @@ pub enum Texted {
 pub enum Unsent {
     /// The body can never be texted as it is (400, 422, 413).
     Refused(WebhookError),
+    /// Outside the lead's legal hours until `until`, before its maximum age: to send then. Nothing claimed.
+    Waiting { until: OffsetDateTime },
     /// SNS refused it for good: settled (`marked`), never queued or retried.
     SmsRefused { publish_error: DependencyError, marked: Result<(), DependencyError> },
     /// A dependency failed at `step`: doing it again later sends it. `held`: this delivery holds the claim.
@@ -260,6 +276,8 @@ impl Report for TextReport {
                 Ok(Accepted::new(Outcome::OptedOut, id))
             }
             Ok(Texted::Expired) => Ok(Accepted::new(Outcome::Expired, id)),
+            Ok(Texted::OutsideHours) => Ok(Accepted::new(Outcome::OutsideHours, id)),
+            Err(Unsent::Waiting { until }) => Err(NotDone::Deferred { id: Some(id), until }),
             Ok(Texted::ClaimedBefore(claimed)) => claimed_before(claimed, id, summary),
             Err(Unsent::Refused(error)) => Err(NotDone::Refused(error)),
             Err(Unsent::SmsRefused { publish_error, marked }) => {
@@ -318,6 +336,16 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
     }
 }
 
+/// `at` as the hours guard counts time.
+fn instant(at: OffsetDateTime) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(at.unix_timestamp()).unwrap_or(jiff::Timestamp::MAX)
+}
+
+/// `at` as the ledger and the queue count time.
+fn moment(at: jiff::Timestamp) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(at.as_second()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
 /// A publish that failed and was settled anyway (`marked`: whether the ledger recorded that).
 fn publish_failed(summary: &mut RequestSummary, publish_error: &DependencyError, marked: Result<(), DependencyError>) {
     summary.counts.push(Metric::SmsPublishFailed);
@@ -337,6 +365,7 @@ fn claimed_before(claimed: ClaimOutcome, id: WebhookId, summary: &mut RequestSum
         ClaimOutcome::InProgress => Err(NotDone::Refused(WebhookError::InProgress)),
         ClaimOutcome::Queued => Ok(queued(Some(id))),
         ClaimOutcome::Expired => Ok(Accepted::new(Outcome::Expired, id)),
+        ClaimOutcome::OutsideHours => Ok(Accepted::new(Outcome::OutsideHours, id)),
         ClaimOutcome::Failed => Err(NotDone::Refused(WebhookError::SmsRefused)),
     }
 }

@@ -1,6 +1,7 @@
 //! What the text sender reads from the environment, send-text and the redrive alike: the sent-texts table, the
 //! SMS attributes, who may be texted and how long a queued text may wait.
 
+use crate::hours::{HoursError, TextHours};
 use crate::text::{AllowedRecipients, TextType};
 use std::time::Duration;
 use webhook::config::{ConfigError, Env};
@@ -13,6 +14,8 @@ pub struct TextSettings {
     pub sms: SmsSettings,
     pub allowed_recipients: AllowedRecipients,
     pub queued_max_age: QueuedTextMaxAge,
+    /// `TEXT_HOURS`, `TEXT_HOURS_STATE_RULES`: when a lead may be texted.
+    pub hours: TextHours,
 }
 
 impl TextSettings {
@@ -25,6 +28,19 @@ impl TextSettings {
             sms: SmsSettings::from_env(env)?,
             allowed_recipients: allowed_recipients(env, default_country)?,
             queued_max_age: QueuedTextMaxAge::from_env(env)?,
+            hours: TextHours::parse(
+                env.optional("TEXT_HOURS").as_deref(),
+                env.optional("TEXT_HOURS_STATE_RULES").as_deref(),
+            )
+            .map_err(|error| match error {
+                HoursError::Window => ConfigError::Invalid {
+                    name: "TEXT_HOURS",
+                    reason: "not `off` or HH:MM-HH:MM, the start before the end",
+                },
+                HoursError::StateRules => {
+                    ConfigError::Invalid { name: "TEXT_HOURS_STATE_RULES", reason: "not `on` or `off`" }
+                }
+            })?,
         })
     }
 }

@@ -17,6 +17,7 @@ use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::io::{Read, Write};
+use time::OffsetDateTime;
 
 /// Which function's work a queued delivery is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +88,9 @@ pub struct QueuedDelivery {
     pub request_id: String,
     /// RFC 3339: a text is judged too old to send by it.
     pub received_at: String,
+    /// RFC 3339: not to be done before (the queue delays it, up to SQS's 15 minutes a time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
     pub body: QueuedBody,
 }
 
@@ -94,7 +98,7 @@ impl QueuedDelivery {
     /// The delivery `invocation` received, of webhook `id`, to be completed later by `function`'s rules.
     pub fn new(function: QueuedFunction, id: Option<WebhookId>, invocation: &Invocation, body: QueuedBody) -> Self {
         let (request_id, received_at) = (invocation.request_id.clone(), rfc3339(invocation.received_at));
-        Self { function, id, request_id, received_at, body }
+        Self { function, id, request_id, received_at, not_before: None, body }
     }
 }
 
@@ -121,6 +125,8 @@ pub enum NotDone<Held = ()> {
     /// A dependency failed (after the SDK's retries): doing the work again later completes it. The webhook's id,
     /// when it has one.
     Failed { id: Option<WebhookId>, error: DependencyError, held: Held },
+    /// Not to be done before `until` (a text outside its lead's legal hours): done then, from the queue.
+    Deferred { id: Option<WebhookId>, until: OffsetDateTime },
 }
 
 impl<Held> From<WebhookError> for NotDone<Held> {
@@ -229,6 +235,16 @@ impl<W: Work, Q: FallbackQueue> Webhook for QueueingWebhook<W, Q> {
             Ok(accepted) => return Ok(accepted),
             Err(NotDone::Refused(error)) => return Err(error),
             Err(NotDone::Failed { id, error, held }) => (id, error, held),
+            Err(NotDone::Deferred { id, until }) => {
+                let delivery = QueuedDelivery {
+                    not_before: Some(rfc3339(until)),
+                    ..QueuedDelivery::new(W::FUNCTION, id, invocation, W::queued_body(body))
+                };
+                return match self.queue.enqueue(&delivery).await {
+                    Ok(()) => Ok(queued(delivery.id)),
+                    Err(queue_error) => Err(queue_error.into()),
+                };
+            }
         };
         let delivery = QueuedDelivery::new(W::FUNCTION, id, invocation, W::queued_body(body));
         let answer = match self.queue.enqueue(&delivery).await {
@@ -264,6 +280,7 @@ mod tests {
             id: Some(WebhookId::new(7)),
             request_id: "req-1".into(),
             received_at: "2026-11-24T09:00:00Z".into(),
+            not_before: None,
             body: QueuedBody::plain(body),
         };
         let message = serde_json::to_string(&delivery).unwrap();

@@ -23,6 +23,8 @@ pub enum Outcome {
     Queued,
     /// A queued text older than its maximum age: never sent.
     Expired,
+    /// A text whose lead's legal hours do not open before its maximum age: never sent (200).
+    OutsideHours,
     /// SNS refused the text for good: settled `failed`, never sent (422).
     SmsRefused,
     InProgress,
@@ -34,7 +36,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Sent,
         Self::Duplicate,
         Self::OptedOut,
@@ -42,6 +44,7 @@ impl Outcome {
         Self::Stored,
         Self::Queued,
         Self::Expired,
+        Self::OutsideHours,
         Self::SmsRefused,
         Self::InProgress,
         Self::Unauthorized,
@@ -61,6 +64,7 @@ impl Outcome {
             Self::Stored => "stored",
             Self::Queued => "queued",
             Self::Expired => "expired",
+            Self::OutsideHours => "outside_hours",
             Self::SmsRefused => "sms_refused",
             Self::InProgress => "in_progress",
             Self::Unauthorized => "unauthorized",
@@ -81,6 +85,7 @@ impl Outcome {
             Self::Stored => "Stored",
             Self::Queued => "Queued",
             Self::Expired => "Expired",
+            Self::OutsideHours => "OutsideHours",
             Self::SmsRefused => "SmsRefused",
             Self::InProgress => "InProgress",
             Self::Unauthorized => "Unauthorized",

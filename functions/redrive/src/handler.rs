@@ -158,5 +158,7 @@ async fn complete<W: Work>(
             summary.note(work.settle(held, false, invocation).await);
             Err(error.into())
         }
+        // Left on the queue: SQS delivers it again after the visibility timeout, and the work decides again.
+        Err(NotDone::Deferred { .. }) => Err(WebhookError::NotYet),
     }
 }

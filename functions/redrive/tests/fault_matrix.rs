@@ -29,6 +29,7 @@ fn queued(function: QueuedFunction, sample_name: &str, id: u64) -> QueuedDeliver
         id: Some(WebhookId::new(id)),
         request_id: "req-queued".into(),
         received_at: rfc3339(OffsetDateTime::now_utc()),
+        not_before: None,
         body: QueuedBody::plain(event["body"].as_str().unwrap().as_bytes()),
     }
 }

@@ -18,7 +18,7 @@ use webhook::payload::WebhookId;
 use webhook_test_support::LogCapture;
 use webhook_test_support::events::{
     answer, body_carrying, configured, edited_body, event, event_with_body, lambda_answer, metas_dynamodb_refuses,
-    request_from, sample, sample_body,
+    pre_call_in_dc_at, request_from, sample, sample_body,
 };
 
 /// send-text's fakes. A clone shares each one's state: the test keeps its own handles.
@@ -714,6 +714,45 @@ async fn a_throttled_text_is_queued_and_counted_and_a_sent_text_measures_its_age
     let sent = &logs.metrics()[1];
     assert!(sent["TextAgeWhenSent"].as_u64().is_some_and(|age| age < 10_000), "{sent}");
     assert!(sent.get("SmsThrottled").is_none());
+}
+
+const GUARDED: &[(&str, &str)] = &[("TEXT_HOURS", "08:00-21:00")];
+
+#[tokio::test]
+async fn a_text_whose_leads_hours_do_not_open_before_its_maximum_age_is_settled_outside_hours() {
+    let (handler, fakes) = send_text_on_fakes(GUARDED);
+    let (status, body) =
+        answer(&handler, event_with_body("send-text-pre-call", &pre_call_in_dc_at(23 * 60 + 30))).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "outside_hours", "id": 1234})));
+    assert!(fakes.sms.sent().is_empty());
+    assert_eq!(fakes.ledger.entry(&id(1234)).unwrap().status, TextStatus::OutsideHours, "never sent, by any delivery");
+
+    let again = answer(&handler, event_with_body("send-text-pre-call", &pre_call_in_dc_at(12 * 60))).await;
+    assert_eq!(again, (StatusCode::OK, json!({"status": "outside_hours", "id": 1234})), "settled once");
+}
+
+#[tokio::test]
+async fn a_text_whose_leads_hours_open_before_its_maximum_age_waits_on_the_queue_for_them() {
+    let queue = FakeQueue::default();
+    let fakes = Fakes { queue: Some(queue.clone()), ..Fakes::default() };
+    let handler = send_text_on(&fakes, GUARDED);
+    // 7:55: its hours open in 5 minutes, within the pre-call text's 15.
+    let (status, body) = answer(&handler, event_with_body("send-text-pre-call", &pre_call_in_dc_at(7 * 60 + 55))).await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"status": "queued", "id": 1234})));
+    assert!(fakes.sms.sent().is_empty());
+    assert_eq!(fakes.ledger.entry(&id(1234)), None, "nothing claimed while it waits");
+    let queued = queue.queued();
+    let not_before = OffsetDateTime::parse(queued[0].not_before.as_deref().unwrap(), &Rfc3339).unwrap();
+    let wait = (not_before - OffsetDateTime::now_utc()).whole_seconds();
+    assert!((200..=301).contains(&wait), "waits for 8:00, {wait} s away");
+}
+
+#[tokio::test]
+async fn a_lead_at_noon_is_texted_at_once() {
+    let (handler, fakes) = send_text_on_fakes(GUARDED);
+    let (status, body) = answer(&handler, event_with_body("send-text-pre-call", &pre_call_in_dc_at(12 * 60))).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("sent")));
+    assert_eq!(fakes.sms.sent().len(), 1);
 }
 
 #[tokio::test]

@@ -100,6 +100,7 @@ impl TextLedger for DynamoTextLedger {
             Settlement::Unconfirmed => ("DynamoDB UpdateItem (mark text unconfirmed)", "unconfirmed_at", None),
             Settlement::Queued => ("DynamoDB UpdateItem (mark text queued)", "queued_at", None),
             Settlement::Expired => ("DynamoDB UpdateItem (mark text expired)", "expired_at", None),
+            Settlement::OutsideHours => ("DynamoDB UpdateItem (mark text outside hours)", "outside_hours_at", None),
             Settlement::Failed { code } => {
                 ("DynamoDB UpdateItem (mark text failed)", "failed_at", Some(("failure_code", code)))
             }

@@ -5,6 +5,8 @@ use crate::error::DependencyError;
 use crate::fallback::{FallbackQueue, QueuedDelivery};
 use aws_config::SdkConfig;
 use aws_sdk_sqs::Client;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// `FALLBACK_QUEUE_URL`: a standard queue (at-least-once; the redrive's own rules make repeats harmless).
 #[derive(Debug, Clone)]
@@ -27,7 +29,13 @@ impl FallbackQueue for SqsFallbackQueue {
     async fn enqueue(&self, delivery: &QueuedDelivery) -> Result<(), DependencyError> {
         const OPERATION: &str = "SQS SendMessage (queue delivery)";
         let body = serde_json::to_string(delivery).map_err(|_| DependencyError::new(OPERATION, "not serialisable"))?;
-        let request = self.client.send_message().queue_url(&self.queue_url).message_body(body);
+        // SQS delays a message at most 15 minutes; a later time is waited for again by the redrive.
+        let delay = delivery
+            .not_before
+            .as_deref()
+            .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
+            .map(|at| i32::try_from((at - OffsetDateTime::now_utc()).whole_seconds().clamp(0, 900)).unwrap_or(900));
+        let request = self.client.send_message().queue_url(&self.queue_url).message_body(body).set_delay_seconds(delay);
         request.send().await.map(drop).map_err(|error| dependency_error(OPERATION, &error))
     }
 }
@@ -46,6 +54,7 @@ mod tests {
             id: Some(WebhookId::new(123)),
             request_id: "req-1".into(),
             received_at: "2026-11-24T09:00:00Z".into(),
+            not_before: None,
             body: QueuedBody::plain(b"{\"id\": 123}"),
         }
     }
