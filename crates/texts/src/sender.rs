@@ -89,8 +89,13 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
             };
         let now = OffsetDateTime::now_utc();
         let deadline = invocation.received_at + self.max_age.of(&key.text_type);
-        let place = LeadPlace::of(fields.get("record_timezone"), fields.get("record_zip_code"), &to);
-        let hours = self.hours.verdict(&place, instant(now), instant(deadline));
+        let hours = match self.hours {
+            TextHours::Off => Verdict::Open,
+            guarded => {
+                let place = LeadPlace::of(fields.get("record_timezone"), fields.get("record_zip_code"), &to);
+                guarded.verdict(&place, instant(now), instant(deadline))
+            }
+        };
         let record = TextClaimRecord::new(key, fields, &to, &invocation.request_id, now, self.retention);
         // The claim stores the whole text: built once, as DynamoDB takes it.
         let claim = match record.claim(queued_by) {
