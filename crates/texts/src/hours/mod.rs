@@ -97,7 +97,7 @@ impl TextHours {
     }
 
     /// Whether a text to `place` may go out at `now`, or when it first may before `deadline`.
-    pub fn verdict(&self, place: &LeadPlace, now: Timestamp, deadline: Timestamp) -> Verdict {
+    pub fn verdict<'a>(&self, place: &'a LeadPlace, now: Timestamp, deadline: Timestamp) -> Verdict {
         let Self::Guarded { window, state_rules } = *self else { return Verdict::Open };
         let day_window = |state: Option<&str>, weekday: Weekday| -> Option<Window> {
             let Some(own) = state.and_then(state_hours) else { return Some(window) };
@@ -108,18 +108,18 @@ impl TextHours {
             };
             own.and_then(|own| own.within(window))
         };
-        let states_of = |states: &[&'static str]| if state_rules { states.to_vec() } else { Vec::new() };
+        // Without the state rules, no place has a state of its own.
+        let states_of = |states: &'a [&'static str]| -> &'a [&'static str] { if state_rules { states } else { &[] } };
         let open_at = |at: Timestamp| {
             place.zones.iter().all(|(zone, states)| {
                 let states = states_of(states);
                 let local = at.to_zoned(zone.clone());
                 let minute = u16::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).unwrap_or(0);
                 let weekday = local.weekday();
-                let mut windows = states.iter().map(|state| day_window(Some(state), weekday));
                 let allowed = |window: Option<Window>| window.is_some_and(|window| window.contains(minute));
                 match states.is_empty() {
                     true => allowed(day_window(None, weekday)),
-                    false => windows.all(allowed),
+                    false => states.iter().all(|state| allowed(day_window(Some(state), weekday))),
                 }
             })
         };
@@ -142,6 +142,7 @@ impl TextHours {
                         .flatten()
                         .map(|window| window.start)
                         .collect();
+                    starts.sort_unstable();
                     starts.dedup();
                     starts
                 };
