@@ -19,7 +19,7 @@ use webhook_test_support::events::{configured, env};
 pub type FakeSendText = SendTextHandler<FakeLedger, FakeSms, FakeOptOuts, Option<FakeQueue>>;
 pub type FakePostCall = PostCallHandler<FakeCallStore, FakeOptOuts, FakeQueue>;
 pub type FakeTextOptOut = TextOptOutHandler<FakeOptOuts, FakeQueue>;
-pub type FakeRedrive = RedriveHandler<FakeCallStore, FakeLedger, FakeSms, FakeOptOuts>;
+pub type FakeRedrive = RedriveHandler<FakeCallStore, FakeLedger, FakeSms, FakeOptOuts, FakeQueue>;
 
 /// The stack's state in memory: the sent-texts table, SNS, the suppression list, the calls table, the fallback
 /// queue.
@@ -74,6 +74,7 @@ impl Fakes {
             ledger: self.ledger.clone(),
             sms: self.sms.clone(),
             opt_outs: Some(self.opt_outs.clone()),
+            queue: self.queue.clone(),
         };
         RedriveHandler::new(&config, deps)
     }

@@ -16,8 +16,11 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod burst;
 pub mod fakes;
 pub mod load;
 pub mod log_scan;
@@ -347,13 +350,13 @@ impl Emulator {
         Ok(())
     }
 
-    /// Creates the fallback queue (`FALLBACK_QUEUE_URL`): its URL.
-    pub async fn create_fallback_queue(&self) -> Result<String, Error> {
+    /// Creates the fallback queue (`FALLBACK_QUEUE_URL`), a message the redrive reports failed received again
+    /// after `visibility` (the deployed queue: the template's): its URL.
+    pub async fn create_fallback_queue(&self, visibility: Duration) -> Result<String, Error> {
         let sqs = aws_sdk_sqs::Client::new(&self.sdk_config().await);
-        // A message the redrive reports failed is received again after this many seconds (the deployed queue:
-        // 360), so a drain does not wait long for it.
-        let visibility = aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout;
-        let created = sqs.create_queue().queue_name(FALLBACK_QUEUE).attributes(visibility, "2").send().await?;
+        let name = aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout;
+        let seconds = visibility.as_secs().to_string();
+        let created = sqs.create_queue().queue_name(FALLBACK_QUEUE).attributes(name, seconds).send().await?;
         Ok(created.queue_url().ok_or("no queue url")?.to_owned())
     }
 
@@ -400,6 +403,31 @@ impl Emulator {
             .collect())
     }
 
+    /// Makes SMS publishes beyond `parts_per_second` message parts per second answer SNS's `Throttling`
+    /// (0: no limit), and starts a new [`Self::sms_log`].
+    pub async fn limit_sms_rate(&self, parts_per_second: f64) -> Result<(), Error> {
+        let url = format!("{}/emulator/sms-rate", self.endpoint);
+        let body = serde_json::json!({ "parts_per_second": parts_per_second });
+        reqwest::Client::new().post(url).json(&body).send().await?.error_for_status()?;
+        Ok(())
+    }
+
+    /// The SMS publishes accepted since [`Self::limit_sms_rate`], in order, and how many were throttled.
+    pub async fn sms_log(&self) -> Result<SmsLog, Error> {
+        let log: Value = self.get_json("/emulator/sms-log").await?.json().await?;
+        let accepted = log["accepted"].as_array().into_iter().flatten();
+        Ok(SmsLog {
+            accepted: accepted
+                .map(|sms| AcceptedSms {
+                    at: sms["at"].as_f64().unwrap_or_default(),
+                    number: sms["number"].as_str().unwrap_or_default().to_owned(),
+                    parts: sms["parts"].as_u64().unwrap_or_default(),
+                })
+                .collect(),
+            throttled: log["throttled"].as_u64().unwrap_or_default(),
+        })
+    }
+
     /// How many requests the emulator has received, of any service (moto's recorder).
     pub async fn requests_received(&self) -> Result<usize, Error> {
         let recording = self.get_json("/moto-api/recorder/download-recording").await?.text().await?;
@@ -424,6 +452,23 @@ impl Emulator {
         }
         Ok(publishes)
     }
+}
+
+/// What the emulator's SNS accepted and throttled since its rate was set.
+#[derive(Debug, Default)]
+pub struct SmsLog {
+    pub accepted: Vec<AcceptedSms>,
+    pub throttled: u64,
+}
+
+/// One SMS publish SNS accepted.
+#[derive(Debug, Clone)]
+pub struct AcceptedSms {
+    /// When, in seconds since the Unix epoch.
+    pub at: f64,
+    pub number: String,
+    /// Message parts, as carriers count them.
+    pub parts: u64,
 }
 
 impl Drop for Emulator {
@@ -484,7 +529,7 @@ impl Functions {
     /// Starts the functions with `env`. They are built first, each on its own exactly as `watch` builds it
     /// (`cargo run --bin NAME`: features resolved for that package alone), so no invocation waits for a
     /// compile.
-    pub fn start(env: &[(&str, String)], log_path: PathBuf) -> Result<Self, Error> {
+    pub fn start(env: &[(&str, String)], log_path: PathBuf, instances: usize) -> Result<Self, Error> {
         for function in FUNCTIONS {
             let status = cargo_command("cargo").args(["build", "--quiet", "--bin", function]).status()?;
             if !status.success() {
@@ -497,6 +542,7 @@ impl Functions {
         let mut command = cargo_command(venv_bin("cargo-lambda")?);
         command
             .args(["lambda", "watch", "--ignore-changes", "--quiet", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .args(["--concurrency", &instances.to_string()])
             .env("PATH", path)
             .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
             .stdin(Stdio::null())
@@ -600,13 +646,41 @@ impl Table {
 /// The emulator with every table and the fallback queue, and every function under `cargo lambda watch` against
 /// it, logging to `log_path`.
 pub async fn start_stack(log_path: PathBuf) -> Result<(Emulator, Functions), Error> {
+    start_stack_with(log_path, StackSettings::default()).await
+}
+
+/// What a stack is started with besides [`function_env`].
+#[derive(Debug, Clone)]
+pub struct StackSettings {
+    /// Added to (or replacing) the functions' environment.
+    pub env: Vec<(&'static str, String)>,
+    /// Instances of each function `cargo lambda watch` runs at once.
+    pub instances: usize,
+    /// The fallback queue's visibility timeout: short by default, so that a drain does not wait long for a
+    /// message the redrive reported failed; the template's for a run that must behave as deployed.
+    pub queue_visibility: Duration,
+}
+
+impl Default for StackSettings {
+    fn default() -> Self {
+        Self { env: Vec::new(), instances: 1, queue_visibility: Duration::from_secs(2) }
+    }
+}
+
+/// [`start_stack`], with `settings`.
+pub async fn start_stack_with(log_path: PathBuf, settings: StackSettings) -> Result<(Emulator, Functions), Error> {
     let emulator = Emulator::start()?;
     for table in [Table::Calls, Table::SentTexts, Table::OptOuts] {
         emulator.create_table(table).await?;
     }
     let mut env = function_env(&emulator);
-    env.push(("FALLBACK_QUEUE_URL", emulator.create_fallback_queue().await?));
-    let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path)).await??;
+    env.push(("FALLBACK_QUEUE_URL", emulator.create_fallback_queue(settings.queue_visibility).await?));
+    for (name, value) in settings.env {
+        env.retain(|(existing, _)| *existing != name);
+        env.push((name, value));
+    }
+    let instances = settings.instances;
+    let functions = tokio::task::spawn_blocking(move || Functions::start(&env, log_path, instances)).await??;
     Ok((emulator, functions))
 }
 
@@ -639,63 +713,135 @@ pub struct Drained {
     pub answers: Vec<Value>,
 }
 
-/// Does what Lambda's SQS event source does with the fallback queue until it is empty: receives up to the
-/// template's `BatchSize` messages, invokes the redrive with them, and deletes those it did not report failed; a failed one comes back
-/// after the visibility timeout. `Err` if the queue is not empty within a minute.
+/// Does what Lambda's SQS event source does with the fallback queue until it is empty, with one poller; `Err` if
+/// it is not empty within a minute. See [`poll_fallback_queue`].
 pub async fn drain_fallback_queue(emulator: &Emulator, functions: &Functions) -> Result<Drained, Error> {
-    use aws_sdk_sqs::types::QueueAttributeName;
+    let ((), drained) = poll_fallback_queue(emulator, functions, 1, Duration::from_secs(60), async {}).await?;
+    drained
+}
+
+/// Does what Lambda's SQS event source does with the fallback queue while `arrivals` runs, then until the queue
+/// is empty (messages in flight and delayed included): `pollers` at once (as the event source's
+/// `MaximumConcurrency`), each receiving up to the template's `BatchSize` messages, invoking the redrive with them,
+/// and deleting those it did not report failed; a failed one comes back when its visibility timeout ends.
+/// `arrivals`' output, and what the pollers did (`Err` if that took longer than `limit`).
+pub async fn poll_fallback_queue<T>(
+    emulator: &Emulator,
+    functions: &Functions,
+    pollers: usize,
+    limit: Duration,
+    arrivals: impl Future<Output = T>,
+) -> Result<(T, Result<Drained, Error>), Error> {
     let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
     let queue = sqs.get_queue_url().queue_name(FALLBACK_QUEUE).send().await?;
-    let queue_url = queue.queue_url().ok_or("no queue url")?.to_owned();
     let batch_size = Template::load()?.properties("RedriveFunction")?["Events"]["Queued"]["Properties"]["BatchSize"]
         .as_i64()
         .and_then(|size| i32::try_from(size).ok())
         .ok_or("the redrive's event has no BatchSize")?;
-    let mut drained = Drained::default();
-    let started = Instant::now();
-    loop {
-        if started.elapsed() > Duration::from_secs(60) {
-            return Err(format!("the fallback queue was not drained within a minute: {drained:?}").into());
-        }
-        let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(batch_size).send().await?;
-        if received.messages().is_empty() {
-            let in_flight = QueueAttributeName::ApproximateNumberOfMessagesNotVisible;
-            let attributes =
-                sqs.get_queue_attributes().queue_url(&queue_url).attribute_names(in_flight.clone()).send().await?;
-            if attributes.attributes().and_then(|all| all.get(&in_flight)).is_none_or(|count| count == "0") {
-                return Ok(drained);
+    let poller = RedrivePoller {
+        sqs,
+        queue_url: queue.queue_url().ok_or("no queue url")?.to_owned(),
+        invocations: format!("http://127.0.0.1:{}/2015-03-31/functions/redrive/invocations", functions.port),
+        batch_size,
+        arrived: Arc::new(AtomicBool::new(false)),
+        deadline: Instant::now() + limit,
+    };
+    let mut running = tokio::task::JoinSet::new();
+    for _ in 0..pollers.max(1) {
+        running.spawn(poller.clone().poll());
+    }
+    let arrived = arrivals.await;
+    poller.arrived.store(true, Ordering::Release);
+    let mut drained = Ok(Drained::default());
+    while let Some(done) = running.join_next().await {
+        drained = match (drained, done?) {
+            (Ok(total), Ok(one)) => Ok(Drained {
+                messages: total.messages + one.messages,
+                retried: total.retried + one.retried,
+                answers: [total.answers, one.answers].concat(),
+            }),
+            (Err(error), _) | (_, Err(error)) => Err(error),
+        };
+    }
+    Ok((arrived, drained))
+}
+
+/// One of [`poll_fallback_queue`]'s pollers.
+#[derive(Clone)]
+struct RedrivePoller {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    invocations: String,
+    batch_size: i32,
+    /// Set once no more deliveries arrive: an empty queue then ends the poll.
+    arrived: Arc<AtomicBool>,
+    deadline: Instant,
+}
+
+impl RedrivePoller {
+    async fn poll(self) -> Result<Drained, Error> {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(900)).build()?;
+        let mut drained = Drained::default();
+        loop {
+            if Instant::now() > self.deadline {
+                return Err(format!("the fallback queue was not drained in time: {drained:?}").into());
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            continue;
-        }
-        let records: Vec<Value> = received
-            .messages()
-            .iter()
-            .map(|message| {
-                serde_json::json!({"messageId": message.message_id(), "receiptHandle": message.receipt_handle(),
-                    "body": message.body(), "eventSource": "aws:sqs"})
-            })
-            .collect();
-        let event = serde_json::json!({"Records": records}).to_string();
-        let (status, answer) = functions.invoke_raw("redrive", &event).await?;
-        if status != 200 {
-            return Err(format!("the redrive failed: {status} {answer}").into());
-        }
-        let failed: Vec<&str> = answer["batchItemFailures"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|failure| failure["itemIdentifier"].as_str())
-            .collect();
-        for message in received.messages() {
-            if failed.contains(&message.message_id().unwrap_or_default()) {
-                drained.retried += 1;
-            } else {
-                let receipt = message.receipt_handle().unwrap_or_default();
-                sqs.delete_message().queue_url(&queue_url).receipt_handle(receipt).send().await?;
-                drained.messages += 1;
+            let arrived = self.arrived.load(Ordering::Acquire);
+            let received =
+                self.sqs.receive_message().queue_url(&self.queue_url).max_number_of_messages(self.batch_size).send();
+            let received = received.await?;
+            if received.messages().is_empty() {
+                let waiting = [
+                    QueueAttributeName::ApproximateNumberOfMessages,
+                    QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+                    QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+                ];
+                let attributes = self
+                    .sqs
+                    .get_queue_attributes()
+                    .queue_url(&self.queue_url)
+                    .set_attribute_names(Some(waiting.to_vec()))
+                    .send()
+                    .await?;
+                let counts = attributes.attributes().cloned().unwrap_or_default();
+                if arrived && waiting.iter().all(|name| counts.get(name).is_none_or(|count| count == "0")) {
+                    return Ok(drained);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
             }
+            let records: Vec<Value> = received
+                .messages()
+                .iter()
+                .map(|message| {
+                    serde_json::json!({"messageId": message.message_id(), "receiptHandle": message.receipt_handle(),
+                        "body": message.body(), "eventSource": "aws:sqs",
+                        "eventSourceARN": format!("arn:aws:sqs:{REGION}:123456789012:{FALLBACK_QUEUE}")})
+                })
+                .collect();
+            let event = serde_json::json!({"Records": records}).to_string();
+            let response = client.post(&self.invocations).body(event).send().await?;
+            let (status, answer): (u16, Value) = (response.status().as_u16(), response.json().await?);
+            if status != 200 {
+                return Err(format!("the redrive failed: {status} {answer}").into());
+            }
+            let failed: Vec<&str> = answer["batchItemFailures"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|failure| failure["itemIdentifier"].as_str())
+                .collect();
+            for message in received.messages() {
+                if failed.contains(&message.message_id().unwrap_or_default()) {
+                    drained.retried += 1;
+                } else {
+                    let receipt = message.receipt_handle().unwrap_or_default();
+                    self.sqs.delete_message().queue_url(&self.queue_url).receipt_handle(receipt).send().await?;
+                    drained.messages += 1;
+                }
+            }
+            drained.answers.push(answer);
         }
-        drained.answers.push(answer);
     }
 }

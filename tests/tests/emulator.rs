@@ -9,7 +9,7 @@ use send_text::config::SendTextConfig;
 use send_text::handler::{SendTextDeps, SendTextHandler};
 use serde_json::{Value, json};
 use texts::aws::{DynamoTextLedger, SnsSmsSender};
-use webhook::aws::{DynamoOptOuts, OnTable, authenticator};
+use webhook::aws::{DynamoOptOuts, OnTable, SqsRedelivery, authenticator};
 use webhook::config::FromEnvironment;
 use webhook::pipeline::{Webhook, handle};
 use webhook_test_support::whole_invocation;
@@ -654,7 +654,8 @@ async fn queued_event(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<aws_
     Ok(serde_json::from_value(json!({"Records": messages}))?)
 }
 
-type Redrive = redrive::handler::RedriveHandler<DynamoCallStore, DynamoTextLedger, SnsSmsSender, DynamoOptOuts>;
+type Redrive =
+    redrive::handler::RedriveHandler<DynamoCallStore, DynamoTextLedger, SnsSmsSender, DynamoOptOuts, SqsRedelivery>;
 
 /// Whether the redrive (on the emulator, with the template's defaults) completes every message of `event`.
 async fn redrives_without_failure(
@@ -671,8 +672,9 @@ fn redrive_handler(sdk: &aws_config::SdkConfig, extra_env: &[(&'static str, &str
     let deps = redrive::handler::RedriveDeps {
         calls: DynamoCallStore::new(sdk, CALLS),
         ledger: DynamoTextLedger::new(sdk, TEXTS),
-        sms: SnsSmsSender::new(sdk, &config.texts.sms)?,
+        sms: SnsSmsSender::new(sdk, &config.texts.sms)?.throttles_to_caller(),
         opt_outs: Some(DynamoOptOuts::new(sdk, OPT_OUTS)),
+        queue: SqsRedelivery::new(sdk),
     };
     Ok(redrive::handler::RedriveHandler::new(&config, deps))
 }

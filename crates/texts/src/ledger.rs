@@ -275,6 +275,8 @@ pub struct TextClaimRecord<'a> {
     pub status: TextStatus,
     /// The Lambda request id of the claiming delivery: only it may release or complete the claim.
     pub claimed_by: &'a str,
+    /// When 2X's delivery reached the webhook: the text's age (its maximum age, `TextAgeWhenSent`) counts from it.
+    pub received_at: String,
     pub claimed_at: String,
     /// Epoch seconds until which other deliveries of the id answer 409 (this one may still be sending). After
     /// it, the claim counts as abandoned: its delivery may have published before dying, so the text is settled
@@ -295,6 +297,7 @@ impl<'a> TextClaimRecord<'a> {
         "phone_e164",
         "status",
         "claimed_by",
+        "received_at",
         "claimed_at",
         "lease_expires_at",
         "expires_at",
@@ -315,12 +318,14 @@ impl<'a> TextClaimRecord<'a> {
         STORED_AS_JSON,
     ];
 
-    /// The claim of text `key`, whose body's fields (but `id`) are `fields`.
+    /// The claim of text `key`, whose body's fields (but `id`) are `fields`, by the delivery `claimed_by` that
+    /// arrived at `received_at`, made `now`.
     pub fn new(
         key: &'a TextKey,
         mut fields: Fields,
         phone: &'a PhoneNumber,
         claimed_by: &'a str,
+        received_at: OffsetDateTime,
         now: OffsetDateTime,
         retention: Option<Retention>,
     ) -> Self {
@@ -333,6 +338,7 @@ impl<'a> TextClaimRecord<'a> {
             phone_e164: phone.e164(),
             status: TextStatus::Claimed,
             claimed_by,
+            received_at: rfc3339(received_at),
             claimed_at: rfc3339(now),
             lease_expires_at: epoch_after(now, CLAIM_LEASE),
             expires_at: expires_at(
@@ -394,7 +400,7 @@ mod tests {
             body[*name] = json!({"from": "the sender", "name": name});
         }
         let (key, fields) = read(body.clone());
-        let claim = TextClaimRecord::new(&key, fields, &phone, "req-1", now, None);
+        let claim = TextClaimRecord::new(&key, fields, &phone, "req-1", now, now, None);
         let item = serde_json::to_value(&claim).unwrap();
         assert_eq!((&item["status"], &item["claimed_by"]), (&json!("claimed"), &json!("req-1")));
         assert_eq!((&item["phone_e164"], &item["lease_expires_at"]), (&json!("+12025550143"), &json!(60)));
@@ -418,7 +424,7 @@ mod tests {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let retention = Some(Retention::days(1));
         let (key, fields) = read(sample_text());
-        let claim = TextClaimRecord::new(&key, fields, &phone, "r", OffsetDateTime::UNIX_EPOCH, retention);
+        let claim = TextClaimRecord::new(&key, fields, &phone, "r", OffsetDateTime::UNIX_EPOCH, OffsetDateTime::UNIX_EPOCH, retention);
         for name in keys(&serde_json::to_value(&claim).unwrap()).difference(&keys(&sample_text())) {
             assert!(TextClaimRecord::ATTRIBUTES.contains(&name.as_str()), "{name} is added but not declared");
         }
@@ -431,7 +437,7 @@ mod tests {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let expiry = |retention| {
             let (key, fields) = read(sample_text());
-            TextClaimRecord::new(&key, fields, &phone, "r", OffsetDateTime::UNIX_EPOCH, retention).expires_at
+            TextClaimRecord::new(&key, fields, &phone, "r", OffsetDateTime::UNIX_EPOCH, OffsetDateTime::UNIX_EPOCH, retention).expires_at
         };
         let days = |n: i64| Some(n * 86_400);
         assert_eq!(expiry(Some(Retention::days(1))), days(90));
@@ -444,7 +450,7 @@ mod tests {
     fn the_claim_carries_the_item_built_once() {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let (key, fields) = read(sample_text());
-        let record = TextClaimRecord::new(&key, fields, &phone, "req-1", OffsetDateTime::UNIX_EPOCH, None);
+        let record = TextClaimRecord::new(&key, fields, &phone, "req-1", OffsetDateTime::UNIX_EPOCH, OffsetDateTime::UNIX_EPOCH, None);
         let claim = record.claim(Some("req-0")).unwrap();
         assert_eq!(claim.takes_over, Some("req-0"));
         assert_eq!((claim.key, claim.claimant), (&key, Claimant { request_id: "req-1", at_epoch: 0 }));

@@ -3,14 +3,16 @@
 
 use crate::hours::{LeadPlace, TextHours, Verdict};
 use crate::ledger::{
-    ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaimRecord, TextKey, TextLedger,
+    CLAIM_LEASE, ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaimRecord, TextKey, TextLedger,
 };
+use crate::pacing::Pacer;
 use crate::settings::{QueuedTextMaxAge, TextSettings};
-use crate::sms::Segments;
+use crate::sms::{Segments, SmsText};
 use crate::text::{AllowedRecipients, SendText, recipient_and_sms};
 use lambda_http::http::StatusCode;
 use std::time::Duration;
 use time::OffsetDateTime;
+use tokio::time::Instant;
 use webhook::budget;
 use webhook::config::{DataSettings, Retention};
 use webhook::error::{DependencyError, WebhookError};
@@ -18,13 +20,21 @@ use webhook::fallback::{NotDone, QueuedFunction, Report, Work, queued};
 use webhook::metrics::{Measurement, Metric, Outcome, Unit};
 use webhook::opt_out::OptOutLookup;
 use webhook::payload::{WebhookId, parse_object};
-use webhook::phone::{self, CountryCode};
+use webhook::phone::{self, CountryCode, PhoneNumber};
 use webhook::pipeline::{Accepted, Invocation};
 use webhook::telemetry::RequestSummary;
 
 /// The slowest text the sender completes: the claim with both opt-out checks at once, the publish, then the text
 /// marked (sent, unconfirmed, failed, expired) or its claim given back.
 pub const SENDER_WORST_CASE: Duration = budget::calls(3, 0);
+
+/// A paced publish starts at least this long before the text's maximum age: one attempt's timeout, so that SNS
+/// has accepted it by then.
+const PUBLISH_ALLOWANCE: Duration = Duration::from_secs(2);
+
+/// A paced text the rate still holds back this close to its maximum age is settled expired: given back to the
+/// queue, it could not be tried again in time.
+const LAST_TRY_BEFORE_MAX_AGE: Duration = Duration::from_secs(3);
 
 /// Texts the lead at once, at most once per webhook id and type, unless the number is suppressed or may not be
 /// texted, or the text waited on the queue too long.
@@ -37,6 +47,8 @@ pub struct TextSender<L, S, O> {
     retention: Option<Retention>,
     max_age: QueuedTextMaxAge,
     hours: TextHours,
+    /// The redrive's pace at the number's rate; `None` (the webhook): a throttled text is queued at once.
+    pacer: Option<Pacer>,
 }
 
 /// The sender's [`NotDone`]: the claim, when this delivery holds it, to mark queued or give back once the
@@ -67,7 +79,59 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
             retention: data.retention,
             max_age: settings.queued_max_age,
             hours: settings.hours,
+            pacer: None,
         }
+    }
+
+    /// This sender, publishing at `pacer`'s pace and waiting out SNS's throttling while the text can.
+    pub fn paced(self, pacer: Pacer) -> Self {
+        Self { pacer: Some(pacer), ..self }
+    }
+
+    /// Publishes the text. Paced (the redrive): at this instance's share of the rate, and, while SNS throttles,
+    /// again after a backoff, as long as a try can start by `by`; with what the pace cost.
+    async fn publish(&self, to: &PhoneNumber, message: SmsText<'_>, by: Instant) -> (Result<String, SendFailure>, Paced) {
+        let mut paced = Paced::default();
+        let Some(pacer) = &self.pacer else {
+            let result = self.sms.send(to, message).await;
+            paced.throttled = u32::from(matches!(result, Err(SendFailure::Throttled(_))));
+            return (result, paced);
+        };
+        loop {
+            let Some(start) = pacer.reserve(message.segments().count, by) else {
+                let late = DependencyError::new("SMS rate", "no share of the rate before the text must be out");
+                return (Err(SendFailure::Throttled(late)), paced);
+            };
+            paced.waited += start.saturating_duration_since(Instant::now());
+            tokio::time::sleep_until(start).await;
+            let result = self.sms.send(to, message).await;
+            match &result {
+                Err(SendFailure::Throttled(_)) => {
+                    paced.throttled += 1;
+                    let wait = pacer.throttled();
+                    if Instant::now() + wait <= by {
+                        paced.waited += wait;
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
+                Ok(_) => pacer.accepted(),
+                Err(_) => {}
+            }
+            return (result, paced);
+        }
+    }
+
+    /// The last moment a paced try of a text claimed at `claimed_at` may start: before the text's maximum age
+    /// (`deadline`, less [`PUBLISH_ALLOWANCE`]), within the claim's lease and the invocation's deadline, each with
+    /// a call to spare to settle it.
+    fn publish_by(deadline: OffsetDateTime, claimed_at: OffsetDateTime, invocation: &Invocation) -> Instant {
+        let now = (Instant::now(), OffsetDateTime::now_utc());
+        let at = |moment: OffsetDateTime| now.0 + Duration::try_from(moment - now.1).unwrap_or(Duration::ZERO);
+        let by = at(deadline).checked_sub(PUBLISH_ALLOWANCE).unwrap_or(now.0);
+        let lease = at(claimed_at + CLAIM_LEASE).checked_sub(budget::CALL * 2).unwrap_or(now.0);
+        let invocation = invocation.deadline.latest_start(budget::CALL * 2).unwrap_or(lease);
+        by.min(lease).min(invocation)
     }
 
     /// The rules, in order: the number in E.164 and allowed, the message an SMS (422 each); too old → claimed and
@@ -80,12 +144,12 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         key: &TextKey,
         invocation: &Invocation,
         queued_by: Option<&str>,
-    ) -> (Option<DependencyError>, Result<Texted, Unsent>) {
+    ) -> (Option<DependencyError>, Paced, Result<Texted, Unsent>) {
         let SendText { record_phone_number, message, fields, .. } = text;
         let (to, message) =
             match recipient_and_sms(&record_phone_number, &message, self.default_country, &self.recipients) {
                 Ok(valid) => valid,
-                Err(error) => return (None, Err(Unsent::Refused(error))),
+                Err(error) => return (None, Paced::default(), Err(Unsent::Refused(error))),
             };
         let now = OffsetDateTime::now_utc();
         let deadline = invocation.received_at + self.max_age.of(&key.text_type);
@@ -96,11 +160,11 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                 guarded.verdict(&place, instant(now), instant(deadline))
             }
         };
-        let record = TextClaimRecord::new(key, fields, &to, &invocation.request_id, now, self.retention);
+        let record = TextClaimRecord::new(key, fields, &to, &invocation.request_id, invocation.received_at, now, self.retention);
         // The claim stores the whole text: built once, as DynamoDB takes it.
         let claim = match record.claim(queued_by) {
             Ok(claim) => claim,
-            Err(unstorable) => return (None, Err(Unsent::Refused(unstorable.into()))),
+            Err(unstorable) => return (None, Paced::default(), Err(Unsent::Refused(unstorable.into()))),
         };
         let failed = |step, error, held| Err(Unsent::Failed { step, error, held });
         // The claim this delivery holds once `claim` answers `Claimed`.
@@ -110,7 +174,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         let never = match hours {
             _ if now > deadline => Some((Settlement::Expired, Texted::Expired)),
             Verdict::Closed => Some((Settlement::OutsideHours, Texted::OutsideHours)),
-            Verdict::OpensAt(opens) => return (None, Err(Unsent::Waiting { until: moment(opens) })),
+            Verdict::OpensAt(opens) => return (None, Paced::default(), Err(Unsent::Waiting { until: moment(opens) })),
             Verdict::Open => None,
         };
         if let Some((settlement, texted)) = never {
@@ -122,7 +186,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                 },
                 Ok(settled) => Ok(Texted::ClaimedBefore(settled)),
             };
-            return (None, settled);
+            return (None, Paced::default(), settled);
         }
 
         // SNS would accept a text to an opted-out number and drop it at delivery, and only knows the STOPs sent to
@@ -140,21 +204,22 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
             Ok(listed) => (sns_opted_out || listed, None),
             // If the list cannot be read, do not text now: it holds STOPs and do-not-call requests SNS never saw,
             // and a text to such a lead is the failure a compliance team cannot take back.
-            Err(lookup_error) if !sns_opted_out => return (sns_check, failed(Step::List, lookup_error, holds_claim)),
+            Err(lookup_error) if !sns_opted_out => return (sns_check, Paced::default(), failed(Step::List, lookup_error, holds_claim)),
             Err(lookup_error) => (true, Some(lookup_error)),
         };
         if suppressed {
             // Not texted, and the text is left free: a delivery after the lead opts back in can still send.
             let released = if holds_claim { self.ledger.release(held).await } else { Ok(()) };
-            return (sns_check, Ok(Texted::OptedOut { list, released }));
+            return (sns_check, Paced::default(), Ok(Texted::OptedOut { list, released }));
         }
         match claimed {
-            Err(claim_error) => return (sns_check, failed(Step::Claim, claim_error, false)),
+            Err(claim_error) => return (sns_check, Paced::default(), failed(Step::Claim, claim_error, false)),
             Ok(ClaimOutcome::Claimed) => {}
-            Ok(settled) => return (sns_check, Ok(Texted::ClaimedBefore(settled))),
+            Ok(settled) => return (sns_check, Paced::default(), Ok(Texted::ClaimedBefore(settled))),
         }
 
-        let texted = match self.sms.send(&to, message).await {
+        let (published, paced) = self.publish(&to, message, Self::publish_by(deadline, now, invocation)).await;
+        let texted = match published {
             Ok(message_id) => {
                 let age = OffsetDateTime::now_utc() - invocation.received_at;
                 // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
@@ -165,6 +230,16 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                 Ok(Texted::Sent { message_id, segments: message.segments(), age, marked })
             }
             Err(SendFailure::NotSent(publish_error)) => failed(Step::Publish { throttled: false }, publish_error, true),
+            // Paced, it had all the time it could wait: too close to its maximum age for another try, it never
+            // goes out (given back, it would only come back to be settled so).
+            Err(SendFailure::Throttled(_))
+                if self.pacer.is_some() && OffsetDateTime::now_utc() + LAST_TRY_BEFORE_MAX_AGE >= deadline =>
+            {
+                match self.ledger.settle(held, Settlement::Expired, OffsetDateTime::now_utc()).await {
+                    Ok(()) => Ok(Texted::Expired),
+                    Err(error) => failed(Step::Settle, error, true),
+                }
+            }
             Err(SendFailure::Throttled(publish_error)) => {
                 failed(Step::Publish { throttled: true }, publish_error, true)
             }
@@ -181,7 +256,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                 Err(Unsent::SmsRefused { publish_error, marked })
             }
         };
-        (sns_check, texted)
+        (sns_check, paced, texted)
     }
 }
 
@@ -229,23 +304,38 @@ pub enum Step {
     Settle,
 }
 
+/// What waiting for the sending rate cost a text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Paced {
+    /// Publishes SNS throttled.
+    pub throttled: u32,
+    /// Time spent waiting for this instance's share of the rate or after a throttle.
+    pub waited: Duration,
+}
+
 /// What the sender did with one delivery.
 #[derive(Debug)]
 pub enum TextReport {
     /// The body was refused before it named a text (400).
     Unread(WebhookError),
     /// The text `key`, to the number ending `phone_last4`: SNS's opt-out check when it failed (the text was
-    /// sent anyway), and the text's fate.
-    Read { key: TextKey, phone_last4: String, sns_check: Option<DependencyError>, texted: Result<Texted, Unsent> },
+    /// sent anyway), what the sending rate cost it, and the text's fate.
+    Read {
+        key: TextKey,
+        phone_last4: String,
+        sns_check: Option<DependencyError>,
+        paced: Paced,
+        texted: Result<Texted, Unsent>,
+    },
 }
 
 impl Report for TextReport {
     type Held = Option<TextKey>;
 
     fn record(self, summary: &mut RequestSummary) -> Result<Accepted, NotTexted> {
-        let (key, phone_last4, sns_check, texted) = match self {
+        let (key, phone_last4, sns_check, paced, texted) = match self {
             Self::Unread(error) => return Err(NotDone::Refused(error)),
-            Self::Read { key, phone_last4, sns_check, texted } => (key, phone_last4, sns_check, texted),
+            Self::Read { key, phone_last4, sns_check, paced, texted } => (key, phone_last4, sns_check, paced, texted),
         };
         let id = key.id;
         summary.id = Some(id);
@@ -253,6 +343,22 @@ impl Report for TextReport {
         summary.phone_last4 = Some(phone_last4);
         if let Some(check_error) = &sns_check {
             summary.add_error(check_error);
+        }
+        if paced.throttled > 0 {
+            summary.measurements.push(Measurement {
+                metric: Metric::SmsThrottled,
+                unit: Unit::Count,
+                value: u64::from(paced.throttled),
+                dimension: None,
+            });
+        }
+        if !paced.waited.is_zero() {
+            summary.measurements.push(Measurement {
+                metric: Metric::TextWaitedForRate,
+                unit: Unit::Milliseconds,
+                value: u64::try_from(paced.waited.as_millis()).unwrap_or(u64::MAX),
+                dimension: None,
+            });
         }
         match texted {
             Ok(Texted::Sent { message_id, segments, age, marked }) => {
@@ -289,13 +395,14 @@ impl Report for TextReport {
                 publish_failed(summary, &publish_error, marked);
                 Err(NotDone::Refused(WebhookError::SmsRefused))
             }
+            // Counted as throttled publishes above: a text waiting for the rate is no failure.
+            Err(Unsent::Failed { step: Step::Publish { throttled: true }, error, held }) => {
+                Err(NotDone::Throttled { id: Some(id), error, held: held.then_some(key) })
+            }
             Err(Unsent::Failed { step, error, held }) => {
                 match step {
                     Step::List => summary.counts.push(Metric::OptOutLookupFailed),
-                    Step::Publish { throttled: false } => summary.counts.push(Metric::SmsPublishFailed),
-                    Step::Publish { throttled: true } => {
-                        summary.counts.extend([Metric::SmsPublishFailed, Metric::SmsThrottled])
-                    }
+                    Step::Publish { .. } => summary.counts.push(Metric::SmsPublishFailed),
                     Step::Claim | Step::Settle => {}
                 }
                 Err(NotDone::Failed { id: Some(id), error, held: held.then_some(key) })
@@ -318,8 +425,8 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> Work for TextSender<L, S, O> 
         };
         let key = TextKey { id: text.id, text_type: text.text_type.clone() };
         let phone_last4 = phone::last4(&text.record_phone_number).to_owned();
-        let (sns_check, texted) = self.send(text, &key, invocation, queued_by).await;
-        TextReport::Read { key, phone_last4, sns_check, texted }
+        let (sns_check, paced, texted) = self.send(text, &key, invocation, queued_by).await;
+        TextReport::Read { key, phone_last4, sns_check, paced, texted }
     }
 
     /// A claim held on a text not sent: marked queued (other deliveries of the id then send nothing while it
@@ -384,7 +491,7 @@ mod tests {
 
     fn read(texted: Result<Texted, Unsent>, sns_check: Option<DependencyError>) -> TextReport {
         let key = TextKey { id: WebhookId::new(7), text_type: TextType::PreCall };
-        TextReport::Read { key, phone_last4: "0143".into(), sns_check, texted }
+        TextReport::Read { key, phone_last4: "0143".into(), sns_check, paced: Paced::default(), texted }
     }
 
     fn failure(operation: &'static str) -> DependencyError {
@@ -431,7 +538,6 @@ mod tests {
         for (step, counted, held) in [
             (Step::List, vec![Metric::OptOutLookupFailed], true),
             (Step::Publish { throttled: false }, vec![Metric::SmsPublishFailed], true),
-            (Step::Publish { throttled: true }, vec![Metric::SmsPublishFailed, Metric::SmsThrottled], true),
             (Step::Claim, vec![], false),
             (Step::Settle, vec![], true),
         ] {
@@ -447,6 +553,26 @@ mod tests {
             assert_eq!(summary.counts, counted, "{step:?}");
             assert!(summary.errors.is_empty(), "the pipeline notes the failure once, with the queue's answer");
         }
+    }
+
+    #[test]
+    fn a_throttled_text_waits_for_the_rate_with_its_claim_and_its_throttles_and_wait_are_measured() {
+        let mut summary = RequestSummary::default();
+        let failed = Unsent::Failed { step: Step::Publish { throttled: true }, error: failure("sns:Publish"), held: true };
+        let key = TextKey { id: WebhookId::new(7), text_type: TextType::PreCall };
+        let paced = Paced { throttled: 3, waited: Duration::from_millis(1_750) };
+        let report = TextReport::Read { key, phone_last4: "0143".into(), sns_check: None, paced, texted: Err(failed) };
+        match report.record(&mut summary) {
+            Err(NotDone::Throttled { id, held, .. }) => assert_eq!((id, held.is_some()), (Some(WebhookId::new(7)), true)),
+            other => panic!("expected a text waiting for the rate, got {other:?}"),
+        }
+        assert!(summary.counts.is_empty(), "waiting for the rate is no failure: {:?}", summary.counts);
+        let measured: Vec<_> =
+            summary.measurements.iter().map(|measured| (measured.metric, measured.unit, measured.value)).collect();
+        assert_eq!(
+            measured,
+            [(Metric::SmsThrottled, Unit::Count, 3), (Metric::TextWaitedForRate, Unit::Milliseconds, 1_750)]
+        );
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub const fn longest(a: Duration, b: Duration) -> Duration {
 pub struct Deadline(Option<Instant>);
 
 impl Deadline {
+    /// No deadline: outside Lambda.
+    pub const NONE: Self = Self(None);
+
     pub fn after(remaining: Duration) -> Self {
         Self(Some(Instant::now() + remaining))
     }
@@ -48,6 +51,12 @@ impl Deadline {
     /// Whether `worst_case` and [`MARGIN`] still fit before the deadline: an item started now surely ends in time.
     pub fn leaves(&self, worst_case: Duration) -> bool {
         self.0.is_none_or(|deadline| deadline.saturating_duration_since(Instant::now()) >= worst_case + MARGIN)
+    }
+
+    /// The last moment something taking `worst_case` (and [`MARGIN`]) can start and still end in time; `None`
+    /// when there is no deadline.
+    pub fn latest_start(&self, worst_case: Duration) -> Option<Instant> {
+        self.0.map(|deadline| deadline.checked_sub(worst_case + MARGIN).unwrap_or_else(Instant::now))
     }
 }
 
@@ -71,6 +80,13 @@ mod tests {
         tokio::time::advance(Duration::from_secs(5)).await;
         assert!(deadline.leaves(Duration::from_secs(12)));
         assert!(!deadline.leaves(Duration::from_secs(13)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_latest_start_leaves_the_worst_case_and_the_margin() {
+        let deadline = Deadline::after(Duration::from_secs(20));
+        assert_eq!(deadline.latest_start(Duration::from_secs(5)), Some(Instant::now() + Duration::from_secs(12)));
+        assert_eq!(Deadline::NONE.latest_start(Duration::from_secs(5)), None);
     }
 
     #[test]

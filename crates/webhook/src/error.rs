@@ -96,10 +96,10 @@ pub enum WebhookError {
     /// Another delivery of the same id is being processed right now.
     #[error("a delivery with this id is being processed; deliver again later")]
     InProgress,
-    /// Not to be done yet (a text outside its lead's legal hours): the redrive's queued delivery waits on the
-    /// queue (answered as queued, and delivered again by SQS).
+    /// Not to be done before `until` (a text outside its lead's legal hours, or one the sending rate holds back):
+    /// the redrive's queued delivery waits on the queue (answered as queued, and delivered again by SQS then).
     #[error("not to be done yet; it waits on the queue")]
-    NotYet,
+    NotYet { until: time::OffsetDateTime },
     #[error(transparent)]
     Dependency(#[from] DependencyError),
 }
@@ -140,7 +140,7 @@ impl WebhookError {
             }
             Self::SmsRefused => (Status::UNPROCESSABLE_ENTITY, Outcome::SmsRefused, None, Some(Refusal::SmsRefused)),
             Self::InProgress => (Status::CONFLICT, Outcome::InProgress, None, None),
-            Self::NotYet => (Status::ACCEPTED, Outcome::Queued, None, None),
+            Self::NotYet { .. } => (Status::ACCEPTED, Outcome::Queued, None, None),
             Self::Dependency(_) => (Status::SERVICE_UNAVAILABLE, Outcome::DependencyFailed, None, None),
         };
         // Each variant's message is written for the sender, except a dependency's: its details go to the log line.

@@ -3,7 +3,7 @@
 //! dependency would after its retries. Test code only, behind the `fakes` feature.
 
 use crate::error::DependencyError;
-use crate::fallback::{FallbackQueue, QueuedDelivery};
+use crate::fallback::{FallbackQueue, QueuedDelivery, Redelivery};
 use crate::item::Item;
 use crate::opt_out::{Listed, OptOutLookup, OptOutWriter};
 use crate::phone::PhoneNumber;
@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -113,17 +114,31 @@ impl OptOutLookup for FakeOptOuts {
     }
 }
 
-/// The fallback queue in memory: the deliveries queued, in order. Operation: `enqueue`. A clone shares the
-/// queue, so a test can read what a handler queued.
+/// The fallback queue in memory: the deliveries queued, in order, and the redrive's redeliveries. Operations:
+/// `enqueue`, `deliver_again_after`. A clone shares the queue, so a test can read what a handler queued.
 #[derive(Debug, Default, Clone)]
 pub struct FakeQueue {
     pub operations: Arc<Operations>,
     queued: Arc<Mutex<Vec<QueuedDelivery>>>,
+    redelivered: Arc<Mutex<Vec<(String, Duration)>>>,
 }
 
 impl FakeQueue {
     pub fn queued(&self) -> Vec<QueuedDelivery> {
         lock(&self.queued).clone()
+    }
+
+    /// Each message the redrive asked to have delivered again at a time of its own: (receipt handle, after).
+    pub fn redelivered(&self) -> Vec<(String, Duration)> {
+        lock(&self.redelivered).clone()
+    }
+}
+
+impl Redelivery for FakeQueue {
+    async fn deliver_again_after(&self, _: &str, receipt_handle: &str, after: Duration) -> Result<(), DependencyError> {
+        self.operations.call("deliver_again_after")?;
+        lock(&self.redelivered).push((receipt_handle.to_owned(), after));
+        Ok(())
     }
 }
 

@@ -17,6 +17,7 @@ use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::io::{Read, Write};
+use std::time::Duration;
 use time::OffsetDateTime;
 
 /// Which function's work a queued delivery is.
@@ -116,6 +117,18 @@ impl<Q: FallbackQueue> FallbackQueue for Option<Q> {
     }
 }
 
+/// The fallback queue as its consumer (the redrive) sees it: a message it received, delivered again at a time
+/// the work names rather than after the queue's visibility timeout.
+pub trait Redelivery: Send + Sync {
+    /// Makes the message `receipt_handle`, received from the queue `queue_arn`, visible again `after` from now.
+    fn deliver_again_after(
+        &self,
+        queue_arn: &str,
+        receipt_handle: &str,
+        after: Duration,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+}
+
 /// Why a delivery's work was not done. `Held`: what the work still holds when a dependency failed (send-text's
 /// claim on the text), settled once the fallback queue has answered ([`Work::settle`]).
 #[derive(Debug)]
@@ -125,6 +138,8 @@ pub enum NotDone<Held = ()> {
     /// A dependency failed (after the SDK's retries): doing the work again later completes it. The webhook's id,
     /// when it has one.
     Failed { id: Option<WebhookId>, error: DependencyError, held: Held },
+    /// The sending rate refused it (SNS throttled a text): done again as soon as the rate allows, from the queue.
+    Throttled { id: Option<WebhookId>, error: DependencyError, held: Held },
     /// Not to be done before `until` (a text outside its lead's legal hours): done then, from the queue.
     Deferred { id: Option<WebhookId>, until: OffsetDateTime },
 }
@@ -234,7 +249,7 @@ impl<W: Work, Q: FallbackQueue> Webhook for QueueingWebhook<W, Q> {
         let (id, failure, held) = match self.work.run(body, invocation, None).await.record(summary) {
             Ok(accepted) => return Ok(accepted),
             Err(NotDone::Refused(error)) => return Err(error),
-            Err(NotDone::Failed { id, error, held }) => (id, error, held),
+            Err(NotDone::Failed { id, error, held } | NotDone::Throttled { id, error, held }) => (id, error, held),
             Err(NotDone::Deferred { id, until }) => {
                 let delivery = QueuedDelivery {
                     not_before: Some(rfc3339(until)),

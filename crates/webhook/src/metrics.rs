@@ -130,17 +130,20 @@ pub enum Metric {
     Refused,
     /// A text id and type delivered again with another phone number or message: 2X reused an id. Not sent.
     IdReused,
-    /// SNS refused a publish for the rate the account or the sending number allows (after the SDK's retries):
-    /// not sent (a webhook queues it; the redrive gives it back for SQS to deliver again). Also counted as
-    /// `SmsPublishFailed`.
+    /// Publishes SNS refused for the rate the account or the sending number allows, per text (the value: how
+    /// many). A webhook queues such a text; the redrive waits and tries again at its pace, and gives back for SQS
+    /// to deliver again soon what it could not send in time.
     SmsThrottled,
     /// How long a sent text waited, from its arrival here (2X's delivery, authenticated) to SNS's acceptance, in
     /// milliseconds.
     TextAgeWhenSent,
+    /// How long the redrive waited for the sending rate before a text's publish went through or was given back,
+    /// in milliseconds.
+    TextWaitedForRate,
 }
 
 impl Metric {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::Received,
         Self::SmsPublishFailed,
         Self::SmsSegments,
@@ -157,6 +160,7 @@ impl Metric {
         Self::IdReused,
         Self::SmsThrottled,
         Self::TextAgeWhenSent,
+        Self::TextWaitedForRate,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -177,6 +181,7 @@ impl Metric {
             Self::IdReused => "IdReused",
             Self::SmsThrottled => "SmsThrottled",
             Self::TextAgeWhenSent => "TextAgeWhenSent",
+            Self::TextWaitedForRate => "TextWaitedForRate",
         }
     }
 

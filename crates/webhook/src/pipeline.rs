@@ -3,6 +3,7 @@
 //! it ([`serve`]: lambda_http's event conversion, made total).
 
 use crate::auth::Authenticator;
+use crate::budget::Deadline;
 use crate::config::CommonConfig;
 use crate::error::WebhookError;
 use crate::metrics::{Measurement, Metric, Outcome, Unit};
@@ -29,6 +30,8 @@ pub struct Invocation {
     /// The Lambda request id: names this delivery's claim and its log line.
     pub request_id: String,
     pub received_at: OffsetDateTime,
+    /// When the invocation must have answered by: what the work may spend waiting (the redrive's pace).
+    pub deadline: Deadline,
 }
 
 /// A delivery whose work is durably done: no delivery of the same id will do it again.
@@ -118,6 +121,9 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
         let invocation = Invocation {
             request_id: summary.request_id.clone().unwrap_or_else(local_request_id),
             received_at: OffsetDateTime::now_utc(),
+            deadline: request
+                .lambda_context_ref()
+                .map_or(Deadline::NONE, |context| Deadline::at_epoch_ms(context.deadline)),
         };
         webhook.process(request.body(), &invocation, &mut summary).await
     };

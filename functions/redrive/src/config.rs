@@ -2,6 +2,7 @@
 //! the text work's settings, the suppression list), without the webhooks' auth settings.
 
 use calls::settings::CallSettings;
+use texts::pacing::PacingSettings;
 use texts::settings::TextSettings;
 use webhook::config::{ConfigError, DataSettings, Env, FromEnvironment, SuppressionList};
 
@@ -10,6 +11,8 @@ pub struct RedriveConfig {
     pub data: DataSettings,
     pub calls: CallSettings,
     pub texts: TextSettings,
+    /// The sending number's rate, and the instances that share it.
+    pub pacing: PacingSettings,
     pub suppression_list: SuppressionList,
 }
 
@@ -20,6 +23,7 @@ impl FromEnvironment for RedriveConfig {
         Ok(Self {
             calls: CallSettings::from_env(&env)?,
             texts: TextSettings::from_env(&env, data.default_country)?,
+            pacing: PacingSettings::from_env(&env)?,
             suppression_list: SuppressionList::from_env(&env)?,
             data,
         })
@@ -67,6 +71,8 @@ mod tests {
             ("QUEUED_TEXT_MAX_AGE_SECONDS", "0"),
             ("DEFAULT_COUNTRY", "USA"),
             ("METRICS_NAMESPACE", "AWS/Lambda"),
+            ("SMS_PARTS_PER_SECOND", "0"),
+            ("REDRIVE_MAXIMUM_CONCURRENCY", "1.5"),
         ] {
             let pairs: Vec<(String, String)> =
                 base.iter().chain([&(name, value)]).map(|(k, v)| ((*k).into(), (*v).into())).collect();

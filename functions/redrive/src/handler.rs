@@ -8,12 +8,13 @@ use calls::record::CallStore;
 use calls::recorder::{CallRecorder, RECORDER_WORST_CASE};
 use std::time::{Duration, Instant};
 use texts::ledger::{SmsSender, TextLedger};
+use texts::pacing::Pacer;
 use texts::sender::{SENDER_WORST_CASE, TextPorts, TextSender};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webhook::budget::{self, Deadline};
 use webhook::error::WebhookError;
-use webhook::fallback::{NotDone, QueuedDelivery, QueuedFunction, Report, Work};
+use webhook::fallback::{NotDone, QueuedDelivery, QueuedFunction, Redelivery, Report, Work};
 use webhook::metrics::{Measurement, Metric, Unit};
 use webhook::opt_out::{OptOutLookup, OptOutWriter};
 use webhook::opt_out_lister::{LISTER_WORST_CASE, OptOutLister};
@@ -27,46 +28,70 @@ pub const FUNCTION: &str = "redrive";
 pub const MESSAGE_WORST_CASE: Duration =
     budget::longest(SENDER_WORST_CASE, budget::longest(RECORDER_WORST_CASE, LISTER_WORST_CASE));
 
-/// What the redrive talks to: the calls table, the sent-texts table, the SMS provider, and the suppression list
-/// (unless disabled) the three kinds of work read or add to.
+/// A text the sending rate held back past what this invocation could wait is delivered again this soon (its
+/// claim given back), by whichever instance is free first.
+pub const RATE_RETRY: Duration = Duration::from_secs(1);
+
+/// What the redrive talks to: the calls table, the sent-texts table, the SMS provider, the suppression list
+/// (unless disabled) the three kinds of work read or add to, and the fallback queue it consumes.
 #[derive(Debug, Clone, Default)]
-pub struct RedriveDeps<C, L, S, W> {
+pub struct RedriveDeps<C, L, S, W, Q> {
     pub calls: C,
     pub ledger: L,
     pub sms: S,
     pub opt_outs: Option<W>,
+    pub queue: Q,
 }
 
 /// post-call's, send-text's and text-optout's work, repeated for what they queued.
-pub struct RedriveHandler<C, L, S, W> {
+pub struct RedriveHandler<C, L, S, W, Q> {
     calls: CallRecorder<C, W>,
+    /// Paced: this instance's share of the sending rate.
     texts: TextSender<L, S, Option<W>>,
     /// Without a list (disabled), a queued opt-out is kept on the queue, then in the dead-letter queue.
     opt_outs: OptOutLister<Option<W>>,
+    queue: Q,
     metrics_namespace: String,
 }
 
-/// Whether SQS must deliver a message whose work ended in `error` again. A text SNS refused for good is settled
-/// (`failed`): done. Any other refusal is kept for a person to look at: the webhook checked the body before
-/// queueing it, so only a changed rule refuses it now (it reaches the dead-letter queue).
-fn must_retry(error: &WebhookError) -> bool {
-    !matches!(error, WebhookError::SmsRefused)
+/// When SQS must deliver again a message whose work ended in an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Again {
+    /// Done: a text SNS refused for good is settled (`failed`).
+    Never,
+    /// At the time the work named: a text outside its lead's legal hours, or held back by the sending rate.
+    At(OffsetDateTime),
+    /// After the queue's visibility timeout: a dependency failed. Any other refusal is kept for a person to look
+    /// at: the webhook checked the body before queueing it, so only a changed rule refuses it now (it reaches the
+    /// dead-letter queue).
+    AfterTimeout,
 }
 
-impl<C, L, S, W> RedriveHandler<C, L, S, W>
+fn again(error: &WebhookError) -> Again {
+    match error {
+        WebhookError::SmsRefused => Again::Never,
+        WebhookError::NotYet { until } => Again::At(*until),
+        _ => Again::AfterTimeout,
+    }
+}
+
+impl<C, L, S, W, Q> RedriveHandler<C, L, S, W, Q>
 where
     C: CallStore,
     L: TextLedger,
     S: SmsSender,
     W: OptOutWriter + OptOutLookup + Clone,
+    Q: Redelivery,
 {
-    pub fn new(config: &RedriveConfig, deps: RedriveDeps<C, L, S, W>) -> Self {
-        let RedriveDeps { calls, ledger, sms, opt_outs } = deps;
+    pub fn new(config: &RedriveConfig, deps: RedriveDeps<C, L, S, W, Q>) -> Self {
+        let RedriveDeps { calls, ledger, sms, opt_outs, queue } = deps;
         let data = &config.data;
+        let texts = TextSender::new(data, &config.texts, TextPorts { ledger, sms, opt_outs: opt_outs.clone() });
         Self {
             calls: CallRecorder::new(data, &config.calls, calls, opt_outs.clone()),
-            texts: TextSender::new(data, &config.texts, TextPorts { ledger, sms, opt_outs: opt_outs.clone() }),
+            texts: texts.paced(Pacer::new(config.pacing)),
             opt_outs: OptOutLister::new(opt_outs, data.default_country),
+            queue,
             metrics_namespace: data.metrics_namespace.clone(),
         }
     }
@@ -94,11 +119,18 @@ where
             // of the message in the batch) never takes an earlier attempt's claim for its own.
             let attempt = format!("{request_id}/{index}");
             let mut summary = RequestSummary { request_id: Some(attempt.clone()), ..RequestSummary::default() };
-            let result = self.redrive(message, attempt, &mut summary).await;
-            let failed = result.as_ref().is_err_and(must_retry);
+            let result = self.redrive(message, attempt, deadline, &mut summary).await;
+            let again = result.as_ref().err().map_or(Again::Never, again);
+            if let Again::At(until) = again {
+                let after = Duration::try_from(until - OffsetDateTime::now_utc()).unwrap_or(Duration::ZERO);
+                let (queue, receipt) = (message.event_source_arn.as_deref(), message.receipt_handle.as_deref());
+                let redelivery = self.queue.deliver_again_after(queue.unwrap_or_default(), receipt.unwrap_or_default(), after);
+                // If it fails, SQS delivers the message again after the queue's visibility timeout.
+                summary.note(redelivery.await);
+            }
             let (status, outcome, _) = answer_of(result, &mut summary);
             summary.log(FUNCTION, outcome, status.as_u16(), started.elapsed(), &self.metrics_namespace);
-            if failed {
+            if again != Again::Never {
                 let message_id = message.message_id.as_deref().unwrap_or_default();
                 tracing::warn!(function = FUNCTION, message_id, "queued delivery not completed; SQS delivers it again");
                 response.add_failure(message_id);
@@ -113,6 +145,7 @@ where
         &self,
         message: &SqsMessage,
         attempt: String,
+        deadline: Deadline,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, WebhookError> {
         let unreadable = |why: &str| WebhookError::Malformed { message: format!("queued message: {why}"), field: None };
@@ -124,7 +157,7 @@ where
         let body = delivery.body.decode().ok_or_else(|| unreadable("its body does not decode"))?;
         let received_at = OffsetDateTime::parse(&delivery.received_at, &Rfc3339)
             .map_err(|_| unreadable("its received_at is not RFC 3339"))?;
-        let invocation = Invocation { request_id: attempt, received_at };
+        let invocation = Invocation { request_id: attempt, received_at, deadline };
         let queued_by = delivery.request_id.as_str();
         let accepted = match delivery.function {
             QueuedFunction::PostCall => complete(&self.calls, &body, &invocation, queued_by, summary).await?,
@@ -158,7 +191,13 @@ async fn complete<W: Work>(
             summary.note(work.settle(held, false, invocation).await);
             Err(error.into())
         }
-        // Left on the queue: SQS delivers it again after the visibility timeout, and the work decides again.
-        Err(NotDone::Deferred { .. }) => Err(WebhookError::NotYet),
+        // Given back and left on the queue, for the next free instance in a moment.
+        Err(NotDone::Throttled { error, held, .. }) => {
+            summary.add_error(&error);
+            summary.note(work.settle(held, false, invocation).await);
+            Err(WebhookError::NotYet { until: OffsetDateTime::now_utc() + RATE_RETRY })
+        }
+        // Left on the queue until then, and the work decides again.
+        Err(NotDone::Deferred { until, .. }) => Err(WebhookError::NotYet { until }),
     }
 }

@@ -10,7 +10,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use redrive::config::RedriveConfig;
 use redrive::handler::{RedriveDeps, RedriveHandler};
 use texts::aws::{DynamoTextLedger, SnsSmsSender};
-use webhook::aws::{DynamoOptOuts, OnTable, load_aws_config};
+use webhook::aws::{DynamoOptOuts, OnTable, SqsRedelivery, load_aws_config};
 use webhook::budget::Deadline;
 use webhook::config::FromEnvironment;
 use webhook::phone::PhoneNumber;
@@ -29,8 +29,10 @@ async fn main() -> Result<(), Error> {
     let deps = RedriveDeps {
         calls: DynamoCallStore::from_client(dynamodb.clone(), &config.calls.calls_table),
         ledger: DynamoTextLedger::from_client(dynamodb.clone(), &config.texts.sent_texts_table),
-        sms: SnsSmsSender::new(&aws, &config.texts.sms)?,
+        // The redrive paces itself at the number's rate: a throttled publish is answered at once.
+        sms: SnsSmsSender::new(&aws, &config.texts.sms)?.throttles_to_caller(),
         opt_outs: config.suppression_list.table().map(|table| DynamoOptOuts::from_client(dynamodb, table)),
+        queue: SqsRedelivery::new(&aws),
     };
     let handler = RedriveHandler::new(&config, deps);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {

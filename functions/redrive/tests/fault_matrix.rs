@@ -13,6 +13,7 @@ use texts::aws::{DynamoTextLedger, SnsSmsSender};
 use time::OffsetDateTime;
 use webhook::aws::{DynamoOptOuts, OnTable};
 use webhook::config::FromEnvironment;
+use webhook::fakes::FakeQueue;
 use webhook::fallback::{QueuedBody, QueuedDelivery, QueuedFunction};
 use webhook::item::rfc3339;
 use webhook::payload::WebhookId;
@@ -43,6 +44,7 @@ async fn redrive_with(operation: &'static str, fault: Fault, delivery: QueuedDel
         ledger: DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts"),
         sms: SnsSmsSender::from_client(faults::sns(&injector), &config.texts.sms).unwrap(),
         opt_outs: Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs")),
+        queue: FakeQueue::default(),
     };
     let handler = RedriveHandler::new(&config, deps);
     let response = handler.handle(&sqs_event(&[delivery]), "redrive-1", whole_invocation()).await;

@@ -28,7 +28,8 @@ fn request_path(c: &mut Criterion) {
             let kind = to.line_type();
             let message = SmsText::parse(&text.message).unwrap();
             let key = TextKey { id: text.id, text_type: text.text_type };
-            let record = TextClaimRecord::new(&key, text.fields, &to, "bench-request", OffsetDateTime::now_utc(), None);
+            let now = OffsetDateTime::now_utc();
+            let record = TextClaimRecord::new(&key, text.fields, &to, "bench-request", now, now, None);
             let claim = record.claim(None).unwrap();
             let attribute = aws_sdk_sns::types::MessageAttributeValue::builder()
                 .data_type("String")

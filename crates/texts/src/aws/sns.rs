@@ -20,6 +20,9 @@ use webhook::phone::PhoneNumber;
 pub struct SnsSmsSender {
     client: Client,
     attributes: Vec<(&'static str, MessageAttributeValue)>,
+    /// Whether the SDK backs off and repeats a throttled publish itself (the webhook), or answers it at once to
+    /// a caller that paces itself (the redrive).
+    sdk_retries_throttles: bool,
 }
 
 impl SnsSmsSender {
@@ -42,7 +45,12 @@ impl SnsSmsSender {
         if let Some(number) = &settings.origination_number {
             attributes.push(("AWS.MM.SMS.OriginationNumber", attribute(number)?));
         }
-        Ok(Self { client, attributes })
+        Ok(Self { client, attributes, sdk_retries_throttles: true })
+    }
+
+    /// This sender, answering a throttled publish at once: the caller's pace decides when to try again.
+    pub fn throttles_to_caller(self) -> Self {
+        Self { sdk_retries_throttles: false, ..self }
     }
 
     /// Opens the connection during initialisation ([`connection_opened`]) with the opt-out question the
@@ -75,9 +83,13 @@ impl SmsSender for SnsSmsSender {
                 self.client.publish().phone_number(to.e164()).message(text.as_str()),
                 |request, (name, value)| request.message_attributes(*name, value.clone()),
             );
+        let mut retries = aws_sdk_sns::config::Builder::default().retry_classifier(NoRepeatOnceReceived);
+        if !self.sdk_retries_throttles {
+            retries = retries.retry_classifier(ThrottlesToCaller);
+        }
         let output = request
             .customize()
-            .config_override(aws_sdk_sns::config::Builder::default().retry_classifier(NoRepeatOnceReceived))
+            .config_override(retries)
             .send()
             .await
             .map_err(|error| failure_of(&error))?;
@@ -173,6 +185,34 @@ impl ClassifyRetry for NoRepeatOnceReceived {
 
     fn name(&self) -> &'static str {
         "no repeat of a publish SNS may have received"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// For a caller that paces itself: a throttled publish is not repeated by the SDK after its own backoff (up to
+/// seconds), it is answered at once.
+#[derive(Debug)]
+struct ThrottlesToCaller;
+
+impl ClassifyRetry for ThrottlesToCaller {
+    fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
+        let code = context
+            .output_or_error()
+            .and_then(Result::err)
+            .and_then(|error| error.as_operation_error())
+            .and_then(|error| error.downcast_ref::<PublishError>())
+            .and_then(ProvideErrorMetadata::code);
+        match code.is_some_and(|code| THROTTLED.contains(&code)) {
+            true => RetryAction::RetryForbidden,
+            false => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "a throttled publish answered to the caller's pace"
     }
 
     fn priority(&self) -> RetryClassifierPriority {

@@ -18,6 +18,7 @@ use aws_sdk_sns::operation::check_if_phone_number_is_opted_out::{
 };
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use std::time::Duration;
 use time::OffsetDateTime;
 use webhook::aws::OnTable;
 use webhook::error::DependencyError;
@@ -109,6 +110,34 @@ async fn a_publish_error_is_classified_by_code_without_the_service_message() {
     assert!(!error.to_string().contains("2025550143"));
 }
 
+#[tokio::test]
+async fn the_sdk_repeats_a_throttled_publish_for_the_webhook_and_answers_it_at_once_to_the_redrives_pace() {
+    let throttled_once = || {
+        mock!(aws_sdk_sns::Client::publish)
+            .sequence()
+            .error(|| PublishError::generic(ErrorMetadata::builder().code("Throttling").build()))
+            .output(|| PublishOutput::builder().message_id("sns-3").build())
+            .build()
+    };
+    // Standard retries, as deployed, with the backoff made instant.
+    let retrying = |config: aws_sdk_sns::config::Builder| {
+        config.retry_config(aws_sdk_sns::config::retry::RetryConfig::standard().with_initial_backoff(Duration::ZERO))
+    };
+    let rule = throttled_once();
+    let sender =
+        SnsSmsSender::from_client(mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule], retrying), &settings());
+    assert_eq!(sender.unwrap().send(&phone(), SmsText::parse("hi").unwrap()).await, Ok("sns-3".to_owned()));
+    assert_eq!(rule.num_calls(), 2);
+
+    let rule = throttled_once();
+    let sender =
+        SnsSmsSender::from_client(mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule], retrying), &settings());
+    let paced = sender.unwrap().throttles_to_caller();
+    let error = paced.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap_err();
+    assert_eq!(error, SendFailure::Throttled(DependencyError::new("SNS Publish", "service error Throttling")));
+    assert_eq!(rule.num_calls(), 1);
+}
+
 /// The claim put's condition failed on an item in `status`, claimed by `claimed_by` until `lease_expires_at`,
 /// holding `message` for the claim's number.
 fn conditional_failure(status: &str, claimed_by: &str, lease_expires_at: i64, message: &str) -> PutItemError {
@@ -126,7 +155,7 @@ fn conditional_failure(status: &str, claimed_by: &str, lease_expires_at: i64, me
 async fn claim_with(rule: &aws_smithy_mocks::Rule) -> Result<ClaimOutcome, DependencyError> {
     let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]), "texts");
     let (text, key, to) = (send_text(), key(), phone());
-    let record = TextClaimRecord::new(&key, text.fields, &to, "req-1", OffsetDateTime::now_utc(), None);
+    let record = TextClaimRecord::new(&key, text.fields, &to, "req-1", OffsetDateTime::now_utc(), OffsetDateTime::now_utc(), None);
     ledger.claim(record.claim(None).unwrap()).await
 }
 

@@ -1,8 +1,9 @@
-//! The fallback queue on SQS.
+//! The fallback queue on SQS: what the webhooks put on it, and the redrive's redelivery of what it received.
 
 use super::dependency_error;
 use crate::error::DependencyError;
-use crate::fallback::{FallbackQueue, QueuedDelivery};
+use crate::fallback::{FallbackQueue, QueuedDelivery, Redelivery};
+use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_sqs::Client;
 use time::OffsetDateTime;
@@ -40,11 +41,58 @@ impl FallbackQueue for SqsFallbackQueue {
     }
 }
 
+/// SQS's longest visibility timeout is 12 hours from a message's receipt: a longer wait is asked for again when
+/// the message comes back.
+const LONGEST_VISIBILITY: Duration = Duration::from_secs(11 * 3600);
+
+/// The redrive's redelivery: the message's visibility timeout changed to the time named.
+#[derive(Debug, Clone)]
+pub struct SqsRedelivery {
+    client: Client,
+}
+
+impl SqsRedelivery {
+    pub fn new(sdk: &SdkConfig) -> Self {
+        Self::from_client(Client::new(sdk))
+    }
+
+    pub fn from_client(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+/// The URL of the queue `arn` names (`arn:PARTITION:sqs:REGION:ACCOUNT:NAME`), in SQS's own form; `None` for
+/// anything else. The event source gives the ARN only, and the redrive may consume an earlier stack's queue.
+fn queue_url(arn: &str) -> Option<String> {
+    let [_, partition, "sqs", region, account, name] = arn.split(':').collect::<Vec<_>>()[..] else { return None };
+    let domain = match partition {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    };
+    Some(format!("https://sqs.{region}.{domain}/{account}/{name}"))
+}
+
+impl Redelivery for SqsRedelivery {
+    async fn deliver_again_after(
+        &self,
+        queue_arn: &str,
+        receipt_handle: &str,
+        after: Duration,
+    ) -> Result<(), DependencyError> {
+        const OPERATION: &str = "SQS ChangeMessageVisibility (deliver again)";
+        let url = queue_url(queue_arn).ok_or_else(|| DependencyError::new(OPERATION, "not an SQS queue ARN"))?;
+        let seconds = i32::try_from(after.min(LONGEST_VISIBILITY).as_secs()).unwrap_or(0);
+        let request = self.client.change_message_visibility().queue_url(url).receipt_handle(receipt_handle);
+        request.visibility_timeout(seconds).send().await.map(drop).map_err(|error| dependency_error(OPERATION, &error))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fallback::{QueuedBody, QueuedFunction};
     use crate::payload::WebhookId;
+    use aws_sdk_sqs::operation::change_message_visibility::ChangeMessageVisibilityOutput;
     use aws_sdk_sqs::operation::send_message::{SendMessageError, SendMessageOutput};
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
@@ -88,5 +136,39 @@ mod tests {
             error.to_string(),
             "SQS SendMessage (queue delivery) failed: service error KMS.AccessDeniedException"
         );
+    }
+
+    #[tokio::test]
+    async fn a_message_is_delivered_again_after_the_time_named_on_the_queue_its_arn_names_at_most_11_hours() {
+        let change = |seconds: i32| {
+            mock!(aws_sdk_sqs::Client::change_message_visibility)
+                .match_requests(move |request| {
+                    request.queue_url() == Some("https://sqs.eu-west-1.amazonaws.com/123456789012/fallback")
+                        && request.receipt_handle() == Some("r-1")
+                        && request.visibility_timeout() == Some(seconds)
+                })
+                .then_output(|| ChangeMessageVisibilityOutput::builder().build())
+        };
+        let (soon, tomorrow) = (change(2), change(39_600));
+        let redelivery = SqsRedelivery::from_client(mock_client!(aws_sdk_sqs, [&soon, &tomorrow]));
+        let arn = "arn:aws:sqs:eu-west-1:123456789012:fallback";
+        assert_eq!(redelivery.deliver_again_after(arn, "r-1", Duration::from_millis(2_400)).await, Ok(()));
+        assert_eq!(redelivery.deliver_again_after(arn, "r-1", Duration::from_secs(86_400)).await, Ok(()));
+        assert_eq!((soon.num_calls(), tomorrow.num_calls()), (1, 1));
+        let refused = redelivery.deliver_again_after("fallback", "r-1", Duration::ZERO).await.unwrap_err();
+        assert_eq!(refused.cause, "not an SQS queue ARN");
+    }
+
+    #[test]
+    fn a_queue_url_is_made_from_its_arn_in_each_partition() {
+        assert_eq!(
+            queue_url("arn:aws-cn:sqs:cn-north-1:123456789012:q").as_deref(),
+            Some("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q")
+        );
+        assert_eq!(
+            queue_url("arn:aws-us-gov:sqs:us-gov-west-1:123456789012:q").as_deref(),
+            Some("https://sqs.us-gov-west-1.amazonaws.com/123456789012/q")
+        );
+        assert_eq!(queue_url("arn:aws:sns:us-east-1:123456789012:q"), None);
     }
 }

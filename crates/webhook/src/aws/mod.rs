@@ -7,7 +7,7 @@ mod fallback_queue;
 mod opt_outs;
 mod secrets;
 
-pub use fallback_queue::SqsFallbackQueue;
+pub use fallback_queue::{SqsFallbackQueue, SqsRedelivery};
 pub use opt_outs::DynamoOptOuts;
 pub use secrets::{SecretsManagerTokens, authenticator};
 
