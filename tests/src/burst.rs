@@ -38,6 +38,9 @@ pub struct BurstReport {
     pub answers: BTreeMap<(u16, String), usize>,
     /// Per text sent, seconds from its arrival at send-text to SNS's acceptance, in the order SNS accepted them.
     pub ages: Vec<f64>,
+    /// The last text's time from the load's client sending it to SNS's acceptance: its age plus the time the
+    /// delivery took to reach send-text.
+    pub last_from_client: f64,
     /// The longest a delivery took from the load's client to send-text (waiting for a free instance here, where
     /// `cargo lambda watch` runs a few processes on two cores; Lambda starts one per request).
     pub reached_send_text: f64,
@@ -95,8 +98,9 @@ impl BurstReport {
             broken.push(format!("{} sent + {} expired of {} texts", self.ages.len(), self.expired, self.plan_texts));
         }
         if self.rate_allows() == self.plan_texts {
-            if self.percentile(1.0) > self.bound() {
-                broken.push(format!("the last text went out {:.1} s after it arrived", self.percentile(1.0)));
+            // Counted from the client's send, the stricter: it adds the time a delivery waited for an instance.
+            if self.last_from_client > self.bound() {
+                broken.push(format!("the last text went out {:.1} s after it was delivered", self.last_from_client));
             }
         } else if (self.ages.len() as f64) < 0.9 * self.rate_allows() as f64 {
             broken.push(format!("{} texts sent of the {} the rate allows", self.ages.len(), self.rate_allows()));
@@ -107,7 +111,8 @@ impl BurstReport {
     pub fn summary(&self) -> String {
         format!(
             "{} texts at {} parts/s, maximum age {} s: {} sent ({} parts), {} expired, in {:.1} s\n\
-             age when sent: p50 {:.1} s, p90 {:.1} s, last {:.1} s (bound {:.1} s); {} sent late\n\
+             age when sent: p50 {:.1} s, p90 {:.1} s, last {:.1} s; {} sent late\n\
+             the last text out {:.1} s after the client delivered it (bound {:.1} s)\n\
              SNS throttled {} publishes; the redrive completed {} queued texts, {} redeliveries\n\
              send-text answered {:?}; the slowest delivery reached it {:.1} s after it was sent",
             self.plan_texts,
@@ -120,8 +125,9 @@ impl BurstReport {
             self.percentile(0.5),
             self.percentile(0.9),
             self.percentile(1.0),
-            self.bound(),
             self.sent_late(),
+            self.last_from_client,
+            self.bound(),
             self.throttled,
             self.redriven,
             self.redelivered,
@@ -240,6 +246,8 @@ async fn measure_sent(
         if times_sent[sms.number.as_str()] == 1 {
             report.ages.push(sms.at - arrived);
             report.parts += sms.parts;
+            let sent_by_client = arrivals.get(&sms.number).copied().unwrap_or(*arrived);
+            report.last_from_client = report.last_from_client.max(sms.at - sent_by_client);
         }
     }
     report.sent_twice = times_sent.values().filter(|times| **times > 1).count();

@@ -283,7 +283,10 @@ async fn a_queued_text_sns_refuses_for_good_is_settled_failed_and_not_tried_agai
 
 /// SNS still failing, or still throttling the sending rate: the message is reported failed and the claim given
 /// back, so the next try sends it once.
-#[tokio::test]
+/// SNS failing is delivered again after the queue's visibility timeout; SNS throttling is tried again within the
+/// invocation until it must answer, then given back and delivered again in a second. Either way, sent once.
+/// (Paused time: the waits for the rate pass at once.)
+#[tokio::test(start_paused = true)]
 async fn a_text_sns_still_refuses_or_throttles_is_tried_again_and_sent_once() {
     for throttled in [false, true] {
         let outage = outage(&[]);
@@ -294,8 +297,17 @@ async fn a_text_sns_still_refuses_or_throttles_is_tried_again_and_sent_once() {
             (false, false) => outage.fakes.sms.operations.heal("send"),
         };
         refusing(true);
+        let started = tokio::time::Instant::now();
         assert_eq!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await), ["m-0"]);
         assert!(outage.fakes.ledger.entry(&pre_call(1234)).is_none(), "given back (throttled: {throttled})");
+        let redelivered: Vec<Duration> = outage.fakes.queue.redelivered().into_iter().map(|(_, after)| after).collect();
+        if throttled {
+            // The invocation's 60 s less the publish and settle calls and the margin were spent trying.
+            assert!(started.elapsed() >= Duration::from_secs(45), "{:?}", started.elapsed());
+            assert!(redelivered.len() == 1 && redelivered[0] <= Duration::from_secs(1), "{redelivered:?}");
+        } else {
+            assert!(redelivered.is_empty(), "after the visibility timeout: {redelivered:?}");
+        }
 
         refusing(false);
         assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
@@ -321,12 +333,60 @@ async fn a_queued_text_waits_for_its_leads_hours_or_is_settled_outside_hours() {
         if waits {
             assert_eq!(failed(&response), ["m-0"], "left on the queue until 8:00");
             assert_eq!(entry.status, TextStatus::Queued, "the queueing delivery's claim, not taken over");
+            let redelivered = outage.fakes.queue.redelivered();
+            let after = redelivered.first().map(|(_, after)| after.as_secs()).unwrap_or_default();
+            assert!(redelivered.len() == 1 && (230..=300).contains(&after), "delivered again at 8:00: {redelivered:?}");
         } else {
             assert!(failed(&response).is_empty(), "completed");
             assert_eq!(entry.status, TextStatus::OutsideHours);
         }
         assert!(outage.sent_to().is_empty());
     }
+}
+
+/// The redrive waits for the sending rate within the invocation: throttled for a while, the text goes out as soon
+/// as SNS takes it again, once, the throttles and the wait measured.
+#[tokio::test(start_paused = true)]
+async fn a_throttled_text_goes_out_as_soon_as_the_rate_allows_within_the_invocation() {
+    for rate in [None, Some("3")] {
+        let env: Vec<(&str, &str)> = rate.map(|rate| ("SMS_PARTS_PER_SECOND", rate)).into_iter().collect();
+        let outage = outage(&env);
+        let queued = outage.texts_queued(&["send-text-pre-call"]).await;
+        outage.fakes.sms.throttle(true);
+        let sms = outage.fakes.sms.clone();
+        let capacity_back = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            sms.throttle(false);
+        });
+        let logs = LogCapture::default();
+        let _capturing = logs.install();
+        let started = tokio::time::Instant::now();
+        assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
+        capacity_back.await.unwrap();
+        let took = started.elapsed();
+        assert!(took >= Duration::from_secs(5) && took <= Duration::from_secs(7), "{rate:?}: {took:?}");
+        assert_eq!(outage.sent_to().len(), 1);
+        assert_eq!(outage.fakes.ledger.entry(&pre_call(1234)).unwrap().status, TextStatus::Sent);
+        let metrics = &logs.metrics()[0];
+        assert!(metrics["SmsThrottled"].as_u64().is_some_and(|throttles| throttles >= 4), "{rate:?}: {metrics}");
+        assert!(metrics["TextWaitedForRate"].as_u64().is_some_and(|waited| waited >= 5_000), "{metrics}");
+        assert!(outage.fakes.queue.redelivered().is_empty());
+    }
+}
+
+/// A text the rate still holds back within seconds of its maximum age is settled expired, never sent, and done
+/// with: not given back to come back only to expire.
+#[tokio::test(start_paused = true)]
+async fn a_text_the_rate_holds_back_until_its_maximum_age_is_settled_expired() {
+    let outage = outage(&[]);
+    let queued = outage.texts_queued(&["send-text-pre-call"]).await;
+    // 3 s before it: the wall clock (which judges the age) does not move while paused time passes the waits.
+    let nearly_late: Vec<QueuedDelivery> =
+        queued.into_iter().map(|delivery| received_ago(delivery, 15 * 60 - 3)).collect();
+    outage.fakes.sms.throttle(true);
+    assert!(failed(&outage.redrive.handle(&sqs_event(&nearly_late), "r1", whole_invocation()).await).is_empty());
+    assert_eq!(outage.fakes.ledger.entry(&pre_call(1234)).unwrap().status, TextStatus::Expired);
+    assert!(outage.sent_to().is_empty() && outage.fakes.queue.redelivered().is_empty());
 }
 
 /// SQS may deliver one message twice, even in one batch: one SMS. Each message claims as an attempt of its own,

@@ -20,6 +20,8 @@ use webhook::payload::WebhookId;
 use webhook_test_support::events::{env, sample};
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 use webhook_test_support::sqs::sqs_event;
+use std::time::Duration;
+use webhook::budget::Deadline;
 use webhook_test_support::whole_invocation;
 
 /// `sample`'s body queued by `function` just now.
@@ -37,18 +39,31 @@ fn queued(function: QueuedFunction, sample_name: &str, id: u64) -> QueuedDeliver
 
 /// The redrive fed `delivery` with `operation` under `fault`: the ids SQS must deliver again, and the injector.
 async fn redrive_with(operation: &'static str, fault: Fault, delivery: QueuedDelivery) -> (Vec<String>, FaultInjector) {
+    let (failed, injector, _) = redrive_within(whole_invocation(), operation, fault, delivery).await;
+    (failed, injector)
+}
+
+/// [`redrive_with`], in an invocation that must answer by `deadline`; with the queue, for its redeliveries.
+async fn redrive_within(
+    deadline: Deadline,
+    operation: &'static str,
+    fault: Fault,
+    delivery: QueuedDelivery,
+) -> (Vec<String>, FaultInjector, FakeQueue) {
     let injector = FaultInjector::new(operation, fault);
+    let queue = FakeQueue::default();
     let config = RedriveConfig::from_lookup(env(&[])).unwrap();
     let deps = RedriveDeps {
         calls: DynamoCallStore::from_client(faults::dynamodb(&injector), "calls"),
         ledger: DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts"),
-        sms: SnsSmsSender::from_client(faults::sns(&injector), &config.texts.sms).unwrap(),
+        // As main wires it: the redrive paces itself, a throttled publish is answered at once.
+        sms: SnsSmsSender::from_client(faults::sns(&injector), &config.texts.sms).unwrap().throttles_to_caller(),
         opt_outs: Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs")),
-        queue: FakeQueue::default(),
+        queue: queue.clone(),
     };
     let handler = RedriveHandler::new(&config, deps);
-    let response = handler.handle(&sqs_event(&[delivery]), "redrive-1", whole_invocation()).await;
-    (response.batch_item_failures.into_iter().map(|failure| failure.item_identifier).collect(), injector)
+    let response = handler.handle(&sqs_event(&[delivery]), "redrive-1", deadline).await;
+    (response.batch_item_failures.into_iter().map(|failure| failure.item_identifier).collect(), injector, queue)
 }
 
 #[tokio::test]
@@ -76,17 +91,29 @@ async fn an_opt_out_dynamodb_fails_to_take_is_delivered_again() {
 }
 
 #[tokio::test]
-async fn a_text_sns_refuses_for_now_or_never_gets_is_delivered_again_with_its_claim_given_back() {
-    for fault in [Fault::Throttling, Fault::Refused] {
-        let (failed, injector) =
-            redrive_with("Publish", fault, queued(QueuedFunction::SendText, "send-text-pre-call", 1234)).await;
-        assert_eq!(failed, ["m-0"], "{fault:?}");
-        assert_eq!(
-            ["PutItem", "Publish", "UpdateItem", "DeleteItem"].map(|op| injector.attempts(op)),
-            [1, 3, 0, 1],
-            "{fault:?}"
-        );
-    }
+async fn a_text_sns_refuses_for_now_is_delivered_again_with_its_claim_given_back() {
+    let (failed, injector) =
+        redrive_with("Publish", Fault::Refused, queued(QueuedFunction::SendText, "send-text-pre-call", 1234)).await;
+    assert_eq!(failed, ["m-0"]);
+    assert_eq!(["PutItem", "Publish", "UpdateItem", "DeleteItem"].map(|op| injector.attempts(op)), [1, 3, 0, 1]);
+}
+
+/// SNS throttling: tried again within the invocation while its deadline leaves time to settle the text, then
+/// given back and delivered again in a second, not after the queue's visibility timeout.
+#[tokio::test]
+async fn a_text_sns_throttles_is_tried_while_the_invocation_allows_then_delivered_again_in_a_second() {
+    // The message needs 18 s of the invocation to start (its worst case and the margin); 20 s leave 2 s of tries.
+    let deadline = Deadline::after(Duration::from_secs(20));
+    let delivery = queued(QueuedFunction::SendText, "send-text-pre-call", 1234);
+    let (failed, injector, queue) = redrive_within(deadline, "Publish", Fault::Throttling, delivery).await;
+    assert_eq!(failed, ["m-0"]);
+    let [claims, publishes, marks, releases] =
+        ["PutItem", "Publish", "UpdateItem", "DeleteItem"].map(|op| injector.attempts(op));
+    assert_eq!((claims, marks, releases), (1, 0, 1));
+    assert!((2..=12).contains(&publishes), "tried again after each backoff: {publishes}");
+    let redelivered = queue.redelivered();
+    assert_eq!(redelivered.len(), 1);
+    assert!(redelivered[0].1 <= Duration::from_secs(1), "{redelivered:?}");
 }
 
 /// Hung, or a 5xx (SNS had the request): maybe sent, so settled unconfirmed after one attempt, never repeated.
