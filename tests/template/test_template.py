@@ -138,11 +138,20 @@ class TemplateTest(unittest.TestCase):
                 key=repr,
             ),
         )
-        # The redrive does post-call's, send-text's and text-optout's work, with neither the token nor the queue.
+        # The redrive does post-call's, send-text's and text-optout's work, with neither the token nor sending to
+        # the queue; it only delivers again, when due, a message it received (its own queue, an earlier stack's).
+        fallback_queues = {
+            "Fn::If": [
+                "HasExistingFallbackQueue",
+                [{"Fn::GetAtt": ["FallbackQueue", "Arn"]}, {"Ref": "ExistingFallbackQueueArn"}],
+                {"Fn::GetAtt": ["FallbackQueue", "Arn"]},
+            ]
+        }
         self.assertEqual(
             statements("RedriveFunction"),
             sorted(
                 [
+                    ("Allow", ("sqs:ChangeMessageVisibility",), fallback_queues),
                     ("Allow", ("dynamodb:PutItem",), table_arn("CallsTable")),
                     ("Allow", ("dynamodb:GetItem", "dynamodb:PutItem"), table_arn("OptOutsTable")),
                     ("Allow", ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), table_arn("SentTextsTable")),

@@ -140,7 +140,7 @@ impl WebhookError {
             }
             Self::SmsRefused => (Status::UNPROCESSABLE_ENTITY, Outcome::SmsRefused, None, Some(Refusal::SmsRefused)),
             Self::InProgress => (Status::CONFLICT, Outcome::InProgress, None, None),
-            Self::NotYet { .. } => (Status::ACCEPTED, Outcome::Queued, None, None),
+            Self::NotYet { .. } => (Status::ACCEPTED, Outcome::Waiting, None, None),
             Self::Dependency(_) => (Status::SERVICE_UNAVAILABLE, Outcome::DependencyFailed, None, None),
         };
         // Each variant's message is written for the sender, except a dependency's: its details go to the log line.

@@ -246,33 +246,34 @@ impl<W: Work, Q: FallbackQueue> Webhook for QueueingWebhook<W, Q> {
         invocation: &Invocation,
         summary: &mut RequestSummary,
     ) -> Result<Accepted, WebhookError> {
-        let (id, failure, held) = match self.work.run(body, invocation, None).await.record(summary) {
+        let (id, failure, held, not_before) = match self.work.run(body, invocation, None).await.record(summary) {
             Ok(accepted) => return Ok(accepted),
             Err(NotDone::Refused(error)) => return Err(error),
-            Err(NotDone::Failed { id, error, held } | NotDone::Throttled { id, error, held }) => (id, error, held),
-            Err(NotDone::Deferred { id, until }) => {
-                let delivery = QueuedDelivery {
-                    not_before: Some(rfc3339(until)),
-                    ..QueuedDelivery::new(W::FUNCTION, id, invocation, W::queued_body(body))
-                };
-                return match self.queue.enqueue(&delivery).await {
-                    Ok(()) => Ok(queued(delivery.id)),
-                    Err(queue_error) => Err(queue_error.into()),
-                };
+            Err(NotDone::Failed { id, error, held }) => (id, Some(error), Some(held), None),
+            // Waiting for a time, not for a dependency: counted apart.
+            Err(NotDone::Throttled { id, error, held }) => {
+                summary.add_error(&error);
+                (id, None, Some(held), None)
             }
+            Err(NotDone::Deferred { id, until }) => (id, None, None, Some(rfc3339(until))),
         };
-        let delivery = QueuedDelivery::new(W::FUNCTION, id, invocation, W::queued_body(body));
-        let answer = match self.queue.enqueue(&delivery).await {
-            Ok(()) => {
+        let delivery = QueuedDelivery { not_before, ..QueuedDelivery::new(W::FUNCTION, id, invocation, W::queued_body(body)) };
+        let enqueued = self.queue.enqueue(&delivery).await;
+        let answer = match (enqueued, failure) {
+            (Ok(()), Some(failure)) => {
                 summary.add_error(&failure);
                 Ok(queued(delivery.id))
             }
-            Err(queue_error) => {
+            (Ok(()), None) => Ok(Accepted { outcome: Outcome::Waiting, ..queued(delivery.id) }),
+            (Err(queue_error), Some(failure)) => {
                 summary.add_error(&queue_error);
                 Err(failure.into())
             }
+            (Err(queue_error), None) => Err(queue_error.into()),
         };
-        summary.note(self.work.settle(held, answer.is_ok(), invocation).await);
+        if let Some(held) = held {
+            summary.note(self.work.settle(held, answer.is_ok(), invocation).await);
+        }
         answer
     }
 }

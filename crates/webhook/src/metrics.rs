@@ -21,6 +21,9 @@ pub enum Outcome {
     Stored,
     /// Not done now (a dependency failed), but durably queued: the redrive function completes it (202).
     Queued,
+    /// On the fallback queue waiting for a time, not for a dependency: the sending rate or the lead's legal
+    /// hours. Answered as [`Self::Queued`] (2X needs no difference), counted apart: not an outage.
+    Waiting,
     /// A queued text older than its maximum age: never sent.
     Expired,
     /// A text whose lead's legal hours do not open before its maximum age: never sent (200).
@@ -36,13 +39,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Sent,
         Self::Duplicate,
         Self::OptedOut,
         Self::Unconfirmed,
         Self::Stored,
         Self::Queued,
+        Self::Waiting,
         Self::Expired,
         Self::OutsideHours,
         Self::SmsRefused,
@@ -62,7 +66,7 @@ impl Outcome {
             Self::OptedOut => "opted_out",
             Self::Unconfirmed => "unconfirmed",
             Self::Stored => "stored",
-            Self::Queued => "queued",
+            Self::Queued | Self::Waiting => "queued",
             Self::Expired => "expired",
             Self::OutsideHours => "outside_hours",
             Self::SmsRefused => "sms_refused",
@@ -84,6 +88,7 @@ impl Outcome {
             Self::Unconfirmed => "Unconfirmed",
             Self::Stored => "Stored",
             Self::Queued => "Queued",
+            Self::Waiting => "Waiting",
             Self::Expired => "Expired",
             Self::OutsideHours => "OutsideHours",
             Self::SmsRefused => "SmsRefused",
@@ -335,7 +340,8 @@ mod tests {
 
     #[test]
     fn outcomes_have_a_label_and_a_metric_of_the_same_words() {
-        for outcome in Outcome::ALL {
+        // Waiting is answered as queued: 2X's contract has no word for it.
+        for outcome in Outcome::ALL.into_iter().filter(|outcome| *outcome != Outcome::Waiting) {
             let words: String = outcome.label().split('_').collect();
             assert_eq!(words, outcome.metric().to_ascii_lowercase(), "{outcome:?}");
         }
