@@ -5,8 +5,8 @@
 //! within their maximum age, that none went out late and what became of the rest.
 
 use crate::{
-    AUTH_TOKEN, Emulator, Error, SENT_TEXTS_TABLE, SampleEvent, StackSettings, Template, poll_fallback_queue,
-    start_stack_with,
+    AUTH_TOKEN, Emulator, Error, Functions, SENT_TEXTS_TABLE, SampleEvent, StackSettings, Template,
+    poll_fallback_queue, start_stack_with,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -165,8 +165,17 @@ pub async fn run_burst(plan: &BurstPlan, log_path: PathBuf) -> Result<BurstRepor
     let instances = if plan.instances == 0 { plan.texts } else { plan.instances };
     let settings = StackSettings { env, instances, queue_visibility: Duration::from_secs(visibility) };
     let (emulator, functions) = start_stack_with(log_path, settings).await?;
-    emulator.limit_sms_rate(plan.parts_per_second).await?;
+    deliver_burst(plan, &emulator, &functions, pollers).await
+}
 
+/// Delivers `plan`'s burst to a running stack (`pollers` polling its fallback queue) and measures it.
+pub async fn deliver_burst(
+    plan: &BurstPlan,
+    emulator: &Emulator,
+    functions: &Functions,
+    pollers: usize,
+) -> Result<BurstReport, Error> {
+    emulator.limit_sms_rate(plan.parts_per_second).await?;
     let sample = SampleEvent::named("send-text-pre-call")?.payload()?;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
     let url = functions.url("send-text");
@@ -185,8 +194,7 @@ pub async fn run_burst(plan: &BurstPlan, log_path: PathBuf) -> Result<BurstRepor
         }
     });
     let limit = Duration::from_secs(120) + plan.max_age.unwrap_or(Duration::from_secs(120));
-    let (answers, drained) =
-        poll_fallback_queue(&emulator, &functions, pollers, limit, async_all(deliveries)).await?;
+    let (answers, drained) = poll_fallback_queue(emulator, functions, pollers, limit, async_all(deliveries)).await?;
     let drained = drained?;
     let elapsed = started.elapsed();
     let mut report = BurstReport {
@@ -204,7 +212,9 @@ pub async fn run_burst(plan: &BurstPlan, log_path: PathBuf) -> Result<BurstRepor
         arrivals.insert(number, arrived);
         *report.answers.entry((status, outcome)).or_default() += 1;
     }
-    measure_sent(&emulator, &arrivals, &mut report).await?;
+    measure_sent(emulator, &arrivals, &mut report).await?;
+    // The rate lifted again: the stack may go on serving.
+    emulator.limit_sms_rate(0.0).await?;
     Ok(report)
 }
 

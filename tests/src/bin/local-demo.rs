@@ -1,11 +1,16 @@
 //! `scripts/run-local`: the emulator, every table, every function under `cargo lambda watch`; every file in
 //! `events/` sent through them; then what the emulator recorded. `--keep-running` leaves it all up.
 
+use integration_tests::burst::{BurstPlan, deliver_burst};
 use integration_tests::{
     AUTH_TOKEN, CALLS_TABLE, DELIVERY_SAMPLES, Error, FUNCTIONS, OPT_OUTS_TABLE, REDRIVE_SAMPLES, SAMPLE_EVENTS,
-    SENT_TEXTS_TABLE, dynamodb_outage, message_ids, repo_root, start_stack,
+    SENT_TEXTS_TABLE, StackSettings, dynamodb_outage, message_ids, repo_root, start_stack_with,
 };
 use std::process::ExitCode;
+
+/// The burst run-local shows: small enough to take seconds.
+const BURST: BurstPlan =
+    BurstPlan { texts: 15, instances: 4, parts_per_second: 3.0, rate_known: false, max_age: None };
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -24,7 +29,9 @@ async fn run(keep_running: bool) -> Result<(), Error> {
     std::fs::create_dir_all(&log_dir)?;
     println!("Starting the AWS emulator (moto server), then building and starting {} under", FUNCTIONS.join(", "));
     println!("cargo lambda watch…");
-    let (emulator, functions) = start_stack(log_dir.join("functions.log")).await?;
+    // Four instances of each function, so that a burst is received at once, as Lambda would.
+    let settings = StackSettings { instances: BURST.instances, ..StackSettings::default() };
+    let (emulator, functions) = start_stack_with(log_dir.join("functions.log"), settings).await?;
     println!("  emulator {} with tables {CALLS_TABLE}, {SENT_TEXTS_TABLE} and {OPT_OUTS_TABLE}", emulator.endpoint);
     println!("  function logs: .local/functions.log\n");
 
@@ -129,6 +136,21 @@ async fn run(keep_running: bool) -> Result<(), Error> {
         );
     }
     println!("  texts SNS accepted, all told: {}", emulator.sms().await?.len());
+
+    println!(
+        "\nA campaign's burst: {} pre-call texts at once, SNS throttling beyond {} message parts a second (a US",
+        BURST.texts, BURST.parts_per_second
+    );
+    println!("toll-free number); send-text sends what the rate takes and queues the rest, the redrive sends those");
+    println!("as the rate allows:");
+    let report = deliver_burst(&BURST, &emulator, &functions, 2).await?;
+    for line in report.summary().lines() {
+        println!("  {line}");
+    }
+    let mut ages = report.ages.clone();
+    ages.sort_by(f64::total_cmp);
+    let ages: Vec<String> = ages.iter().map(|age| format!("{age:.1}")).collect();
+    println!("  each text's age when SNS took it (s): {}", ages.join(" "));
 
     if keep_running {
         println!("\nStill running. Send your own requests:");
