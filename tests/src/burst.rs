@@ -12,10 +12,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone)]
 pub struct BurstPlan {
@@ -155,7 +155,8 @@ pub async fn run_burst(plan: &BurstPlan, log_path: PathBuf) -> Result<BurstRepor
     let template = Template::load()?;
     let queue = template.properties("FallbackQueue")?;
     let visibility = queue["VisibilityTimeout"].as_u64().ok_or("the fallback queue has no VisibilityTimeout")?;
-    let concurrency = template.parameters()?.into_iter().find(|parameter| parameter.name == "RedriveMaximumConcurrency");
+    let concurrency =
+        template.parameters()?.into_iter().find(|parameter| parameter.name == "RedriveMaximumConcurrency");
     let pollers = concurrency.and_then(|parameter| parameter.default).ok_or("no RedriveMaximumConcurrency")?;
     let pollers = pollers.parse::<usize>()?;
     let mut env = vec![("REDRIVE_MAXIMUM_CONCURRENCY", pollers.to_string())];
@@ -220,9 +221,9 @@ pub async fn deliver_burst(
 }
 
 /// Every delivery at once, each answer as it came.
-async fn async_all<F: Future>(deliveries: impl Iterator<Item = F>) -> Vec<F::Output>
+async fn async_all<F>(deliveries: impl Iterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let mut running = tokio::task::JoinSet::new();

@@ -424,7 +424,15 @@ mod tests {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let retention = Some(Retention::days(1));
         let (key, fields) = read(sample_text());
-        let claim = TextClaimRecord::new(&key, fields, &phone, "r", OffsetDateTime::UNIX_EPOCH, OffsetDateTime::UNIX_EPOCH, retention);
+        let claim = TextClaimRecord::new(
+            &key,
+            fields,
+            &phone,
+            "r",
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::UNIX_EPOCH,
+            retention,
+        );
         for name in keys(&serde_json::to_value(&claim).unwrap()).difference(&keys(&sample_text())) {
             assert!(TextClaimRecord::ATTRIBUTES.contains(&name.as_str()), "{name} is added but not declared");
         }
@@ -437,7 +445,16 @@ mod tests {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let expiry = |retention| {
             let (key, fields) = read(sample_text());
-            TextClaimRecord::new(&key, fields, &phone, "r", OffsetDateTime::UNIX_EPOCH, OffsetDateTime::UNIX_EPOCH, retention).expires_at
+            TextClaimRecord::new(
+                &key,
+                fields,
+                &phone,
+                "r",
+                OffsetDateTime::UNIX_EPOCH,
+                OffsetDateTime::UNIX_EPOCH,
+                retention,
+            )
+            .expires_at
         };
         let days = |n: i64| Some(n * 86_400);
         assert_eq!(expiry(Some(Retention::days(1))), days(90));
@@ -450,7 +467,15 @@ mod tests {
     fn the_claim_carries_the_item_built_once() {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let (key, fields) = read(sample_text());
-        let record = TextClaimRecord::new(&key, fields, &phone, "req-1", OffsetDateTime::UNIX_EPOCH, OffsetDateTime::UNIX_EPOCH, None);
+        let record = TextClaimRecord::new(
+            &key,
+            fields,
+            &phone,
+            "req-1",
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::UNIX_EPOCH,
+            None,
+        );
         let claim = record.claim(Some("req-0")).unwrap();
         assert_eq!(claim.takes_over, Some("req-0"));
         assert_eq!((claim.key, claim.claimant), (&key, Claimant { request_id: "req-1", at_epoch: 0 }));

@@ -31,23 +31,23 @@ impl PacingSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let parts_per_second = match env.optional("SMS_PARTS_PER_SECOND") {
             None => None,
-            Some(value) => Some(
-                value
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|rate| Self::PARTS_PER_SECOND.contains(rate))
-                    .ok_or(ConfigError::Invalid {
+            Some(value) => {
+                Some(value.trim().parse::<f64>().ok().filter(|rate| Self::PARTS_PER_SECOND.contains(rate)).ok_or(
+                    ConfigError::Invalid {
                         name: "SMS_PARTS_PER_SECOND",
                         reason: "not a number of message parts per second from 0.1 to 1000",
-                    })?,
-            ),
+                    },
+                )?)
+            }
         };
         let instances = match env.optional("REDRIVE_MAXIMUM_CONCURRENCY") {
             None => 1,
-            Some(value) => value.trim().parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or(
-                ConfigError::Invalid { name: "REDRIVE_MAXIMUM_CONCURRENCY", reason: "not a whole number from 1 to 1000" },
-            )?,
+            Some(value) => {
+                value.trim().parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or(ConfigError::Invalid {
+                    name: "REDRIVE_MAXIMUM_CONCURRENCY",
+                    reason: "not a whole number from 1 to 1000",
+                })?
+            }
         };
         Ok(Self { parts_per_second, instances })
     }
@@ -74,9 +74,8 @@ struct PaceState {
 
 impl Pacer {
     pub fn new(settings: PacingSettings) -> Self {
-        let per_part = settings
-            .parts_per_second
-            .map(|rate| Duration::from_secs_f64(f64::from(settings.instances.max(1)) / rate));
+        let per_part =
+            settings.parts_per_second.map(|rate| Duration::from_secs_f64(f64::from(settings.instances.max(1)) / rate));
         let first_backoff = settings.parts_per_second.map_or(FIRST_BACKOFF, |rate| {
             Duration::from_secs_f64(1.0 / rate).clamp(Duration::from_millis(50), LONGEST_BACKOFF)
         });

@@ -90,7 +90,12 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
 
     /// Publishes the text. Paced (the redrive): at this instance's share of the rate, and, while SNS throttles,
     /// again after a backoff, as long as a try can start by `by`; with what the pace cost.
-    async fn publish(&self, to: &PhoneNumber, message: SmsText<'_>, by: Instant) -> (Result<String, SendFailure>, Paced) {
+    async fn publish(
+        &self,
+        to: &PhoneNumber,
+        message: SmsText<'_>,
+        by: Instant,
+    ) -> (Result<String, SendFailure>, Paced) {
         let mut paced = Paced::default();
         let Some(pacer) = &self.pacer else {
             let result = self.sms.send(to, message).await;
@@ -160,7 +165,8 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                 guarded.verdict(&place, instant(now), instant(deadline))
             }
         };
-        let record = TextClaimRecord::new(key, fields, &to, &invocation.request_id, invocation.received_at, now, self.retention);
+        let record =
+            TextClaimRecord::new(key, fields, &to, &invocation.request_id, invocation.received_at, now, self.retention);
         // The claim stores the whole text: built once, as DynamoDB takes it.
         let claim = match record.claim(queued_by) {
             Ok(claim) => claim,
@@ -204,7 +210,9 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
             Ok(listed) => (sns_opted_out || listed, None),
             // If the list cannot be read, do not text now: it holds STOPs and do-not-call requests SNS never saw,
             // and a text to such a lead is the failure a compliance team cannot take back.
-            Err(lookup_error) if !sns_opted_out => return (sns_check, Paced::default(), failed(Step::List, lookup_error, holds_claim)),
+            Err(lookup_error) if !sns_opted_out => {
+                return (sns_check, Paced::default(), failed(Step::List, lookup_error, holds_claim));
+            }
             Err(lookup_error) => (true, Some(lookup_error)),
         };
         if suppressed {
@@ -558,12 +566,15 @@ mod tests {
     #[test]
     fn a_throttled_text_waits_for_the_rate_with_its_claim_and_its_throttles_and_wait_are_measured() {
         let mut summary = RequestSummary::default();
-        let failed = Unsent::Failed { step: Step::Publish { throttled: true }, error: failure("sns:Publish"), held: true };
+        let failed =
+            Unsent::Failed { step: Step::Publish { throttled: true }, error: failure("sns:Publish"), held: true };
         let key = TextKey { id: WebhookId::new(7), text_type: TextType::PreCall };
         let paced = Paced { throttled: 3, waited: Duration::from_millis(1_750) };
         let report = TextReport::Read { key, phone_last4: "0143".into(), sns_check: None, paced, texted: Err(failed) };
         match report.record(&mut summary) {
-            Err(NotDone::Throttled { id, held, .. }) => assert_eq!((id, held.is_some()), (Some(WebhookId::new(7)), true)),
+            Err(NotDone::Throttled { id, held, .. }) => {
+                assert_eq!((id, held.is_some()), (Some(WebhookId::new(7)), true))
+            }
             other => panic!("expected a text waiting for the rate, got {other:?}"),
         }
         assert!(summary.counts.is_empty(), "waiting for the rate is no failure: {:?}", summary.counts);

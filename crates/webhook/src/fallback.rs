@@ -257,7 +257,8 @@ impl<W: Work, Q: FallbackQueue> Webhook for QueueingWebhook<W, Q> {
             }
             Err(NotDone::Deferred { id, until }) => (id, None, None, Some(rfc3339(until))),
         };
-        let delivery = QueuedDelivery { not_before, ..QueuedDelivery::new(W::FUNCTION, id, invocation, W::queued_body(body)) };
+        let delivery =
+            QueuedDelivery { not_before, ..QueuedDelivery::new(W::FUNCTION, id, invocation, W::queued_body(body)) };
         let enqueued = self.queue.enqueue(&delivery).await;
         let answer = match (enqueued, failure) {
             (Ok(()), Some(failure)) => {

@@ -124,7 +124,8 @@ where
             if let Again::At(until) = again {
                 let after = Duration::try_from(until - OffsetDateTime::now_utc()).unwrap_or(Duration::ZERO);
                 let (queue, receipt) = (message.event_source_arn.as_deref(), message.receipt_handle.as_deref());
-                let redelivery = self.queue.deliver_again_after(queue.unwrap_or_default(), receipt.unwrap_or_default(), after);
+                let redelivery =
+                    self.queue.deliver_again_after(queue.unwrap_or_default(), receipt.unwrap_or_default(), after);
                 // If it fails, SQS delivers the message again after the queue's visibility timeout.
                 summary.note(redelivery.await);
             }

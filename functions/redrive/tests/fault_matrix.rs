@@ -9,9 +9,11 @@ use calls::aws::DynamoCallStore;
 use redrive::config::RedriveConfig;
 use redrive::handler::{RedriveDeps, RedriveHandler};
 use serde_json::Value;
+use std::time::Duration;
 use texts::aws::{DynamoTextLedger, SnsSmsSender};
 use time::OffsetDateTime;
 use webhook::aws::{DynamoOptOuts, OnTable};
+use webhook::budget::Deadline;
 use webhook::config::FromEnvironment;
 use webhook::fakes::FakeQueue;
 use webhook::fallback::{QueuedBody, QueuedDelivery, QueuedFunction};
@@ -20,8 +22,6 @@ use webhook::payload::WebhookId;
 use webhook_test_support::events::{env, sample};
 use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 use webhook_test_support::sqs::sqs_event;
-use std::time::Duration;
-use webhook::budget::Deadline;
 use webhook_test_support::whole_invocation;
 
 /// `sample`'s body queued by `function` just now.

@@ -9,8 +9,7 @@ use integration_tests::{
 use std::process::ExitCode;
 
 /// The burst run-local shows: small enough to take seconds.
-const BURST: BurstPlan =
-    BurstPlan { texts: 15, instances: 4, parts_per_second: 3.0, rate_known: false, max_age: None };
+const BURST: BurstPlan = BurstPlan { texts: 15, instances: 4, parts_per_second: 3.0, rate_known: false, max_age: None };
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -87,12 +87,7 @@ impl SmsSender for SnsSmsSender {
         if !self.sdk_retries_throttles {
             retries = retries.retry_classifier(ThrottlesToCaller);
         }
-        let output = request
-            .customize()
-            .config_override(retries)
-            .send()
-            .await
-            .map_err(|error| failure_of(&error))?;
+        let output = request.customize().config_override(retries).send().await.map_err(|error| failure_of(&error))?;
         // SNS answered success: the text is out even if the answer lacks its id.
         Ok(output.message_id.unwrap_or_default())
     }

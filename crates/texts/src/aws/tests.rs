@@ -155,7 +155,15 @@ fn conditional_failure(status: &str, claimed_by: &str, lease_expires_at: i64, me
 async fn claim_with(rule: &aws_smithy_mocks::Rule) -> Result<ClaimOutcome, DependencyError> {
     let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]), "texts");
     let (text, key, to) = (send_text(), key(), phone());
-    let record = TextClaimRecord::new(&key, text.fields, &to, "req-1", OffsetDateTime::now_utc(), OffsetDateTime::now_utc(), None);
+    let record = TextClaimRecord::new(
+        &key,
+        text.fields,
+        &to,
+        "req-1",
+        OffsetDateTime::now_utc(),
+        OffsetDateTime::now_utc(),
+        None,
+    );
     ledger.claim(record.claim(None).unwrap()).await
 }
 

@@ -3,9 +3,9 @@
 use super::dependency_error;
 use crate::error::DependencyError;
 use crate::fallback::{FallbackQueue, QueuedDelivery, Redelivery};
-use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_sqs::Client;
+use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
