@@ -198,7 +198,9 @@ pub async fn deliver_burst(
             Ok::<_, Error>((status, body["status"].as_str().unwrap_or("?").to_owned()))
         }
     });
-    let limit = Duration::from_secs(120) + plan.max_age.unwrap_or(Duration::from_secs(120));
+    // Room for twice what the rate needs, or the maximum age, and the stack's own start.
+    let needed = 2.0 * (1.5 * plan.texts as f64 / plan.parts_per_second + 10.0);
+    let limit = Duration::from_secs(60) + plan.max_age.unwrap_or_default().max(Duration::from_secs_f64(needed));
     let (answers, drained) = poll_fallback_queue(emulator, functions, pollers, limit, async_all(deliveries)).await?;
     let drained = drained?;
     let elapsed = started.elapsed();

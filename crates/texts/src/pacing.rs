@@ -15,6 +15,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// worth at most, so instances trying less often than that would leave some of it unused.
 const LONGEST_BACKOFF: Duration = Duration::from_secs(1);
 
+/// The soonest a text given back to the queue for the rate comes back (SQS counts visibility in whole seconds).
+pub const SOONEST_RETRY: Duration = Duration::from_secs(1);
+
 /// `SMS_PARTS_PER_SECOND` (the sending number's rate, when known) and `REDRIVE_MAXIMUM_CONCURRENCY` (the
 /// redrive instances that share it).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,14 +95,26 @@ impl Pacer {
     /// known), or `None` if not by `by` (nothing taken then).
     pub fn reserve(&self, parts: usize, by: Instant) -> Option<Instant> {
         let now = Instant::now();
-        let Some(per_part) = self.per_part else { return Some(now) };
         let mut state = self.state();
-        let start = state.free_at.max(now);
+        let start = match self.per_part {
+            Some(_) => state.free_at.max(now),
+            None => now,
+        };
         if start > by {
             return None;
         }
-        state.free_at = start + per_part * u32::try_from(parts).unwrap_or(u32::MAX);
+        if let Some(per_part) = self.per_part {
+            let parts = u32::try_from(parts).unwrap_or(u32::MAX);
+            state.free_at = start.checked_add(per_part.saturating_mul(parts)).unwrap_or(start);
+        }
         Some(start)
+    }
+
+    /// When a text this instance could not send in time should be tried again: once its share of the rate is
+    /// free, and not sooner than [`SOONEST_RETRY`] (a text given back is received again by whichever instance is
+    /// free first).
+    pub fn again_in(&self) -> Duration {
+        self.state().free_at.saturating_duration_since(Instant::now()).max(SOONEST_RETRY)
     }
 
     /// SNS throttled a publish: how long to wait before the next try. Half the backoff plus a random share of the
@@ -170,11 +185,24 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_unknown_rate_never_waits_before_a_publish() {
+    async fn an_unknown_rate_never_waits_before_a_publish_but_none_starts_past_its_last_moment() {
         let pacer = Pacer::new(PacingSettings { parts_per_second: None, instances: 5 });
         for _ in 0..100 {
             assert_eq!(pacer.reserve(3, Instant::now()), Some(Instant::now()));
         }
+        let past = Instant::now();
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(pacer.reserve(1, past), None);
+        assert_eq!(pacer.again_in(), SOONEST_RETRY);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_text_this_instance_has_no_share_for_comes_back_when_it_has() {
+        // 0.5 parts a second over 5 instances: a part every 10 s here; a 3-part text takes this share for 30 s.
+        let pacer = Pacer::new(PacingSettings { parts_per_second: Some(0.5), instances: 5 });
+        assert_eq!(pacer.reserve(3, Instant::now() + Duration::from_secs(60)), Some(Instant::now()));
+        assert_eq!(pacer.reserve(1, Instant::now() + Duration::from_secs(20)), None);
+        assert_eq!(pacer.again_in(), Duration::from_secs(30));
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
         loop {
             let Some(start) = pacer.reserve(message.segments().count, by) else {
                 let late = DependencyError::new("SMS rate", "no share of the rate before the text must be out");
-                return (Err(SendFailure::Throttled(late)), paced);
+                return (Err(SendFailure::Throttled(late)), Paced { again_in: pacer.again_in(), ..paced });
             };
             paced.waited += start.saturating_duration_since(Instant::now());
             tokio::time::sleep_until(start).await;
@@ -119,6 +119,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                         tokio::time::sleep(wait).await;
                         continue;
                     }
+                    paced.again_in = pacer.again_in();
                 }
                 Ok(_) => pacer.accepted(),
                 Err(_) => {}
@@ -128,14 +129,14 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
     }
 
     /// The last moment a paced try of a text claimed at `claimed_at` may start: before the text's maximum age
-    /// (`deadline`, less [`PUBLISH_ALLOWANCE`]), within the claim's lease and the invocation's deadline, each with
-    /// a call to spare to settle it.
+    /// (`deadline`, less [`PUBLISH_ALLOWANCE`]), and with the try and what follows it (the claim settled or given
+    /// back; the message given back to the queue) within the claim's lease and the invocation's deadline.
     fn publish_by(deadline: OffsetDateTime, claimed_at: OffsetDateTime, invocation: &Invocation) -> Instant {
         let now = (Instant::now(), OffsetDateTime::now_utc());
         let at = |moment: OffsetDateTime| now.0 + Duration::try_from(moment - now.1).unwrap_or(Duration::ZERO);
         let by = at(deadline).checked_sub(PUBLISH_ALLOWANCE).unwrap_or(now.0);
         let lease = at(claimed_at + CLAIM_LEASE).checked_sub(budget::CALL * 2).unwrap_or(now.0);
-        let invocation = invocation.deadline.latest_start(budget::CALL * 2).unwrap_or(lease);
+        let invocation = invocation.deadline.latest_start(budget::CALL * 3).unwrap_or(lease);
         by.min(lease).min(invocation)
     }
 
@@ -319,6 +320,8 @@ pub struct Paced {
     pub throttled: u32,
     /// Time spent waiting for this instance's share of the rate or after a throttle.
     pub waited: Duration,
+    /// When given back to the queue for the rate: when to try again.
+    pub again_in: Duration,
 }
 
 /// What the sender did with one delivery.
@@ -405,7 +408,7 @@ impl Report for TextReport {
             }
             // Counted as throttled publishes above: a text waiting for the rate is no failure.
             Err(Unsent::Failed { step: Step::Publish { throttled: true }, error, held }) => {
-                Err(NotDone::Throttled { id: Some(id), error, held: held.then_some(key) })
+                Err(NotDone::Throttled { id: Some(id), error, held: held.then_some(key), again_in: paced.again_in })
             }
             Err(Unsent::Failed { step, error, held }) => {
                 match step {
@@ -569,11 +572,11 @@ mod tests {
         let failed =
             Unsent::Failed { step: Step::Publish { throttled: true }, error: failure("sns:Publish"), held: true };
         let key = TextKey { id: WebhookId::new(7), text_type: TextType::PreCall };
-        let paced = Paced { throttled: 3, waited: Duration::from_millis(1_750) };
+        let paced = Paced { throttled: 3, waited: Duration::from_millis(1_750), again_in: Duration::from_secs(4) };
         let report = TextReport::Read { key, phone_last4: "0143".into(), sns_check: None, paced, texted: Err(failed) };
         match report.record(&mut summary) {
-            Err(NotDone::Throttled { id, held, .. }) => {
-                assert_eq!((id, held.is_some()), (Some(WebhookId::new(7)), true))
+            Err(NotDone::Throttled { id, held, again_in, .. }) => {
+                assert_eq!((id, held.is_some(), again_in), (Some(WebhookId::new(7)), true, Duration::from_secs(4)))
             }
             other => panic!("expected a text waiting for the rate, got {other:?}"),
         }

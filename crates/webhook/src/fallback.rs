@@ -138,8 +138,9 @@ pub enum NotDone<Held = ()> {
     /// A dependency failed (after the SDK's retries): doing the work again later completes it. The webhook's id,
     /// when it has one.
     Failed { id: Option<WebhookId>, error: DependencyError, held: Held },
-    /// The sending rate refused it (SNS throttled a text): done again as soon as the rate allows, from the queue.
-    Throttled { id: Option<WebhookId>, error: DependencyError, held: Held },
+    /// The sending rate refused it (SNS throttled a text): done again as soon as the rate allows, from the queue;
+    /// the redrive's pace says when (`again_in`).
+    Throttled { id: Option<WebhookId>, error: DependencyError, held: Held, again_in: Duration },
     /// Not to be done before `until` (a text outside its lead's legal hours): done then, from the queue.
     Deferred { id: Option<WebhookId>, until: OffsetDateTime },
 }
@@ -251,7 +252,7 @@ impl<W: Work, Q: FallbackQueue> Webhook for QueueingWebhook<W, Q> {
             Err(NotDone::Refused(error)) => return Err(error),
             Err(NotDone::Failed { id, error, held }) => (id, Some(error), Some(held), None),
             // Waiting for a time, not for a dependency: counted apart.
-            Err(NotDone::Throttled { id, error, held }) => {
+            Err(NotDone::Throttled { id, error, held, .. }) => {
                 summary.add_error(&error);
                 (id, None, Some(held), None)
             }

@@ -25,12 +25,13 @@ pub const FUNCTION: &str = "redrive";
 
 /// The slowest queued delivery to complete, whichever webhook queued it: a message is started only while the
 /// invocation's deadline leaves this (and the margin), so a batch never outlasts the function's timeout.
-pub const MESSAGE_WORST_CASE: Duration =
-    budget::longest(SENDER_WORST_CASE, budget::longest(RECORDER_WORST_CASE, LISTER_WORST_CASE));
+pub const MESSAGE_WORST_CASE: Duration = Duration::from_secs(
+    budget::longest(SENDER_WORST_CASE, budget::longest(RECORDER_WORST_CASE, LISTER_WORST_CASE)).as_secs()
+        + REDELIVERY.as_secs(),
+);
 
-/// A text the sending rate held back past what this invocation could wait is delivered again this soon (its
-/// claim given back), by whichever instance is free first.
-pub const RATE_RETRY: Duration = Duration::from_secs(1);
+/// The message given back to the queue for a time (`ChangeMessageVisibility`), after its work.
+const REDELIVERY: Duration = budget::CALL;
 
 /// What the redrive talks to: the calls table, the sent-texts table, the SMS provider, the suppression list
 /// (unless disabled) the three kinds of work read or add to, and the fallback queue it consumes.
@@ -193,10 +194,10 @@ async fn complete<W: Work>(
             Err(error.into())
         }
         // Given back and left on the queue, for the next free instance in a moment.
-        Err(NotDone::Throttled { error, held, .. }) => {
+        Err(NotDone::Throttled { error, held, again_in, .. }) => {
             summary.add_error(&error);
             summary.note(work.settle(held, false, invocation).await);
-            Err(WebhookError::NotYet { until: OffsetDateTime::now_utc() + RATE_RETRY })
+            Err(WebhookError::NotYet { until: OffsetDateTime::now_utc() + again_in })
         }
         // Left on the queue until then, and the work decides again.
         Err(NotDone::Deferred { until, .. }) => Err(WebhookError::NotYet { until }),

@@ -81,7 +81,9 @@ impl Redelivery for SqsRedelivery {
     ) -> Result<(), DependencyError> {
         const OPERATION: &str = "SQS ChangeMessageVisibility (deliver again)";
         let url = queue_url(queue_arn).ok_or_else(|| DependencyError::new(OPERATION, "not an SQS queue ARN"))?;
-        let seconds = i32::try_from(after.min(LONGEST_VISIBILITY).as_secs()).unwrap_or(0);
+        // Whole seconds, rounded up: never back before the time named.
+        let after = after.min(LONGEST_VISIBILITY);
+        let seconds = i32::try_from(after.as_secs() + u64::from(after.subsec_nanos() > 0)).unwrap_or(0);
         let request = self.client.change_message_visibility().queue_url(url).receipt_handle(receipt_handle);
         request.visibility_timeout(seconds).send().await.map(drop).map_err(|error| dependency_error(OPERATION, &error))
     }
@@ -149,7 +151,7 @@ mod tests {
                 })
                 .then_output(|| ChangeMessageVisibilityOutput::builder().build())
         };
-        let (soon, tomorrow) = (change(2), change(39_600));
+        let (soon, tomorrow) = (change(3), change(39_600));
         let redelivery = SqsRedelivery::from_client(mock_client!(aws_sdk_sqs, [&soon, &tomorrow]));
         let arn = "arn:aws:sqs:eu-west-1:123456789012:fallback";
         assert_eq!(redelivery.deliver_again_after(arn, "r-1", Duration::from_millis(2_400)).await, Ok(()));
