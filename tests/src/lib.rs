@@ -81,6 +81,9 @@ pub const SAMPLE_EVENTS: &[SampleEvent] = &[
     sample("send-text-odd-types", "send-text", 200, Some("sent")),
     sample("send-text-post-voicemail", "send-text", 200, Some("sent")),
     sample("send-text-pre-call", "send-text", 200, Some("sent")),
+    // A Florida lead (zip and offset as 2X sends them): sent here, where the legal-hours guard is off; the
+    // guard's tests hold it to Florida's 8 am to 8 pm.
+    sample("send-text-florida-lead", "send-text", 200, Some("sent")),
     sample("send-text-opted-out", "send-text", 200, Some("opted_out")),
 ];
 

@@ -42,7 +42,11 @@ fn a_lead_at_noon_is_texted_and_at_23_00_waits_for_8_00_or_is_outside_hours() {
 #[test]
 fn a_florida_zip_at_20_30_waits_beside_a_new_york_zip_that_is_texted() {
     let evening = at(NEW_YORK, WEDNESDAY, (20, 30));
-    let miami = place(Some(json!("UTC-5")), Some(json!("33101")), "+1 212 555 0143");
+    // The sample event's lead, as 2X sends it (`events/send-text-florida-lead.json`).
+    let lead = webhook_test_support::events::sample_body("send-text-florida-lead");
+    let field = |name: &str| lead.get(name).cloned();
+    let number = lead["record_phone_number"].as_str().unwrap_or_default();
+    let miami = place(field("record_timezone"), field("record_zip_code"), number);
     let manhattan = place(Some(json!("UTC-5")), Some(json!("10001")), "+1 212 555 0143");
     assert_eq!(verdict(TextHours::DEFAULT, &miami, evening, 1), Verdict::Closed, "Florida: 8 am to 8 pm");
     assert_eq!(verdict(TextHours::DEFAULT, &manhattan, evening, 1), Verdict::Open);
