@@ -391,16 +391,27 @@ mod tests {
         (TextKey { id: text.id, text_type: text.text_type }, text.fields)
     }
 
+    /// The claim of `key` by delivery `by`, received and claimed at the epoch.
+    fn claim_at_epoch<'a>(
+        key: &'a TextKey,
+        fields: Fields,
+        phone: &'a PhoneNumber,
+        by: &'a str,
+        retention: Option<Retention>,
+    ) -> TextClaimRecord<'a> {
+        let epoch = OffsetDateTime::UNIX_EPOCH;
+        TextClaimRecord::new(key, fields, phone, by, epoch, epoch, retention)
+    }
+
     #[test]
     fn a_senders_fields_named_like_ours_are_kept_aside_and_never_set_ours() {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
-        let now = OffsetDateTime::UNIX_EPOCH;
         let mut body = sample_text();
         for name in TextClaimRecord::ATTRIBUTES {
             body[*name] = json!({"from": "the sender", "name": name});
         }
         let (key, fields) = read(body.clone());
-        let claim = TextClaimRecord::new(&key, fields, &phone, "req-1", now, now, None);
+        let claim = claim_at_epoch(&key, fields, &phone, "req-1", None);
         let item = serde_json::to_value(&claim).unwrap();
         assert_eq!((&item["status"], &item["claimed_by"]), (&json!("claimed"), &json!("req-1")));
         assert_eq!((&item["phone_e164"], &item["lease_expires_at"]), (&json!("+12025550143"), &json!(60)));
@@ -424,15 +435,7 @@ mod tests {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let retention = Some(Retention::days(1));
         let (key, fields) = read(sample_text());
-        let claim = TextClaimRecord::new(
-            &key,
-            fields,
-            &phone,
-            "r",
-            OffsetDateTime::UNIX_EPOCH,
-            OffsetDateTime::UNIX_EPOCH,
-            retention,
-        );
+        let claim = claim_at_epoch(&key, fields, &phone, "r", retention);
         for name in keys(&serde_json::to_value(&claim).unwrap()).difference(&keys(&sample_text())) {
             assert!(TextClaimRecord::ATTRIBUTES.contains(&name.as_str()), "{name} is added but not declared");
         }
@@ -445,16 +448,7 @@ mod tests {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let expiry = |retention| {
             let (key, fields) = read(sample_text());
-            TextClaimRecord::new(
-                &key,
-                fields,
-                &phone,
-                "r",
-                OffsetDateTime::UNIX_EPOCH,
-                OffsetDateTime::UNIX_EPOCH,
-                retention,
-            )
-            .expires_at
+            claim_at_epoch(&key, fields, &phone, "r", retention).expires_at
         };
         let days = |n: i64| Some(n * 86_400);
         assert_eq!(expiry(Some(Retention::days(1))), days(90));
@@ -467,15 +461,7 @@ mod tests {
     fn the_claim_carries_the_item_built_once() {
         let phone = PhoneNumber::parse("+12025550143", CountryCode::US).unwrap();
         let (key, fields) = read(sample_text());
-        let record = TextClaimRecord::new(
-            &key,
-            fields,
-            &phone,
-            "req-1",
-            OffsetDateTime::UNIX_EPOCH,
-            OffsetDateTime::UNIX_EPOCH,
-            None,
-        );
+        let record = claim_at_epoch(&key, fields, &phone, "req-1", None);
         let claim = record.claim(Some("req-0")).unwrap();
         assert_eq!(claim.takes_over, Some("req-0"));
         assert_eq!((claim.key, claim.claimant), (&key, Claimant { request_id: "req-1", at_epoch: 0 }));
