@@ -6,6 +6,8 @@
 #![allow(clippy::expect_used)]
 
 use calls::fakes::FakeCallStore;
+use lead_events::handler::{LeadEventsDeps, LeadEventsHandler};
+use leads::fakes::FakeLeadEvents;
 use post_call::handler::{PostCallDeps, PostCallHandler};
 use redrive::config::RedriveConfig;
 use redrive::handler::{RedriveDeps, RedriveHandler};
@@ -19,16 +21,18 @@ use webhook_test_support::events::{configured, env};
 pub type FakeSendText = SendTextHandler<FakeLedger, FakeSms, FakeOptOuts, Option<FakeQueue>>;
 pub type FakePostCall = PostCallHandler<FakeCallStore, FakeOptOuts, FakeQueue>;
 pub type FakeTextOptOut = TextOptOutHandler<FakeOptOuts, FakeQueue>;
-pub type FakeRedrive = RedriveHandler<FakeCallStore, FakeLedger, FakeSms, FakeOptOuts, FakeQueue>;
+pub type FakeLeadEventsHandler = LeadEventsHandler<FakeLeadEvents, FakeCallStore, FakeOptOuts, FakeQueue>;
+pub type FakeRedrive = RedriveHandler<FakeCallStore, FakeLedger, FakeSms, FakeLeadEvents, FakeOptOuts, FakeQueue>;
 
-/// The stack's state in memory: the sent-texts table, SNS, the suppression list, the calls table, the fallback
-/// queue.
+/// The stack's state in memory: the sent-texts table, SNS, the suppression list, the calls table, the
+/// lead-events table, the fallback queue.
 #[derive(Debug, Clone, Default)]
 pub struct Fakes {
     pub ledger: FakeLedger,
     pub sms: FakeSms,
     pub opt_outs: FakeOptOuts,
     pub calls: FakeCallStore,
+    pub lead_events: FakeLeadEvents,
     pub queue: FakeQueue,
 }
 
@@ -66,6 +70,17 @@ impl Fakes {
         )
     }
 
+    pub fn lead_events(&self, extra_env: &[(&str, &str)]) -> FakeLeadEventsHandler {
+        let (config, authenticator) = configured(extra_env);
+        let deps = LeadEventsDeps {
+            events: self.lead_events.clone(),
+            transfers: self.calls.clone(),
+            opt_outs: Some(self.opt_outs.clone()),
+            queue: self.queue.clone(),
+        };
+        lead_events::handler::build(config, authenticator, deps)
+    }
+
     /// The redrive on these fakes: it completes what the webhooks on them queued.
     pub fn redrive(&self, extra_env: &[(&str, &str)]) -> FakeRedrive {
         let config = RedriveConfig::from_lookup(env(extra_env)).expect("a valid test configuration");
@@ -73,6 +88,7 @@ impl Fakes {
             calls: self.calls.clone(),
             ledger: self.ledger.clone(),
             sms: self.sms.clone(),
+            lead_events: self.lead_events.clone(),
             opt_outs: Some(self.opt_outs.clone()),
             queue: self.queue.clone(),
         };

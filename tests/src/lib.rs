@@ -617,6 +617,7 @@ impl Drop for Functions {
 pub const CALLS_TABLE: &str = "calls";
 pub const SENT_TEXTS_TABLE: &str = "sent-texts";
 pub const OPT_OUTS_TABLE: &str = "opt-outs";
+pub const LEAD_EVENTS_TABLE: &str = "lead-events";
 pub const FALLBACK_QUEUE: &str = "fallback";
 
 /// Our tables, as the tests name them in the emulator.
@@ -625,14 +626,18 @@ pub enum Table {
     Calls,
     SentTexts,
     OptOuts,
+    LeadEvents,
 }
 
 impl Table {
+    pub const ALL: [Self; 4] = [Self::Calls, Self::SentTexts, Self::OptOuts, Self::LeadEvents];
+
     pub const fn name(self) -> &'static str {
         match self {
             Self::Calls => CALLS_TABLE,
             Self::SentTexts => SENT_TEXTS_TABLE,
             Self::OptOuts => OPT_OUTS_TABLE,
+            Self::LeadEvents => LEAD_EVENTS_TABLE,
         }
     }
 
@@ -642,6 +647,7 @@ impl Table {
             Self::Calls => "CallsTable",
             Self::SentTexts => "SentTextsTable",
             Self::OptOuts => "OptOutsTable",
+            Self::LeadEvents => "LeadEventsTable",
         }
     }
 }
@@ -673,7 +679,7 @@ impl Default for StackSettings {
 /// [`start_stack`], with `settings`.
 pub async fn start_stack_with(log_path: PathBuf, settings: StackSettings) -> Result<(Emulator, Functions), Error> {
     let emulator = Emulator::start()?;
-    for table in [Table::Calls, Table::SentTexts, Table::OptOuts] {
+    for table in Table::ALL {
         emulator.create_table(table).await?;
     }
     let mut env = function_env(&emulator);
@@ -695,6 +701,7 @@ pub fn function_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
         ("CALLS_TABLE", CALLS_TABLE.into()),
         ("SENT_TEXTS_TABLE", SENT_TEXTS_TABLE.into()),
         ("OPT_OUTS_TABLE", OPT_OUTS_TABLE.into()),
+        ("LEAD_EVENTS_TABLE", LEAD_EVENTS_TABLE.into()),
         // The samples' leads are in Washington State and DC: with the legal-hours guard on, a run at night
         // would hold every text. The guard has its own tests.
         ("TEXT_HOURS", "off".into()),
@@ -703,7 +710,8 @@ pub fn function_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
 }
 
 /// Every function's binary.
-pub const FUNCTIONS: [&str; 5] = ["send-text", "post-call", "text-optout", "sms-delivery-status", "redrive"];
+pub const FUNCTIONS: [&str; 6] =
+    ["send-text", "post-call", "text-optout", "lead-events", "sms-delivery-status", "redrive"];
 
 /// What one drain of the fallback queue came to.
 #[derive(Debug, Default)]

@@ -12,7 +12,6 @@
 
 use crate::fakes::{FakePostCall, FakeSendText, FakeTextOptOut, Fakes};
 use calls::record::CallRecord;
-use calls::settings::SuppressingEndReasons;
 use lambda_http::Body;
 use lambda_http::http::Method;
 use post_call::config::{POST_CALL_MAX_BODY_BYTES, PostCallConfig};
@@ -23,6 +22,7 @@ use texts::ledger::{TextKey, TextStatus};
 use texts::sms::SmsText;
 use texts::text::{AllowedRecipients, TextType};
 use webhook::config::FromEnvironment;
+use webhook::config::SuppressingValues;
 use webhook::item::DYNAMODB_ITEM_LIMIT;
 use webhook::payload::{Fields, WebhookId, parse_object};
 use webhook::phone::{CountryCode, PhoneNumber};
@@ -38,7 +38,7 @@ pub struct BodyCheck {
     fakes: Fakes,
     /// Who send-text may text, and which end reasons list a number, as the webhooks are configured.
     allowed_recipients: AllowedRecipients,
-    suppressing: SuppressingEndReasons,
+    suppressing: SuppressingValues,
     /// Drives the handlers: one for every body, as a fuzz iteration must be cheap.
     runtime: tokio::runtime::Runtime,
 }

@@ -3,6 +3,7 @@
 use calls::aws::DynamoCallStore;
 use integration_tests::{AUTH_TOKEN, Emulator, Error, SampleEvent, Table, free_port};
 use lambda_http::{Body, Context, Request, RequestExt};
+use leads::aws::DynamoLeadEvents;
 use post_call::config::PostCallConfig;
 use post_call::handler::{PostCallDeps, PostCallHandler};
 use send_text::config::SendTextConfig;
@@ -17,6 +18,7 @@ use webhook_test_support::whole_invocation;
 const TEXTS: &str = Table::SentTexts.name();
 const CALLS: &str = Table::Calls.name();
 const OPT_OUTS: &str = Table::OptOuts.name();
+const LEAD_EVENTS: &str = Table::LeadEvents.name();
 
 fn env(extra: &[(&'static str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let tables = [
@@ -24,6 +26,7 @@ fn env(extra: &[(&'static str, &str)]) -> impl Fn(&str) -> Option<String> + use<
         ("SENT_TEXTS_TABLE", TEXTS),
         ("CALLS_TABLE", CALLS),
         ("OPT_OUTS_TABLE", OPT_OUTS),
+        ("LEAD_EVENTS_TABLE", LEAD_EVENTS),
         // What is sent must not depend on the time of day the suite runs (the samples' leads are in WA and DC).
         ("TEXT_HOURS", "off"),
     ];
@@ -610,6 +613,7 @@ async fn a_queued_delivery_reads_back_from_sqs_as_sent() -> Result<(), Error> {
         request_id: "req-1".into(),
         received_at: "2026-11-24T09:00:00Z".into(),
         not_before: None,
+        route: "post-call".into(),
         body: QueuedBody::plain(SampleEvent::named("post-call-transferred")?.payload()?.to_string().as_bytes()),
     };
 
@@ -654,8 +658,14 @@ async fn queued_event(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<aws_
     Ok(serde_json::from_value(json!({"Records": messages}))?)
 }
 
-type Redrive =
-    redrive::handler::RedriveHandler<DynamoCallStore, DynamoTextLedger, SnsSmsSender, DynamoOptOuts, SqsRedelivery>;
+type Redrive = redrive::handler::RedriveHandler<
+    DynamoCallStore,
+    DynamoTextLedger,
+    SnsSmsSender,
+    DynamoLeadEvents,
+    DynamoOptOuts,
+    SqsRedelivery,
+>;
 
 /// Whether the redrive (on the emulator, with the template's defaults) completes every message of `event`.
 async fn redrives_without_failure(
@@ -673,6 +683,7 @@ fn redrive_handler(sdk: &aws_config::SdkConfig, extra_env: &[(&'static str, &str
         calls: DynamoCallStore::new(sdk, CALLS),
         ledger: DynamoTextLedger::new(sdk, TEXTS),
         sms: SnsSmsSender::new(sdk, &config.texts.sms)?.throttles_to_caller(),
+        lead_events: DynamoLeadEvents::new(sdk, LEAD_EVENTS),
         opt_outs: Some(DynamoOptOuts::new(sdk, OPT_OUTS)),
         queue: SqsRedelivery::new(sdk),
     };

@@ -1,7 +1,8 @@
-//! The call work's port in memory: the calls table, items as JSON, with the adapter's condition (the first record
-//! is kept). Test code only, behind the `fakes` feature.
+//! The call work's ports in memory: the calls table, items as JSON, with the adapter's conditions (the first record
+//! is kept, with a transfer that arrived before it). Test code only, behind the `fakes` feature.
 
 use crate::record::{CallStore, StoreOutcome};
+use crate::transfer::{TRANSFER_ATTRIBUTES, TransferStore};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use webhook::fakes::{Operations, item_json, lock};
 use webhook::item::Item;
 use webhook::payload::WebhookId;
 
-/// The calls table. Operation: `store`. A clone shares the table (post-call and the redrive write to one).
+/// The calls table. Operations: `store`, `set_transfer`. A clone shares the table (post-call and the redrive write to one).
 #[derive(Debug, Default, Clone)]
 pub struct FakeCallStore {
     pub operations: Arc<Operations>,
@@ -44,13 +45,38 @@ impl CallStore for FakeCallStore {
         let item = item_json(item.attributes());
         let id = item["id"].as_u64().map(WebhookId::new).ok_or_else(|| DependencyError::new("store", "no id"))?;
         let mut items = lock(&self.items);
-        if items.contains_key(&id) {
-            return Ok(StoreOutcome::AlreadyStored);
+        let mut item = item;
+        match items.get(&id) {
+            Some((existing, _)) if existing.get("received_at").is_some() => return Ok(StoreOutcome::AlreadyStored),
+            Some((transfer_only, _)) => {
+                for name in TRANSFER_ATTRIBUTES.into_iter().filter(|name| transfer_only.get(name).is_some()) {
+                    item[name] = transfer_only[name].clone();
+                }
+            }
+            None => {}
         }
         items.insert(id, (item, bytes));
         match self.operations.answer_lost("store") {
             true => Err(DependencyError::new("store", "timed out")),
             false => Ok(StoreOutcome::Stored),
+        }
+    }
+}
+
+impl TransferStore for FakeCallStore {
+    async fn set_transfer(&self, id: WebhookId, transfer: Item) -> Result<(), DependencyError> {
+        self.operations.call("set_transfer")?;
+        let transfer = item_json(transfer.attributes());
+        let mut items = lock(&self.items);
+        let (item, _) = items.entry(id).or_insert_with(|| (serde_json::json!({"id": id.get()}), 0));
+        for (name, value) in transfer.as_object().into_iter().flatten() {
+            if name != "expires_at" || item.get(name).is_none() {
+                item[name] = value.clone();
+            }
+        }
+        match self.operations.answer_lost("set_transfer") {
+            true => Err(DependencyError::new("set_transfer", "timed out")),
+            false => Ok(()),
         }
     }
 }

@@ -19,6 +19,8 @@ use webhook::item::{
 use webhook::payload::{Fields, WebhookId, text_of};
 use webhook::phone::PhoneNumber;
 
+use crate::transfer::TRANSFER_ATTRIBUTES;
+
 /// `call.end_reason` as sent, trimmed; `None` when `call` is not an object or the reason not a string.
 pub fn end_reason(fields: &Fields) -> Option<&str> {
     text_of(fields.get("call").and_then(Value::as_object).and_then(|call| call.get("end_reason")))
@@ -63,6 +65,11 @@ impl<'a> CallRecord<'a> {
         "transcript_compressed",
         SHADOWED_FIELDS,
         STORED_AS_JSON,
+        // Set by the call's transfer (`transfer::TransferRecord`).
+        TRANSFER_ATTRIBUTES[0],
+        TRANSFER_ATTRIBUTES[1],
+        TRANSFER_ATTRIBUTES[2],
+        TRANSFER_ATTRIBUTES[3],
     ];
 
     /// The record of call `id`, whose body's fields (but `id`) are `fields`.
@@ -124,7 +131,8 @@ pub enum StoreOutcome {
 
 /// Keeps call records.
 pub trait CallStore: Send + Sync {
-    /// Stores a call's item unless one with its `id` is stored already.
+    /// Stores a call's item unless one with its `id` is stored already. An item holding only the call's transfer
+    /// (which arrived first) is no stored call: the record is stored with the transfer's attributes kept.
     fn store(&self, item: Item) -> impl Future<Output = Result<StoreOutcome, DependencyError>> + Send;
 }
 
@@ -249,7 +257,8 @@ mod tests {
             keys(&serde_json::to_value(&call).unwrap()).difference(&keys(&body)).cloned().collect();
         added.extend([SHADOWED_FIELDS.to_owned(), STORED_AS_JSON.to_owned()]);
         added.sort_unstable();
-        let mut declared: Vec<&str> = CallRecord::ATTRIBUTES.to_vec();
+        let mut declared: Vec<&str> =
+            CallRecord::ATTRIBUTES.iter().filter(|name| !TRANSFER_ATTRIBUTES.contains(name)).copied().collect();
         declared.sort_unstable();
         assert_eq!(added, declared);
     }

@@ -3,9 +3,10 @@
 //! for each queued one. Generic over its ports.
 
 use crate::record::{CallRecord, CallStore, StoreOutcome, end_reason};
-use crate::settings::{CallSettings, SuppressingEndReasons};
+use crate::settings::CallSettings;
 use std::time::Duration;
 use webhook::budget;
+use webhook::config::SuppressingValues;
 use webhook::config::{DataSettings, Retention};
 use webhook::error::WebhookError;
 use webhook::fallback::{NotDone, QueuedBody, QueuedFunction, Report, Work};
@@ -25,7 +26,7 @@ pub struct CallRecorder<C, W> {
     calls: C,
     /// The suppression list, unless disabled.
     opt_outs: Option<W>,
-    suppress_texts_on: SuppressingEndReasons,
+    suppress_texts_on: SuppressingValues,
     default_country: CountryCode,
     retention: Option<Retention>,
 }

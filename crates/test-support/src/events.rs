@@ -67,7 +67,7 @@ pub fn pre_call_in_dc_at(local: i64) -> String {
     })
 }
 
-/// A lookup over the sample events' token, both tables and `extra` (the later of two values wins).
+/// A lookup over the sample events' token, every table and `extra` (the later of two values wins).
 pub fn env(extra: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     // The samples' leads are in Washington State and DC: with the legal-hours guard on, what a test sends would
     // depend on the time of day it runs. The guard's own tests turn it on.
@@ -76,6 +76,7 @@ pub fn env(extra: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         ("SENT_TEXTS_TABLE", "texts"),
         ("CALLS_TABLE", "calls"),
         ("OPT_OUTS_TABLE", "opt-outs"),
+        ("LEAD_EVENTS_TABLE", "lead-events"),
         ("TEXT_HOURS", "off"),
     ];
     lookup(&[sample.as_slice(), extra].concat())

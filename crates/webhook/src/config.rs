@@ -117,6 +117,48 @@ impl SuppressionList {
     }
 }
 
+/// Values 2X sends that put the lead's number on the suppression list, as one variable lists them (separated by
+/// commas): call end reasons (`SUPPRESS_TEXTS_ON`), text classifications (`SUPPRESS_TEXTS_ON_CLASSIFICATIONS`).
+/// Compared without regard to case, `-` or a space counting as `_` (2X documents neither set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuppressingValues(Vec<String>);
+
+impl SuppressingValues {
+    /// The list `name` sets, else (unset or empty) `default`; `none` lists nothing.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+        name: &'static str,
+        default: &str,
+    ) -> Result<Self, ConfigError> {
+        let list = env.optional(name).unwrap_or_else(|| default.into());
+        if list.trim().eq_ignore_ascii_case("none") {
+            return Ok(Self(Vec::new()));
+        }
+        let values: Vec<String> = list.split(',').map(|value| value.trim().to_ascii_lowercase()).collect();
+        let valid = |value: &String| {
+            !value.is_empty() && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        match values.iter().all(valid) {
+            true => Ok(Self(values)),
+            false => {
+                Err(ConfigError::Invalid { name, reason: "must be values (letters, digits, _) separated by commas" })
+            }
+        }
+    }
+
+    /// Whether `value` (as 2X sent it) is listed.
+    pub fn suppresses(&self, value: &str) -> bool {
+        let folded = |byte: u8| match byte {
+            b'-' | b' ' => b'_',
+            other => other.to_ascii_lowercase(),
+        };
+        let value = value.trim().as_bytes();
+        self.0
+            .iter()
+            .any(|listed| listed.len() == value.len() && listed.bytes().zip(value).all(|(l, &v)| l == folded(v)))
+    }
+}
+
 /// What every webhook needs.
 #[derive(Debug, Clone)]
 pub struct CommonConfig {

@@ -51,6 +51,8 @@ pub enum Refusal {
     SmsRefused,
     /// A record DynamoDB cannot take at all.
     Unstorable,
+    /// A path no webhook of the function answers (a URL mistyped in 2X, or the function invoked directly).
+    UnknownRoute,
 }
 
 impl Refusal {
@@ -64,6 +66,7 @@ impl Refusal {
             Self::TooLarge => "too_large",
             Self::SmsRefused => "sms_refused",
             Self::Unstorable => "unstorable",
+            Self::UnknownRoute => "unknown_route",
         }
     }
 }
@@ -89,6 +92,9 @@ pub enum WebhookError {
     RecordTooLarge { record: &'static str, size: usize, compact: &'static str },
     #[error(transparent)]
     Unstorable(#[from] UnstorableValue),
+    /// The path names no webhook this function answers.
+    #[error("no webhook is served at this path")]
+    UnknownRoute,
     /// SNS refused the text for good (an error of the request, not of the moment): it is settled `failed` and
     /// never sent. SNS's error code goes to the log and the ledger, not to the sender.
     #[error("the SMS provider refused this text; it will not be sent")]
@@ -139,6 +145,7 @@ impl WebhookError {
                 (Status::PAYLOAD_TOO_LARGE, Outcome::TooLarge, None, Some(Refusal::TooLarge))
             }
             Self::SmsRefused => (Status::UNPROCESSABLE_ENTITY, Outcome::SmsRefused, None, Some(Refusal::SmsRefused)),
+            Self::UnknownRoute => (Status::NOT_FOUND, Outcome::Invalid, None, Some(Refusal::UnknownRoute)),
             Self::InProgress => (Status::CONFLICT, Outcome::InProgress, None, None),
             Self::NotYet { .. } => (Status::ACCEPTED, Outcome::Waiting, None, None),
             Self::Dependency(_) => (Status::SERVICE_UNAVAILABLE, Outcome::DependencyFailed, None, None),
@@ -201,6 +208,12 @@ mod tests {
                 r#"{"error":"the request body is 70000 bytes; at most 65536 are accepted"}"#.into(),
             ),
             (
+                WebhookError::UnknownRoute,
+                404,
+                Outcome::Invalid,
+                r#"{"error":"no webhook is served at this path"}"#.into(),
+            ),
+            (
                 WebhookError::InProgress,
                 409,
                 Outcome::InProgress,
@@ -239,6 +252,7 @@ mod tests {
             Refusal::TooLarge,
             Refusal::SmsRefused,
             Refusal::Unstorable,
+            Refusal::UnknownRoute,
         ];
         let labels: std::collections::HashSet<_> = every.map(Refusal::label).into();
         assert_eq!(labels.len(), every.len());

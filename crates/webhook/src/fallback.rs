@@ -29,6 +29,8 @@ pub enum QueuedFunction {
     SendText,
     #[serde(rename = "text-optout")]
     TextOptOut,
+    #[serde(rename = "lead-events")]
+    LeadEvents,
 }
 
 impl QueuedFunction {
@@ -38,6 +40,7 @@ impl QueuedFunction {
             Self::PostCall => "post-call",
             Self::SendText => "send-text",
             Self::TextOptOut => "text-optout",
+            Self::LeadEvents => "lead-events",
         }
     }
 }
@@ -92,6 +95,9 @@ pub struct QueuedDelivery {
     /// RFC 3339: not to be done before (the queue delays it, up to SQS's 15 minutes a time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<String>,
+    /// The route it was delivered to: which webhook, for a function that serves several (lead-events).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub route: String,
     pub body: QueuedBody,
 }
 
@@ -99,7 +105,8 @@ impl QueuedDelivery {
     /// The delivery `invocation` received, of webhook `id`, to be completed later by `function`'s rules.
     pub fn new(function: QueuedFunction, id: Option<WebhookId>, invocation: &Invocation, body: QueuedBody) -> Self {
         let (request_id, received_at) = (invocation.request_id.clone(), rfc3339(invocation.received_at));
-        Self { function, id, request_id, received_at, not_before: None, body }
+        let route = invocation.route.clone();
+        Self { function, id, request_id, received_at, not_before: None, route, body }
     }
 }
 
@@ -299,6 +306,7 @@ mod tests {
             request_id: "req-1".into(),
             received_at: "2026-11-24T09:00:00Z".into(),
             not_before: None,
+            route: String::new(),
             body: QueuedBody::plain(body),
         };
         let message = serde_json::to_string(&delivery).unwrap();

@@ -81,6 +81,15 @@ impl Item {
     pub fn into_attributes(self) -> HashMap<String, AttributeValue> {
         self.attributes
     }
+
+    /// The item with its attribute `from` (when present) named `to` instead, and measured so.
+    pub fn renamed(mut self, from: &str, to: &str) -> Self {
+        if let Some(value) = self.attributes.remove(from) {
+            self.size = self.size - from.len() + to.len();
+            self.attributes.insert(to.to_owned(), value);
+        }
+        self
+    }
 }
 
 /// `value`, at `path` inside `containers` lists or maps, in a form DynamoDB takes: each smallest part it would

@@ -10,11 +10,22 @@ use serde::Serialize;
 use std::future::Future;
 use time::OffsetDateTime;
 
-/// Why a number is on the list: `text-optout`, or `post-call:<end_reason>`.
+/// Why a number is on the list: `text-optout`, `post-call:<end_reason>`, `text:<word>` (the lead's reply was an
+/// opt-out word) or `text-classification:<classification>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptOutSource {
     TextOptOut,
-    PostCall { end_reason: String },
+    PostCall {
+        end_reason: String,
+    },
+    /// An inbound text (or a classification or response carrying it) that says stop in one of the FCC's words.
+    Reply {
+        word: &'static str,
+    },
+    /// 2X classified the lead's text as one of `SUPPRESS_TEXTS_ON_CLASSIFICATIONS`.
+    Classification {
+        classification: String,
+    },
 }
 
 impl Serialize for OptOutSource {
@@ -22,6 +33,10 @@ impl Serialize for OptOutSource {
         match self {
             Self::TextOptOut => serializer.serialize_str("text-optout"),
             Self::PostCall { end_reason } => serializer.collect_str(&format_args!("post-call:{end_reason}")),
+            Self::Reply { word } => serializer.collect_str(&format_args!("text:{word}")),
+            Self::Classification { classification } => {
+                serializer.collect_str(&format_args!("text-classification:{classification}"))
+            }
         }
     }
 }

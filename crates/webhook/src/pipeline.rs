@@ -32,6 +32,15 @@ pub struct Invocation {
     pub received_at: OffsetDateTime,
     /// When the invocation must have answered by: what the work may spend waiting (the redrive's pace).
     pub deadline: Deadline,
+    /// The last segment of the request's path (`text-classification` for `/text-classification/`): which
+    /// webhook a function serving several asks for. Kept with a queued delivery.
+    pub route: String,
+}
+
+/// The last non-empty segment of `path`: the same for `/text/`, `/text`, a REST API stage's `/Prod/text` and
+/// cargo-lambda's `/lambda-url/lead-events/text`.
+pub fn route_of(path: &str) -> &str {
+    path.rsplit('/').find(|segment| !segment.is_empty()).unwrap_or_default()
 }
 
 /// A delivery whose work is durably done: no delivery of the same id will do it again.
@@ -124,6 +133,7 @@ pub async fn handle<W: Webhook>(webhook: &W, request: Request) -> Response<Body>
             deadline: request
                 .lambda_context_ref()
                 .map_or(Deadline::NONE, |context| Deadline::at_epoch_ms(context.deadline)),
+            route: route_of(request.uri().path()).to_owned(),
         };
         webhook.process(request.body(), &invocation, &mut summary).await
     };

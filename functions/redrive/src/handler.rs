@@ -6,6 +6,9 @@ use crate::config::RedriveConfig;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use calls::record::CallStore;
 use calls::recorder::{CallRecorder, RECORDER_WORST_CASE};
+use calls::transfer::TransferStore;
+use leads::event::LeadEventStore;
+use leads::recorder::{LEAD_EVENT_WORST_CASE, LeadEventRecorder, LeadPorts};
 use std::time::{Duration, Instant};
 use texts::ledger::{SmsSender, TextLedger};
 use texts::pacing::Pacer;
@@ -26,27 +29,34 @@ pub const FUNCTION: &str = "redrive";
 /// The slowest queued delivery to complete, whichever webhook queued it: a message is started only while the
 /// invocation's deadline leaves this (and the margin), so a batch never outlasts the function's timeout.
 pub const MESSAGE_WORST_CASE: Duration = Duration::from_secs(
-    budget::longest(SENDER_WORST_CASE, budget::longest(RECORDER_WORST_CASE, LISTER_WORST_CASE)).as_secs()
+    budget::longest(
+        SENDER_WORST_CASE,
+        budget::longest(RECORDER_WORST_CASE, budget::longest(LISTER_WORST_CASE, LEAD_EVENT_WORST_CASE)),
+    )
+    .as_secs()
         + REDELIVERY.as_secs(),
 );
 
 /// The message given back to the queue for a time (`ChangeMessageVisibility`), after its work.
 const REDELIVERY: Duration = budget::CALL;
 
-/// What the redrive talks to: the calls table, the sent-texts table, the SMS provider, the suppression list
-/// (unless disabled) the three kinds of work read or add to, and the fallback queue it consumes.
+/// What the redrive talks to: the calls table (records and transfers), the sent-texts table, the SMS provider,
+/// the lead-events table, the suppression list (unless disabled) the four kinds of work read or add to, and the
+/// fallback queue it consumes.
 #[derive(Debug, Clone, Default)]
-pub struct RedriveDeps<C, L, S, W, Q> {
+pub struct RedriveDeps<C, L, S, E, W, Q> {
     pub calls: C,
     pub ledger: L,
+    pub lead_events: E,
     pub sms: S,
     pub opt_outs: Option<W>,
     pub queue: Q,
 }
 
-/// post-call's, send-text's and text-optout's work, repeated for what they queued.
-pub struct RedriveHandler<C, L, S, W, Q> {
+/// post-call's, send-text's, text-optout's and lead-events' work, repeated for what they queued.
+pub struct RedriveHandler<C, L, S, E, W, Q> {
     calls: CallRecorder<C, W>,
+    lead_events: LeadEventRecorder<E, C, W>,
     /// Paced: this instance's share of the sending rate.
     texts: TextSender<L, S, Option<W>>,
     /// Without a list (disabled), a queued opt-out is kept on the queue, then in the dead-letter queue.
@@ -76,19 +86,22 @@ fn again(error: &WebhookError) -> Again {
     }
 }
 
-impl<C, L, S, W, Q> RedriveHandler<C, L, S, W, Q>
+impl<C, L, S, E, W, Q> RedriveHandler<C, L, S, E, W, Q>
 where
-    C: CallStore,
+    C: CallStore + TransferStore + Clone,
+    E: LeadEventStore,
     L: TextLedger,
     S: SmsSender,
     W: OptOutWriter + OptOutLookup + Clone,
     Q: Redelivery,
 {
-    pub fn new(config: &RedriveConfig, deps: RedriveDeps<C, L, S, W, Q>) -> Self {
-        let RedriveDeps { calls, ledger, sms, opt_outs, queue } = deps;
+    pub fn new(config: &RedriveConfig, deps: RedriveDeps<C, L, S, E, W, Q>) -> Self {
+        let RedriveDeps { calls, ledger, sms, lead_events, opt_outs, queue } = deps;
         let data = &config.data;
         let texts = TextSender::new(data, &config.texts, TextPorts { ledger, sms, opt_outs: opt_outs.clone() });
+        let lead_ports = LeadPorts { events: lead_events, transfers: calls.clone(), opt_outs: opt_outs.clone() };
         Self {
+            lead_events: LeadEventRecorder::new(data, &config.leads, lead_ports),
             calls: CallRecorder::new(data, &config.calls, calls, opt_outs.clone()),
             texts: texts.paced(Pacer::new(config.pacing)),
             opt_outs: OptOutLister::new(opt_outs, data.default_country),
@@ -159,12 +172,13 @@ where
         let body = delivery.body.decode().ok_or_else(|| unreadable("its body does not decode"))?;
         let received_at = OffsetDateTime::parse(&delivery.received_at, &Rfc3339)
             .map_err(|_| unreadable("its received_at is not RFC 3339"))?;
-        let invocation = Invocation { request_id: attempt, received_at, deadline };
+        let invocation = Invocation { request_id: attempt, received_at, deadline, route: delivery.route.clone() };
         let queued_by = delivery.request_id.as_str();
         let accepted = match delivery.function {
             QueuedFunction::PostCall => complete(&self.calls, &body, &invocation, queued_by, summary).await?,
             QueuedFunction::SendText => complete(&self.texts, &body, &invocation, queued_by, summary).await?,
             QueuedFunction::TextOptOut => complete(&self.opt_outs, &body, &invocation, queued_by, summary).await?,
+            QueuedFunction::LeadEvents => complete(&self.lead_events, &body, &invocation, queued_by, summary).await?,
         };
         summary.measurements.push(Measurement {
             metric: Metric::Redriven,

@@ -7,6 +7,7 @@
 use aws_lambda_events::sqs::SqsEvent;
 use calls::aws::DynamoCallStore;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use leads::aws::DynamoLeadEvents;
 use redrive::config::RedriveConfig;
 use redrive::handler::{RedriveDeps, RedriveHandler};
 use texts::aws::{DynamoTextLedger, SnsSmsSender};
@@ -24,11 +25,12 @@ async fn main() -> Result<(), Error> {
     PhoneNumber::load_metadata(config.data.default_country);
     config.suppression_list.log_at_start("redrive");
     let aws = load_aws_config().await;
-    // One client for the three tables: its set-up is paid once, and its connections serve any.
+    // One client for the four tables: its set-up is paid once, and its connections serve any.
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let deps = RedriveDeps {
         calls: DynamoCallStore::from_client(dynamodb.clone(), &config.calls.calls_table),
         ledger: DynamoTextLedger::from_client(dynamodb.clone(), &config.texts.sent_texts_table),
+        lead_events: DynamoLeadEvents::from_client(dynamodb.clone(), &config.leads.lead_events_table),
         // The redrive paces itself at the number's rate: a throttled publish is answered at once.
         sms: SnsSmsSender::new(&aws, &config.texts.sms)?.throttles_to_caller(),
         opt_outs: config.suppression_list.table().map(|table| DynamoOptOuts::from_client(dynamodb, table)),

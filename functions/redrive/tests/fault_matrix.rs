@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use calls::aws::DynamoCallStore;
+use leads::aws::DynamoLeadEvents;
 use redrive::config::RedriveConfig;
 use redrive::handler::{RedriveDeps, RedriveHandler};
 use serde_json::Value;
@@ -24,7 +25,7 @@ use webhook_test_support::faults::{self, FAULTS, Fault, FaultInjector};
 use webhook_test_support::sqs::sqs_event;
 use webhook_test_support::whole_invocation;
 
-/// `sample`'s body queued by `function` just now.
+/// `sample`'s body queued by `function` just now, from the sample's path.
 fn queued(function: QueuedFunction, sample_name: &str, id: u64) -> QueuedDelivery {
     let event: Value = serde_json::from_str(&sample(sample_name)).unwrap();
     QueuedDelivery {
@@ -33,6 +34,7 @@ fn queued(function: QueuedFunction, sample_name: &str, id: u64) -> QueuedDeliver
         request_id: "req-queued".into(),
         received_at: rfc3339(OffsetDateTime::now_utc()),
         not_before: None,
+        route: webhook::pipeline::route_of(event["rawPath"].as_str().unwrap()).to_owned(),
         body: QueuedBody::plain(event["body"].as_str().unwrap().as_bytes()),
     }
 }
@@ -58,6 +60,7 @@ async fn redrive_within(
         ledger: DynamoTextLedger::from_client(faults::dynamodb(&injector), "texts"),
         // As main wires it: the redrive paces itself, a throttled publish is answered at once.
         sms: SnsSmsSender::from_client(faults::sns(&injector), &config.texts.sms).unwrap().throttles_to_caller(),
+        lead_events: DynamoLeadEvents::from_client(faults::dynamodb(&injector), "lead-events"),
         opt_outs: Some(DynamoOptOuts::from_client(faults::dynamodb(&injector), "opt-outs")),
         queue: queue.clone(),
     };
@@ -88,6 +91,28 @@ async fn an_opt_out_dynamodb_fails_to_take_is_delivered_again() {
         redrive_with("none", Fault::Hang, queued(QueuedFunction::TextOptOut, "text-optout-10-digit", 0)).await;
     assert!(failed.is_empty());
     assert_eq!(injector.attempts("PutItem"), 1);
+}
+
+/// A lead's reply that says stop: its listing, its event and a transfer's update each failing are delivered again;
+/// once DynamoDB works, it is completed.
+#[tokio::test]
+async fn a_lead_event_dynamodb_fails_to_take_is_delivered_again() {
+    for (operation, sample) in [
+        ("PutItem", "lead-events-text-unsubscribe"),
+        ("PutItem", "lead-events-inbound-call"),
+        ("UpdateItem", "lead-events-transfer-type-qualified"),
+    ] {
+        for fault in FAULTS {
+            let (failed, injector) =
+                redrive_with(operation, fault, queued(QueuedFunction::LeadEvents, sample, 0)).await;
+            assert_eq!(failed, ["m-0"], "{sample} {fault:?}");
+            assert!((1..=3).contains(&injector.attempts(operation)), "{sample} {fault:?}");
+        }
+        let (failed, injector) = redrive_with("none", Fault::Hang, queued(QueuedFunction::LeadEvents, sample, 0)).await;
+        assert!(failed.is_empty(), "{sample}");
+        let listing_and_event = if sample.ends_with("unsubscribe") { 2 } else { 1 };
+        assert_eq!(injector.attempts(operation), listing_and_event, "{sample}");
+    }
 }
 
 #[tokio::test]

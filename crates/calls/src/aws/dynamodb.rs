@@ -1,10 +1,14 @@
 use crate::record::{CallStore, StoreOutcome};
+use crate::transfer::{TRANSFER_ATTRIBUTES, TransferStore};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use std::collections::HashMap;
 use webhook::aws::{DynamoTable, NEVER, connection_opened, dependency_error, id_key, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::item::Item;
 use webhook::payload::WebhookId;
 
-/// The calls table: one item per call id; the first delivery's record is kept.
+/// The calls table: one item per call id; the first delivery's record is kept, with the call's transfer.
 #[derive(Debug, Clone)]
 pub struct DynamoCallStore {
     table: DynamoTable,
@@ -15,6 +19,10 @@ impl From<DynamoTable> for DynamoCallStore {
         Self { table }
     }
 }
+
+/// How many times a post-call is stored over a transfer that changes under it (2X delivering the transfer again
+/// at that very moment) before the store counts as failed, for the fallback queue to do it again.
+const STORE_OVER_TRANSFER_TRIES: usize = 3;
 
 impl DynamoCallStore {
     /// Opens the connection during initialisation ([`connection_opened`]) with a put that cannot happen: the
@@ -27,23 +35,71 @@ impl DynamoCallStore {
 }
 
 impl CallStore for DynamoCallStore {
+    /// A new id, or an item holding only a transfer (no `received_at`): stored, with that transfer's attributes,
+    /// on condition the transfer is the one read.
     async fn store(&self, item: Item) -> Result<StoreOutcome, DependencyError> {
         const OPERATION: &str = "DynamoDB PutItem (store call)";
-        let result = self
-            .table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .set_item(Some(item.into_attributes()))
-            .condition_expression("attribute_not_exists(id)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(StoreOutcome::Stored),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(StoreOutcome::AlreadyStored)
-            }
-            Err(error) => Err(dependency_error(OPERATION, &error)),
+        let mut attributes = item.into_attributes();
+        let mut transfer_seen: Option<AttributeValue> = None;
+        for _ in 0..STORE_OVER_TRANSFER_TRIES {
+            let request = self
+                .table
+                .client
+                .put_item()
+                .table_name(&self.table.name)
+                .set_item(Some(attributes.clone()))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            let request = match transfer_seen.take() {
+                None => request.condition_expression("attribute_not_exists(id)"),
+                Some(seen) => request
+                    .condition_expression("attribute_not_exists(received_at) AND transfer_received_at = :seen")
+                    .expression_attribute_values(":seen", seen),
+            };
+            let existing = match request.send().await {
+                Ok(_) => return Ok(StoreOutcome::Stored),
+                Err(error) => match error.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned(),
+                    _ => return Err(dependency_error(OPERATION, &error)),
+                },
+            };
+            let existing = existing.unwrap_or_default();
+            // A stored call (or no item the condition could see: stored, then deleted) is kept as it was.
+            let Some(seen) = existing.get("transfer_received_at").filter(|_| !existing.contains_key("received_at"))
+            else {
+                return Ok(StoreOutcome::AlreadyStored);
+            };
+            transfer_seen = Some(seen.clone());
+            keep_transfer(&mut attributes, &existing);
         }
+        Err(DependencyError::new(OPERATION, "the call's transfer kept changing"))
+    }
+}
+
+/// Copies the transfer's attributes of `existing` into `attributes`.
+fn keep_transfer(attributes: &mut HashMap<String, AttributeValue>, existing: &HashMap<String, AttributeValue>) {
+    for name in TRANSFER_ATTRIBUTES {
+        match existing.get(name) {
+            Some(value) => attributes.insert(name.to_owned(), value.clone()),
+            None => attributes.remove(name),
+        };
+    }
+}
+
+impl TransferStore for DynamoCallStore {
+    async fn set_transfer(&self, id: WebhookId, transfer: Item) -> Result<(), DependencyError> {
+        const OPERATION: &str = "DynamoDB UpdateItem (set transfer)";
+        let mut request = self.table.client.update_item().table_name(&self.table.name).key("id", id_key(id));
+        let mut sets = Vec::new();
+        for (index, (name, value)) in transfer.into_attributes().into_iter().enumerate() {
+            let (placeholder, values) = (format!("#a{index}"), format!(":v{index}"));
+            sets.push(match name.as_str() {
+                // The call's own expiry wins: a transfer only sets one on an item that has none.
+                "expires_at" => format!("{placeholder} = if_not_exists({placeholder}, {values})"),
+                _ => format!("{placeholder} = {values}"),
+            });
+            request = request.expression_attribute_names(placeholder, name).expression_attribute_values(values, value);
+        }
+        let result = request.update_expression(format!("SET {}", sets.join(", "))).send().await;
+        result.map(|_| ()).map_err(|error| dependency_error(OPERATION, &error))
     }
 }

@@ -105,6 +105,7 @@ mod tests {
             request_id: "req-1".into(),
             received_at: "2026-11-24T09:00:00Z".into(),
             not_before: None,
+            route: "post-call".into(),
             body: QueuedBody::plain(b"{\"id\": 123}"),
         }
     }
