@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE, MATCHES = decode(str(ROOT / "template.yaml"))
 RESOURCES = TEMPLATE["Resources"]
 SECRET = {"Fn::If": ["CreateAuthSecret", {"Ref": "AuthTokenSecret"}, {"Ref": "ExistingAuthSecretArn"}]}
-TABLES = ("CallsTable", "SentTextsTable", "OptOutsTable")
+TABLES = ("CallsTable", "SentTextsTable", "OptOutsTable", "LeadEventsTable")
 # What each function may do with the token: read it, and decrypt it with its own key only through Secrets Manager.
 READ_TOKEN = [
     ("Allow", ("secretsmanager:GetSecretValue",), SECRET),
@@ -113,6 +113,7 @@ class TemplateTest(unittest.TestCase):
             ("SendTextFunction", "send-text"),
             ("PostCallFunction", "post-call"),
             ("TextOptOutFunction", "text-optout"),
+            ("LeadEventsFunction", "lead-events"),
             ("SmsDeliveryStatusFunction", "sms-delivery-status"),
             ("RedriveFunction", "redrive"),
         ]
@@ -138,8 +139,9 @@ class TemplateTest(unittest.TestCase):
                 key=repr,
             ),
         )
-        # The redrive does post-call's, send-text's and text-optout's work, with neither the token nor sending to
-        # the queue; it only delivers again, when due, a message it received (its own queue, an earlier stack's).
+        # The redrive does post-call's, send-text's, text-optout's and lead-events' work, with neither the token nor
+        # sending to the queue; it only delivers again, when due, a message it received (its own queue, an earlier
+        # stack's).
         fallback_queues = {
             "Fn::If": [
                 "HasExistingFallbackQueue",
@@ -152,7 +154,8 @@ class TemplateTest(unittest.TestCase):
             sorted(
                 [
                     ("Allow", ("sqs:ChangeMessageVisibility",), fallback_queues),
-                    ("Allow", ("dynamodb:PutItem",), table_arn("CallsTable")),
+                    ("Allow", ("dynamodb:PutItem", "dynamodb:UpdateItem"), table_arn("CallsTable")),
+                    ("Allow", ("dynamodb:PutItem",), table_arn("LeadEventsTable")),
                     ("Allow", ("dynamodb:GetItem", "dynamodb:PutItem"), table_arn("OptOutsTable")),
                     ("Allow", ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), table_arn("SentTextsTable")),
                 ]
@@ -164,6 +167,20 @@ class TemplateTest(unittest.TestCase):
             statements("TextOptOutFunction"),
             sorted(
                 [
+                    ("Allow", ("dynamodb:PutItem",), table_arn("OptOutsTable")),
+                    ("Allow", ("sqs:SendMessage",), {"Fn::GetAtt": ["FallbackQueue", "Arn"]}),
+                ]
+                + READ_TOKEN,
+                key=repr,
+            ),
+        )
+        # A lead event is stored, a transfer set on its call (never a call's record written), a number listed.
+        self.assertEqual(
+            statements("LeadEventsFunction"),
+            sorted(
+                [
+                    ("Allow", ("dynamodb:PutItem",), table_arn("LeadEventsTable")),
+                    ("Allow", ("dynamodb:UpdateItem",), table_arn("CallsTable")),
                     ("Allow", ("dynamodb:PutItem",), table_arn("OptOutsTable")),
                     ("Allow", ("sqs:SendMessage",), {"Fn::GetAtt": ["FallbackQueue", "Arn"]}),
                 ]
@@ -203,12 +220,14 @@ class TemplateTest(unittest.TestCase):
 
     def test_tables_keep_their_data(self):
         tables = of_type("AWS::DynamoDB::Table")
-        self.assertEqual(set(tables), {"CallsTable", "SentTextsTable", "OptOutsTable"})
+        self.assertEqual(set(tables), set(TABLES))
         # A text is its id and its type: a pre-call and a post-voicemail text may share 2X's id.
         keys = {
             "CallsTable": [("id", "N", "HASH")],
             "SentTextsTable": [("id", "N", "HASH"), ("text_type", "S", "RANGE")],
             "OptOutsTable": [("phone", "S", "HASH")],
+            # A lead's events by number; the same body again is the same event (2X sends them without an id).
+            "LeadEventsTable": [("phone", "S", "HASH"), ("event", "S", "RANGE")],
         }
         for name, table in tables.items():
             properties = table["Properties"]
@@ -262,6 +281,7 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(variables["CALLS_TABLE"], table_name("CallsTable"))
         self.assertEqual(variables["SENT_TEXTS_TABLE"], table_name("SentTextsTable"))
         self.assertEqual(variables["OPT_OUTS_TABLE"], table_name("OptOutsTable"))
+        self.assertEqual(variables["LEAD_EVENTS_TABLE"], table_name("LeadEventsTable"))
         self.assertEqual(TEMPLATE["Outputs"]["AuthSecretArn"]["Value"], SECRET)
 
     def test_an_existing_secret_is_named_by_its_complete_arn(self):
@@ -299,8 +319,15 @@ class TemplateTest(unittest.TestCase):
             [{"AttributeName": "phone_e164", "KeyType": "HASH"}, {"AttributeName": "received_at", "KeyType": "RANGE"}],
         )
 
-    def test_sent_texts_can_be_found_by_their_sns_message_id(self):
-        (index,) = RESOURCES["SentTextsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    def test_sent_texts_can_be_found_by_their_sns_message_id_and_by_phone(self):
+        index, by_phone = RESOURCES["SentTextsTable"]["Properties"]["GlobalSecondaryIndexes"]
+        self.assertEqual(
+            (by_phone["IndexName"], by_phone["KeySchema"]),
+            ("by-phone", [{"AttributeName": "phone_e164", "KeyType": "HASH"}, {"AttributeName": "received_at", "KeyType": "RANGE"}]),
+        )
+        history = (ROOT / "crates/lead-history/src/aws.rs").read_text()
+        for attribute in by_phone["Projection"]["NonKeyAttributes"]:
+            self.assertIn(f'"{attribute}"', history, f"lead-history does not read {attribute}: why project it?")
         self.assertEqual(index["IndexName"], "by-message-id")
         self.assertEqual(index["KeySchema"], [{"AttributeName": "message_id", "KeyType": "HASH"}])
         self.assertIn({"AttributeName": "message_id", "AttributeType": "S"}, RESOURCES["SentTextsTable"]["Properties"]["AttributeDefinitions"])
@@ -407,7 +434,7 @@ class TemplateTest(unittest.TestCase):
             production = manifest.split("[dependencies]")[1].split("\n[")[0]
             own += "".join(
                 (ROOT / "crates" / domain / "src/settings.rs").read_text()
-                for domain in ("texts", "calls")
+                for domain in ("texts", "calls", "leads")
                 if re.search(rf"^{domain}\b", production, re.MULTILINE)
             )
             variables = set(function["Properties"].get("Environment", {}).get("Variables", {}))
@@ -439,10 +466,19 @@ class TemplateTest(unittest.TestCase):
                 routes.add((event["Properties"]["Method"], event["Properties"]["Path"]))
         # HTTP API routes cannot end in "/" (SAM silently creates no route for one): each webhook has the one
         # documented full-match route, and the URL given to 2X is that path (docs/http-contract.md).
-        self.assertEqual(routes, {("POST", f"/{name}") for name in ["send-text", "post-call", "text-optout"]})
-        for output in ("SendTextUrl", "PostCallUrl", "TextOptOutUrl"):
+        # lead-events answers one route per 2X webhook about a lead (leads::event::LeadRoute).
+        paths = ["send-text", "post-call", "text-optout", "text", "text-classification", "text-response", "text-reply",
+                 "transfer-type", "inbound-call"]
+        self.assertEqual(routes, {("POST", f"/{name}") for name in paths})
+        outputs = {"SendTextUrl": "send-text", "PostCallUrl": "post-call", "TextOptOutUrl": "text-optout", "TextUrl": "text",
+                   "TextClassificationUrl": "text-classification", "TextResponseUrl": "text-response",
+                   "TransferTypeUrl": "transfer-type", "InboundCallUrl": "inbound-call"}
+        for output, path in outputs.items():
             url = TEMPLATE["Outputs"][output]["Value"]["Fn::Sub"]
-            self.assertIn(url.rsplit("/", 1)[1], {"send-text", "post-call", "text-optout"}, output)
+            self.assertEqual(url.rsplit("/", 1)[1], path, output)
+        routes_read = (ROOT / "crates/leads/src/event.rs").read_text()
+        for path in paths[3:]:
+            self.assertIn(f'"{path}"', routes_read, f"lead-events does not answer /{path}")
         api = RESOURCES["WebhookApi"]["Properties"]
         self.assertEqual(
             api["DefaultRouteSettings"],

@@ -63,10 +63,10 @@ pub fn words(message: &str) -> Vec<String> {
     for character in message.chars() {
         if character.is_alphanumeric() {
             word.extend(character.to_lowercase());
-        } else if !matches!(character, '-' | '\u{2010}' | '\u{2011}' | '\'' | '\u{2018}' | '\u{2019}') {
-            if !word.is_empty() {
-                words.push(std::mem::take(&mut word));
-            }
+        } else if !matches!(character, '-' | '\u{2010}' | '\u{2011}' | '\'' | '\u{2018}' | '\u{2019}')
+            && !word.is_empty()
+        {
+            words.push(std::mem::take(&mut word));
         }
     }
     if !word.is_empty() {
