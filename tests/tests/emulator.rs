@@ -1083,3 +1083,148 @@ async fn numbers_that_may_not_be_texted_are_refused_before_any_aws_call() -> Res
     assert_eq!(emulator.requests_received().await?, before, "no request reached AWS");
     Ok(())
 }
+
+type LeadEvents = lead_events::handler::LeadEventsHandler<
+    DynamoLeadEvents,
+    DynamoCallStore,
+    DynamoOptOuts,
+    Option<webhook::aws::SqsFallbackQueue>,
+>;
+
+async fn lead_events_handler(emulator: &Emulator) -> Result<LeadEvents, Error> {
+    let config = lead_events::config::LeadEventsConfig::from_lookup(env(&[("RETENTION_DAYS", "30")]))?;
+    let sdk = emulator.sdk_config().await;
+    let authenticator = authenticator(&config.common.auth, &sdk).await?;
+    let deps = lead_events::handler::LeadEventsDeps {
+        events: DynamoLeadEvents::new(&sdk, LEAD_EVENTS),
+        transfers: DynamoCallStore::new(&sdk, CALLS),
+        opt_outs: Some(DynamoOptOuts::new(&sdk, OPT_OUTS)),
+        queue: None,
+    };
+    Ok(lead_events::handler::build(config, authenticator, deps))
+}
+
+/// The lead's "Unsubscribe" on DynamoDB: listed, kept once; the next text to the number is not sent.
+#[tokio::test]
+async fn a_reply_that_says_stop_is_listed_and_kept_once_and_the_next_text_is_not_sent() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    for table in Table::ALL {
+        emulator.create_table(table).await?;
+    }
+    let handler = lead_events_handler(&emulator).await?;
+    let (status, body) = deliver(&handler, "lead-events-text-unsubscribe", "req-1").await?;
+    assert_eq!((status, body), (200, json!({"status": "opted_out"})));
+    let (status, body) = deliver(&handler, "lead-events-text-unsubscribe", "req-2").await?;
+    assert_eq!((status, body), (200, json!({"status": "opted_out"})), "listed already, the event kept once");
+    let events = emulator.items(LEAD_EVENTS).await?;
+    assert_eq!(events.len(), 1);
+    assert_eq!((&events[0]["phone"], &events[0]["message"]), (&json!("+12025550166"), &json!("Unsubscribe")));
+    assert!(events[0]["expires_at"].is_i64(), "kept for RETENTION_DAYS");
+    let listed = emulator.items(OPT_OUTS).await?;
+    assert_eq!((&listed[0]["phone"], &listed[0]["source"]), (&json!("+12025550166"), &json!("text:unsubscribe")));
+
+    let send_text = send_text_handler(&emulator, None).await?;
+    let mut text = SampleEvent::named("send-text-pre-call")?.payload()?;
+    text["record_phone_number"] = "+12025550166".into();
+    let (status, body) = answer(&send_text, request_with_payload("send-text-pre-call", &text, "req-3")?).await?;
+    assert_eq!((status, &body["status"]), (200, &json!("opted_out")));
+    assert!(emulator.sms().await?.is_empty());
+    Ok(())
+}
+
+/// On DynamoDB, whichever of a call's post-call and its transfer type arrives first, the call ends the same:
+/// the record, with the transfer.
+#[tokio::test]
+async fn a_transfer_lands_on_its_call_in_either_order_with_the_same_record() -> Result<(), Error> {
+    let mut finals = Vec::new();
+    for transfer_first in [false, true] {
+        let emulator = Emulator::start()?;
+        for table in Table::ALL {
+            emulator.create_table(table).await?;
+        }
+        let (lead_events, post_call) = (lead_events_handler(&emulator).await?, post_call_handler(&emulator).await?);
+        if transfer_first {
+            deliver(&lead_events, "lead-events-transfer-type-qualified", "req-transfer").await?;
+        }
+        let (status, body) = deliver(&post_call, "post-call-transferred", "req-call").await?;
+        assert_eq!((status, body), (200, json!({"status": "stored", "id": 123})), "transfer first: {transfer_first}");
+        if !transfer_first {
+            let (status, body) = deliver(&lead_events, "lead-events-transfer-type-qualified", "req-transfer").await?;
+            assert_eq!((status, body), (200, json!({"status": "stored", "id": 123})));
+        }
+        let (status, body) = deliver(&post_call, "post-call-transferred", "req-again").await?;
+        assert_eq!((status, body), (200, json!({"status": "duplicate", "id": 123})), "a stored call is kept");
+        let mut calls = emulator.items(CALLS).await?;
+        assert_eq!(calls.len(), 1);
+        let mut call = calls.remove(0);
+        assert_eq!(
+            call["transfer"],
+            json!({"transfer_type": "qualified", "duration": 70, "call_direction": "outbound"})
+        );
+        assert_eq!(call["call"]["end_reason"], "transferred");
+        for varies in ["received_at", "transfer_received_at", "expires_at"] {
+            assert!(call.as_object_mut().and_then(|call| call.remove(varies)).is_some(), "{varies}");
+        }
+        finals.push(call);
+    }
+    assert_eq!(finals[0], finals[1]);
+    Ok(())
+}
+
+/// lead-history's reading of the four tables: each kind of record of one lead, by the indexes the template
+/// defines.
+#[tokio::test]
+async fn lead_history_reads_every_record_of_a_lead_by_its_number() -> Result<(), Error> {
+    let emulator = Emulator::start()?;
+    for table in Table::ALL {
+        emulator.create_table(table).await?;
+    }
+    let (lead_events, post_call) = (lead_events_handler(&emulator).await?, post_call_handler(&emulator).await?);
+    let send_text = send_text_handler(&emulator, None).await?;
+    deliver(&post_call, "post-call-transferred", "req-1").await?;
+    deliver(&send_text, "send-text-pre-call", "req-2").await?;
+    for (n, sample) in [
+        "lead-events-transfer-type-qualified",
+        "lead-events-text-question",
+        "lead-events-text-classification-pricing",
+        "lead-events-text-response",
+        "lead-events-inbound-call",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!(deliver(&lead_events, sample, &format!("req-event-{n}")).await?.0, 200, "{sample}");
+    }
+    let mut stop = SampleEvent::named("lead-events-text-question")?.payload()?;
+    stop["message"] = "STOP please".into();
+    answer(&lead_events, request_with_payload("lead-events-text-question", &stop, "req-stop")?).await?;
+
+    let tables = lead_history::aws::HistoryTables {
+        calls: CALLS.into(),
+        sent_texts: TEXTS.into(),
+        lead_events: LEAD_EVENTS.into(),
+        opt_outs: OPT_OUTS.into(),
+    };
+    let client = aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await);
+    let records = lead_history::aws::DynamoHistory { client, tables }.records("+12025550143").await?;
+    let kinds: Vec<&str> = lead_history::history::timeline(&records).iter().map(|entry| entry.kind).collect();
+    assert_eq!(
+        kinds,
+        ["call", "text", "transfer", "inbound text", "classification", "response", "inbound call", "inbound text"]
+    );
+    assert_eq!(records.texts[0]["status"], "sent");
+    assert_eq!(records.suppression.as_ref().map(|listed| &listed["source"]), Some(&json!("text:stop")));
+    assert!(records.notes.is_empty(), "{:?}", records.notes);
+    let nobody = lead_history::aws::DynamoHistory {
+        client: aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await),
+        tables: lead_history::aws::HistoryTables {
+            calls: CALLS.into(),
+            sent_texts: TEXTS.into(),
+            lead_events: LEAD_EVENTS.into(),
+            opt_outs: OPT_OUTS.into(),
+        },
+    };
+    let none = nobody.records("+12025550100").await?;
+    assert!(none.calls.is_empty() && none.texts.is_empty() && none.events.is_empty() && none.suppression.is_none());
+    Ok(())
+}

@@ -74,18 +74,32 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
     assert_eq!(numbers, ["+12025550143", "+12025550187", "+12025550191", "+13055550143"]);
     let calls = emulator.items("calls").await?;
     let ids: Vec<u64> = calls.iter().filter_map(|item| item["id"].as_u64()).collect();
-    assert_eq!(ids, [123, 124, 125, 126, 128]);
+    assert_eq!(ids, [123, 124, 125, 126, 128, 9001], "9001: a transfer whose call has not come");
     assert_eq!(calls[0]["transcript"][0], json!({"role": "User", "content": "Hello?"}));
-    // The leads who replied STOP (one listed once, from both of 2X's forms), the one who asked not to be called,
-    // and the wrong number.
+    assert_eq!((&calls[0]["transfer_type"], &calls[0]["transfer"]["duration"]), (&json!("qualified"), &json!(70)));
+    assert_eq!((calls[5].get("received_at"), &calls[5]["transfer"]["duration"]), (None, &json!("12")));
+    // The lead events, once each by number; the reply and the classification that said stop listed their numbers.
+    let events = emulator.items("lead-events").await?;
+    let kinds: Vec<(&str, &str)> =
+        events.iter().filter_map(|item| Some((item["phone"].as_str()?, item["kind"].as_str()?))).collect();
+    assert_eq!(
+        kinds.iter().filter(|(phone, _)| *phone == "+12025550143").count(),
+        6,
+        "a reply, a classification, two responses, an inbound call, and none of them again: {kinds:?}"
+    );
+    assert_eq!(events.len(), 9, "{kinds:?}");
+    // The leads who replied STOP (one listed once, from both of 2X's forms), who replied "Unsubscribe", whose text
+    // 2X classified as an opt-out, the one who asked not to be called, and the wrong number.
     let opt_outs = emulator.items("opt-outs").await?;
     let listed: Vec<(&str, &str)> =
         opt_outs.iter().filter_map(|item| Some((item["phone"].as_str()?, item["source"].as_str()?))).collect();
     assert_eq!(
         listed,
         [
+            ("+12025550166", "text:unsubscribe"),
             ("+12025550177", "text-optout"),
             ("+12025550179", "text-optout"),
+            ("+12025550183", "text-classification:opt_out"),
             ("+12025550188", "post-call:do_not_call"),
             ("+12025550190", "post-call:wrong_number")
         ]
@@ -163,7 +177,15 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
         "2025550188",
         "2025550190",
         "2025550191",
+        "2025550166",
+        "2025550183",
         "Hi, is John available?",
+        // What leads wrote, and 2X's answers.
+        "Unsubscribe",
+        "What time will you call?",
+        "take me off your list",
+        "Plans start at",
+        "billed monthly",
     ];
     for secret in secrets.iter().chain(&[AUTH_TOKEN, "We will call you"]) {
         assert!(!log.contains(secret), "{secret:?} appears in the function logs");
@@ -194,10 +216,17 @@ fn a_missing_required_setting_stops_the_function_with_a_log_line() -> Result<(),
         ("text-optout", "OPT_OUTS_TABLE", &[]),
         ("sms-delivery-status", "SENT_TEXTS_TABLE", &[]),
         ("redrive", "CALLS_TABLE", &[]),
+        ("lead-events", "LEAD_EVENTS_TABLE", &[]),
+        ("redrive", "LEAD_EVENTS_TABLE", &[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")]),
         // Without the suppression list, a text could reach a lead who said STOP: not without saying so.
         ("send-text", "OPT_OUTS_TABLE", &[("SENT_TEXTS_TABLE", "texts")]),
         ("post-call", "OPT_OUTS_TABLE", &[("CALLS_TABLE", "calls")]),
-        ("redrive", "OPT_OUTS_TABLE", &[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")]),
+        ("lead-events", "OPT_OUTS_TABLE", &[("LEAD_EVENTS_TABLE", "events"), ("CALLS_TABLE", "calls")]),
+        (
+            "redrive",
+            "OPT_OUTS_TABLE",
+            &[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts"), ("LEAD_EVENTS_TABLE", "events")],
+        ),
     ] {
         let token = [("AUTH_TOKEN", if missing == "AUTH_TOKEN" { "" } else { AUTH_TOKEN })];
         let output = started(function, others.iter().chain(&token))?;
@@ -220,7 +249,8 @@ fn a_disabled_suppression_list_is_logged_at_every_start() -> Result<(), Error> {
     for (function, settings) in [
         ("send-text", &[("SENT_TEXTS_TABLE", "texts")][..]),
         ("post-call", &[("CALLS_TABLE", "calls")]),
-        ("redrive", &[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts")]),
+        ("lead-events", &[("LEAD_EVENTS_TABLE", "events"), ("CALLS_TABLE", "calls")]),
+        ("redrive", &[("CALLS_TABLE", "calls"), ("SENT_TEXTS_TABLE", "texts"), ("LEAD_EVENTS_TABLE", "events")]),
     ] {
         // No Lambda Runtime API: the function stops once initialised, after its start-up lines.
         let aws = [("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")];

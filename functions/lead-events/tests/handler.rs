@@ -95,7 +95,7 @@ async fn a_classification_listed_as_suppressing_lists_the_number_and_another_doe
     assert_eq!(body, json!({"status": "stored"}));
     let (_, body) = answer(&handler, event("lead-events-text-classification-opt-out")).await;
     assert_eq!(body, json!({"status": "opted_out"}));
-    assert_eq!(list(&fakes).item("+12025550188").unwrap()["source"], "text-classification:opt_out");
+    assert_eq!(list(&fakes).item("+12025550183").unwrap()["source"], "text-classification:opt_out");
     assert_eq!(list(&fakes).len(), 1);
 
     let (handler, fakes) = lead_events(&[("SUPPRESS_TEXTS_ON_CLASSIFICATIONS", "pricing")]);
