@@ -4,16 +4,19 @@
 //!
 //! Strict only where the product needs a value: a text is sent if and only if its id, phone number and message
 //! are usable (and the number may be texted), a call is stored if and only if its id is usable, an opt-out is
-//! listed if and only if its number is. No other field, whatever JSON it holds, may cost a 4xx; what is stored
+//! listed if and only if its number is, a lead event is kept if and only if its number is usable, a transfer set
+//! on its call if and only if its id is. No other field, whatever JSON it holds, may cost a 4xx; what is stored
 //! is what was sent.
 
 // Test fixtures: one that cannot be built should stop the test at once, loudly.
 #![allow(clippy::expect_used)]
 
-use crate::fakes::{FakePostCall, FakeSendText, FakeTextOptOut, Fakes};
+use crate::fakes::{FakeLeadEventsHandler, FakePostCall, FakeSendText, FakeTextOptOut, Fakes};
 use calls::record::CallRecord;
 use lambda_http::Body;
 use lambda_http::http::Method;
+use lead_events::config::LEAD_EVENTS_MAX_BODY_BYTES;
+use leads::event::LeadEventRecord;
 use post_call::config::{POST_CALL_MAX_BODY_BYTES, PostCallConfig};
 use send_text::config::{SEND_TEXT_MAX_BODY_BYTES, SendTextConfig};
 use serde_json::Value;
@@ -35,6 +38,7 @@ pub struct BodyCheck {
     send_text: FakeSendText,
     post_call: FakePostCall,
     text_optout: FakeTextOptOut,
+    lead_events: FakeLeadEventsHandler,
     fakes: Fakes,
     /// Who send-text may text, and which end reasons list a number, as the webhooks are configured.
     allowed_recipients: AllowedRecipients,
@@ -48,8 +52,19 @@ pub type Answered = (u16, Option<String>);
 
 /// The status and the body parsed as JSON, or why the answer is not JSON.
 fn deliver<W: Webhook>(runtime: &tokio::runtime::Runtime, webhook: &W, body: &[u8]) -> Result<(u16, Value), String> {
+    deliver_to(runtime, webhook, "/", body)
+}
+
+/// [`deliver`] to `path` (a route of lead-events).
+fn deliver_to<W: Webhook>(
+    runtime: &tokio::runtime::Runtime,
+    webhook: &W,
+    path: &str,
+    body: &[u8],
+) -> Result<(u16, Value), String> {
     let request = lambda_http::http::Request::builder()
         .method(Method::POST)
+        .uri(path)
         .header("authorization", TOKEN)
         .body(Body::from(body.to_vec()))
         .map_err(|error| format!("test request: {error}"))?;
@@ -138,6 +153,7 @@ impl Default for BodyCheck {
             send_text: fakes.send_text(&[]),
             post_call: fakes.post_call(&[]),
             text_optout: fakes.text_optout(&[]),
+            lead_events: fakes.lead_events(&[]),
             fakes,
             allowed_recipients: send_text_config.own.texts.allowed_recipients,
             suppressing: post_call_config.own.calls.suppress_texts_on,
@@ -266,6 +282,76 @@ impl BodyCheck {
                 client_error(status, &answer)?;
                 if self.fakes.opt_outs.len() != listed_before {
                     return Err(format!("answered {status} but listed a number"));
+                }
+            }
+        }
+        Ok((status, answer["status"].as_str().map(str::to_owned)))
+    }
+
+    /// lead-events at `/text` (an inbound text; the other event routes read the same) answers 200 for a body
+    /// with a usable number: `stored` or `duplicate` (the body kept once, every field as sent) or `opted_out` (the
+    /// number listed: a message that is one of the FCC's words alone always is); a JSON 4xx for any other body,
+    /// keeping and listing nothing. Never a panic or a 5xx.
+    pub fn inbound_text(&self, body: &[u8]) -> Result<Answered, String> {
+        let (listed_before, kept_before) = (self.fakes.opt_outs.len(), self.fakes.lead_events.len());
+        let (status, answer) = deliver_to(&self.runtime, &self.lead_events, "/text", body)?;
+        let payload = payload(body).filter(|_| body.len() <= LEAD_EVENTS_MAX_BODY_BYTES);
+        let phone = payload.as_ref().and_then(|payload| payload_phone(payload, "record_phone_number"));
+        match (status, answer["status"].as_str(), phone, payload) {
+            (200, Some(outcome @ ("stored" | "duplicate" | "opted_out")), Some(phone), Some(payload)) => {
+                let kept = self.fakes.lead_events.of(phone.e164());
+                let as_sent = |item: &Value| {
+                    same_json(&Value::Object(payload.clone()), &stored_as_sent(item, LeadEventRecord::ATTRIBUTES))
+                };
+                if !kept.iter().any(as_sent) {
+                    return Err(format!("{outcome}, but no event of the number holds the body as sent"));
+                }
+                let words = payload.get("message").and_then(Value::as_str).map(|message| message.trim().to_lowercase());
+                let fcc_word = words.is_some_and(|word| {
+                    ["stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe"].contains(&word.as_str())
+                });
+                let listed = self.fakes.opt_outs.item(phone.e164()).is_some();
+                if (outcome == "opted_out") != listed && outcome == "opted_out" || (fcc_word && outcome != "opted_out")
+                {
+                    return Err(format!("{outcome} for a reply that said stop or not, the list disagreeing: {answer}"));
+                }
+            }
+            (_, _, Some(_), Some(_)) => return Err(format!("a usable event was answered {status} {answer}")),
+            _ => {
+                client_error(status, &answer)?;
+                if self.fakes.opt_outs.len() != listed_before || self.fakes.lead_events.len() != kept_before {
+                    return Err(format!("answered {status} but kept an event or listed a number"));
+                }
+            }
+        }
+        Ok((status, answer["status"].as_str().map(str::to_owned)))
+    }
+
+    /// lead-events at `/transfer-type` answers 200 `stored` for a body with a usable id, the call's `transfer` then
+    /// holding the body as sent (but `id`); a JSON 4xx for any other body, setting nothing. Never a panic or a 5xx.
+    pub fn transfer_type(&self, body: &[u8]) -> Result<Answered, String> {
+        let calls_before = self.fakes.calls.len();
+        let (status, answer) = deliver_to(&self.runtime, &self.lead_events, "/transfer-type", body)?;
+        let payload = payload(body).filter(|_| body.len() <= LEAD_EVENTS_MAX_BODY_BYTES);
+        let id = payload.as_ref().and_then(payload_id);
+        match (status, answer["status"].as_str(), id, payload) {
+            (200, Some("stored"), Some(id), Some(mut payload)) => {
+                let item = self.fakes.calls.item(id).ok_or("stored, but the call has no item")?;
+                let view = serde_json::json!({"transfer": item["transfer"], "stored_as_json": item["transfer_stored_as_json"]});
+                payload.remove("id");
+                if answer["id"] != id.get()
+                    || !same_json(&Value::Object(payload), &stored_as_sent(&view, &[])["transfer"])
+                {
+                    return Err(format!("the transfer set is not the body as sent: {}", item["transfer"]));
+                }
+            }
+            (_, _, Some(_), Some(_)) => {
+                return Err(format!("a transfer with a usable id was answered {status} {answer}"));
+            }
+            _ => {
+                client_error(status, &answer)?;
+                if self.fakes.calls.len() != calls_before {
+                    return Err(format!("answered {status} but set a transfer"));
                 }
             }
         }

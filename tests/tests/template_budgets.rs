@@ -9,11 +9,12 @@ use webhook::aws::{fail_open_timeouts, timeouts};
 use webhook::budget::{CALL, MARGIN, QUICK_CALL};
 
 /// Each function resource and its slowest path (for a batch function, its slowest item).
-fn worst_cases() -> [(&'static str, Duration); 5] {
+fn worst_cases() -> [(&'static str, Duration); 6] {
     [
         ("SendTextFunction", send_text::handler::WORST_CASE),
         ("PostCallFunction", post_call::handler::WORST_CASE),
         ("TextOptOutFunction", text_optout::handler::WORST_CASE),
+        ("LeadEventsFunction", lead_events::handler::WORST_CASE),
         ("RedriveFunction", redrive::handler::MESSAGE_WORST_CASE),
         ("SmsDeliveryStatusFunction", sms_delivery_status::handler::RECORD_WORST_CASE),
     ]

@@ -53,19 +53,19 @@ fn every_metric_the_template_names_is_one_the_functions_write() -> Result<(), Er
 }
 
 /// Which functions can write each metric an alarm reads: the webhooks their own outcomes, and the redrive whatever
-/// the work it completes for send-text, post-call and text-optout can come to. (The suite's log scan checks this
+/// the work it completes for send-text, post-call, text-optout and lead-events can come to. (The suite's log scan checks this
 /// against every metric the functions really wrote while tested.)
 const WRITERS: &[(&str, &[&str])] = &[
-    ("Unauthorized", &["send-text", "post-call", "text-optout"]),
+    ("Unauthorized", &["send-text", "post-call", "text-optout", "lead-events"]),
     ("Sent", &["send-text", "redrive"]),
     ("SmsPublishFailed", &["send-text", "redrive"]),
     ("Unconfirmed", &["send-text", "redrive"]),
     ("OptOutLookupFailed", &["send-text", "redrive"]),
     ("IdReused", &["send-text", "redrive"]),
     ("Expired", &["send-text", "redrive"]),
-    ("Queued", &["send-text", "post-call", "text-optout", "redrive"]),
-    ("Refused", &["send-text", "post-call", "text-optout", "redrive"]),
-    ("DependencyFailed", &["send-text", "post-call", "text-optout", "redrive", "sms-delivery-status"]),
+    ("Queued", &["send-text", "post-call", "text-optout", "lead-events", "redrive"]),
+    ("Refused", &["send-text", "post-call", "text-optout", "lead-events", "redrive"]),
+    ("DependencyFailed", &["send-text", "post-call", "text-optout", "lead-events", "redrive", "sms-delivery-status"]),
     ("Delivered", &["sms-delivery-status"]),
     ("DeliveryFailed", &["sms-delivery-status"]),
 ];

@@ -69,6 +69,9 @@ impl TransferStore for FakeCallStore {
         let transfer = item_json(transfer.attributes());
         let mut items = lock(&self.items);
         let (item, _) = items.entry(id).or_insert_with(|| (serde_json::json!({"id": id.get()}), 0));
+        if let Some(item) = item.as_object_mut() {
+            item.retain(|name, _| !TRANSFER_ATTRIBUTES.contains(&name.as_str()));
+        }
         for (name, value) in transfer.as_object().into_iter().flatten() {
             if name != "expires_at" || item.get(name).is_none() {
                 item[name] = value.clone();

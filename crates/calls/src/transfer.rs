@@ -3,9 +3,7 @@
 //!
 //! 2X sends it after the call, but nothing orders it with the call's post-call: it may arrive first. Either way
 //! the calls item ends the same: the call's record, plus [`TRANSFER_ATTRIBUTES`]. Arriving first, the transfer
-//! makes an item holding only its own attributes; the post-call's store keeps them ([`CallStore::store`]).
-//!
-//! [`CallStore::store`]: crate::record::CallStore::store
+//! makes an item holding only its own attributes; the post-call's store keeps them (`CallStore::store`).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -62,7 +60,7 @@ impl TransferRecord {
 /// Sets transfers on call records.
 pub trait TransferStore: Send + Sync {
     /// Sets `transfer`'s attributes (an [`TransferRecord`]'s item) on the calls item `id`, making the item when
-    /// the call is not stored yet. Setting the same transfer again changes nothing but its `transfer_received_at`.
+    /// the call is not stored yet. It replaces an earlier transfer of the call whole (the last delivered wins).
     fn set_transfer(&self, id: WebhookId, transfer: Item) -> impl Future<Output = Result<(), DependencyError>> + Send;
 }
 

@@ -24,6 +24,12 @@ static POST_CALL: LazyLock<Vec<Value>> = LazyLock::new(|| {
 });
 static TEXT_OPTOUT: LazyLock<Vec<Value>> =
     LazyLock::new(|| ["text-optout-10-digit", "text-optout-plus-1"].map(sample_body).into());
+static INBOUND_TEXT: LazyLock<Vec<Value>> = LazyLock::new(|| {
+    ["lead-events-text-question", "lead-events-text-unsubscribe", "lead-events-text-odd-types"].map(sample_body).into()
+});
+static TRANSFER_TYPE: LazyLock<Vec<Value>> = LazyLock::new(|| {
+    ["lead-events-transfer-type-qualified", "lead-events-transfer-type-odd-types"].map(sample_body).into()
+});
 
 /// Every JSON pointer into `value`, the root included.
 fn pointers(value: &Value, at: String, into: &mut Vec<String>) {
@@ -236,6 +242,8 @@ fn bodies(samples: &'static [Value], required: &'static [&'static str]) -> impl 
 const SEND_TEXT_REQUIRED: &[&str] = &["record_phone_number", "message"];
 const POST_CALL_REQUIRED: &[&str] = &[];
 const TEXT_OPTOUT_REQUIRED: &[&str] = &["record_phone_number"];
+const INBOUND_TEXT_REQUIRED: &[&str] = &["record_phone_number"];
+const TRANSFER_TYPE_REQUIRED: &[&str] = &[];
 
 type Property = fn(&BodyCheck, &[u8]) -> Result<Answered, String>;
 
@@ -265,15 +273,26 @@ fn text_optout_answers_every_body_with_a_json_4xx_or_a_correct_success() {
     check(&TEXT_OPTOUT, TEXT_OPTOUT_REQUIRED, BodyCheck::text_optout);
 }
 
+#[test]
+fn an_inbound_text_is_answered_with_a_json_4xx_or_kept_as_sent_and_a_stop_listed() {
+    check(&INBOUND_TEXT, INBOUND_TEXT_REQUIRED, BodyCheck::inbound_text);
+}
+
+#[test]
+fn a_transfer_type_is_answered_with_a_json_4xx_or_set_on_its_call_as_sent() {
+    check(&TRANSFER_TYPE, TRANSFER_TYPE_REQUIRED, BodyCheck::transfer_type);
+}
+
 /// The samples with every optional field holding odd JSON (and their ids fresh) are each done: the text sent, the
 /// call stored as sent (and a suppressing one's number listed), the number listed. The property above already
 /// fails for a usable body answered otherwise; this one holds the generator to producing them.
 #[test]
 fn a_body_whose_optional_fields_hold_any_json_is_still_done() {
-    let cases: [(&'static [Value], &'static [&'static str], Property, &str); 3] = [
+    let cases: [(&'static [Value], &'static [&'static str], Property, &str); 4] = [
         (&SEND_TEXT, SEND_TEXT_REQUIRED, BodyCheck::send_text, "sent"),
         (&POST_CALL, POST_CALL_REQUIRED, BodyCheck::post_call, "stored"),
         (&TEXT_OPTOUT, TEXT_OPTOUT_REQUIRED, BodyCheck::text_optout, "opted_out"),
+        (&TRANSFER_TYPE, TRANSFER_TYPE_REQUIRED, BodyCheck::transfer_type, "stored"),
     ];
     for (samples, required, property, done) in cases {
         let config = Config { cases: 2_000, failure_persistence: None, ..Config::default() };

@@ -89,8 +89,15 @@ impl TransferStore for DynamoCallStore {
     async fn set_transfer(&self, id: WebhookId, transfer: Item) -> Result<(), DependencyError> {
         const OPERATION: &str = "DynamoDB UpdateItem (set transfer)";
         let mut request = self.table.client.update_item().table_name(&self.table.name).key("id", id_key(id));
+        let attributes = transfer.into_attributes();
+        // A transfer set again replaces the last one whole: what it does not carry is removed.
+        let mut removes = Vec::new();
+        for (index, name) in TRANSFER_ATTRIBUTES.iter().filter(|name| !attributes.contains_key(**name)).enumerate() {
+            request = request.expression_attribute_names(format!("#r{index}"), *name);
+            removes.push(format!("#r{index}"));
+        }
         let mut sets = Vec::new();
-        for (index, (name, value)) in transfer.into_attributes().into_iter().enumerate() {
+        for (index, (name, value)) in attributes.into_iter().enumerate() {
             let (placeholder, values) = (format!("#a{index}"), format!(":v{index}"));
             sets.push(match name.as_str() {
                 // The call's own expiry wins: a transfer only sets one on an item that has none.
@@ -99,7 +106,11 @@ impl TransferStore for DynamoCallStore {
             });
             request = request.expression_attribute_names(placeholder, name).expression_attribute_values(values, value);
         }
-        let result = request.update_expression(format!("SET {}", sets.join(", "))).send().await;
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression += &format!(" REMOVE {}", removes.join(", "));
+        }
+        let result = request.update_expression(expression).send().await;
         result.map(|_| ()).map_err(|error| dependency_error(OPERATION, &error))
     }
 }

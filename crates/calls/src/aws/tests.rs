@@ -104,7 +104,7 @@ async fn a_call_stored_after_its_transfer_keeps_the_transfer() {
 }
 
 #[tokio::test]
-async fn a_transfer_sets_its_attributes_and_never_moves_the_calls_expiry() {
+async fn a_transfer_sets_its_attributes_removes_an_earlier_ones_and_never_moves_the_calls_expiry() {
     use crate::transfer::{TransferRecord, TransferStore};
     let fields = serde_json::json!({"transfer_type": "unqualified", "duration": 12, "call_direction": "inbound"});
     let at = OffsetDateTime::UNIX_EPOCH;
@@ -118,6 +118,8 @@ async fn a_transfer_sets_its_attributes_and_never_moves_the_calls_expiry() {
             request.key().unwrap()["id"] == AttributeValue::N("7".into())
                 && names.values().any(|name| name == "transfer")
                 && expires.is_some_and(|p| expression.contains(&format!("{p} = if_not_exists({p}, ")))
+                && expression.ends_with(" REMOVE #r0")
+                && names["#r0"] == "transfer_stored_as_json"
                 && request.condition_expression().is_none()
         })
         .then_output(|| aws_sdk_dynamodb::operation::update_item::UpdateItemOutput::builder().build());
