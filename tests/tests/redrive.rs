@@ -458,3 +458,52 @@ async fn messages_the_deadline_leaves_no_time_for_are_not_started_and_delivered_
     assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
     assert_eq!(outage.sent_to().len(), 2);
 }
+
+/// lead-events queued a reply that says stop, a classification and a transfer while DynamoDB failed: the redrive
+/// (from the route kept with each message) lists the number first, keeps each event once, sets the transfer on
+/// its call; a redelivered message changes nothing; the next text to the lead is not sent.
+#[tokio::test]
+async fn queued_lead_events_are_completed_by_the_redrive_from_their_route() {
+    let outage = outage(&[]);
+    let lead_events = outage.fakes.lead_events(&[]);
+    outage.fakes.opt_outs.operations.fail("add");
+    outage.fakes.lead_events.operations.fail("store_event");
+    outage.fakes.calls.operations.fail("set_transfer");
+    for name in [
+        "lead-events-text-unsubscribe",
+        "lead-events-text-classification-pricing",
+        "lead-events-transfer-type-qualified",
+    ] {
+        assert_eq!(answer(&lead_events, event(name)).await.1["status"], "queued", "{name}");
+    }
+    for operation in ["add", "store_event"] {
+        outage.fakes.opt_outs.operations.heal(operation);
+        outage.fakes.lead_events.operations.heal(operation);
+    }
+    outage.fakes.calls.operations.heal("set_transfer");
+    let queued = outage.fakes.queue.queued();
+    let routes: Vec<(&str, QueuedFunction)> = queued.iter().map(|q| (q.route.as_str(), q.function)).collect();
+    assert_eq!(
+        routes,
+        [
+            ("text", QueuedFunction::LeadEvents),
+            ("text-classification", QueuedFunction::LeadEvents),
+            ("transfer-type", QueuedFunction::LeadEvents)
+        ]
+    );
+
+    let logs = LogCapture::default();
+    let _capturing = logs.install();
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r1", whole_invocation()).await).is_empty());
+    let outcomes: Vec<_> = logs.summaries().iter().map(|line| line["outcome"].as_str().map(str::to_owned)).collect();
+    assert_eq!(outcomes, [Some("opted_out".into()), Some("stored".into()), Some("stored".into())]);
+    assert_eq!(logs.metrics()[0]["queued_by"], "lead-events");
+    assert_eq!(outage.fakes.opt_outs.item("+12025550166").unwrap()["source"], "text:unsubscribe");
+    assert_eq!(outage.fakes.calls.item(id(123)).unwrap()["transfer_type"], "qualified");
+    assert!(failed(&outage.redrive.handle(&sqs_event(&queued), "r2", whole_invocation()).await).is_empty());
+    assert_eq!((outage.fakes.lead_events.len(), outage.fakes.opt_outs.len()), (2, 1), "each kept once");
+
+    let text = edited_body("send-text-pre-call", |body| body["record_phone_number"] = "+12025550166".into());
+    assert_eq!(answer(&outage.send_text, event_with_body("send-text-pre-call", &text)).await.1["status"], "opted_out");
+    assert!(outage.sent_to().is_empty());
+}
