@@ -1,11 +1,12 @@
-//! A load of deliveries the way 2X makes them: the three endpoints mixed, a share of repeated ids, some bad
+//! A load of deliveries the way 2X makes them: four endpoints mixed (lead-events' `/text` among them), a share of repeated ids, some bad
 //! tokens, a bounded number in flight, and each 409 or 5xx delivered again after a pause. Every tenth text id
 //! goes to a lead who opted out before the load; opt-outs arrive for ten other leads meanwhile. The first tenth
 //! arrives during an outage (the calls and sent-texts tables gone): those are queued, and the redrive completes
 //! them while the rest arrives. Afterwards what the emulator holds must match exactly what was asked.
 
 use crate::{
-    AUTH_TOKEN, CALLS_TABLE, Emulator, Error, Functions, OPT_OUTS_TABLE, SENT_TEXTS_TABLE, SampleEvent, Table,
+    AUTH_TOKEN, CALLS_TABLE, Emulator, Error, Functions, LEAD_EVENTS_TABLE, OPT_OUTS_TABLE, SENT_TEXTS_TABLE,
+    SampleEvent, Table,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -86,6 +87,9 @@ pub struct LoadReport {
     pub text_items_sent: usize,
     pub call_items: usize,
     pub opt_out_items: usize,
+    /// Distinct valid inbound texts (each reply's words its own): one lead-events item each.
+    pub expected_lead_events: usize,
+    pub lead_event_items: usize,
 }
 
 impl LoadReport {
@@ -129,6 +133,7 @@ impl LoadReport {
             ("sent-texts items with status sent", self.text_items_sent, self.expected_texts),
             ("calls items", self.call_items, self.expected_calls),
             ("opt-outs items", self.opt_out_items, self.expected_opt_outs),
+            ("lead-events items", self.lead_event_items, self.expected_lead_events),
             ("texts answered opted_out", self.answered("send-text", "opted_out"), self.expected_opted_out_answers),
             ("401 answers", self.unauthorized(), self.expected_unauthorized),
             ("deliveries still failing after redelivery", self.failures(), 0),
@@ -173,6 +178,7 @@ impl LoadReport {
                 self.expected_queued,
                 self.redriven
             ),
+            format!("lead events kept {} (expected {})", self.lead_event_items, self.expected_lead_events),
             format!(
                 "opt-outs listed {} (expected {}), texts answered opted_out {} (expected {})",
                 self.opt_out_items,
@@ -214,6 +220,7 @@ fn plan_deliveries(plan: &LoadPlan) -> Vec<Delivery> {
         .map(|_| {
             let endpoint = match random.next() % 20 {
                 0 | 1 => "text-optout",
+                2 | 3 => "text",
                 n if n % 2 == 0 => "send-text",
                 _ => "post-call",
             };
@@ -244,8 +251,8 @@ type Answer = (&'static str, u16, String, Vec<Duration>);
 /// Workers delivering as 2X does.
 struct Pool {
     client: reqwest::Client,
-    payloads: Arc<[(&'static str, Value); 3]>,
-    urls: Arc<[(&'static str, String); 3]>,
+    payloads: Arc<[(&'static str, Value); 4]>,
+    urls: Arc<[(&'static str, String); 4]>,
     concurrency: usize,
 }
 
@@ -268,6 +275,8 @@ impl Pool {
                         .unwrap_or_default();
                     match delivery.endpoint {
                         "text-optout" => payload["record_phone_number"] = opting_out_lead(delivery.id).into(),
+                        // Each reply its own words: one event per id, its repeats the same body.
+                        "text" => payload["message"] = format!("Is {} a good time?", delivery.id).into(),
                         "send-text" if to_opted_out_lead(delivery.id) => {
                             payload["id"] = delivery.id.into();
                             payload["record_phone_number"] = OPTED_OUT_LEAD.into();
@@ -324,6 +333,7 @@ pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulato
         expected_unauthorized: deliveries.iter().filter(|d| d.token != AUTH_TOKEN).count(),
         expected_opt_outs: 1 + listed_leads.len(),
         expected_opted_out_answers: valid("send-text").filter(|d| to_opted_out_lead(d.id)).count(),
+        expected_lead_events: distinct("text").len(),
         ..LoadReport::default()
     };
     let outage_deliveries = (deliveries.len() as f64 * plan.outage_share) as usize;
@@ -334,8 +344,13 @@ pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulato
         ("send-text", SampleEvent::named("send-text-pre-call")?.payload()?),
         ("post-call", SampleEvent::named("post-call-transferred")?.payload()?),
         ("text-optout", SampleEvent::named("text-optout-10-digit")?.payload()?),
+        ("text", SampleEvent::named("lead-events-text-question")?.payload()?),
     ]);
-    let urls = Arc::new(["send-text", "post-call", "text-optout"].map(|endpoint| (endpoint, functions.url(endpoint))));
+    let url = |endpoint: &'static str| match endpoint {
+        "text" => (endpoint, format!("{}/lead-events/text", functions.base_url())),
+        function => (endpoint, functions.url(function)),
+    };
+    let urls = Arc::new(["send-text", "post-call", "text-optout", "text"].map(url));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
 
     // The lead who opted out before the load.
@@ -374,5 +389,6 @@ pub async fn run_load(plan: &LoadPlan, functions: &Functions, emulator: &Emulato
         emulator.items(SENT_TEXTS_TABLE).await?.iter().filter(|item| item["status"] == "sent").count();
     report.call_items = emulator.items(CALLS_TABLE).await?.len();
     report.opt_out_items = emulator.items(OPT_OUTS_TABLE).await?.len();
+    report.lead_event_items = emulator.items(LEAD_EVENTS_TABLE).await?.len();
     Ok(report)
 }

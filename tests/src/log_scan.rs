@@ -20,8 +20,8 @@ const TOKENS: &[&str] = &[
 ];
 
 /// What must never appear in a log line: the tokens, from every sample webhook body (the events' and those queued
-/// in the redrive samples) the phone number (as sent and in E.164), the message and each transcript turn's
-/// content, and every number a sample delivery record names.
+/// in the redrive samples) the phone number (as sent and in E.164), the message (a text's, a lead's reply), 2X's
+/// response and each transcript turn's content, and every number a sample delivery record names.
 pub fn secrets() -> Result<Vec<String>, Error> {
     let mut secrets: Vec<String> = TOKENS.iter().map(|token| (*token).to_owned()).collect();
     // The webhook bodies: the sample events', and those the fallback queue's samples carry.
@@ -36,7 +36,8 @@ pub fn secrets() -> Result<Vec<String>, Error> {
             let national = &digits[digits.len().saturating_sub(10)..];
             secrets.extend([phone.to_owned(), national.to_owned(), format!("+1{national}")]);
         }
-        secrets.extend(payload["message"].as_str().map(str::to_owned));
+        // The lead's words and 2X's answers (inbound texts, classifications, responses).
+        secrets.extend(["message", "response"].iter().filter_map(|field| payload[*field].as_str()).map(str::to_owned));
         let turns = payload["transcript"].as_array().cloned().unwrap_or_default();
         secrets.extend(turns.iter().filter_map(|turn| turn["content"].as_str()).map(str::to_owned));
     }
