@@ -721,6 +721,32 @@ pub fn function_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
     env
 }
 
+/// lead-history's environment for the tables of a stack on `emulator` (what the stack's `LeadHistoryEnvironment`
+/// output gives a real account).
+pub fn lead_history_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
+    let mut env = emulator.aws_env();
+    env.extend([
+        ("CALLS_TABLE", CALLS_TABLE.into()),
+        ("SENT_TEXTS_TABLE", SENT_TEXTS_TABLE.into()),
+        ("LEAD_EVENTS_TABLE", LEAD_EVENTS_TABLE.into()),
+        ("OPT_OUTS_TABLE", OPT_OUTS_TABLE.into()),
+    ]);
+    env
+}
+
+/// `lead-history ARGS` run against the stack on `emulator`: what it printed, or why it failed.
+pub fn lead_history(emulator: &Emulator, args: &[&str]) -> Result<String, Error> {
+    let output = cargo_command("cargo")
+        .args(["run", "--quiet", "-p", "lead-history", "--"])
+        .args(args)
+        .envs(lead_history_env(emulator))
+        .output()?;
+    match output.status.success() {
+        true => Ok(String::from_utf8(output.stdout)?),
+        false => Err(format!("lead-history failed: {}", String::from_utf8_lossy(&output.stderr)).into()),
+    }
+}
+
 /// Every function's binary.
 pub const FUNCTIONS: [&str; 6] =
     ["send-text", "post-call", "text-optout", "lead-events", "sms-delivery-status", "redrive"];

@@ -84,7 +84,7 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
         events.iter().filter_map(|item| Some((item["phone"].as_str()?, item["kind"].as_str()?))).collect();
     assert_eq!(
         kinds.iter().filter(|(phone, _)| *phone == "+12025550143").count(),
-        6,
+        5,
         "a reply, a classification, two responses, an inbound call, and none of them again: {kinds:?}"
     );
     assert_eq!(events.len(), 9, "{kinds:?}");
@@ -103,6 +103,22 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
             ("+12025550188", "post-call:do_not_call"),
             ("+12025550190", "post-call:wrong_number")
         ]
+    );
+
+    // lead-history, the binary, on what the samples left: one lead's every record, oldest first.
+    let history: Value = serde_json::from_str(&integration_tests::lead_history(&emulator, &["--json", "2025550143"])?)?;
+    let kinds: Vec<&str> =
+        history["timeline"].as_array().into_iter().flatten().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["call", "transfer", "inbound text", "classification", "response", "response", "inbound call", "text"],
+        "{history:#}"
+    );
+    assert_eq!(history["suppression"], Value::Null);
+    let text = integration_tests::lead_history(&emulator, &["+12025550166"])?;
+    assert!(
+        text.starts_with("+12025550166: on the suppression list since ") && text.contains("(text:unsubscribe)"),
+        "{text}"
     );
 
     // The fallback queue's samples, as the redrive gets them: the call is stored, the stale text never sent.

@@ -3,8 +3,9 @@
 
 use integration_tests::burst::{BurstPlan, deliver_burst};
 use integration_tests::{
-    AUTH_TOKEN, CALLS_TABLE, DELIVERY_SAMPLES, Error, FUNCTIONS, OPT_OUTS_TABLE, REDRIVE_SAMPLES, SAMPLE_EVENTS,
-    SENT_TEXTS_TABLE, StackSettings, dynamodb_outage, message_ids, repo_root, start_stack_with,
+    AUTH_TOKEN, CALLS_TABLE, DELIVERY_SAMPLES, Error, FUNCTIONS, LEAD_EVENTS_TABLE, OPT_OUTS_TABLE, REDRIVE_SAMPLES,
+    SAMPLE_EVENTS, SENT_TEXTS_TABLE, SampleEvent, StackSettings, dynamodb_outage, lead_history, lead_history_env,
+    message_ids, repo_root, start_stack_with,
 };
 use std::process::ExitCode;
 
@@ -31,14 +32,17 @@ async fn run(keep_running: bool) -> Result<(), Error> {
     // Four instances of each function, so that a burst is received at once, as Lambda would.
     let settings = StackSettings { instances: BURST.instances, ..StackSettings::default() };
     let (emulator, functions) = start_stack_with(log_dir.join("functions.log"), settings).await?;
-    println!("  emulator {} with tables {CALLS_TABLE}, {SENT_TEXTS_TABLE} and {OPT_OUTS_TABLE}", emulator.endpoint);
+    println!(
+        "  emulator {} with tables {CALLS_TABLE}, {SENT_TEXTS_TABLE}, {LEAD_EVENTS_TABLE} and {OPT_OUTS_TABLE}",
+        emulator.endpoint
+    );
     println!("  function logs: .local/functions.log\n");
 
     println!("Sending every event in events/:");
     for sample in SAMPLE_EVENTS {
         let (name, function) = (sample.name, sample.function);
         let (status, body) = functions.invoke(function, &sample.event()?).await?;
-        println!("  {name:<28} → {function:<11} {status} {body}");
+        println!("  {name:<40} → {function:<11} {status} {body}");
     }
 
     println!("\nTexts SNS accepted (the emulator's record):");
@@ -99,6 +103,32 @@ async fn run(keep_running: bool) -> Result<(), Error> {
     }
 
     println!(
+        "\nA lead replied \"Unsubscribe\" (lead-events-text-unsubscribe, above): 2X then asks for a pre-call text to them:"
+    );
+    let mut text = SampleEvent::named("send-text-pre-call")?.payload()?;
+    (text["id"], text["record_phone_number"]) = (9100.into(), "+12025550166".into());
+    let mut event: serde_json::Value = serde_json::from_str(&SampleEvent::named("send-text-pre-call")?.event()?)?;
+    event["body"] = text.to_string().into();
+    let (status, body) = functions.invoke("send-text", &event.to_string()).await?;
+    println!("  send-text id 9100 to +12025550166 → {status} {body}");
+
+    println!("\nTransfer types on their calls (lead-events-transfer-type-*, above; 9001's post-call has not come):");
+    for item in emulator.items(CALLS_TABLE).await?.iter().filter(|item| item.get("transfer").is_some()) {
+        println!(
+            "  call {}  transfer_type {}  transfer {}  call stored {}",
+            item["id"],
+            item["transfer_type"],
+            item["transfer"],
+            item.get("received_at").is_some()
+        );
+    }
+
+    println!("\nOne lead's history: lead-history +12025550143 (the stack's tables, from its environment):");
+    for line in lead_history(&emulator, &["+12025550143"])?.lines() {
+        println!("  {line}");
+    }
+
+    println!(
         "\nThe fallback queue's sample events, as SQS hands them to redrive (a queued call; a text queued days ago):"
     );
     for sample in REDRIVE_SAMPLES {
@@ -156,6 +186,13 @@ async fn run(keep_running: bool) -> Result<(), Error> {
         println!("  send-text: {}", functions.url("send-text"));
         println!("  post-call: {}", functions.url("post-call"));
         println!("  text-optout: {}", functions.url("text-optout"));
+        let lead_events = functions.url("lead-events");
+        println!(
+            "  lead-events: {lead_events}text, …/text-classification, …/text-response, …/transfer-type, …/inbound-call"
+        );
+        let environment: Vec<String> =
+            lead_history_env(&emulator).iter().map(|(name, value)| format!("{name}={value}")).collect();
+        println!("  a lead's history: {} cargo run -q -p lead-history -- +12025550143", environment.join(" "));
         println!(
             "  sms-delivery-status: .venv/bin/cargo-lambda lambda invoke sms-delivery-status --invoke-address 127.0.0.1 \\"
         );
