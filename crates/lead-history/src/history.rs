@@ -3,6 +3,8 @@
 //! entry for the number. Records are read as stored (JSON), leniently: a field of another type is shown as sent.
 
 use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// What the tables hold about one number (E.164).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,7 +25,7 @@ pub struct LeadRecords {
 /// One line of the timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// RFC 3339 (UTC), as stored: sorts as text.
+    /// RFC 3339 (UTC), as stored.
     pub at: String,
     pub kind: &'static str,
     pub summary: String,
@@ -130,7 +132,9 @@ pub fn timeline(records: &LeadRecords) -> Vec<Entry> {
     let mut entries: Vec<Entry> = records.calls.iter().flat_map(call_entries).collect();
     entries.extend(records.texts.iter().map(text_entry));
     entries.extend(records.events.iter().map(event_entry));
-    entries.sort_by(|a, b| a.at.cmp(&b.at));
+    // By the instant: RFC 3339 texts with fractions of different lengths do not sort as text.
+    let instant = |entry: &Entry| OffsetDateTime::parse(&entry.at, &Rfc3339).ok();
+    entries.sort_by(|a, b| instant(a).cmp(&instant(b)).then_with(|| a.at.cmp(&b.at)));
     entries
 }
 
@@ -150,7 +154,7 @@ fn suppression_line(records: &LeadRecords) -> String {
 pub fn render_text(records: &LeadRecords) -> String {
     let mut text = format!("{}: {}\n", records.phone, suppression_line(records));
     for entry in timeline(records) {
-        text += &format!("  {:<20} {:<15} {}\n", entry.at, entry.kind, entry.summary);
+        text += &format!("  {:<30} {:<15} {}\n", entry.at, entry.kind, entry.summary);
     }
     for note in &records.notes {
         text += &format!("  note: {note}\n");
@@ -198,6 +202,11 @@ mod tests {
     fn every_kind_of_record_is_one_line_oldest_first() {
         let kinds: Vec<&str> = timeline(&records()).iter().map(|entry| entry.kind).collect();
         assert_eq!(kinds, ["text", "call", "transfer", "classification", "response", "inbound call", "inbound text"]);
+        let mut later_by_text = records();
+        later_by_text.texts[0]["received_at"] = "2026-12-05T10:00:00Z".into();
+        later_by_text.calls[0]["received_at"] = "2026-12-05T10:00:00.1Z".into();
+        let kinds: Vec<&str> = timeline(&later_by_text).iter().map(|entry| entry.kind).collect();
+        assert_eq!(&kinds[..2], ["text", "call"], "by the instant, not the text (\".1Z\" sorts before \"Z\")");
         let text = render_text(&records());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
