@@ -26,6 +26,9 @@ pub fn end_reason(fields: &Fields) -> Option<&str> {
     text_of(fields.get("call").and_then(Value::as_object).and_then(|call| call.get("end_reason")))
 }
 
+// A fifth transfer attribute must be added to `CallRecord::ATTRIBUTES` too.
+const _: () = assert!(TRANSFER_ATTRIBUTES.len() == 4);
+
 /// Above this size a call's transcript is stored compressed, leaving room under DynamoDB's 400 KB.
 pub const COMPRESS_TRANSCRIPT_ABOVE: usize = 350 * 1024;
 
@@ -65,7 +68,7 @@ impl<'a> CallRecord<'a> {
         "transcript_compressed",
         SHADOWED_FIELDS,
         STORED_AS_JSON,
-        // Set by the call's transfer (`transfer::TransferRecord`).
+        // Set by the call's transfer (`transfer::TransferRecord`; all four, as the assertion below holds).
         TRANSFER_ATTRIBUTES[0],
         TRANSFER_ATTRIBUTES[1],
         TRANSFER_ATTRIBUTES[2],

@@ -4,18 +4,18 @@
 //!
 //! The boundary, chosen to list every reply that is such a word and nothing a person writes for another reason:
 //! the message, case-folded, split into words at anything but a letter or a digit (punctuation, emoji, spaces;
-//! a hyphen or an apostrophe joins, so `opt-out` is `optout` and `don't` is `dont`), `opt out` read as
-//! `optout`, must hold at least one of [`OPT_OUT_WORDS`] and otherwise only [`FILLER_WORDS`], at most
-//! [`MAX_WORDS`] words in all. "STOP", "Unsubscribe 🙏", "opt-out please", "please unsubscribe me", "stop texting
-//! me" list the number; "Stop by at 5?", "What time will you call?", "cancel my appointment" do not. A reply in
-//! other words ("don't text me again", "remove me") is left to 2X's classification
-//! (`SUPPRESS_TEXTS_ON_CLASSIFICATIONS`).
+//! a hyphen or an apostrophe joins, so `opt-out` is `optout` and `don't` is `dont`), `opt … out` read as `optout`
+//! (with only filler between: "opt me out"), must hold at least one of [`OPT_OUT_WORDS`] and otherwise only
+//! [`FILLER_WORDS`], in any number. "STOP", "Unsubscribe 🙏", "opt-out please", "please unsubscribe me from your
+//! list", "No. Stop calling me" list the number; "Stop by at 5?", "What time will you call?", "cancel my
+//! appointment" do not. A reply in other words ("don't text me again", "remove me") is left to 2X's
+//! classification (`SUPPRESS_TEXTS_ON_CLASSIFICATIONS`).
 
 /// The FCC's words, as [`words`] reads them (`opt out` joined), and CTIA's `stopall`.
 pub const OPT_OUT_WORDS: [&str; 8] = ["stop", "quit", "end", "revoke", "optout", "cancel", "unsubscribe", "stopall"];
 
 /// Words that may stand beside an opt-out word without changing what the reply says.
-pub const FILLER_WORDS: [&str; 38] = [
+pub const FILLER_WORDS: [&str; 52] = [
     "please",
     "pls",
     "plz",
@@ -54,6 +54,20 @@ pub const FILLER_WORDS: [&str; 38] = [
     "sorry",
     "of",
     "us",
+    "no",
+    "your",
+    "my",
+    "u",
+    "calling",
+    "call",
+    "calls",
+    "contacting",
+    "messaging",
+    "sending",
+    "send",
+    "these",
+    "anymore",
+    "again",
 ];
 
 /// The reply's words: case-folded letters and digits; a hyphen or an apostrophe joins, anything else separates.
@@ -78,21 +92,26 @@ pub fn words(message: &str) -> Vec<String> {
 /// The opt-out word the reply `message` says stop with, as [`OPT_OUT_WORDS`] spells it; `None` for any other
 /// reply.
 pub fn opt_out_word(message: &str) -> Option<&'static str> {
-    let mut words = words(message);
-    if let Some(at) = words.windows(2).position(|pair| pair[0] == "opt" && pair[1] == "out") {
-        words.splice(at..at + 2, ["optout".to_owned()]);
-    }
     let mut said = None;
-    for word in &words {
-        match OPT_OUT_WORDS.iter().find(|opt_out| *opt_out == word) {
-            Some(opt_out) => {
-                said.get_or_insert(*opt_out);
+    // An `opt` waiting for its `out` (filler between allowed).
+    let mut opt = false;
+    for word in words(message) {
+        match word.as_str() {
+            "opt" => opt = true,
+            "out" if opt => {
+                opt = false;
+                said.get_or_insert("optout");
             }
-            None if FILLER_WORDS.contains(&word.as_str()) => {}
-            None => return None,
+            word => match OPT_OUT_WORDS.iter().find(|opt_out| **opt_out == word) {
+                Some(opt_out) => {
+                    said.get_or_insert(*opt_out);
+                }
+                None if FILLER_WORDS.contains(&word) => {}
+                None => return None,
+            },
         }
     }
-    said
+    said.filter(|_| !opt)
 }
 
 #[cfg(test)]
@@ -125,6 +144,14 @@ mod tests {
             ("Unsubscribe me from this list, thanks", "unsubscribe"),
             ("yes, cancel", "cancel"),
             ("Please please STOP texting me right now, thank you!!", "stop"),
+            ("Stop calling me", "stop"),
+            ("stop contacting me", "stop"),
+            ("Please stop messaging me", "stop"),
+            ("stop sending me texts", "stop"),
+            ("Unsubscribe me from your list", "unsubscribe"),
+            ("No. STOP", "stop"),
+            ("Opt me out", "optout"),
+            ("opt out, opt out", "optout"),
         ];
         for (message, word) in cases {
             assert_eq!(opt_out_word(message), Some(word), "{message:?}");
@@ -146,6 +173,10 @@ mod tests {
             "stopping by later",
             "don't",
             "opt in",
+            "opt",
+            "out",
+            "I'm out",
+            "No more texts please",
         ] {
             assert_eq!(opt_out_word(message), None, "{message:?}");
         }
@@ -172,7 +203,7 @@ mod tests {
         fn one_word_that_is_neither_says_nothing(
             (message, _) in reply_that_only_says_stop(),
             other in "[a-z]{2,9}".prop_filter("neither", |w| {
-                !OPT_OUT_WORDS.contains(&w.as_str()) && !FILLER_WORDS.contains(&w.as_str()) && w != "opt" && w != "out"
+                !OPT_OUT_WORDS.contains(&w.as_str()) && !FILLER_WORDS.contains(&w.as_str()) && w != "opt"
             }),
         ) {
             prop_assert_eq!(opt_out_word(&format!("{message} {other}")), None);

@@ -111,7 +111,8 @@ impl<E: LeadEventStore, T: TransferStore, W: OptOutWriter> LeadEventRecorder<E, 
             let item = listing.into_item().map_err(WebhookError::from)?;
             *listed = Some(list.add(item).await.map_err(failed)?);
         }
-        let source = source.and_then(|source| serde_json::to_value(source).ok()?.as_str().map(str::to_owned));
+        // Noted on the event only when the number was listed (with the list disabled, nothing was).
+        let source = source.filter(|_| listed.is_some()).map(|source| source.to_string());
         let record = LeadEventRecord::new(&phone, kind, fields, source, invocation.received_at, self.retention);
         let stored = self.events.store(record.into_item().map_err(WebhookError::from)?).await.map_err(failed)?;
         let outcome = match (listed.is_some(), stored) {

@@ -28,16 +28,20 @@ pub enum OptOutSource {
     },
 }
 
+impl std::fmt::Display for OptOutSource {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TextOptOut => formatter.write_str("text-optout"),
+            Self::PostCall { end_reason } => write!(formatter, "post-call:{end_reason}"),
+            Self::Reply { word } => write!(formatter, "text:{word}"),
+            Self::Classification { classification } => write!(formatter, "text-classification:{classification}"),
+        }
+    }
+}
+
 impl Serialize for OptOutSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::TextOptOut => serializer.serialize_str("text-optout"),
-            Self::PostCall { end_reason } => serializer.collect_str(&format_args!("post-call:{end_reason}")),
-            Self::Reply { word } => serializer.collect_str(&format_args!("text:{word}")),
-            Self::Classification { classification } => {
-                serializer.collect_str(&format_args!("text-classification:{classification}"))
-            }
-        }
+        serializer.collect_str(self)
     }
 }
 

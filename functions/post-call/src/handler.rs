@@ -13,7 +13,7 @@ use webhook::pipeline::Intake;
 
 /// The slowest delivery the webhook answers: the token re-read, the listing and the store failing at their
 /// timeouts, then the fallback queue.
-pub const WORST_CASE: Duration = budget::calls(3, 1);
+pub const WORST_CASE: Duration = budget::calls(4, 1);
 
 /// What post-call talks to: the calls table, the suppression list (unless disabled), the fallback queue.
 #[derive(Debug, Clone, Default)]

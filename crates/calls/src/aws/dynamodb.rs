@@ -20,9 +20,10 @@ impl From<DynamoTable> for DynamoCallStore {
     }
 }
 
-/// How many times a post-call is stored over a transfer that changes under it (2X delivering the transfer again
-/// at that very moment) before the store counts as failed, for the fallback queue to do it again.
-const STORE_OVER_TRANSFER_TRIES: usize = 3;
+/// The puts a post-call's store makes: the first, and one over the transfer that came before it. A transfer that
+/// changes (or an item that goes) in between fails the store, for the fallback queue to do it again: the budget
+/// (`RECORDER_WORST_CASE`) counts two.
+const STORE_OVER_TRANSFER_TRIES: usize = 2;
 
 impl DynamoCallStore {
     /// Opens the connection during initialisation ([`connection_opened`]) with a put that cannot happen: the
@@ -49,6 +50,7 @@ impl CallStore for DynamoCallStore {
                 .table_name(&self.table.name)
                 .set_item(Some(attributes.clone()))
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            let transfer_seen_before = transfer_seen.is_some();
             let request = match transfer_seen.take() {
                 None => request.condition_expression("attribute_not_exists(id)"),
                 Some(seen) => request
@@ -62,16 +64,20 @@ impl CallStore for DynamoCallStore {
                     _ => return Err(dependency_error(OPERATION, &error)),
                 },
             };
-            let existing = existing.unwrap_or_default();
-            // A stored call (or no item the condition could see: stored, then deleted) is kept as it was.
-            let Some(seen) = existing.get("transfer_received_at").filter(|_| !existing.contains_key("received_at"))
-            else {
-                return Ok(StoreOutcome::AlreadyStored);
-            };
-            transfer_seen = Some(seen.clone());
-            keep_transfer(&mut attributes, &existing);
+            match existing {
+                Some(existing) if existing.contains_key("received_at") => return Ok(StoreOutcome::AlreadyStored),
+                // A transfer that came first: kept, on condition it is still the one read.
+                Some(existing) => {
+                    transfer_seen = existing.get("transfer_received_at").cloned();
+                    keep_transfer(&mut attributes, &existing);
+                }
+                // DynamoDB returns the item that failed `attribute_not_exists(id)`: only the put over a transfer
+                // whose item has gone since sees none: stored as new by a later try (the fallback queue's).
+                None if transfer_seen_before => keep_transfer(&mut attributes, &HashMap::new()),
+                None => return Ok(StoreOutcome::AlreadyStored),
+            }
         }
-        Err(DependencyError::new(OPERATION, "the call's transfer kept changing"))
+        Err(DependencyError::new(OPERATION, "the call's item changed while it was stored"))
     }
 }
 

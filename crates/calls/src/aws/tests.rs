@@ -127,3 +127,25 @@ async fn a_transfer_sets_its_attributes_removes_an_earlier_ones_and_never_moves_
     assert_eq!(store.set_transfer(WebhookId::new(7), record.into_item().unwrap()).await, Ok(()));
     assert_eq!(update.num_calls(), 1);
 }
+
+/// The transfer-only item gone (or changed) between the two puts: never answered `duplicate` (the call would be
+/// lost), but failed, for the fallback queue to store it.
+#[tokio::test]
+async fn a_transfer_item_that_changes_under_the_store_fails_it_rather_than_drop_the_call() {
+    let item = CallRecord::new(WebhookId::new(7), Default::default(), None, OffsetDateTime::now_utc(), None);
+    let transfer_only = std::collections::HashMap::from([
+        ("id".to_owned(), AttributeValue::N("7".into())),
+        ("transfer_received_at".to_owned(), AttributeValue::S("2026-12-05T10:00:00Z".into())),
+    ]);
+    let first = mock!(aws_sdk_dynamodb::Client::put_item).then_error(move || {
+        PutItemError::ConditionalCheckFailedException(
+            ConditionalCheckFailedException::builder().set_item(Some(transfer_only.clone())).build(),
+        )
+    });
+    let gone = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+        PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&first, &gone]);
+    let error = DynamoCallStore::from_client(client, "calls").store(item.into_item().unwrap()).await.unwrap_err();
+    assert_eq!(error.cause, "the call's item changed while it was stored");
+}
