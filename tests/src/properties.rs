@@ -16,7 +16,7 @@ use calls::record::CallRecord;
 use lambda_http::Body;
 use lambda_http::http::Method;
 use lead_events::config::LEAD_EVENTS_MAX_BODY_BYTES;
-use leads::event::LeadEventRecord;
+use leads::event::{LeadEventRecord, LeadRoute, event_key};
 use post_call::config::{POST_CALL_MAX_BODY_BYTES, PostCallConfig};
 use send_text::config::{SEND_TEXT_MAX_BODY_BYTES, SendTextConfig};
 use serde_json::Value;
@@ -31,7 +31,7 @@ use webhook::payload::{Fields, WebhookId, parse_object};
 use webhook::phone::{CountryCode, PhoneNumber};
 use webhook::pipeline::{Webhook, handle};
 use webhook_test_support::events::{TOKEN, env};
-use webhook_test_support::stored::{same_json, stored_as_sent};
+use webhook_test_support::stored::{fields_as_sent, same_json, stored_as_sent};
 
 /// The webhooks, their state kept across bodies so that repeated ids meet their first delivery.
 pub struct BodyCheck {
@@ -288,31 +288,30 @@ impl BodyCheck {
         Ok((status, answer["status"].as_str().map(str::to_owned)))
     }
 
-    /// lead-events at `/text` (an inbound text; the other event routes read the same) answers 200 for a body
-    /// with a usable number: `stored` or `duplicate` (the body kept once, every field as sent) or `opted_out` (the
-    /// number listed: a message that is one of the FCC's words alone always is); a JSON 4xx for any other body,
-    /// keeping and listing nothing. Never a panic or a 5xx.
-    pub fn inbound_text(&self, body: &[u8]) -> Result<Answered, String> {
+    /// lead-events at an event's `route` (`/text`, `/text-classification`, `/text-response`, `/inbound-call`)
+    /// answers 200 for a body with a usable number: `stored` or `duplicate` (the body kept once, every field as
+    /// sent) or `opted_out` (the number listed: a lead's message that is one of the FCC's words alone always is);
+    /// a JSON 4xx for any other body, keeping and listing nothing. Never a panic or a 5xx.
+    pub fn lead_event(&self, route: &str, body: &[u8]) -> Result<Answered, String> {
         let (listed_before, kept_before) = (self.fakes.opt_outs.len(), self.fakes.lead_events.len());
-        let (status, answer) = deliver_to(&self.runtime, &self.lead_events, "/text", body)?;
+        let (status, answer) = deliver_to(&self.runtime, &self.lead_events, route, body)?;
         let payload = payload(body).filter(|_| body.len() <= LEAD_EVENTS_MAX_BODY_BYTES);
         let phone = payload.as_ref().and_then(|payload| payload_phone(payload, "record_phone_number"));
         match (status, answer["status"].as_str(), phone, payload) {
             (200, Some(outcome @ ("stored" | "duplicate" | "opted_out")), Some(phone), Some(payload)) => {
-                let kept = self.fakes.lead_events.of(phone.e164());
-                let as_sent = |item: &Value| {
-                    same_json(&Value::Object(payload.clone()), &stored_as_sent(item, LeadEventRecord::ATTRIBUTES))
-                };
-                if !kept.iter().any(as_sent) {
-                    return Err(format!("{outcome}, but no event of the number holds the body as sent"));
+                let kind = LeadRoute::parse(route.trim_start_matches('/')).and_then(LeadRoute::event_kind);
+                let key = event_key(kind.ok_or("not an event's route")?, &payload);
+                let kept = self.fakes.lead_events.item(phone.e164(), &key).ok_or("no event under the body's key")?;
+                if !same_json(&Value::Object(payload.clone()), &fields_as_sent(&kept, LeadEventRecord::ATTRIBUTES)) {
+                    return Err(format!("{outcome}, but the event kept is not the body as sent: {kept}"));
                 }
                 let words = payload.get("message").and_then(Value::as_str).map(|message| message.trim().to_lowercase());
-                let fcc_word = words.is_some_and(|word| {
-                    ["stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe"].contains(&word.as_str())
-                });
+                let fcc_word = route != "/inbound-call"
+                    && words.is_some_and(|word| {
+                        ["stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe"].contains(&word.as_str())
+                    });
                 let listed = self.fakes.opt_outs.item(phone.e164()).is_some();
-                if (outcome == "opted_out") != listed && outcome == "opted_out" || (fcc_word && outcome != "opted_out")
-                {
+                if (outcome == "opted_out" && !listed) || (fcc_word && outcome != "opted_out") {
                     return Err(format!("{outcome} for a reply that said stop or not, the list disagreeing: {answer}"));
                 }
             }

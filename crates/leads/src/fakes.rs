@@ -27,6 +27,11 @@ impl FakeLeadEvents {
         events
     }
 
+    /// The event `event` (its key) of `e164`.
+    pub fn item(&self, e164: &str, event: &str) -> Option<Value> {
+        lock(&self.items).get(&(e164.to_owned(), event.to_owned())).cloned()
+    }
+
     pub fn len(&self) -> usize {
         lock(&self.items).len()
     }

@@ -12,6 +12,15 @@ use webhook::item::{SHADOWED_FIELDS, STORED_AS_JSON};
 /// The fields 2X sent, as `item` (an item as JSON, [`webhook::fakes::item_json`]) stores them: without `id` (the key)
 /// and the attributes of ours named in `ours`.
 pub fn stored_as_sent(item: &Value, ours: &[&str]) -> Value {
+    let mut fields = fields_as_sent(item, ours);
+    if let Some(fields) = fields.as_object_mut() {
+        fields.remove("id");
+    }
+    fields
+}
+
+/// [`stored_as_sent`] of an item whose `id` is no key but a field as sent (a lead event's).
+pub fn fields_as_sent(item: &Value, ours: &[&str]) -> Value {
     let paths: HashSet<&str> =
         item[STORED_AS_JSON].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
     let mut fields = Map::new();
@@ -20,7 +29,7 @@ pub fn stored_as_sent(item: &Value, ours: &[&str]) -> Value {
     }
     let shadowed = fields.remove(SHADOWED_FIELDS);
     let gzip = fields.remove("transcript_gzip");
-    fields.retain(|name, _| name != "id" && !ours.contains(&name.as_str()));
+    fields.retain(|name, _| !ours.contains(&name.as_str()));
     if let Some(Value::Object(shadowed)) = shadowed {
         fields.extend(shadowed);
     }

@@ -24,8 +24,17 @@ static POST_CALL: LazyLock<Vec<Value>> = LazyLock::new(|| {
 });
 static TEXT_OPTOUT: LazyLock<Vec<Value>> =
     LazyLock::new(|| ["text-optout-10-digit", "text-optout-plus-1"].map(sample_body).into());
-static INBOUND_TEXT: LazyLock<Vec<Value>> = LazyLock::new(|| {
-    ["lead-events-text-question", "lead-events-text-unsubscribe", "lead-events-text-odd-types"].map(sample_body).into()
+static LEAD_EVENT: LazyLock<Vec<Value>> = LazyLock::new(|| {
+    [
+        "lead-events-text-question",
+        "lead-events-text-unsubscribe",
+        "lead-events-text-odd-types",
+        "lead-events-text-classification-opt-out",
+        "lead-events-text-response",
+        "lead-events-inbound-call",
+    ]
+    .map(sample_body)
+    .into()
 });
 static TRANSFER_TYPE: LazyLock<Vec<Value>> = LazyLock::new(|| {
     ["lead-events-transfer-type-qualified", "lead-events-transfer-type-odd-types"].map(sample_body).into()
@@ -242,7 +251,7 @@ fn bodies(samples: &'static [Value], required: &'static [&'static str]) -> impl 
 const SEND_TEXT_REQUIRED: &[&str] = &["record_phone_number", "message"];
 const POST_CALL_REQUIRED: &[&str] = &[];
 const TEXT_OPTOUT_REQUIRED: &[&str] = &["record_phone_number"];
-const INBOUND_TEXT_REQUIRED: &[&str] = &["record_phone_number"];
+const LEAD_EVENT_REQUIRED: &[&str] = &["record_phone_number"];
 const TRANSFER_TYPE_REQUIRED: &[&str] = &[];
 
 type Property = fn(&BodyCheck, &[u8]) -> Result<Answered, String>;
@@ -273,9 +282,14 @@ fn text_optout_answers_every_body_with_a_json_4xx_or_a_correct_success() {
     check(&TEXT_OPTOUT, TEXT_OPTOUT_REQUIRED, BodyCheck::text_optout);
 }
 
+/// Each body to one of lead-events' four event routes, in turn.
 #[test]
-fn an_inbound_text_is_answered_with_a_json_4xx_or_kept_as_sent_and_a_stop_listed() {
-    check(&INBOUND_TEXT, INBOUND_TEXT_REQUIRED, BodyCheck::inbound_text);
+fn a_lead_event_is_answered_with_a_json_4xx_or_kept_as_sent_and_a_stop_listed() {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    const ROUTES: [&str; 4] = ["/text", "/text-classification", "/text-response", "/inbound-call"];
+    check(&LEAD_EVENT, LEAD_EVENT_REQUIRED, |webhooks, body| {
+        webhooks.lead_event(ROUTES[NEXT.fetch_add(1, Ordering::Relaxed) as usize % ROUTES.len()], body)
+    });
 }
 
 #[test]
