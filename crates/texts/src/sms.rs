@@ -69,21 +69,35 @@ const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆ�
 const GSM7_EXTENSION: &str = "\u{c}^{}\\[~]|€";
 
 fn segments(text: &str) -> Segments {
-    let septets = text.chars().try_fold(0usize, |total, c| {
-        if GSM7_BASIC.contains(c) {
-            Some(total + 1)
-        } else if GSM7_EXTENSION.contains(c) {
-            Some(total + 2)
-        } else {
-            None
-        }
-    });
-    let (encoding, units, single, per_part) = match septets {
-        Some(septets) => (SmsEncoding::Gsm7, septets, 160, 153),
-        None => (SmsEncoding::Ucs2, text.encode_utf16().count(), 70, 67),
+    let septets = |c: char| match (GSM7_BASIC.contains(c), GSM7_EXTENSION.contains(c)) {
+        (true, _) => Some(1),
+        (false, true) => Some(2),
+        (false, false) => None,
     };
-    let count = if units <= single { 1 } else { units.div_ceil(per_part) };
-    Segments { encoding, count }
+    match text.chars().map(septets).collect::<Option<Vec<usize>>>() {
+        Some(widths) => Segments { encoding: SmsEncoding::Gsm7, count: parts(&widths, 160, 153) },
+        None => {
+            let widths: Vec<usize> = text.chars().map(char::len_utf16).collect();
+            Segments { encoding: SmsEncoding::Ucs2, count: parts(&widths, 70, 67) }
+        }
+    }
+}
+
+/// The parts a text of characters `widths` (septets, or UTF-16 units) is split into: one up to `single`, else
+/// parts of `per_part` filled in order, a character never split across two (an extension character's escape
+/// and septet, a surrogate pair's halves), as carriers split.
+fn parts(widths: &[usize], single: usize, per_part: usize) -> usize {
+    if widths.iter().sum::<usize>() <= single {
+        return 1;
+    }
+    let (mut parts, mut used) = (1, 0);
+    for width in widths {
+        if used + width > per_part {
+            (parts, used) = (parts + 1, 0);
+        }
+        used += width;
+    }
+    parts
 }
 
 /// Never shows the text: message texts stay out of logs.
@@ -143,6 +157,29 @@ mod tests {
         assert_eq!(parts(&format!("{}📞", "a".repeat(69))), (SmsEncoding::Ucs2, 2));
         assert_eq!(parts(&"я".repeat(134)), (SmsEncoding::Ucs2, 2));
         assert_eq!(parts(&"я".repeat(135)), (SmsEncoding::Ucs2, 3));
+    }
+
+    /// A character is never split across parts: a part may end one septet (or unit) short.
+    #[test]
+    fn an_extension_character_or_a_surrogate_pair_at_a_part_boundary_starts_the_next_part() {
+        let a = |n: usize| "a".repeat(n);
+        assert_eq!(parts(&format!("{}€{}", a(152), a(152))), (SmsEncoding::Gsm7, 3), "306 septets, yet 3 parts");
+        assert_eq!(parts(&format!("{}€{}", a(151), a(153))), (SmsEncoding::Gsm7, 2), "the € ends part 1 exactly");
+        let ya = |n: usize| "я".repeat(n);
+        assert_eq!(parts(&format!("{}📞{}", ya(66), ya(66))), (SmsEncoding::Ucs2, 3), "134 units, yet 3 parts");
+        assert_eq!(parts(&format!("{}📞{}", ya(65), ya(67))), (SmsEncoding::Ucs2, 2), "the pair ends part 1 exactly");
+    }
+
+    proptest::proptest! {
+        /// Without a character of two (septets or units), the parts are the plain division.
+        #[test]
+        fn texts_of_single_width_characters_split_by_plain_division(n in 1usize..1600, latin in proptest::bool::ANY) {
+            let (text, single, per_part) = if latin { ("a".repeat(n), 160, 153) } else { ("я".repeat(n / 2), 70, 67) };
+            let units = text.chars().count();
+            proptest::prop_assume!(units > 0);
+            let expected = if units <= single { 1 } else { units.div_ceil(per_part) };
+            proptest::prop_assert_eq!(parts(&text).1, expected);
+        }
     }
 
     #[test]
