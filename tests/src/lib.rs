@@ -707,13 +707,9 @@ pub async fn start_stack_with(log_path: PathBuf, settings: StackSettings) -> Res
 
 /// Table names and function settings used by local runs and tests.
 pub fn function_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
-    let mut env = emulator.aws_env();
+    let mut env = lead_history_env(emulator);
     env.extend([
         ("AUTH_TOKEN", AUTH_TOKEN.into()),
-        ("CALLS_TABLE", CALLS_TABLE.into()),
-        ("SENT_TEXTS_TABLE", SENT_TEXTS_TABLE.into()),
-        ("OPT_OUTS_TABLE", OPT_OUTS_TABLE.into()),
-        ("LEAD_EVENTS_TABLE", LEAD_EVENTS_TABLE.into()),
         // The samples' leads are in Washington State and DC: with the legal-hours guard on, a run at night
         // would hold every text. The guard has its own tests.
         ("TEXT_HOURS", "off".into()),
@@ -721,8 +717,8 @@ pub fn function_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
     env
 }
 
-/// lead-history's environment for the tables of a stack on `emulator` (what the stack's `LeadHistoryEnvironment`
-/// output gives a real account).
+/// The emulator's AWS settings and every table's name: lead-history's environment for the tables of a stack on
+/// `emulator` (what the stack's `LeadHistoryEnvironment` output gives a real account), and the functions'.
 pub fn lead_history_env(emulator: &Emulator) -> Vec<(&'static str, String)> {
     let mut env = emulator.aws_env();
     env.extend([

@@ -1206,7 +1206,8 @@ async fn lead_history_reads_every_record_of_a_lead_by_its_number() -> Result<(),
         opt_outs: OPT_OUTS.into(),
     };
     let client = aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await);
-    let records = lead_history::aws::DynamoHistory { client, tables }.records("+12025550143").await?;
+    let history = lead_history::aws::DynamoHistory { client, tables };
+    let records = history.records("+12025550143").await?;
     let kinds: Vec<&str> = lead_history::history::timeline(&records).iter().map(|entry| entry.kind).collect();
     assert_eq!(
         kinds,
@@ -1215,16 +1216,7 @@ async fn lead_history_reads_every_record_of_a_lead_by_its_number() -> Result<(),
     assert_eq!(records.texts[0]["status"], "sent");
     assert_eq!(records.suppression.as_ref().map(|listed| &listed["source"]), Some(&json!("text:stop")));
     assert!(records.notes.is_empty(), "{:?}", records.notes);
-    let nobody = lead_history::aws::DynamoHistory {
-        client: aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await),
-        tables: lead_history::aws::HistoryTables {
-            calls: CALLS.into(),
-            sent_texts: TEXTS.into(),
-            lead_events: LEAD_EVENTS.into(),
-            opt_outs: OPT_OUTS.into(),
-        },
-    };
-    let none = nobody.records("+12025550100").await?;
+    let none = history.records("+12025550100").await?;
     assert!(none.calls.is_empty() && none.texts.is_empty() && none.events.is_empty() && none.suppression.is_none());
     Ok(())
 }
