@@ -124,7 +124,7 @@ impl Report for CallReport {
                 metric: Metric::StoredItemBytes,
                 unit: Unit::Bytes,
                 value: u64::try_from(*item_bytes).unwrap_or(u64::MAX),
-                dimension: None,
+                dimensions: vec![],
             });
         }
         // The listing is what compliance depends on: a delivery whose listing failed is queued (503 without a

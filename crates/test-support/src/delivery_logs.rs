@@ -21,7 +21,8 @@ pub fn delivery_line(message_id: &str, success: bool, timestamp: &str, destinati
     };
     json!({
         "notification": {"messageId": message_id, "timestamp": timestamp},
-        "delivery": {"phoneCarrier": "Example Carrier", "mnc": 270, "destination": destination, "priceInUSD": 0.00645,
+        "delivery": {"phoneCarrier": "Example Carrier", "mnc": 270, "numberOfMessageParts": 1, "destination": destination,
+                     "priceInUSD": 0.00645,
                      "smsType": "Transactional", "mcc": 310, "providerResponse": response, "dwellTimeMs": 599,
                      "dwellTimeMsUntilDeviceAck": 1344},
         "status": status

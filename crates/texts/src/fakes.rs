@@ -2,7 +2,8 @@
 //! conditions. Test code only, behind the `fakes` feature.
 
 use crate::ledger::{
-    ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaim, TextKey, TextLedger, TextStatus,
+    ClaimOutcome, HeldClaim, SMS_CHARACTERS_REPLACED, SMS_ENCODING, SMS_PARTS, SendFailure, Settlement, SmsSender,
+    TextClaim, TextKey, TextLedger, TextStatus,
 };
 use crate::sms::SmsText;
 use crate::text::TextType;
@@ -61,7 +62,7 @@ impl SmsSender for FakeSms {
         Ok(lock(&self.opted_out).contains(to.e164()))
     }
 
-    async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, SendFailure> {
+    async fn send(&self, to: &PhoneNumber, text: &SmsText<'_>) -> Result<String, SendFailure> {
         self.operations.call("send").map_err(SendFailure::NotSent)?;
         if let Some(code) = *lock(&self.refused_with) {
             let error = DependencyError::new("send", format!("service error {code}"));
@@ -219,7 +220,14 @@ impl TextLedger for FakeLedger {
         let entry = entry.ok_or_else(|| DependencyError::new(operation, "condition failed"))?;
         entry.status = settlement.status();
         match settlement {
-            Settlement::Sent { message_id } => entry.message_id = Some(message_id.to_owned()),
+            Settlement::Sent { message_id, billing } => {
+                entry.message_id = Some(message_id.to_owned());
+                entry.item[SMS_ENCODING] = billing.segments.encoding.name().into();
+                entry.item[SMS_PARTS] = billing.segments.count.into();
+                if billing.characters_replaced > 0 {
+                    entry.item[SMS_CHARACTERS_REPLACED] = billing.characters_replaced.into();
+                }
+            }
             Settlement::Failed { code } => entry.item["failure_code"] = code.into(),
             Settlement::Unconfirmed | Settlement::Queued | Settlement::Expired | Settlement::OutsideHours => {}
         }

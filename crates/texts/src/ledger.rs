@@ -3,7 +3,7 @@
 //! settled when the text is sent, or may have been, or never will be), and the two narrow ports the text work
 //! needs ([`TextLedger`], [`SmsSender`]). `aws` implements them; `fakes` in memory.
 
-use crate::sms::SmsText;
+use crate::sms::{SmsBilling, SmsText};
 use crate::text::TextType;
 use serde::{Serialize, Serializer};
 use std::future::Future;
@@ -85,8 +85,8 @@ pub struct HeldClaim<'a> {
 /// goes with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settlement<'a> {
-    /// SNS accepted it, as `message_id`.
-    Sent { message_id: &'a str },
+    /// SNS accepted it, as `message_id`, billed as `billing`.
+    Sent { message_id: &'a str, billing: SmsBilling },
     /// The publish reached SNS and its answer was lost.
     Unconfirmed,
     /// Not sent, and on the fallback queue: only an unfinished claim is marked.
@@ -138,8 +138,15 @@ pub trait SmsSender: Send + Sync {
     fn is_opted_out(&self, to: &PhoneNumber) -> impl Future<Output = Result<bool, DependencyError>> + Send;
 
     /// Returns the provider's message id. Never repeats a request the provider may have received.
-    fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> impl Future<Output = Result<String, SendFailure>> + Send;
+    fn send(&self, to: &PhoneNumber, text: &SmsText<'_>) -> impl Future<Output = Result<String, SendFailure>> + Send;
 }
+
+/// A sent text's encoding as it went out (`GSM-7`, `UCS-2`), set with `sent`.
+pub const SMS_ENCODING: &str = "sms_encoding";
+/// A Number: the parts we counted for the text as it went out, what sms-delivery-status compares SNS's with.
+pub const SMS_PARTS: &str = "sms_parts";
+/// A Number, only when smart encoding changed the text: how many characters it replaced.
+pub const SMS_CHARACTERS_REPLACED: &str = "sms_characters_replaced";
 
 /// Who claims a text id, and when: what an existing claim is judged against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,11 +316,15 @@ impl<'a> TextClaimRecord<'a> {
         "outside_hours_at",
         "failed_at",
         "failure_code",
+        SMS_ENCODING,
+        SMS_PARTS,
+        SMS_CHARACTERS_REPLACED,
         // Set by sms-delivery-status from SNS's delivery records (its `DELIVERY_ATTRIBUTES`).
         "delivery_status",
         "delivery_provider_response",
         "delivery_price_usd",
         "delivery_reported_at",
+        "delivery_parts",
         SHADOWED_FIELDS,
         STORED_AS_JSON,
     ];

@@ -7,7 +7,7 @@ use crate::ledger::{
 };
 use crate::pacing::Pacer;
 use crate::settings::{QueuedTextMaxAge, TextSettings};
-use crate::sms::{Segments, SmsText};
+use crate::sms::{SmsBilling, SmsText};
 use crate::text::{AllowedRecipients, SendText, recipient_and_sms};
 use lambda_http::http::StatusCode;
 use std::time::Duration;
@@ -47,6 +47,8 @@ pub struct TextSender<L, S, O> {
     retention: Option<Retention>,
     max_age: QueuedTextMaxAge,
     hours: TextHours,
+    /// `SMS_SMART_ENCODING`.
+    smart_encoding: bool,
     /// The redrive's pace at the number's rate; `None` (the webhook): a throttled text is queued at once.
     pacer: Option<Pacer>,
 }
@@ -79,6 +81,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
             retention: data.retention,
             max_age: settings.queued_max_age,
             hours: settings.hours,
+            smart_encoding: settings.sms.smart_encoding,
             pacer: None,
         }
     }
@@ -93,7 +96,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
     async fn publish(
         &self,
         to: &PhoneNumber,
-        message: SmsText<'_>,
+        message: &SmsText<'_>,
         by: Instant,
     ) -> (Result<String, SendFailure>, Paced) {
         let mut paced = Paced::default();
@@ -157,6 +160,7 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
                 Ok(valid) => valid,
                 Err(error) => return (None, Paced::default(), Err(Unsent::Refused(error))),
             };
+        let message = if self.smart_encoding { message.smart_encoded() } else { message };
         let now = OffsetDateTime::now_utc();
         let deadline = invocation.received_at + self.max_age.of(&key.text_type);
         let hours = match self.hours {
@@ -227,16 +231,15 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
             Ok(settled) => return (sns_check, Paced::default(), Ok(Texted::ClaimedBefore(settled))),
         }
 
-        let (published, paced) = self.publish(&to, message, Self::publish_by(deadline, now, invocation)).await;
+        let (published, paced) = self.publish(&to, &message, Self::publish_by(deadline, now, invocation)).await;
         let texted = match published {
             Ok(message_id) => {
                 let age = OffsetDateTime::now_utc() - invocation.received_at;
                 // The text is out: answer 200 even if recording that fails, or a retry would text the lead again.
-                let marked = self
-                    .ledger
-                    .settle(held, Settlement::Sent { message_id: &message_id }, OffsetDateTime::now_utc())
-                    .await;
-                Ok(Texted::Sent { message_id, segments: message.segments(), age, marked })
+                let billing = message.billing();
+                let sent = Settlement::Sent { message_id: &message_id, billing };
+                let marked = self.ledger.settle(held, sent, OffsetDateTime::now_utc()).await;
+                Ok(Texted::Sent { message_id, billing, age, marked })
             }
             Err(SendFailure::NotSent(publish_error)) => failed(Step::Publish { throttled: false }, publish_error, true),
             // Paced, it had all the time it could wait: too close to its maximum age for another try, it never
@@ -273,8 +276,9 @@ impl<L: TextLedger, S: SmsSender, O: OptOutLookup> TextSender<L, S, O> {
 /// or another delivery's), each with the calls that failed on the way without changing that.
 #[derive(Debug)]
 pub enum Texted {
-    /// SNS accepted it, as `message_id`, `age` after it arrived here; `marked`: whether the ledger recorded that.
-    Sent { message_id: String, segments: Segments, age: time::Duration, marked: Result<(), DependencyError> },
+    /// SNS accepted it, as `message_id`, billed as `billing`, `age` after it arrived here; `marked`: whether the
+    /// ledger recorded that.
+    Sent { message_id: String, billing: SmsBilling, age: time::Duration, marked: Result<(), DependencyError> },
     /// The publish reached SNS and its answer was lost: settled, never sent again.
     Unconfirmed { publish_error: DependencyError, marked: Result<(), DependencyError> },
     /// Opted out at SNS or on the suppression list (`list`: the list's failure when SNS's answer sufficed); the
@@ -360,7 +364,7 @@ impl Report for TextReport {
                 metric: Metric::SmsThrottled,
                 unit: Unit::Count,
                 value: u64::from(paced.throttled),
-                dimension: None,
+                dimensions: vec![],
             });
         }
         if !paced.waited.is_zero() {
@@ -368,22 +372,40 @@ impl Report for TextReport {
                 metric: Metric::TextWaitedForRate,
                 unit: Unit::Milliseconds,
                 value: u64::try_from(paced.waited.as_millis()).unwrap_or(u64::MAX),
-                dimension: None,
+                dimensions: vec![],
             });
         }
         match texted {
-            Ok(Texted::Sent { message_id, segments, age, marked }) => {
+            Ok(Texted::Sent { message_id, billing, age, marked }) => {
+                let text_type = ("text_type", key.text_type.dimension());
+                let count = |value: usize| u64::try_from(value).unwrap_or(u64::MAX);
                 summary.measurements.push(Measurement {
                     metric: Metric::SmsSegments,
                     unit: Unit::Count,
-                    value: u64::try_from(segments.count).unwrap_or(u64::MAX),
-                    dimension: Some(("encoding", segments.encoding.name())),
+                    value: count(billing.segments.count),
+                    dimensions: vec![("encoding", billing.segments.encoding.name()), text_type],
                 });
+                if billing.characters_replaced > 0 {
+                    summary.measurements.push(Measurement {
+                        metric: Metric::SmsCharactersReplaced,
+                        unit: Unit::Count,
+                        value: count(billing.characters_replaced),
+                        dimensions: vec![],
+                    });
+                    // Counted (0 included) whenever smart encoding changed a text: the dashboard's average then
+                    // says what it saves.
+                    summary.measurements.push(Measurement {
+                        metric: Metric::SmsPartsSaved,
+                        unit: Unit::Count,
+                        value: count(billing.parts_saved),
+                        dimensions: vec![text_type],
+                    });
+                }
                 summary.measurements.push(Measurement {
                     metric: Metric::TextAgeWhenSent,
                     unit: Unit::Milliseconds,
                     value: u64::try_from(age.whole_milliseconds()).unwrap_or(0),
-                    dimension: None,
+                    dimensions: vec![],
                 });
                 summary.note(marked);
                 Ok(Accepted { message_id: Some(message_id), ..Accepted::new(Outcome::Sent, id) })
@@ -496,7 +518,7 @@ fn claimed_before(claimed: ClaimOutcome, id: WebhookId, summary: &mut RequestSum
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sms::SmsEncoding;
+    use crate::sms::{Segments, SmsEncoding};
     use crate::text::TextType;
     use webhook::error::Refusal;
 
@@ -512,9 +534,10 @@ mod tests {
     // The rules return what happened; recording it is a pure function of the report, tested here without ports.
     #[test]
     fn a_sent_text_is_answered_200_and_what_failed_on_the_way_is_noted_in_order() {
-        let segments = Segments { encoding: SmsEncoding::Ucs2, count: 2 };
+        let segments = Segments { encoding: SmsEncoding::Gsm7, count: 2 };
+        let billing = SmsBilling { segments, characters_replaced: 3, parts_saved: 1 };
         let (age, marked) = (time::Duration::milliseconds(1_500), Err(failure("dynamodb:UpdateItem")));
-        let sent = Texted::Sent { message_id: "m-1".into(), segments, age, marked };
+        let sent = Texted::Sent { message_id: "m-1".into(), billing, age, marked };
         let mut summary = RequestSummary::default();
         let answer = read(Ok(sent), Some(failure("sns:CheckIfPhoneNumberIsOptedOut"))).record(&mut summary);
 
@@ -533,13 +556,16 @@ mod tests {
         let measured: Vec<_> = summary
             .measurements
             .iter()
-            .map(|measured| (measured.metric, measured.unit, measured.value, measured.dimension))
+            .map(|measured| (measured.metric, measured.unit, measured.value, measured.dimensions.clone()))
             .collect();
+        let text_type = ("text_type", "pre-call");
         assert_eq!(
             measured,
             [
-                (Metric::SmsSegments, Unit::Count, 2, Some(("encoding", "UCS-2"))),
-                (Metric::TextAgeWhenSent, Unit::Milliseconds, 1_500, None),
+                (Metric::SmsSegments, Unit::Count, 2, vec![("encoding", "GSM-7"), text_type]),
+                (Metric::SmsCharactersReplaced, Unit::Count, 3, vec![]),
+                (Metric::SmsPartsSaved, Unit::Count, 1, vec![text_type]),
+                (Metric::TextAgeWhenSent, Unit::Milliseconds, 1_500, vec![]),
             ]
         );
     }

@@ -76,6 +76,9 @@ pub struct SmsSettings {
     pub origination_number: Option<String>,
     /// `AWS.SNS.SMS.SenderID`: 3–11 alphanumerics, ignored by US carriers.
     pub sender_id: Option<String>,
+    /// `SMS_SMART_ENCODING` (`true`, the default, or `false`): send look-alike characters as GSM-7 when that makes
+    /// the whole text GSM-7 ([`crate::sms::SmsText::smart_encoded`]).
+    pub smart_encoding: bool,
 }
 
 /// The regions of the United States that libphonenumber gives codes of their own (they share +1): a number in
@@ -138,7 +141,15 @@ impl SmsSettings {
                 });
             }
         }
-        Ok(Self { sms_type, origination_number, sender_id })
+        let smart_encoding = match env.optional("SMS_SMART_ENCODING").map(|value| value.trim().to_ascii_lowercase()) {
+            None => true,
+            Some(value) => match value.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(ConfigError::Invalid { name: "SMS_SMART_ENCODING", reason: "must be true or false" }),
+            },
+        };
+        Ok(Self { sms_type, origination_number, sender_id, smart_encoding })
     }
 }
 

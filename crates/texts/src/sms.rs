@@ -1,13 +1,30 @@
-//! The text of an SMS as SNS accepts it, and the parts carriers bill it as (GSM-7 or UCS-2). Counted here rather
-//! than with `sms_splitter`, the one crate for it (unchanged since 2022, little used, and it builds each part
-//! where only the count is needed).
+//! The text of an SMS as SNS accepts it, the parts carriers bill it as (GSM-7 or UCS-2), and smart encoding, which
+//! sends a text's look-alike characters as GSM-7 when that makes the whole text GSM-7. Counted here rather than
+//! with `sms_splitter`, the one crate for it (unchanged since 2022, little used, and it builds each part where
+//! only the count is needed). Checked against Twilio's published calculator (`tests/sms_oracle.rs`).
+
+use std::borrow::Cow;
 
 /// SNS refuses a direct publish over 1,600 bytes.
 pub const MAX_SMS_BYTES: usize = 1600;
 
-/// A message that is not blank and fits one SNS publish. Only [`SmsText::parse`] makes one.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SmsText<'a>(&'a str);
+/// A message that is not blank and fits one SNS publish, with how carriers will encode and split it. Only
+/// [`SmsText::parse`] makes one; [`SmsText::smart_encoded`] may replace its look-alike characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmsText<'a> {
+    text: Cow<'a, str>,
+    billing: SmsBilling,
+}
+
+/// What a text is billed as, and what smart encoding saved on it: kept on the sent text and in the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsBilling {
+    pub segments: Segments,
+    /// Characters smart encoding replaced: 0 when the text goes out as 2X wrote it.
+    pub characters_replaced: usize,
+    /// The parts smart encoding saved against the text as written.
+    pub parts_saved: usize,
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SmsTextError {
@@ -24,17 +41,57 @@ impl<'a> SmsText<'a> {
         } else if message.len() > MAX_SMS_BYTES {
             Err(SmsTextError::TooLong(message.len()))
         } else {
-            Ok(Self(message))
+            let billing = SmsBilling { segments: segments(message), characters_replaced: 0, parts_saved: 0 };
+            Ok(Self { text: Cow::Borrowed(message), billing })
         }
     }
 
-    pub fn as_str(&self) -> &'a str {
-        self.0
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// How carriers will encode and split this text, which is what SNS bills.
     pub fn segments(&self) -> Segments {
-        segments(self.0)
+        self.billing.segments
+    }
+
+    /// The segments, and what [`SmsText::smart_encoded`] replaced and saved.
+    pub fn billing(&self) -> SmsBilling {
+        self.billing
+    }
+
+    /// This text with its look-alike characters (a curly quote, a dash, a non-breaking space…) replaced by their
+    /// GSM-7 equivalents, as Twilio, Telnyx and others do and SNS does not: only when that makes the whole text
+    /// GSM-7 in no more parts. Otherwise the text as written: replacing a quote saves nothing in a text that an
+    /// emoji or another script keeps in UCS-2. Letters are never changed, nor anything transliterated.
+    pub fn smart_encoded(self) -> Self {
+        let written = self.billing.segments;
+        if written.encoding == SmsEncoding::Gsm7 {
+            return self;
+        }
+        let (mut replaced, mut characters_replaced, mut previous) = (String::with_capacity(self.text.len()), 0, None);
+        for character in self.text.chars() {
+            match look_alike(character) {
+                Some(equivalent) => {
+                    // "1½" is one and a half: "11/2" would be eleven halves.
+                    if is_vulgar_fraction(character) && previous.is_some_and(|p: char| p.is_ascii_digit()) {
+                        replaced.push(' ');
+                    }
+                    replaced.push_str(equivalent);
+                    characters_replaced += 1;
+                }
+                None => replaced.push(character),
+            }
+            previous = Some(character);
+        }
+        let segments = segments(&replaced);
+        let better = segments.encoding == SmsEncoding::Gsm7 && segments.count <= written.count;
+        // Only invisible characters would be left blank; a fraction grows it (SNS's limit is in bytes).
+        if characters_replaced == 0 || !better || replaced.trim().is_empty() || replaced.len() > MAX_SMS_BYTES {
+            return self;
+        }
+        let parts_saved = written.count - segments.count;
+        Self { text: Cow::Owned(replaced), billing: SmsBilling { segments, characters_replaced, parts_saved } }
     }
 }
 
@@ -68,12 +125,16 @@ const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆ�
 /// GSM 03.38 extension table: an escape septet plus one, so two each.
 const GSM7_EXTENSION: &str = "\u{c}^{}\\[~]|€";
 
-fn segments(text: &str) -> Segments {
-    let septets = |c: char| match (GSM7_BASIC.contains(c), GSM7_EXTENSION.contains(c)) {
+/// A character's septets in GSM-7; `None` outside it.
+fn septets(character: char) -> Option<usize> {
+    match (GSM7_BASIC.contains(character), GSM7_EXTENSION.contains(character)) {
         (true, _) => Some(1),
         (false, true) => Some(2),
         (false, false) => None,
-    };
+    }
+}
+
+fn segments(text: &str) -> Segments {
     match text.chars().map(septets).collect::<Option<Vec<usize>>>() {
         Some(widths) => Segments { encoding: SmsEncoding::Gsm7, count: parts(&widths, 160, 153) },
         None => {
@@ -81,6 +142,92 @@ fn segments(text: &str) -> Segments {
             Segments { encoding: SmsEncoding::Ucs2, count: parts(&widths, 70, 67) }
         }
     }
+}
+
+/// The GSM-7 equivalent of a look-alike character: Twilio's smart-encoding table (sms-segments-calculator 1.3.0,
+/// `SmartEncodingMap.ts`), each entry checked, with these changes (`tests/sms_oracle.rs` holds each one):
+/// - a space of any width is one space (Twilio: two), a tab one space (Twilio: seven), a line or paragraph
+///   separator a line break (Twilio: a space);
+/// - `‹ ›` are quotes, `'` (Twilio: `< >`); the vertical commas U+FE10 and U+FE11 are commas (Twilio: `'`);
+/// - combining marks are left as written: `n` + U+0303 is `ñ`, which Twilio would send as `n~`;
+/// - letters are left as written: the small capitals (`ʀ`, `ɪ`, `ʏ` are IPA letters) and the click letter `ǃ`;
+/// - added: the non-breaking hyphen, the figure dash, the minus and the small em dash (`-`), the primes (`'`
+///   `"`), and every other ASCII control character and the soft hyphen (invisible: dropped).
+///
+/// Every key is outside GSM-7 and every equivalent inside it (tested), which keeps smart encoding idempotent.
+fn look_alike(character: char) -> Option<&'static str> {
+    Some(match character {
+        '\u{ab}' | '\u{bb}' | '\u{201c}' | '\u{201d}' | '\u{2ba}' | '\u{2ee}' | '\u{201f}' | '\u{201e}'
+        | '\u{275d}' | '\u{275e}' | '\u{301d}' | '\u{301e}' | '\u{ff02}' | '\u{2033}' => "\"",
+        '\u{2018}' | '\u{2019}' | '\u{2bb}' | '\u{2c8}' | '\u{2bc}' | '\u{2bd}' | '\u{2b9}' | '\u{201b}'
+        | '\u{ff07}' | '\u{b4}' | '\u{2ca}' | '`' | '\u{2cb}' | '\u{275b}' | '\u{275c}' | '\u{2039}' | '\u{203a}'
+        | '\u{2032}' => "'",
+        '\u{f7}' | '\u{29f8}' | '\u{2044}' | '\u{2215}' | '\u{ff0f}' => "/",
+        '\u{bc}' => "1/4",
+        '\u{bd}' => "1/2",
+        '\u{be}' => "3/4",
+        '\u{29f9}' | '\u{29f5}' | '\u{fe68}' | '\u{ff3c}' => "\\",
+        '\u{ff3f}' | '\u{2017}' => "_",
+        '\u{2223}' | '\u{ff5c}' | '\u{23b8}' | '\u{23b9}' | '\u{23d0}' | '\u{239c}' | '\u{239f}' => "|",
+        '\u{23bc}' | '\u{23bd}' | '\u{2015}' | '\u{fe63}' | '\u{ff0d}' | '\u{2010}' | '\u{2043}' | '\u{2014}'
+        | '\u{2013}' | '\u{2022}' | '\u{2011}' | '\u{2012}' | '\u{2212}' | '\u{fe58}' => "-",
+        '\u{fe6b}' | '\u{ff20}' => "@",
+        '\u{fe69}' | '\u{ff04}' => "$",
+        '\u{fe15}' | '\u{fe57}' | '\u{ff01}' => "!",
+        '\u{203c}' => "!!",
+        '\u{fe5f}' | '\u{ff03}' => "#",
+        '\u{fe6a}' | '\u{ff05}' => "%",
+        '\u{fe60}' | '\u{ff06}' => "&",
+        '\u{201a}' | '\u{fe50}' | '\u{fe51}' | '\u{ff0c}' | '\u{ff64}' | '\u{3001}' | '\u{fe10}' | '\u{fe11}' => ",",
+        '\u{2768}' | '\u{276a}' | '\u{fe59}' | '\u{ff08}' | '\u{27ee}' | '\u{2985}' => "(",
+        '\u{2769}' | '\u{276b}' | '\u{fe5a}' | '\u{ff09}' | '\u{27ef}' | '\u{2986}' => ")",
+        '\u{204e}'
+        | '\u{2217}'
+        | '\u{229b}'
+        | '\u{2722}'..='\u{2725}'
+        | '\u{2731}'..='\u{2733}'
+        | '\u{273a}'..='\u{273d}'
+        | '\u{2743}'
+        | '\u{2749}'..='\u{274b}'
+        | '\u{29c6}'
+        | '\u{fe61}'
+        | '\u{ff0a}' => "*",
+        '\u{2d6}' | '\u{fe62}' | '\u{ff0b}' => "+",
+        '\u{3002}' | '\u{fe52}' | '\u{ff0e}' | '\u{ff61}' => ".",
+        '\u{2026}' => "...",
+        '\u{2d0}' | '\u{2f8}' | '\u{2982}' | '\u{a789}' | '\u{fe13}' | '\u{ff1a}' => ":",
+        '\u{204f}' | '\u{fe14}' | '\u{fe54}' | '\u{ff1b}' => ";",
+        '\u{fe64}' | '\u{ff1c}' => "<",
+        '\u{a78a}' | '\u{fe66}' | '\u{ff1d}' => "=",
+        '\u{fe65}' | '\u{ff1e}' => ">",
+        '\u{fe16}' | '\u{fe56}' | '\u{ff1f}' => "?",
+        '\u{2c6}' | '\u{ff3e}' => "^",
+        '\u{2774}' | '\u{fe5b}' | '\u{ff5b}' => "{",
+        '\u{2775}' | '\u{fe5c}' | '\u{ff5d}' => "}",
+        '\u{ff3b}' => "[",
+        '\u{ff3d}' => "]",
+        '\u{2dc}' | '\u{2f7}' | '\u{223c}' | '\u{ff5e}' => "~",
+        // Fullwidth digits and capitals are the ASCII ones in another width (Unicode's compatibility mapping).
+        '\u{ff10}'..='\u{ff19}' | '\u{ff21}'..='\u{ff3a}' => return fullwidth(character),
+        '\u{a0}' | '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\t' => " ",
+        '\u{80}' | '\u{8d}' | '\u{90}' | '\u{9b}' | '\u{9f}' => " ",
+        '\u{2028}' | '\u{2029}' => "\n",
+        '\u{200b}' | '\u{200c}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => "",
+        // Invisible controls (not GSM-7's line feed, carriage return and form feed).
+        '\0'..='\u{1f}' | '\u{7f}' if !matches!(character, '\n' | '\r' | '\u{c}') => "",
+        _ => return None,
+    })
+}
+
+/// `０`…`９`, `Ａ`…`Ｚ` as their ASCII characters.
+fn fullwidth(character: char) -> Option<&'static str> {
+    const ASCII: &str = "0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let at = usize::try_from(u32::from(character).checked_sub(0xff10)?).ok()?;
+    ASCII.get(at..=at)
+}
+
+fn is_vulgar_fraction(character: char) -> bool {
+    matches!(character, '\u{bc}' | '\u{bd}' | '\u{be}')
 }
 
 /// The parts a text of characters `widths` (septets, or UTF-16 units) is split into: one up to `single`, else
@@ -103,7 +250,7 @@ fn parts(widths: &[usize], single: usize, per_part: usize) -> usize {
 /// Never shows the text: message texts stay out of logs.
 impl std::fmt::Debug for SmsText<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SmsText({} bytes)", self.0.len())
+        write!(f, "SmsText({} bytes)", self.text.len())
     }
 }
 
@@ -179,6 +326,161 @@ mod tests {
             proptest::prop_assume!(units > 0);
             let expected = if units <= single { 1 } else { units.div_ceil(per_part) };
             proptest::prop_assert_eq!(parts(&text).1, expected);
+        }
+    }
+
+    fn smart(text: &str) -> (String, SmsEncoding, usize, usize) {
+        let sent = SmsText::parse(text).unwrap().smart_encoded();
+        let billing = sent.billing();
+        (sent.as_str().to_owned(), billing.segments.encoding, billing.segments.count, billing.characters_replaced)
+    }
+
+    #[test]
+    fn every_look_alike_is_outside_gsm7_and_its_equivalent_inside() {
+        let mut looked = 0;
+        for character in (0..=0x3_ffff).filter_map(char::from_u32) {
+            if let Some(equivalent) = look_alike(character) {
+                looked += 1;
+                assert_eq!(septets(character), None, "U+{:04X} is GSM-7 already", u32::from(character));
+                assert!(equivalent.chars().all(|c| septets(c).is_some()), "U+{:04X}", u32::from(character));
+            }
+        }
+        // Twilio's 271, less 40 combining marks and letters, plus 7 dashes, primes and the soft hyphen, and 19
+        // more invisible controls.
+        assert_eq!(looked, 257, "the table's size: a change to it is deliberate");
+    }
+
+    #[test]
+    fn a_pasted_text_goes_out_as_gsm7_with_its_look_alikes_replaced() {
+        let pasted = "Hi Dana, it\u{2019}s Sam from Brightside Solar. I\u{2019}ll call you in about 5 minutes \u{2014} talk soon!";
+        let expected = "Hi Dana, it's Sam from Brightside Solar. I'll call you in about 5 minutes - talk soon!";
+        assert_eq!(smart(pasted), (expected.to_owned(), SmsEncoding::Gsm7, 1, 3));
+        let sent = SmsText::parse(pasted).unwrap().smart_encoded();
+        assert_eq!((SmsText::parse(pasted).unwrap().segments().count, sent.billing().parts_saved), (2, 1));
+    }
+
+    #[test]
+    fn texts_smart_encoding_would_not_make_gsm7_go_out_as_written() {
+        for written in [
+            "It\u{2019}s Sam \u{1f4de} we\u{2019}ll call in 5",
+            "\u{41f}\u{440}\u{438}\u{432}\u{435}\u{442} \u{2014} \u{43c}\u{44b} \u{43f}\u{43e}\u{437}\u{432}\u{43e}\u{43d}\u{438}\u{43c}",
+            "\u{60a8}\u{597d}\u{ff01}\u{6211}\u{4eec}\u{5c06}\u{7ed9}\u{60a8}\u{6253}\u{7535}\u{8bdd}\u{3002}",
+            // n + combining tilde is ñ: never sent as n~.
+            "Se\u{f1}or Pen\u{303}a, we\u{2019}ll call",
+            // Letters are never transliterated, small capitals included.
+            "\u{1d04}\u{29c}\u{1d07}\u{1d04}\u{1d0b} it\u{2019}s here",
+            // Invisible characters alone would leave nothing to send.
+            "\u{200b}\u{feff}",
+        ] {
+            let sms = SmsText::parse(written).unwrap();
+            let written_segments = sms.segments();
+            let sent = sms.smart_encoded();
+            assert_eq!(
+                (sent.as_str(), sent.segments(), sent.billing().characters_replaced),
+                (written, written_segments, 0)
+            );
+        }
+    }
+
+    #[test]
+    fn smart_encoding_never_costs_a_part() {
+        // 70 ellipses are one UCS-2 part; as 210 full stops they would be two GSM-7 parts.
+        let ellipses = "\u{2026}".repeat(70);
+        assert_eq!(smart(&ellipses), (ellipses.clone(), SmsEncoding::Ucs2, 1, 0));
+        assert_eq!(smart(&"\u{2026}".repeat(50)), (".".repeat(150), SmsEncoding::Gsm7, 1, 50));
+    }
+
+    #[test]
+    fn a_fraction_after_a_digit_keeps_its_value() {
+        assert_eq!(smart("Call in 1\u{bd} hours").0, "Call in 1 1/2 hours");
+        assert_eq!(smart("\u{bd} hour").0, "1/2 hour");
+        assert_eq!(smart("Take \u{bc}").0, "Take 1/4");
+    }
+
+    #[test]
+    fn spaces_are_one_space_line_separators_a_line_break_and_invisible_characters_go() {
+        assert_eq!(smart("a\u{a0}b\u{2009}c\u{3000}d\te").0, "a b c d e");
+        assert_eq!(smart("line\u{2028}next\u{2029}end").0, "line\nnext\nend");
+        assert_eq!(smart("zero\u{200b}width\u{ad}soft\u{7}bell\u{feff}").0, "zerowidthsoftbell");
+        assert_eq!(smart("\u{2039}quoted\u{203a} \u{2032}5\u{2033}").0, "'quoted' '5\"");
+        assert_eq!(smart("non\u{2011}breaking \u{2012} \u{2212}5").0, "non-breaking - -5");
+        assert_eq!(smart("\u{ff21}\u{ff3a}\u{ff10}\u{ff19}").0, "AZ09");
+        assert_eq!(smart("keep\r\nlines\u{c}").0, "keep\r\nlines\u{c}", "GSM-7 already: unchanged");
+    }
+
+    /// Characters a sender's text is made of: GSM-7 (basic and extension), look-alikes, and what keeps a text
+    /// UCS-2 (an emoji, Cyrillic, a combining mark, a small capital).
+    const ALPHABET: &[char] = &[
+        'a',
+        'Z',
+        ' ',
+        '.',
+        '\n',
+        '\r',
+        '\'',
+        '"',
+        '-',
+        '5',
+        '\u{c}',
+        '\u{e9}',
+        '\u{c7}',
+        '\u{20ac}',
+        '{',
+        '\\',
+        '~',
+        '\u{2019}',
+        '\u{201c}',
+        '\u{201d}',
+        '\u{2014}',
+        '\u{2013}',
+        '\u{2026}',
+        '\u{a0}',
+        '\u{200b}',
+        '\u{bd}',
+        '\u{ff01}',
+        '\t',
+        '\u{2028}',
+        '\u{2039}',
+        '\u{1f4de}',
+        '\u{44f}',
+        '\u{303}',
+        '\u{1d00}',
+        '\u{e7}',
+    ];
+
+    fn text_of(alphabet: &'static [char]) -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(alphabet), 1..420)
+            .prop_map(|characters| characters.into_iter().collect::<String>())
+            .prop_filter("an SMS", |text| SmsText::parse(text).is_ok())
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #[test]
+        fn smart_encoding_never_adds_a_part_and_is_idempotent(text in text_of(ALPHABET)) {
+            let written = SmsText::parse(&text).unwrap();
+            let once = written.clone().smart_encoded();
+            proptest::prop_assert!(once.segments().count <= written.segments().count);
+            proptest::prop_assert_eq!(once.segments().count + once.billing().parts_saved, written.segments().count);
+            let once_text = once.as_str().to_owned();
+            let twice = SmsText::parse(&once_text).unwrap().smart_encoded();
+            proptest::prop_assert_eq!(twice.as_str(), once.as_str());
+            proptest::prop_assert_eq!(twice.billing().characters_replaced, 0);
+            if once.billing().characters_replaced > 0 {
+                proptest::prop_assert_eq!(once.segments().encoding, SmsEncoding::Gsm7);
+            } else {
+                proptest::prop_assert_eq!(once.as_str(), text.as_str());
+            }
+        }
+
+        #[test]
+        fn a_gsm7_text_is_left_as_written(text in text_of(&ALPHABET[..17])) {
+            let written = SmsText::parse(&text).unwrap();
+            proptest::prop_assert_eq!(written.segments().encoding, SmsEncoding::Gsm7);
+            let sent = written.smart_encoded();
+            proptest::prop_assert_eq!(sent.as_str(), text.as_str());
+            proptest::prop_assert_eq!(sent.billing().characters_replaced, 0);
         }
     }
 

@@ -47,6 +47,11 @@ impl TextType {
         }
     }
 
+    /// As a metric's `text_type` dimension ([`webhook::metrics::text_type_dimension`]).
+    pub fn dimension(&self) -> &'static str {
+        webhook::metrics::text_type_dimension(self.as_str())
+    }
+
     /// As a text's key and the summary line's `kind`.
     pub fn as_str(&self) -> &str {
         match self {

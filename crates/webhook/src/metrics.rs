@@ -109,8 +109,15 @@ pub enum Metric {
     Received,
     /// SNS refused or failed to take a text (after the SDK's retries).
     SmsPublishFailed,
-    /// The parts a sent text is billed as; dimension `encoding`.
+    /// The parts a sent text is billed as; dimensions `encoding` and `text_type` too.
     SmsSegments,
+    /// The parts smart encoding saved on a sent text; dimension `text_type` too.
+    SmsPartsSaved,
+    /// The characters smart encoding replaced in a sent text.
+    SmsCharactersReplaced,
+    /// A delivery record whose `numberOfMessageParts` is not the parts we counted for the text: a bug in our
+    /// counting, or a carrier's surprise.
+    SmsPartsMismatch,
     /// The DynamoDB size of a stored call record.
     StoredItemBytes,
     /// The suppression list could not be read: the text was not sent (503).
@@ -121,7 +128,7 @@ pub enum Metric {
     Delivered,
     /// SNS reported a sent text not delivered (`FAILURE`); dimension `sms_type` too.
     DeliveryFailed,
-    /// What SNS charged for a reported text, in US dollars.
+    /// What SNS charged for a reported text, in US dollars; dimensions `sms_type` and `text_type` too.
     DeliveryPriceUSD,
     /// A delivery record for a message id no sent text has (another sender in the account).
     DeliveryUnmatched,
@@ -148,10 +155,13 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 20] = [
         Self::Received,
         Self::SmsPublishFailed,
         Self::SmsSegments,
+        Self::SmsPartsSaved,
+        Self::SmsCharactersReplaced,
+        Self::SmsPartsMismatch,
         Self::StoredItemBytes,
         Self::OptOutLookupFailed,
         Self::OptOutListed,
@@ -173,6 +183,9 @@ impl Metric {
             Self::Received => "Received",
             Self::SmsPublishFailed => "SmsPublishFailed",
             Self::SmsSegments => "SmsSegments",
+            Self::SmsPartsSaved => "SmsPartsSaved",
+            Self::SmsCharactersReplaced => "SmsCharactersReplaced",
+            Self::SmsPartsMismatch => "SmsPartsMismatch",
             Self::StoredItemBytes => "StoredItemBytes",
             Self::OptOutLookupFailed => "OptOutLookupFailed",
             Self::OptOutListed => "OptOutListed",
@@ -228,15 +241,26 @@ pub fn emf_document(mut root: Map<String, Value>, timestamp_ms: i64, directives:
     Value::Object(root)
 }
 
-/// A value a request measured, with at most one dimension besides `function`; published by `function`, and by
-/// `function` and that dimension.
+/// A text type (`pre-call`, or any `type` 2X sends) as a metric's `text_type` dimension: the types 2X documents,
+/// any other as `other` (a dimension's values must stay few: each is a metric CloudWatch bills).
+pub fn text_type_dimension(text_type: &str) -> &'static str {
+    match text_type {
+        "pre-call" => "pre-call",
+        "post-voicemail" => "post-voicemail",
+        "unspecified" => "unspecified",
+        _ => "other",
+    }
+}
+
+/// A value a request measured; published by `function`, and by `function` and each of its dimensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Measurement {
     pub metric: Metric,
     pub unit: Unit,
     pub value: u64,
-    /// (name, value), e.g. `("encoding", "GSM-7")`.
-    pub dimension: Option<(&'static str, &'static str)>,
+    /// (name, value), e.g. `("encoding", "GSM-7")`: each a dimension set with `function`, never combined (a
+    /// dashboard breaks a metric down one way at a time, and each set is a metric CloudWatch bills).
+    pub dimensions: Vec<(&'static str, &'static str)>,
 }
 
 /// What one request contributes to the metrics.
@@ -254,7 +278,7 @@ pub struct RequestMetrics<'a> {
 impl RequestMetrics<'_> {
     /// The EMF document: every request counts as `Received` and under its outcome, plus its other counts (all
     /// with dimension `function`), then each measurement in a directive of its own: by `function` (what an alarm
-    /// reads), and by `function` and its dimension when it has one (what a dashboard breaks it down by).
+    /// reads), and by `function` and each of its dimensions (what a dashboard breaks it down by).
     pub fn to_emf(&self, namespace: &str, timestamp_ms: i64) -> Value {
         let mut document = Map::new();
         document.insert("function".into(), self.function.into());
@@ -272,15 +296,14 @@ impl RequestMetrics<'_> {
         let mut directives = vec![directive(namespace, &[&["function"]], &counted)];
         for measurement in self.measurements {
             let name = measurement.metric.name();
-            let by_function: &[&str] = &["function"];
-            let directive = match measurement.dimension {
-                Some((dimension, value)) => {
-                    document.insert(dimension.into(), value.into());
-                    directive(namespace, &[by_function, &["function", dimension]], &[(name, measurement.unit)])
-                }
-                None => directive(namespace, &[by_function], &[(name, measurement.unit)]),
-            };
-            directives.push(directive);
+            let sets: Vec<[&str; 2]> =
+                measurement.dimensions.iter().map(|(dimension, _)| ["function", dimension]).collect();
+            let mut dimension_sets: Vec<&[&str]> = vec![&["function"]];
+            dimension_sets.extend(sets.iter().map(<[&str; 2]>::as_slice));
+            for (dimension, value) in &measurement.dimensions {
+                document.insert((*dimension).into(), (*value).into());
+            }
+            directives.push(directive(namespace, &dimension_sets, &[(name, measurement.unit)]));
             document.insert(name.into(), measurement.value.into());
         }
         emf_document(document, timestamp_ms, directives)
@@ -316,9 +339,9 @@ mod tests {
                 metric: Metric::SmsSegments,
                 unit: Unit::Count,
                 value: 3,
-                dimension: Some(("encoding", "UCS-2")),
+                dimensions: vec![("encoding", "UCS-2"), ("text_type", "pre-call")],
             },
-            Measurement { metric: Metric::StoredItemBytes, unit: Unit::Bytes, value: 2048, dimension: None },
+            Measurement { metric: Metric::StoredItemBytes, unit: Unit::Bytes, value: 2048, dimensions: vec![] },
         ];
         let document = RequestMetrics {
             counts: &[Metric::SmsPublishFailed],
@@ -328,12 +351,13 @@ mod tests {
         .to_emf(DEFAULT_NAMESPACE, 1);
         assert_valid_emf(&document);
         assert_eq!((&document["encoding"], &document["SmsSegments"]), (&json!("UCS-2"), &json!(3)));
+        assert_eq!(document["text_type"], "pre-call");
         assert_eq!(document["StoredItemBytes"], 2048);
         assert_eq!(document["SmsPublishFailed"], 1);
         assert_eq!(document["_aws"]["CloudWatchMetrics"][2]["Metrics"][0]["Unit"], "Bytes");
         assert_eq!(
             document["_aws"]["CloudWatchMetrics"][1]["Dimensions"],
-            json!([["function"], ["function", "encoding"]])
+            json!([["function"], ["function", "encoding"], ["function", "text_type"]])
         );
         assert_eq!(document["_aws"]["CloudWatchMetrics"][2]["Dimensions"], json!([["function"]]));
     }

@@ -164,7 +164,7 @@ pub fn answer_of(
                     metric: Metric::Refused,
                     unit: Unit::Count,
                     value: 1,
-                    dimension: Some(("reason", refusal.label())),
+                    dimensions: vec![("reason", refusal.label())],
                 });
             }
             (answer.status, answer.outcome, answer.body)

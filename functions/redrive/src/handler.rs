@@ -184,7 +184,7 @@ where
             metric: Metric::Redriven,
             unit: Unit::Count,
             value: 1,
-            dimension: Some(("queued_by", delivery.function.as_str())),
+            dimensions: vec![("queued_by", delivery.function.as_str())],
         });
         Ok(accepted)
     }

@@ -26,7 +26,7 @@ fn request_path(c: &mut Criterion) {
             let text = SendText::read(parse_object(black_box(&text_body)).unwrap()).unwrap();
             let to = PhoneNumber::parse(&text.record_phone_number, CountryCode::US).unwrap();
             let kind = to.line_type();
-            let message = SmsText::parse(&text.message).unwrap();
+            let message = SmsText::parse(&text.message).unwrap().smart_encoded();
             let key = TextKey { id: text.id, text_type: text.text_type };
             let now = OffsetDateTime::now_utc();
             let record = TextClaimRecord::new(&key, text.fields, &to, "bench-request", now, now, None);

@@ -48,7 +48,12 @@ mod tests {
         assert_eq!(config.own.texts.sent_texts_table, "texts");
         assert_eq!(
             config.own.texts.sms,
-            SmsSettings { sms_type: SmsType::Transactional, origination_number: None, sender_id: None }
+            SmsSettings {
+                sms_type: SmsType::Transactional,
+                origination_number: None,
+                sender_id: None,
+                smart_encoding: true
+            }
         );
         assert_eq!(config.common.max_body_bytes, SEND_TEXT_MAX_BODY_BYTES);
         assert_eq!(config.own.texts.queued_max_age, QueuedTextMaxAge::DEFAULT);

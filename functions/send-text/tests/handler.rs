@@ -54,6 +54,20 @@ fn id(value: u64) -> TextKey {
     pre_call(value)
 }
 
+/// With smart encoding off, the text goes out exactly as 2X wrote it, and is billed so.
+#[tokio::test]
+async fn with_smart_encoding_off_the_text_goes_out_as_written() {
+    let (handler, fakes) = send_text_on_fakes(&[("SMS_SMART_ENCODING", "false")]);
+    let (status, _) = answer(&handler, event("send-text-pre-call")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let written = "We\u{2019}ll call you in several minutes, looking forward to talking with you.";
+    assert_eq!(fakes.sms.sent()[0].text, written);
+    let item = fakes.ledger.entry(&id(1234)).expect("the claim is recorded").item;
+    assert_eq!((&item["sms_encoding"], &item["sms_parts"]), (&json!("UCS-2"), &json!(2)));
+    assert!(item.get("sms_characters_replaced").is_none(), "{item}");
+}
+
 #[tokio::test]
 async fn pre_call_text_is_sent_to_the_e164_number_and_recorded() {
     let (handler, fakes) = send_text_on_fakes(&[]);
@@ -64,9 +78,13 @@ async fn pre_call_text_is_sent_to_the_e164_number_and_recorded() {
     let sent = fakes.sms.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].to, "+12025550143");
-    assert_eq!(sent[0].text, "We will call you in several minutes, looking forward to talking with you.");
+    // Smart encoding: the curly apostrophe 2X sent would have made the text UCS-2 (71 characters: two parts).
+    assert_eq!(sent[0].text, "We'll call you in several minutes, looking forward to talking with you.");
 
     let entry = fakes.ledger.entry(&id(1234)).expect("the claim is recorded");
+    assert_eq!(entry.item["message"], "We\u{2019}ll call you in several minutes, looking forward to talking with you.");
+    let billed = (&entry.item["sms_encoding"], &entry.item["sms_parts"], &entry.item["sms_characters_replaced"]);
+    assert_eq!(billed, (&json!("GSM-7"), &json!(1), &json!(1)));
     assert_eq!(entry.status, TextStatus::Sent);
     assert_eq!(entry.message_id.as_deref(), Some("fake-message-1"));
     assert_eq!(entry.claimed_by, "req-send-text-pre-call");

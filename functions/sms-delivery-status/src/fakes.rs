@@ -4,7 +4,8 @@
 
 use crate::handler::DeliveryStatusHandler;
 use crate::ports::{
-    DELIVERY_PRICE_USD, DELIVERY_PROVIDER_RESPONSE, DELIVERY_REPORTED_AT, DELIVERY_STATUS, DeliveryLedger, Recorded,
+    DELIVERY_PARTS, DELIVERY_PRICE_USD, DELIVERY_PROVIDER_RESPONSE, DELIVERY_REPORTED_AT, DELIVERY_STATUS,
+    DeliveryLedger, Recorded, ReportedText, SMS_PARTS,
 };
 use crate::report::DeliveryReport;
 use serde_json::{Value, json};
@@ -21,6 +22,7 @@ impl DeliveryLedger for &FakeLedger {
             return Ok(Recorded::UnknownMessage);
         };
         let id = key.id;
+        let mut counted_parts = None;
         let applied = self.update_item(&key, |item| {
             let kept = item.get(DELIVERY_REPORTED_AT).and_then(Value::as_str);
             if kept.is_some_and(|kept| kept >= report.reported_at.as_str()) {
@@ -31,15 +33,20 @@ impl DeliveryLedger for &FakeLedger {
             for (name, value) in [
                 (DELIVERY_PROVIDER_RESPONSE, report.provider_response.as_deref().map(Value::from)),
                 (DELIVERY_PRICE_USD, report.price_usd.map(|price| json!(price.get()))),
+                (DELIVERY_PARTS, report.parts.map(Value::from)),
             ] {
                 match value {
                     Some(value) => item[name] = value,
                     None => drop(item.as_object_mut().and_then(|item| item.remove(name))),
                 }
             }
+            counted_parts = item.get(SMS_PARTS).and_then(Value::as_u64).and_then(|parts| u32::try_from(parts).ok());
             true
         });
-        Ok(if applied { Recorded::Applied { id } } else { Recorded::AlreadyCurrent { id } })
+        Ok(match applied {
+            true => Recorded::Applied(ReportedText { id, text_type: key.text_type.as_str().to_owned(), counted_parts }),
+            false => Recorded::AlreadyCurrent { id },
+        })
     }
 }
 

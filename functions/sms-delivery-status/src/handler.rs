@@ -2,7 +2,7 @@
 //! gave its message id, a few at a time; one EMF document per record (its log line and its metrics), one
 //! summary line per batch. Generic over the ledger.
 
-use crate::ports::{DeliveryLedger, Recorded};
+use crate::ports::{DeliveryLedger, Recorded, ReportedText};
 use crate::report::{DeliveryReport, DeliveryStatus, UnreadableRecord};
 use aws_lambda_events::cloudwatch_logs::{LogData, LogEntry};
 use futures_util::StreamExt;
@@ -10,8 +10,7 @@ use serde_json::{Map, Value, json};
 use std::time::{Duration, Instant};
 use webhook::budget::{self, Deadline};
 use webhook::error::DependencyError;
-use webhook::metrics::{Metric, Outcome, Unit, directive, emf_document};
-use webhook::payload::WebhookId;
+use webhook::metrics::{Metric, Outcome, Unit, directive, emf_document, text_type_dimension};
 use webhook::telemetry::{now_ms, write_emf};
 
 pub const FUNCTION: &str = "sms-delivery-status";
@@ -28,7 +27,7 @@ pub const CONCURRENT_RECORDS: usize = 16;
 /// What one log line came to.
 #[derive(Debug)]
 enum RecordOutcome {
-    Applied { id: WebhookId, report: DeliveryReport },
+    Applied { text: ReportedText, report: DeliveryReport },
     AlreadyCurrent,
     Unmatched { report: DeliveryReport },
     Unreadable { log_event_id: String, why: UnreadableRecord },
@@ -141,7 +140,7 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
             return RecordOutcome::Failed { report, error };
         }
         match self.ledger.record(&report).await {
-            Ok(Recorded::Applied { id }) => RecordOutcome::Applied { id, report },
+            Ok(Recorded::Applied(text)) => RecordOutcome::Applied { text, report },
             Ok(Recorded::AlreadyCurrent { .. }) => RecordOutcome::AlreadyCurrent,
             Ok(Recorded::UnknownMessage) => RecordOutcome::Unmatched { report },
             Err(error) => RecordOutcome::Failed { report, error },
@@ -179,9 +178,10 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
         }
         let namespace = self.namespace.as_str();
         let directive = match outcome {
-            RecordOutcome::Applied { id, report } => {
-                root.insert("id".into(), id.get().into());
+            RecordOutcome::Applied { text, report } => {
+                root.insert("id".into(), text.id.get().into());
                 root.insert("sms_type".into(), report.sms_type.as_str().into());
+                root.insert("text_type".into(), text_type_dimension(&text.text_type).into());
                 if let Some(response) = &report.provider_response {
                     root.insert("provider_response".into(), loggable(response).into());
                 }
@@ -190,8 +190,19 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
                     root.insert(Metric::DeliveryPriceUSD.name().into(), json!(price.get()));
                     metrics.push((Metric::DeliveryPriceUSD.name(), Unit::None));
                 }
-                // By type too: transactional texts (pre-call) are the ones that must arrive.
-                directive(namespace, &[&["function"], &["function", "sms_type"]], &metrics)
+                if let Some(parts) = report.parts {
+                    root.insert("delivery_parts".into(), parts.into());
+                }
+                if let Some(counted) = text.counted_parts {
+                    root.insert("sms_parts".into(), counted.into());
+                }
+                if parts_mismatch(report.parts, text.counted_parts) {
+                    root.insert(Metric::SmsPartsMismatch.name().into(), 1.into());
+                    metrics.push((Metric::SmsPartsMismatch.name(), Unit::Count));
+                }
+                // By SMS type too (transactional texts, pre-call, are the ones that must arrive), and by text type
+                // (what each kind of text costs).
+                directive(namespace, &[&["function"], &["function", "sms_type"], &["function", "text_type"]], &metrics)
             }
             RecordOutcome::Unreadable { log_event_id, why } => {
                 root.insert("log_event_id".into(), log_event_id.as_str().into());
@@ -202,6 +213,12 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
         };
         Some(emf_document(root, timestamp_ms, vec![directive]))
     }
+}
+
+/// Whether SNS billed other parts than we counted: only when both are known (a text sent before we counted
+/// them, or a record without the field, says nothing).
+fn parts_mismatch(billed: Option<u32>, counted: Option<u32>) -> bool {
+    matches!((billed, counted), (Some(billed), Some(counted)) if billed != counted)
 }
 
 /// A provider response as it may be logged: clipped, and any run of five or more digits (a phone number a
@@ -232,7 +249,15 @@ fn loggable(response: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::loggable;
+    use super::{loggable, parts_mismatch};
+
+    #[test]
+    fn parts_mismatch_only_when_both_counts_are_known_and_differ() {
+        assert!(parts_mismatch(Some(2), Some(1)));
+        assert!(!parts_mismatch(Some(1), Some(1)));
+        assert!(!parts_mismatch(None, Some(1)));
+        assert!(!parts_mismatch(Some(1), None));
+    }
 
     #[test]
     fn a_number_in_a_provider_response_is_never_logged_whole() {

@@ -111,6 +111,8 @@ pub struct DeliveryReport {
     /// The carrier's or SNS's words, e.g. `Message has been accepted by phone carrier`.
     pub provider_response: Option<String>,
     pub price_usd: Option<PriceUsd>,
+    /// The parts SNS billed the text as (`delivery.numberOfMessageParts`).
+    pub parts: Option<u32>,
     pub sms_type: SmsType,
     pub reported_at: ReportedAt,
     /// The last four digits of `delivery.destination`, for logs.
@@ -133,7 +135,12 @@ pub enum UnreadableRecord {
     Timestamp,
     #[error("`delivery.priceInUSD` is not an amount from 0 to 1000000")]
     Price,
+    #[error("`delivery.numberOfMessageParts` is not a whole number from 1 to 255")]
+    Parts,
 }
+
+/// A concatenated SMS has at most 255 parts (its header counts them in one octet).
+const MAX_PARTS: u32 = 255;
 
 /// SNS message ids are UUIDs (36 characters); a far longer one is not SNS's.
 const MAX_MESSAGE_ID_CHARS: usize = 128;
@@ -160,6 +167,7 @@ struct Delivery {
     provider_response: Option<String>,
     #[serde(rename = "priceInUSD")]
     price_in_usd: Option<f64>,
+    number_of_message_parts: Option<u32>,
     sms_type: Option<String>,
 }
 
@@ -191,11 +199,16 @@ impl DeliveryReport {
         };
         let price_usd =
             delivery.price_in_usd.map(|usd| PriceUsd::new(usd).ok_or(UnreadableRecord::Price)).transpose()?;
+        let parts = delivery.number_of_message_parts;
+        if parts.is_some_and(|parts| !(1..=MAX_PARTS).contains(&parts)) {
+            return Err(UnreadableRecord::Parts);
+        }
         Ok(Self {
             message_id: notification.message_id,
             status,
             provider_response: delivery.provider_response,
             price_usd,
+            parts,
             sms_type: SmsType::of(delivery.sms_type.as_deref()),
             reported_at: ReportedAt::parse(&notification.timestamp).ok_or(UnreadableRecord::Timestamp)?,
             destination_last4: delivery.destination.as_deref().map(webhook::phone::last4).map(str::to_owned),
@@ -212,8 +225,8 @@ mod tests {
     fn failure_line() -> serde_json::Value {
         json!({
             "notification": {"messageId": "1077257a-92f3-5ca3-bc97-6a915b310625", "timestamp": "2016-06-28 00:40:34.559"},
-            "delivery": {"mnc": 0, "destination": "+12025550143", "priceInUSD": 0.00645, "smsType": "Transactional",
-                         "mcc": 0, "providerResponse": "Unknown error attempting to reach phone", "dwellTimeMs": 1420,
+            "delivery": {"mnc": 0, "numberOfMessageParts": 1, "destination": "+12025550143", "priceInUSD": 0.00645,
+                         "smsType": "Transactional", "mcc": 0, "providerResponse": "Unknown error attempting to reach phone", "dwellTimeMs": 1420,
                          "dwellTimeMsUntilDeviceAck": 1692},
             "status": "FAILURE"
         })
@@ -226,6 +239,7 @@ mod tests {
         assert_eq!(report.status, DeliveryStatus::Failure);
         assert_eq!(report.provider_response.as_deref(), Some("Unknown error attempting to reach phone"));
         assert_eq!(report.price_usd.map(|price| price.to_string()), Some("0.00645".into()));
+        assert_eq!(report.parts, Some(1));
         assert_eq!(report.sms_type, SmsType::Transactional);
         assert_eq!(report.reported_at.as_str(), "2016-06-28T00:40:34.559Z");
         assert_eq!(report.destination_last4.as_deref(), Some("0143"));
@@ -256,6 +270,10 @@ mod tests {
         assert_eq!(with(&|line| line["notification"]["timestamp"] = json!("now")), UnreadableRecord::Timestamp);
         assert_eq!(with(&|line| line["delivery"]["priceInUSD"] = json!(-1)), UnreadableRecord::Price);
         assert_eq!(with(&|line| line["delivery"]["priceInUSD"] = json!(1e300)), UnreadableRecord::Price);
+        assert_eq!(with(&|line| line["delivery"]["numberOfMessageParts"] = json!(0)), UnreadableRecord::Parts);
+        assert_eq!(with(&|line| line["delivery"]["numberOfMessageParts"] = json!(256)), UnreadableRecord::Parts);
+        let parts = with(&|line| line["delivery"]["numberOfMessageParts"] = json!("2"));
+        assert_eq!(parts, UnreadableRecord::WrongShape("`delivery.numberOfMessageParts` is of the wrong type".into()));
         let wrong = with(&|line| line["delivery"]["priceInUSD"] = json!("+12025550143"));
         assert_eq!(wrong, UnreadableRecord::WrongShape("`delivery.priceInUSD` is of the wrong type".into()));
         assert!(!wrong.to_string().contains("555"), "{wrong}");
@@ -269,7 +287,7 @@ mod tests {
                           "status": "SUCCESS"});
         let report = DeliveryReport::parse(&line.to_string()).unwrap();
         assert_eq!((report.status, report.sms_type, report.price_usd), (DeliveryStatus::Success, SmsType::Other, None));
-        assert_eq!((report.provider_response, report.destination_last4), (None, None));
+        assert_eq!((report.provider_response, report.destination_last4, report.parts), (None, None, None));
     }
 
     #[test]

@@ -59,6 +59,32 @@ async fn a_delivered_text_carries_its_status_provider_response_price_and_time() 
     assert_eq!(ledger.entry(&post_voicemail()).unwrap().item, json!({}), "the other text is untouched");
 }
 
+/// SNS's parts are kept beside ours; a difference is counted (a bug in our counting, or a carrier's surprise).
+#[tokio::test]
+async fn the_parts_sns_billed_are_reconciled_with_the_parts_we_counted() {
+    for (counted, mismatch) in [(Some(1), None), (Some(2), Some(1)), (None, None)] {
+        let ledger = ledger_with_sample_texts();
+        if let Some(counted) = counted {
+            ledger.update_item(&pre_call(), |item| {
+                item["sms_parts"] = counted.into();
+                true
+            });
+        }
+        let capture = LogCapture::default();
+        let _guard = capture.install();
+        let handler = delivery_status_on(&ledger);
+        let outcome =
+            handler.handle(&decode(&sample("sms-delivery-status-success")), "req-1", whole_invocation()).await;
+
+        assert_eq!(outcome, Ok(summary(1, 0, 0, 0)));
+        assert_eq!(item(&ledger, pre_call())["delivery_parts"], 1, "the sample record says 1 part");
+        let document = &capture.metrics()[0];
+        assert_valid_emf(document);
+        assert_eq!(document["SmsPartsMismatch"].as_u64(), mismatch, "{counted:?}");
+        assert_eq!((document["delivery_parts"].as_u64(), document["sms_parts"].as_u64()), (Some(1), counted));
+    }
+}
+
 #[tokio::test]
 async fn a_carrier_failure_is_recorded_with_the_carriers_words() {
     let ledger = ledger_with_sample_texts();
@@ -116,10 +142,11 @@ async fn each_applied_record_counts_once_by_sms_type_with_its_price() {
         assert_eq!(document["sms_type"], "Transactional");
         assert_eq!(document["function"], "sms-delivery-status");
         let directive = &document["_aws"]["CloudWatchMetrics"][0];
-        assert_eq!(directive["Dimensions"], json!([["function"], ["function", "sms_type"]]));
+        assert_eq!(directive["Dimensions"], json!([["function"], ["function", "sms_type"], ["function", "text_type"]]));
         assert_eq!(directive["Namespace"], "TwoXWebhooks");
     }
     assert_eq!((delivered["id"].as_u64(), failed["id"].as_u64()), (Some(1234), Some(1235)));
+    assert_eq!((&delivered["text_type"], &failed["text_type"]), (&json!("pre-call"), &json!("post-voicemail")));
     assert_eq!(failed["provider_response"], "Unknown error attempting to reach phone");
     let summaries: Vec<Value> =
         capture.lines().into_iter().filter(|line| line["message"] == "delivery records processed").collect();

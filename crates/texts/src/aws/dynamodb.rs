@@ -1,4 +1,7 @@
-use crate::ledger::{ClaimOutcome, HeldClaim, Settlement, TextClaim, TextKey, TextLedger, TextStatus};
+use crate::ledger::{
+    ClaimOutcome, HeldClaim, SMS_CHARACTERS_REPLACED, SMS_ENCODING, SMS_PARTS, Settlement, TextClaim, TextKey,
+    TextLedger, TextStatus,
+};
 use crate::text::TextType;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
@@ -93,19 +96,28 @@ impl TextLedger for DynamoTextLedger {
         at: OffsetDateTime,
     ) -> Result<(), DependencyError> {
         let (status, at) = (settlement.status(), rfc3339(at));
-        let (operation, settled_at, detail) = match settlement {
-            Settlement::Sent { message_id } => {
-                ("DynamoDB UpdateItem (mark text sent)", "sent_at", Some(("message_id", message_id)))
-            }
-            Settlement::Unconfirmed => ("DynamoDB UpdateItem (mark text unconfirmed)", "unconfirmed_at", None),
-            Settlement::Queued => ("DynamoDB UpdateItem (mark text queued)", "queued_at", None),
-            Settlement::Expired => ("DynamoDB UpdateItem (mark text expired)", "expired_at", None),
-            Settlement::OutsideHours => ("DynamoDB UpdateItem (mark text outside hours)", "outside_hours_at", None),
-            Settlement::Failed { code } => {
-                ("DynamoDB UpdateItem (mark text failed)", "failed_at", Some(("failure_code", code)))
-            }
+        let (operation, settled_at) = match settlement {
+            Settlement::Sent { .. } => ("DynamoDB UpdateItem (mark text sent)", "sent_at"),
+            Settlement::Unconfirmed => ("DynamoDB UpdateItem (mark text unconfirmed)", "unconfirmed_at"),
+            Settlement::Queued => ("DynamoDB UpdateItem (mark text queued)", "queued_at"),
+            Settlement::Expired => ("DynamoDB UpdateItem (mark text expired)", "expired_at"),
+            Settlement::OutsideHours => ("DynamoDB UpdateItem (mark text outside hours)", "outside_hours_at"),
+            Settlement::Failed { .. } => ("DynamoDB UpdateItem (mark text failed)", "failed_at"),
         };
-        let attributes: Vec<(&str, &str)> = [(settled_at, at.as_str())].into_iter().chain(detail).collect();
+        let mut attributes = vec![(settled_at, string(&at))];
+        match settlement {
+            Settlement::Sent { message_id, billing } => {
+                let number = |value: usize| AttributeValue::N(value.to_string());
+                attributes.push(("message_id", string(message_id)));
+                attributes.push((SMS_ENCODING, string(billing.segments.encoding.name())));
+                attributes.push((SMS_PARTS, number(billing.segments.count)));
+                if billing.characters_replaced > 0 {
+                    attributes.push((SMS_CHARACTERS_REPLACED, number(billing.characters_replaced)));
+                }
+            }
+            Settlement::Failed { code } => attributes.push(("failure_code", string(code))),
+            Settlement::Unconfirmed | Settlement::Queued | Settlement::Expired | Settlement::OutsideHours => {}
+        }
         let set: Vec<String> = attributes.iter().map(|(name, _)| format!(", {name} = :{name}")).collect();
         let request = self
             .table
@@ -124,9 +136,9 @@ impl TextLedger for DynamoTextLedger {
                 .expression_attribute_values(":from", string(TextStatus::Claimed.as_str())),
             _ => request.condition_expression("claimed_by = :claimed_by"),
         };
-        let request = attributes.iter().fold(request, |request, (name, value)| {
-            request.expression_attribute_values(format!(":{name}"), string(value))
-        });
+        let request = attributes
+            .into_iter()
+            .fold(request, |request, (name, value)| request.expression_attribute_values(format!(":{name}"), value));
         request.send().await.map(drop).map_err(|error| dependency_error(operation, &error))
     }
 

@@ -77,7 +77,7 @@ impl SmsSender for SnsSmsSender {
         Ok(output.is_opted_out())
     }
 
-    async fn send(&self, to: &PhoneNumber, text: SmsText<'_>) -> Result<String, SendFailure> {
+    async fn send(&self, to: &PhoneNumber, text: &SmsText<'_>) -> Result<String, SendFailure> {
         let request =
             self.attributes.iter().fold(
                 self.client.publish().phone_number(to.e164()).message(text.as_str()),

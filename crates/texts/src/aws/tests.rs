@@ -5,7 +5,7 @@ use crate::ledger::{
     ClaimOutcome, HeldClaim, SendFailure, Settlement, SmsSender, TextClaimRecord, TextKey, TextLedger,
 };
 use crate::settings::{SmsSettings, SmsType};
-use crate::sms::SmsText;
+use crate::sms::{Segments, SmsBilling, SmsEncoding, SmsText};
 use crate::text::{SendText, TextType};
 use aws_sdk_dynamodb::operation::delete_item::{DeleteItemError, DeleteItemOutput};
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
@@ -34,6 +34,7 @@ fn settings() -> SmsSettings {
         sms_type: SmsType::Transactional,
         origination_number: Some("+18005550100".into()),
         sender_id: Some("Acme".into()),
+        smart_encoding: true,
     }
 }
 
@@ -63,7 +64,7 @@ async fn publish_sends_the_e164_number_the_text_and_every_sms_attribute() {
         .then_output(|| PublishOutput::builder().message_id("sns-1").build());
     let sender = SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&rule]), &settings()).unwrap();
 
-    let message_id = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap();
+    let message_id = sender.send(&phone(), &SmsText::parse("hi").unwrap()).await.unwrap();
     assert_eq!(message_id, "sns-1");
     assert_eq!(rule.num_calls(), 1);
 }
@@ -92,7 +93,7 @@ async fn optional_sms_attributes_are_left_out_when_not_configured() {
         .then_output(|| PublishOutput::builder().message_id("sns-2").build());
     let bare = SmsSettings { origination_number: None, sender_id: None, ..settings() };
     let sender = SnsSmsSender::from_client(mock_client!(aws_sdk_sns, [&rule]), &bare).unwrap();
-    assert_eq!(sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap(), "sns-2");
+    assert_eq!(sender.send(&phone(), &SmsText::parse("hi").unwrap()).await.unwrap(), "sns-2");
 }
 
 #[tokio::test]
@@ -105,7 +106,7 @@ async fn a_publish_error_is_classified_by_code_without_the_service_message() {
     let client = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule]);
     let sender = SnsSmsSender::from_client(client, &settings()).unwrap();
 
-    let error = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap_err();
+    let error = sender.send(&phone(), &SmsText::parse("hi").unwrap()).await.unwrap_err();
     assert_eq!(error, SendFailure::Throttled(DependencyError::new("SNS Publish", "service error Throttling")));
     assert!(!error.to_string().contains("2025550143"));
 }
@@ -126,14 +127,14 @@ async fn the_sdk_repeats_a_throttled_publish_for_the_webhook_and_answers_it_at_o
     let rule = throttled_once();
     let sender =
         SnsSmsSender::from_client(mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule], retrying), &settings());
-    assert_eq!(sender.unwrap().send(&phone(), SmsText::parse("hi").unwrap()).await, Ok("sns-3".to_owned()));
+    assert_eq!(sender.unwrap().send(&phone(), &SmsText::parse("hi").unwrap()).await, Ok("sns-3".to_owned()));
     assert_eq!(rule.num_calls(), 2);
 
     let rule = throttled_once();
     let sender =
         SnsSmsSender::from_client(mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule], retrying), &settings());
     let paced = sender.unwrap().throttles_to_caller();
-    let error = paced.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap_err();
+    let error = paced.send(&phone(), &SmsText::parse("hi").unwrap()).await.unwrap_err();
     assert_eq!(error, SendFailure::Throttled(DependencyError::new("SNS Publish", "service error Throttling")));
     assert_eq!(rule.num_calls(), 1);
 }
@@ -255,6 +256,40 @@ async fn a_text_sns_refused_for_good_is_settled_failed_with_its_code() {
     assert_eq!(ledger.settle(held, failed, OffsetDateTime::UNIX_EPOCH).await, Ok(()));
 }
 
+/// A sent text keeps what it is billed as: numbers as Numbers, the characters replaced only when smart encoding
+/// replaced any.
+#[tokio::test]
+async fn a_sent_text_is_settled_with_its_message_id_encoding_and_parts() {
+    let sent = |replaced: usize| {
+        mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(move |request| {
+                let values = request.expression_attribute_values().unwrap();
+                let expression = request.update_expression().unwrap();
+                expression.starts_with("SET #status = :status, sent_at = :sent_at, message_id = :message_id")
+                    && expression.contains("sms_encoding = :sms_encoding, sms_parts = :sms_parts")
+                    && values[":status"] == AttributeValue::S("sent".into())
+                    && values[":message_id"] == AttributeValue::S("m-1".into())
+                    && values[":sms_encoding"] == AttributeValue::S("GSM-7".into())
+                    && values[":sms_parts"] == AttributeValue::N("2".into())
+                    && match replaced {
+                        0 => !expression.contains("sms_characters_replaced") && values.len() == 6,
+                        n => values[":sms_characters_replaced"] == AttributeValue::N(n.to_string()),
+                    }
+            })
+            .then_output(|| UpdateItemOutput::builder().build())
+    };
+    for replaced in [0, 3] {
+        let rule = sent(replaced);
+        let ledger = DynamoTextLedger::from_client(mock_client!(aws_sdk_dynamodb, [&rule]), "texts");
+        let held = HeldClaim { key: &key(), claimed_by: "req-1" };
+        let segments = Segments { encoding: SmsEncoding::Gsm7, count: 2 };
+        let billing = SmsBilling { segments, characters_replaced: replaced, parts_saved: 1 };
+        let settlement = Settlement::Sent { message_id: "m-1", billing };
+        assert_eq!(ledger.settle(held, settlement, OffsetDateTime::UNIX_EPOCH).await, Ok(()), "{replaced}");
+        assert_eq!(rule.num_calls(), 1);
+    }
+}
+
 /// A queued mark applies only to an unfinished claim: the redrive may have taken it over and sent the text.
 #[tokio::test]
 async fn a_queued_mark_applies_only_to_an_unfinished_claim() {
@@ -306,7 +341,7 @@ async fn a_failed_publish_is_classified_by_what_sns_did_with_it() {
         let rule = answered(status, code);
         let sender =
             SnsSmsSender::from_client(mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule]), &settings()).unwrap();
-        let failure = sender.send(&phone(), SmsText::parse("hi").unwrap()).await.unwrap_err();
+        let failure = sender.send(&phone(), &SmsText::parse("hi").unwrap()).await.unwrap_err();
         let kind = match &failure {
             SendFailure::Refused { code: refused, .. } => {
                 assert_eq!(refused, code);

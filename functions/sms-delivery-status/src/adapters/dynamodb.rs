@@ -1,14 +1,17 @@
 use crate::ports::{
-    DELIVERY_PRICE_USD as PRICE_USD, DELIVERY_PROVIDER_RESPONSE as PROVIDER_RESPONSE,
-    DELIVERY_REPORTED_AT as REPORTED_AT, DELIVERY_STATUS as STATUS, DeliveryLedger, Recorded,
+    DELIVERY_PARTS as PARTS, DELIVERY_PRICE_USD as PRICE_USD, DELIVERY_PROVIDER_RESPONSE as PROVIDER_RESPONSE,
+    DELIVERY_REPORTED_AT as REPORTED_AT, DELIVERY_STATUS as STATUS, DeliveryLedger, Recorded, ReportedText, SMS_PARTS,
 };
 use crate::report::DeliveryReport;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, Select};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Select};
 use std::collections::HashMap;
 use webhook::aws::{DynamoTable, connection_opened, dependency_error, quick_dynamodb};
 use webhook::error::DependencyError;
 use webhook::payload::WebhookId;
+
+/// A sent-texts item's key (`id`, `text_type`).
+type TextKey = HashMap<String, AttributeValue>;
 
 /// The sent-texts index from SNS message id to the text's key (template.yaml's `SentTextsTable`).
 pub const MESSAGE_ID_INDEX: &str = "by-message-id";
@@ -47,10 +50,7 @@ impl DynamoDeliveryLedger {
     }
 
     /// The id and the key (`id` and `text_type`) of the text SNS gave `message_id`.
-    async fn text_key(
-        &self,
-        message_id: &str,
-    ) -> Result<Option<(WebhookId, HashMap<String, AttributeValue>)>, DependencyError> {
+    async fn text_key(&self, message_id: &str) -> Result<Option<(WebhookId, TextKey)>, DependencyError> {
         const OPERATION: &str = "DynamoDB Query (sent text by message id)";
         let output = self.find(message_id).send().await.map_err(|error| dependency_error(OPERATION, &error))?;
         let Some(item) = output.items().first() else { return Ok(None) };
@@ -71,6 +71,7 @@ impl DeliveryLedger for DynamoDeliveryLedger {
         let Some((id, key)) = self.text_key(&report.message_id).await? else {
             return Ok(Recorded::UnknownMessage);
         };
+        let text_type = key.get("text_type").and_then(|value| value.as_s().ok()).cloned().unwrap_or_default();
         const OPERATION: &str = "DynamoDB UpdateItem (record delivery status)";
         let mut set = vec![format!("{STATUS} = :status"), format!("{REPORTED_AT} = :reported_at")];
         let mut remove = Vec::new();
@@ -89,7 +90,10 @@ impl DeliveryLedger for DynamoDeliveryLedger {
             .expression_attribute_values(":message_id", AttributeValue::S(report.message_id.clone()))
             .expression_attribute_values(":status", AttributeValue::S(report.status.as_str().to_owned()))
             .expression_attribute_values(":reported_at", AttributeValue::S(report.reported_at.as_str().to_owned()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            // The parts send-text counted, to compare with SNS's. (The key-only index cannot give them, and a
+            // changed projection would make CloudFormation replace the index.)
+            .return_values(ReturnValue::AllNew);
         // The item says what the newest report said: what it leaves out is removed.
         match &report.provider_response {
             Some(response) => {
@@ -106,12 +110,23 @@ impl DeliveryLedger for DynamoDeliveryLedger {
             }
             None => remove.push(PRICE_USD),
         }
+        match report.parts {
+            Some(parts) => {
+                set.push(format!("{PARTS} = :parts"));
+                request = request.expression_attribute_values(":parts", AttributeValue::N(parts.to_string()));
+            }
+            None => remove.push(PARTS),
+        }
         let mut update = format!("SET {}", set.join(", "));
         if !remove.is_empty() {
             update.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
         match request.update_expression(update).send().await {
-            Ok(_) => Ok(Recorded::Applied { id }),
+            Ok(output) => {
+                let counted = output.attributes().and_then(|item| item.get(SMS_PARTS)).and_then(|n| n.as_n().ok());
+                let counted_parts = counted.and_then(|parts| parts.parse().ok());
+                Ok(Recorded::Applied(ReportedText { id, text_type, counted_parts }))
+            }
             Err(error) => match error.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Ok(match failed.item() {
                     Some(_) => Recorded::AlreadyCurrent { id },

@@ -2,12 +2,12 @@
 //! makes, and how it reads DynamoDB's answers.
 
 use super::{DynamoDeliveryLedger, MESSAGE_ID_INDEX};
-use crate::ports::{DeliveryLedger, Recorded};
+use crate::ports::{DeliveryLedger, Recorded, ReportedText};
 use crate::report::DeliveryReport;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use std::collections::HashMap;
 use webhook::aws::OnTable;
@@ -21,7 +21,7 @@ fn success() -> DeliveryReport {
     report(
         r#"{"notification": {"messageId": "m-1", "timestamp": "2026-11-24 09:00:05.120"},
             "delivery": {"priceInUSD": 0.00645, "providerResponse": "Message has been accepted by phone carrier",
-                         "destination": "+12025550143", "smsType": "Transactional"},
+                         "destination": "+12025550143", "smsType": "Transactional", "numberOfMessageParts": 2},
             "status": "SUCCESS"}"#,
     )
 }
@@ -61,17 +61,24 @@ async fn a_report_is_set_on_the_text_found_by_its_message_id_only_if_newer() {
                 && values[":status"] == AttributeValue::S("SUCCESS".into())
                 && values[":reported_at"] == AttributeValue::S("2026-11-24T09:00:05.120Z".into())
                 && values[":price_usd"] == AttributeValue::N("0.00645".into())
+                && values[":parts"] == AttributeValue::N("2".into())
+                && update.return_values() == Some(&ReturnValue::AllNew)
                 && update.update_expression()
                     == Some(
                         "SET delivery_status = :status, delivery_reported_at = :reported_at, \
-                         delivery_provider_response = :provider_response, delivery_price_usd = :price_usd",
+                         delivery_provider_response = :provider_response, delivery_price_usd = :price_usd, \
+                         delivery_parts = :parts",
                     )
         })
-        .then_output(|| UpdateItemOutput::builder().build());
+        .then_output(|| {
+            let item = HashMap::from([("sms_parts".to_owned(), AttributeValue::N("1".into()))]);
+            UpdateItemOutput::builder().set_attributes(Some(item)).build()
+        });
     let query = found("1234");
     let ledger = DynamoDeliveryLedger::from_client(mock_client!(aws_sdk_dynamodb, [&query, &update]), "texts");
 
-    assert_eq!(ledger.record(&success()).await, Ok(Recorded::Applied { id: WebhookId::new(1234) }));
+    let counted = ReportedText { id: WebhookId::new(1234), text_type: "pre-call".into(), counted_parts: Some(1) };
+    assert_eq!(ledger.record(&success()).await, Ok(Recorded::Applied(counted)));
     assert_eq!((query.num_calls(), update.num_calls()), (1, 1));
 }
 
@@ -82,7 +89,7 @@ async fn what_a_newer_report_leaves_out_is_removed() {
             update.update_expression()
                 == Some(
                     "SET delivery_status = :status, delivery_reported_at = :reported_at \
-                     REMOVE delivery_provider_response, delivery_price_usd",
+                     REMOVE delivery_provider_response, delivery_price_usd, delivery_parts",
                 )
         })
         .then_output(|| UpdateItemOutput::builder().build());
@@ -90,7 +97,9 @@ async fn what_a_newer_report_leaves_out_is_removed() {
     let ledger = DynamoDeliveryLedger::from_client(mock_client!(aws_sdk_dynamodb, [&query, &update]), "texts");
     let bare =
         report(r#"{"notification": {"messageId": "m-1", "timestamp": "2026-11-24 09:00:06"}, "status": "FAILURE"}"#);
-    assert_eq!(ledger.record(&bare).await, Ok(Recorded::Applied { id: WebhookId::new(7) }));
+    // A text sent before send-text counted its parts has none to compare.
+    let uncounted = ReportedText { id: WebhookId::new(7), text_type: "pre-call".into(), counted_parts: None };
+    assert_eq!(ledger.record(&bare).await, Ok(Recorded::Applied(uncounted)));
 }
 
 #[tokio::test]
