@@ -20,7 +20,8 @@ const TOKENS: &[&str] = &[
 ];
 
 /// What must never appear in a log line: the tokens, from every sample webhook body (the events' and those queued
-/// in the redrive samples) the phone number (as sent and in E.164), the message (a text's, a lead's reply), 2X's
+/// in the redrive samples) the phone number (as sent and in E.164), the message (a text's, as sent and as smart
+/// encoding sends it; a lead's reply), 2X's
 /// response and each transcript turn's content, and every number a sample delivery record names.
 pub fn secrets() -> Result<Vec<String>, Error> {
     let mut secrets: Vec<String> = TOKENS.iter().map(|token| (*token).to_owned()).collect();
@@ -37,7 +38,11 @@ pub fn secrets() -> Result<Vec<String>, Error> {
             secrets.extend([phone.to_owned(), national.to_owned(), format!("+1{national}")]);
         }
         // The lead's words and 2X's answers (inbound texts, classifications, responses).
-        secrets.extend(["message", "response"].iter().filter_map(|field| payload[*field].as_str()).map(str::to_owned));
+        let words: Vec<&str> = ["message", "response"].iter().filter_map(|field| payload[*field].as_str()).collect();
+        secrets.extend(words.iter().map(|words| (*words).to_owned()));
+        // A text as smart encoding sends it (its look-alikes replaced) is the message still.
+        let sent = words.iter().filter_map(|words| texts::sms::SmsText::parse(words).ok());
+        secrets.extend(sent.map(|sms| sms.smart_encoded().as_str().to_owned()));
         let turns = payload["transcript"].as_array().cloned().unwrap_or_default();
         secrets.extend(turns.iter().filter_map(|turn| turn["content"].as_str()).map(str::to_owned));
     }

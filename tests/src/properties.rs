@@ -133,15 +133,15 @@ fn payload_phone(payload: &Fields, field: &str) -> Option<PhoneNumber> {
     PhoneNumber::parse(&raw, CountryCode::US).ok()
 }
 
-/// A text send-text must send: its key, number and message, when the id, phone and message are usable and the
-/// number may be texted (`allowed`).
+/// A text send-text must send: its key, number and the message as it goes out (smart encoded: the fakes run the
+/// default settings), when the id, phone and message are usable and the number may be texted (`allowed`).
 fn usable_text(payload: &Fields, allowed: &AllowedRecipients) -> Option<(TextKey, PhoneNumber, String)> {
     let id = payload_id(payload)?;
     let phone = payload_phone(payload, "record_phone_number")?;
     allowed.check(&phone).ok()?;
     let message = payload.get("message")?.as_str()?;
-    SmsText::parse(message).ok()?;
-    Some((TextKey { id, text_type: TextType::read(payload.get("type")) }, phone, message.to_owned()))
+    let sent = SmsText::parse(message).ok()?.smart_encoded().as_str().to_owned();
+    Some((TextKey { id, text_type: TextType::read(payload.get("type")) }, phone, sent))
 }
 
 impl Default for BodyCheck {
@@ -163,8 +163,8 @@ impl Default for BodyCheck {
 }
 
 impl BodyCheck {
-    /// send-text answers 200 for a usable text (id, phone, message): `sent` (exactly the payload's message, once,
-    /// to its number), `duplicate` (nothing sent: the text was claimed before) or `opted_out` (nothing sent to a
+    /// send-text answers 200 for a usable text (id, phone, message): `sent` (exactly the payload's message as smart
+    /// encoding sends it, once, to its number, its parts kept on its claim), `duplicate` (nothing sent: the text was claimed before) or `opted_out` (nothing sent to a
     /// listed number); a JSON 4xx for any other body (or one over its size limit), sending nothing. Never a panic,
     /// a 5xx, a second text or a text to a listed number.
     pub fn send_text(&self, body: &[u8]) -> Result<Answered, String> {
@@ -186,6 +186,10 @@ impl BodyCheck {
                     .map_err(|refused| format!("claimed what DynamoDB would refuse: {refused}"))?;
                 if texted.text != message || texted.to != to.e164() || answer["id"] != key.id.get() {
                     return Err(format!("sent another message, to another number, or answered another id: {answer}"));
+                }
+                let parts = SmsText::parse(&texted.text).map(|sms| sms.segments().count).map_err(|e| e.to_string())?;
+                if claim.item["sms_parts"] != parts {
+                    return Err(format!("kept {} parts for a text of {parts}", claim.item["sms_parts"]));
                 }
             }
             (200, Some("opted_out"), Some((_, to, _))) => {

@@ -568,17 +568,35 @@ async fn delivery_records_set_the_status_on_the_texts_sns_sent() -> Result<(), E
     }
     let sdk = emulator.sdk_config().await;
     let handler = DeliveryStatusHandler::new(DynamoDeliveryLedger::new(&sdk, TEXTS), "TwoXWebhooks");
+    // SNS says the pre-call text took 2 parts, where we counted 1: a mismatch to count.
+    let mut two_parts: Value =
+        serde_json::from_str(&delivery_line(&message_ids[0], true, "2026-11-24 09:00:05.120", "+12025550143"))?;
+    two_parts["delivery"]["numberOfMessageParts"] = 2.into();
     let lines = [
-        delivery_line(&message_ids[0], true, "2026-11-24 09:00:05.120", "+12025550143"),
+        two_parts.to_string(),
         delivery_line(&message_ids[1], false, "2026-11-24 09:00:06.480", "+12025550187"),
         delivery_line("5d0e8a71-2b9c-5f3e-8d4a-c6b1e09f7a22", true, "2026-11-24 09:00:07.002", "+12025550111"),
         r#"{"level":"INFO","message":"not a delivery record"}"#.to_owned(),
     ];
 
+    let capture = webhook_test_support::LogCapture::default();
+    let guard = capture.install();
     let first = handler.handle(&log_data(&log_group(false), &lines), "req-1", whole_invocation()).await?;
+    drop(guard);
     assert_eq!(first, BatchSummary { applied: 2, unmatched: 1, unreadable: 1, ..BatchSummary::default() });
     let items = emulator.items(TEXTS).await?;
     let (pre_call, post_voicemail) = (&items[0], &items[1]);
+    // What send-text kept of each text as it went out, and what SNS billed beside it.
+    let billed = |item: &Value| {
+        [&item["sms_encoding"], &item["sms_parts"], &item["sms_characters_replaced"], &item["delivery_parts"]]
+            .map(Value::clone)
+    };
+    assert_eq!(billed(pre_call), [json!("GSM-7"), json!(1), json!(1), json!(2)]);
+    assert_eq!(billed(post_voicemail), [json!("UCS-2"), json!(1), Value::Null, json!(1)]);
+    let metrics = capture.metrics();
+    let mismatches: Vec<(&Value, &Value, &Value)> =
+        metrics.iter().map(|m| (&m["SmsPartsMismatch"], &m["sms_parts"], &m["delivery_parts"])).take(2).collect();
+    assert_eq!(mismatches, [(&json!(1), &json!(1), &json!(2)), (&Value::Null, &json!(1), &json!(1))]);
     assert_eq!((&pre_call["id"], &pre_call["delivery_status"]), (&json!(1234), &json!("SUCCESS")));
     assert_eq!(pre_call["delivery_provider_response"], "Message has been accepted by phone carrier");
     assert_eq!(pre_call["delivery_price_usd"], json!(0.00645));

@@ -67,6 +67,16 @@ async fn the_sample_events_through_the_real_binaries() -> Result<(), Error> {
         ],
         "the odd-types sample's text has no delivery record"
     );
+    // The pre-call sample's curly apostrophe went out as GSM-7 (one part, not two in UCS-2), and SNS's record of
+    // it agrees; the post-voicemail sample's emoji keeps it UCS-2 as written.
+    let billed: Vec<[&Value; 4]> = texts
+        .iter()
+        .map(|text| {
+            [&text["sms_encoding"], &text["sms_parts"], &text["sms_characters_replaced"], &text["delivery_parts"]]
+        })
+        .collect();
+    assert_eq!(billed[0], [&json!("GSM-7"), &json!(1), &json!(1), &json!(1)]);
+    assert_eq!(billed[1], [&json!("UCS-2"), &json!(1), &Value::Null, &json!(1)]);
 
     let mut sms = emulator.sms().await?;
     sms.sort();

@@ -269,6 +269,8 @@ pub struct RequestMetrics<'a> {
     pub function: &'static str,
     /// A property, not a dimension: finds the request's log lines from a metric.
     pub request_id: Option<&'a str>,
+    /// The webhook's id, a property too: a saved query lists the texts a metric measured (the costliest).
+    pub id: Option<u64>,
     pub outcome: Outcome,
     /// Counted once each, like the outcome.
     pub counts: &'a [Metric],
@@ -284,6 +286,9 @@ impl RequestMetrics<'_> {
         document.insert("function".into(), self.function.into());
         if let Some(request_id) = self.request_id {
             document.insert("request_id".into(), request_id.into());
+        }
+        if let Some(id) = self.id {
+            document.insert("id".into(), id.into());
         }
         let counted: Vec<(&str, Unit)> = [Metric::Received.name(), self.outcome.metric()]
             .into_iter()
@@ -316,7 +321,14 @@ mod tests {
     use webhook_test_support::assert_valid_emf;
 
     fn metrics(outcome: Outcome) -> RequestMetrics<'static> {
-        RequestMetrics { function: "send-text", request_id: Some("req-1"), outcome, counts: &[], measurements: &[] }
+        RequestMetrics {
+            function: "send-text",
+            request_id: Some("req-1"),
+            id: Some(1234),
+            outcome,
+            counts: &[],
+            measurements: &[],
+        }
     }
 
     #[test]
@@ -327,6 +339,7 @@ mod tests {
         assert_eq!(document["DependencyFailed"], 1);
         assert_eq!(document["function"], "send-text");
         assert_eq!(document["request_id"], "req-1");
+        assert_eq!(document["id"], 1234);
         assert_eq!(document["_aws"]["Timestamp"], 1_700_000_000_000i64);
         assert_eq!(document["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Acme/2X");
         assert_eq!(document["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(), 1);

@@ -116,8 +116,8 @@ impl RequestSummary {
         let (request_id, kind, phone_last4) =
             (self.request_id.as_deref(), self.kind.as_deref(), self.phone_last4.as_deref());
         let id = self.id.map(WebhookId::get);
-        let metrics =
-            RequestMetrics { function, request_id, outcome, counts: &self.counts, measurements: &self.measurements };
+        let (counts, measurements) = (&self.counts, &self.measurements);
+        let metrics = RequestMetrics { function, request_id, id, outcome, counts, measurements };
         let outcome = outcome.label();
         let errors = (!self.errors.is_empty()).then(|| self.errors.join("; "));
         let (refused, field) = (self.refused, self.field.as_deref());

@@ -68,17 +68,23 @@ async fn run(keep_running: bool) -> Result<(), Error> {
     for ((sample, (status, body)), outcome) in DELIVERY_SAMPLES.iter().zip(answers).zip(outcomes) {
         println!("  {:<36} → sms-delivery-status {status} {body}  logged outcome {outcome}", sample.name);
     }
-    println!("\nTexts in the {SENT_TEXTS_TABLE} table, with the delivery status SNS reported:");
+    println!("\nTexts in the {SENT_TEXTS_TABLE} table: how each went out (smart encoding's replacements, our parts)");
+    println!("and what SNS reported (its parts, its price):");
     for item in emulator.items(SENT_TEXTS_TABLE).await? {
+        let replaced = item.get("sms_characters_replaced").map_or(0, |n| n.as_u64().unwrap_or_default());
         println!(
-            "  id {}  {}  status {}  delivery {}  {}  ${}  reported {}",
+            "  id {}  {}  status {}  sent as {} in {} part(s), {replaced} character(s) replaced  delivery {}  {}",
             item["id"],
             item["text_type"],
             item["status"],
+            item["sms_encoding"],
+            item["sms_parts"],
             item["delivery_status"],
             item["delivery_provider_response"],
-            item["delivery_price_usd"],
-            item["delivery_reported_at"]
+        );
+        println!(
+            "      SNS billed {} part(s) for ${}  reported {}",
+            item["delivery_parts"], item["delivery_price_usd"], item["delivery_reported_at"]
         );
     }
 
