@@ -562,7 +562,7 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(
             queries,
             {"recent-failures", "slowest-requests", "texts-sent-by-type", "calls-by-end-reason", "suppressed-texts", "failed-texts",
-             "queued-deliveries", "refused-deliveries", "texts-outside-hours", "costliest-texts"},
+             "queued-deliveries", "refused-deliveries", "texts-outside-hours", "costliest-texts", "costliest-texts-billed"},
         )
 
     def test_outputs_give_what_goes_into_2x_and_where_to_look(self):

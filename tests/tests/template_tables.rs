@@ -50,4 +50,6 @@ fn the_delivery_attributes_are_sent_texts_own() {
     for name in DELIVERY_ATTRIBUTES {
         assert!(TextClaimRecord::ATTRIBUTES.contains(&name), "{name} could be set by a sender's body");
     }
+    // sms-delivery-status reads back the parts send-text kept (it does not depend on the text work).
+    assert_eq!(sms_delivery_status::ports::SMS_PARTS, texts::ledger::SMS_PARTS);
 }

@@ -35,8 +35,10 @@ pub enum SmsTextError {
 }
 
 impl<'a> SmsText<'a> {
+    /// Refuses a message with nothing to read: blank, or only invisible characters (zero-width spaces, a byte
+    /// order mark, control characters), which would cost a part and say nothing.
     pub fn parse(message: &'a str) -> Result<Self, SmsTextError> {
-        if message.trim().is_empty() {
+        if message.chars().all(|c| c.is_whitespace() || look_alike(c) == Some("")) {
             Err(SmsTextError::Empty)
         } else if message.len() > MAX_SMS_BYTES {
             Err(SmsTextError::TooLong(message.len()))
@@ -63,26 +65,32 @@ impl<'a> SmsText<'a> {
     /// This text with its look-alike characters (a curly quote, a dash, a non-breaking space…) replaced by their
     /// GSM-7 equivalents, as Twilio, Telnyx and others do and SNS does not: only when that makes the whole text
     /// GSM-7 in no more parts. Otherwise the text as written: replacing a quote saves nothing in a text that an
-    /// emoji or another script keeps in UCS-2. Letters are never changed, nor anything transliterated.
+    /// emoji or another script keeps in UCS-2. Letters are never changed (but fullwidth ones, the same letter in
+    /// another width), nor anything transliterated.
     pub fn smart_encoded(self) -> Self {
         let written = self.billing.segments;
         if written.encoding == SmsEncoding::Gsm7 {
             return self;
         }
-        let (mut replaced, mut characters_replaced, mut previous) = (String::with_capacity(self.text.len()), 0, None);
-        for character in self.text.chars() {
+        let (mut replaced, mut characters_replaced) = (String::with_capacity(self.text.len()), 0);
+        let mut characters = self.text.chars().peekable();
+        while let Some(character) = characters.next() {
             match look_alike(character) {
                 Some(equivalent) => {
-                    // "1½" is one and a half: "11/2" would be eleven halves.
-                    if is_vulgar_fraction(character) && previous.is_some_and(|p: char| p.is_ascii_digit()) {
+                    // "1½" is one and a half, "½2" a half and two: not "11/2", eleven halves, nor "1/22".
+                    let fraction = is_vulgar_fraction(character);
+                    if fraction && replaced.ends_with(is_digit) {
                         replaced.push(' ');
                     }
                     replaced.push_str(equivalent);
+                    let digit_next = characters.peek().is_some_and(|next| is_digit(*next));
+                    if fraction && digit_next {
+                        replaced.push(' ');
+                    }
                     characters_replaced += 1;
                 }
                 None => replaced.push(character),
             }
-            previous = Some(character);
         }
         let segments = segments(&replaced);
         let better = segments.encoding == SmsEncoding::Gsm7 && segments.count <= written.count;
@@ -174,11 +182,18 @@ fn segments(text: &str) -> Segments {
 /// `SmartEncodingMap.ts`), each entry checked, with these changes (`tests/sms_oracle.rs` holds each one):
 /// - a space of any width is one space (Twilio: two), a tab one space (Twilio: seven), a line or paragraph
 ///   separator a line break (Twilio: a space);
-/// - `‹ ›` are quotes, `'` (Twilio: `< >`); the vertical commas U+FE10 and U+FE11 are commas (Twilio: `'`);
+/// - `‹ ›` and the low `‚` are quotes, `'` (Twilio: `< >`, `,`); the vertical commas U+FE10 and U+FE11 are
+///   commas (Twilio: `'`);
 /// - combining marks are left as written: `n` + U+0303 is `ñ`, which Twilio would send as `n~`;
-/// - letters are left as written: the small capitals (`ʀ`, `ɪ`, `ʏ` are IPA letters) and the click letter `ǃ`;
+/// - letters are left as written: the small capitals (`ʀ`, `ɪ`, `ʏ` are IPA letters) and the click letter `ǃ`
+///   (the only letters replaced are fullwidth ones, the same letters in another width by Unicode's compatibility
+///   mapping, and the modifier letters written as apostrophes and quotes, `ʻ ʼ ʽ ʹ ʺ ˮ ˈ ˊ ˋ`, and `ː ˆ`);
+/// - C1 control characters are left as written (Twilio: five of them a space): U+0080 is mostly a `€` decoded
+///   as Latin-1, which a space would lose;
+/// - a fraction beside a digit is set apart by a space: `1½` is `1 1/2`, not `11/2`;
 /// - added: the non-breaking hyphen, the figure dash, the minus and the small em dash (`-`), the primes (`'`
-///   `"`), and every other ASCII control character and the soft hyphen (invisible: dropped).
+///   `"`), the fullwidth small letters, and every other ASCII control character and the soft hyphen (invisible:
+///   dropped).
 ///
 /// Every key is outside GSM-7 and every equivalent inside it (tested), which keeps smart encoding idempotent.
 fn look_alike(character: char) -> Option<&'static str> {
@@ -187,7 +202,7 @@ fn look_alike(character: char) -> Option<&'static str> {
         | '\u{275d}' | '\u{275e}' | '\u{301d}' | '\u{301e}' | '\u{ff02}' | '\u{2033}' => "\"",
         '\u{2018}' | '\u{2019}' | '\u{2bb}' | '\u{2c8}' | '\u{2bc}' | '\u{2bd}' | '\u{2b9}' | '\u{201b}'
         | '\u{ff07}' | '\u{b4}' | '\u{2ca}' | '`' | '\u{2cb}' | '\u{275b}' | '\u{275c}' | '\u{2039}' | '\u{203a}'
-        | '\u{2032}' => "'",
+        | '\u{2032}' | '\u{201a}' => "'",
         '\u{f7}' | '\u{29f8}' | '\u{2044}' | '\u{2215}' | '\u{ff0f}' => "/",
         '\u{bc}' => "1/4",
         '\u{bd}' => "1/2",
@@ -204,7 +219,7 @@ fn look_alike(character: char) -> Option<&'static str> {
         '\u{fe5f}' | '\u{ff03}' => "#",
         '\u{fe6a}' | '\u{ff05}' => "%",
         '\u{fe60}' | '\u{ff06}' => "&",
-        '\u{201a}' | '\u{fe50}' | '\u{fe51}' | '\u{ff0c}' | '\u{ff64}' | '\u{3001}' | '\u{fe10}' | '\u{fe11}' => ",",
+        '\u{fe50}' | '\u{fe51}' | '\u{ff0c}' | '\u{ff64}' | '\u{3001}' | '\u{fe10}' | '\u{fe11}' => ",",
         '\u{2768}' | '\u{276a}' | '\u{fe59}' | '\u{ff08}' | '\u{27ee}' | '\u{2985}' => "(",
         '\u{2769}' | '\u{276b}' | '\u{fe5a}' | '\u{ff09}' | '\u{27ef}' | '\u{2986}' => ")",
         '\u{204e}'
@@ -234,9 +249,8 @@ fn look_alike(character: char) -> Option<&'static str> {
         '\u{ff3d}' => "]",
         '\u{2dc}' | '\u{2f7}' | '\u{223c}' | '\u{ff5e}' => "~",
         // Fullwidth digits and capitals are the ASCII ones in another width (Unicode's compatibility mapping).
-        '\u{ff10}'..='\u{ff19}' | '\u{ff21}'..='\u{ff3a}' => return fullwidth(character),
+        '\u{ff10}'..='\u{ff19}' | '\u{ff21}'..='\u{ff3a}' | '\u{ff41}'..='\u{ff5a}' => return fullwidth(character),
         '\u{a0}' | '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\t' => " ",
-        '\u{80}' | '\u{8d}' | '\u{90}' | '\u{9b}' | '\u{9f}' => " ",
         '\u{2028}' | '\u{2029}' => "\n",
         '\u{200b}' | '\u{200c}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => "",
         // Invisible controls (not GSM-7's line feed, carriage return and form feed).
@@ -245,11 +259,17 @@ fn look_alike(character: char) -> Option<&'static str> {
     })
 }
 
-/// `０`…`９`, `Ａ`…`Ｚ` as their ASCII characters.
+/// A fullwidth digit or letter (`０`, `Ａ`, `ａ`) as its ASCII character: U+FF01 to U+FF5E are U+0021 to U+007E.
 fn fullwidth(character: char) -> Option<&'static str> {
-    const ASCII: &str = "0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let at = usize::try_from(u32::from(character).checked_sub(0xff10)?).ok()?;
+    const ASCII: &str =
+        "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+    let at = usize::try_from(u32::from(character).checked_sub(0xff01)?).ok()?;
     ASCII.get(at..=at)
+}
+
+/// A digit, ASCII or fullwidth (which becomes ASCII).
+fn is_digit(character: char) -> bool {
+    character.is_ascii_digit() || ('\u{ff10}'..='\u{ff19}').contains(&character)
 }
 
 fn is_vulgar_fraction(character: char) -> bool {
@@ -288,6 +308,12 @@ mod tests {
     fn blank_messages_are_refused() {
         assert_eq!(SmsText::parse(""), Err(SmsTextError::Empty));
         assert_eq!(SmsText::parse(" \n\t"), Err(SmsTextError::Empty));
+        assert_eq!(
+            SmsText::parse("\u{200b}\u{feff} \u{ad}\u{0}"),
+            Err(SmsTextError::Empty),
+            "only invisible characters"
+        );
+        assert!(SmsText::parse("\u{200b}hi").is_ok());
     }
 
     #[test]
@@ -371,9 +397,22 @@ mod tests {
                 assert!(equivalent.chars().all(|c| septets(c).is_some()), "U+{:04X}", u32::from(character));
             }
         }
-        // Twilio's 271, less 40 combining marks and letters, plus 7 dashes, primes and the soft hyphen, and 19
-        // more invisible controls.
-        assert_eq!(looked, 257, "the table's size: a change to it is deliberate");
+        // Twilio's 271, less 40 combining marks and letters and 5 C1 controls, plus 7 dashes, primes and the soft
+        // hyphen, 26 fullwidth small letters and 19 more invisible controls.
+        assert_eq!(looked, 278, "the table's size: a change to it is deliberate");
+    }
+
+    /// The letters the table replaces: fullwidth ones (the same letter) and the modifier letters written as
+    /// apostrophes, quotes, a colon and a caret. No other letter, of any script.
+    #[test]
+    fn the_only_letters_replaced_are_fullwidth_and_punctuation_like_modifiers() {
+        let modifiers = "\u{2bb}\u{2bc}\u{2bd}\u{2b9}\u{2ba}\u{2ee}\u{2c8}\u{2ca}\u{2cb}\u{2d0}\u{2c6}";
+        for character in (0..=0x3_ffff).filter_map(char::from_u32).filter(|c| look_alike(*c).is_some()) {
+            if character.is_alphabetic() {
+                let fullwidth = ('\u{ff21}'..='\u{ff5a}').contains(&character);
+                assert!(fullwidth || modifiers.contains(character), "U+{:04X} is a letter", u32::from(character));
+            }
+        }
     }
 
     #[test]
@@ -407,8 +446,6 @@ mod tests {
             "Se\u{f1}or Pen\u{303}a, we\u{2019}ll call",
             // Letters are never transliterated, small capitals included.
             "\u{1d04}\u{29c}\u{1d07}\u{1d04}\u{1d0b} it\u{2019}s here",
-            // Invisible characters alone would leave nothing to send.
-            "\u{200b}\u{feff}",
         ] {
             let sms = SmsText::parse(written).unwrap();
             let written_segments = sms.segments();
@@ -429,8 +466,10 @@ mod tests {
     }
 
     #[test]
-    fn a_fraction_after_a_digit_keeps_its_value() {
+    fn a_fraction_beside_a_digit_keeps_its_value() {
         assert_eq!(smart("Call in 1\u{bd} hours").0, "Call in 1 1/2 hours");
+        assert_eq!(smart("At 5\u{bc}30").0, "At 5 1/4 30");
+        assert_eq!(smart("\u{ff15}\u{bd} miles").0, "5 1/2 miles", "a fullwidth digit too");
         assert_eq!(smart("\u{bd} hour").0, "1/2 hour");
         assert_eq!(smart("Take \u{bc}").0, "Take 1/4");
     }
@@ -442,7 +481,9 @@ mod tests {
         assert_eq!(smart("zero\u{200b}width\u{ad}soft\u{7}bell\u{feff}").0, "zerowidthsoftbell");
         assert_eq!(smart("\u{2039}quoted\u{203a} \u{2032}5\u{2033}").0, "'quoted' '5\"");
         assert_eq!(smart("non\u{2011}breaking \u{2012} \u{2212}5").0, "non-breaking - -5");
-        assert_eq!(smart("\u{ff21}\u{ff3a}\u{ff10}\u{ff19}").0, "AZ09");
+        assert_eq!(smart("\u{ff21}\u{ff3a}\u{ff41}\u{ff5a}\u{ff10}\u{ff19}").0, "AZaz09");
+        assert_eq!(smart("\u{201a}low\u{2018}").0, "'low'", "a low quote is a quote, not a comma");
+        assert_eq!(smart("5\u{80} \u{2019}").0, "5\u{80} \u{2019}", "a C1 control (a Latin-1 euro?) is kept");
         assert_eq!(smart("keep\r\nlines\u{c}").0, "keep\r\nlines\u{c}", "GSM-7 already: unchanged");
     }
 
@@ -486,7 +527,7 @@ mod tests {
         '\u{e7}',
     ];
 
-    fn text_of(alphabet: &'static [char]) -> impl proptest::strategy::Strategy<Value = String> {
+    fn text_of(alphabet: Vec<char>) -> impl proptest::strategy::Strategy<Value = String> {
         proptest::collection::vec(proptest::sample::select(alphabet), 1..420)
             .prop_map(|characters| characters.into_iter().collect::<String>())
             .prop_filter("an SMS", |text| SmsText::parse(text).is_ok())
@@ -496,7 +537,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn smart_encoding_never_adds_a_part_and_is_idempotent(text in text_of(ALPHABET)) {
+        fn smart_encoding_never_adds_a_part_and_is_idempotent(text in text_of(ALPHABET.to_vec())) {
             let written = SmsText::parse(&text).unwrap();
             let once = written.clone().smart_encoded();
             proptest::prop_assert!(once.segments().count <= written.segments().count);
@@ -513,7 +554,7 @@ mod tests {
         }
 
         #[test]
-        fn a_gsm7_text_is_left_as_written(text in text_of(&ALPHABET[..17])) {
+        fn a_gsm7_text_is_left_as_written(text in text_of(GSM7_BASIC.chars().chain(GSM7_EXTENSION.chars()).collect())) {
             let written = SmsText::parse(&text).unwrap();
             proptest::prop_assert_eq!(written.segments().encoding, SmsEncoding::Gsm7);
             let sent = written.smart_encoded();

@@ -12,17 +12,17 @@ use texts::sms::SmsText;
 /// Twilio's entries we answer otherwise: `Some(equivalent)`, or `None` for a character left as written.
 fn ours_instead_of_twilios(code: u32) -> Option<Option<&'static str>> {
     Some(match code {
-        // One space, not two (Twilio's C1 controls and wide spaces) or seven (its tab).
-        0xa0 | 0x2000 | 0x2002..=0x200a | 0x202f | 0x205f | 0x3000 | 0x80 | 0x8d | 0x90 | 0x9b | 0x9f | 0x09 => {
-            Some(" ")
-        }
+        // One space, not two (Twilio's wide spaces) or seven (its tab).
+        0xa0 | 0x2000 | 0x2002..=0x200a | 0x202f | 0x205f | 0x3000 | 0x09 => Some(" "),
         0x2028 | 0x2029 => Some("\n"),
-        0x2039 | 0x203a => Some("'"),
+        0x2039 | 0x203a | 0x201a => Some("'"),
         0xfe10 | 0xfe11 => Some(","),
-        // After a digit, as in these cases: "5½" is five and a half, not 51/2.
-        0xbc => Some(" 1/4"),
-        0xbd => Some(" 1/2"),
-        0xbe => Some(" 3/4"),
+        // Between digits, as in these cases: "5½30" is five and a half, then 30; not 51/230.
+        0xbc => Some(" 1/4 "),
+        0xbd => Some(" 1/2 "),
+        0xbe => Some(" 3/4 "),
+        // C1 controls: U+0080 is mostly a euro sign decoded as Latin-1, which a space would lose.
+        0x80 | 0x8d | 0x90 | 0x9b | 0x9f => None,
         // Combining marks change the letter before them.
         0x302 | 0x303 | 0x313 | 0x314 | 0x326 | 0x330 | 0x332 | 0x334 | 0x337 | 0x338 | 0x347 | 0x1dcd | 0x20d2
         | 0x20d3 | 0x20e5 => None,
@@ -32,6 +32,14 @@ fn ours_instead_of_twilios(code: u32) -> Option<Option<&'static str>> {
         | 0x1d22 => None,
         _ => return None,
     })
+}
+
+/// The cases we count otherwise than Twilio's calculator, with our parts. Twilio keeps a grapheme (an emoji and
+/// its skin tone: 4 UTF-16 units) in one part; a carrier's concatenation splits UTF-16 units and keeps only a
+/// surrogate pair whole, and so do we. SNS's own count on each delivery record (`SmsPartsMismatch`) would show
+/// otherwise.
+fn counted_otherwise(name: &str) -> Option<u64> {
+    (name == "UCS-2: an emoji with a skin tone across the end of part 1").then_some(2)
 }
 
 struct Answer<'a> {
@@ -63,7 +71,14 @@ fn encoding_parts_and_smart_encoding_agree_with_twilios_calculator() {
         let name = case["name"].as_str().unwrap();
         let written = answer(case);
         let twilio = answer(&case["smart"]);
-        assert_eq!(ours(written.text), (written.encoding, written.parts), "{name}: as written");
+        match counted_otherwise(name) {
+            Some(parts) => {
+                assert_ne!(parts, written.parts, "{name}: listed as counted otherwise, yet Twilio agrees");
+                assert_eq!(ours(written.text), (written.encoding, parts), "{name}: as written, counted our way");
+                continue;
+            }
+            None => assert_eq!(ours(written.text), (written.encoding, written.parts), "{name}: as written"),
+        }
 
         let sent = SmsText::parse(written.text).unwrap().smart_encoded();
         let code = name
@@ -94,5 +109,5 @@ fn encoding_parts_and_smart_encoding_agree_with_twilios_calculator() {
         }
     }
     assert_eq!(replacements, 271, "every entry of Twilio's table");
-    assert_eq!(differences, 69, "the entries we answer otherwise");
+    assert_eq!(differences, 70, "the entries we answer otherwise");
 }

@@ -99,6 +99,27 @@ mod tests {
     }
 
     #[test]
+    fn smart_encoding_is_on_unless_set_false() {
+        let read = |value: Option<&str>| {
+            let mut all = vec![("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts"), ("OPT_OUTS_TABLE", "o")];
+            all.extend(value.map(|value| ("SMS_SMART_ENCODING", value)));
+            SendTextConfig::from_lookup(lookup(&all)).map(|config| config.own.texts.sms.smart_encoding)
+        };
+        assert_eq!(read(None), Ok(true));
+        assert_eq!(read(Some("")), Ok(true), "blank is unset");
+        for (value, on) in [("true", true), ("false", false), (" FALSE ", false), ("True", true)] {
+            assert_eq!(read(Some(value)), Ok(on), "{value:?}");
+        }
+        for refused in ["yes", "0", "off"] {
+            let refusal = read(Some(refused));
+            assert!(
+                matches!(refusal, Err(ConfigError::Invalid { name: "SMS_SMART_ENCODING", .. })),
+                "{refused:?}: {refusal:?}"
+            );
+        }
+    }
+
+    #[test]
     fn the_suppression_list_is_required_unless_disabled() {
         let without = SendTextConfig::from_lookup(lookup(&[("AUTH_TOKEN", "t"), ("SENT_TEXTS_TABLE", "texts")]));
         assert!(matches!(without, Err(ConfigError::Missing(name)) if name.starts_with("OPT_OUTS_TABLE")));

@@ -68,6 +68,19 @@ async fn with_smart_encoding_off_the_text_goes_out_as_written() {
     assert!(item.get("sms_characters_replaced").is_none(), "{item}");
 }
 
+/// Smart encoding changes what goes out, never which text it is: delivered again with the setting switched (a
+/// redeploy between 2X's retries), the text is a duplicate, not an id reused for another text.
+#[tokio::test]
+async fn switching_smart_encoding_between_deliveries_of_a_text_sends_it_once() {
+    let fakes = Fakes::default();
+    let on = send_text_on(&fakes, &[]);
+    let off = send_text_on(&fakes, &[("SMS_SMART_ENCODING", "false")]);
+    let (_, first) = answer(&on, event("send-text-pre-call")).await;
+    let (_, again) = answer(&off, event("send-text-pre-call")).await;
+    assert_eq!((&first["status"], &again["status"]), (&json!("sent"), &json!("duplicate")));
+    assert_eq!(fakes.sms.sent().len(), 1);
+}
+
 #[tokio::test]
 async fn pre_call_text_is_sent_to_the_e164_number_and_recorded() {
     let (handler, fakes) = send_text_on_fakes(&[]);

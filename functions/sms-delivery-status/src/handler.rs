@@ -177,7 +177,7 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
             }
         }
         let namespace = self.namespace.as_str();
-        let directive = match outcome {
+        let directives = match outcome {
             RecordOutcome::Applied { text, report } => {
                 root.insert("id".into(), text.id.get().into());
                 root.insert("sms_type".into(), report.sms_type.as_str().into());
@@ -196,22 +196,31 @@ impl<L: DeliveryLedger> DeliveryStatusHandler<L> {
                 if let Some(counted) = text.counted_parts {
                     root.insert("sms_parts".into(), counted.into());
                 }
+                // By SMS type too (transactional texts, pre-call, are the ones that must arrive); the price by text
+                // type too (what each kind of text costs). Each dimension set is a metric CloudWatch bills.
+                let mut directives = vec![directive(namespace, &[&["function"], &["function", "sms_type"]], &metrics)];
+                if report.price_usd.is_some() {
+                    let price = [(Metric::DeliveryPriceUSD.name(), Unit::None)];
+                    directives.push(directive(namespace, &[&["function", "text_type"]], &price));
+                }
                 if parts_mismatch(report.parts, text.counted_parts) {
                     root.insert(Metric::SmsPartsMismatch.name().into(), 1.into());
-                    metrics.push((Metric::SmsPartsMismatch.name(), Unit::Count));
+                    directives.push(directive(
+                        namespace,
+                        &[&["function"]],
+                        &[(Metric::SmsPartsMismatch.name(), Unit::Count)],
+                    ));
                 }
-                // By SMS type too (transactional texts, pre-call, are the ones that must arrive), and by text type
-                // (what each kind of text costs).
-                directive(namespace, &[&["function"], &["function", "sms_type"], &["function", "text_type"]], &metrics)
+                directives
             }
             RecordOutcome::Unreadable { log_event_id, why } => {
                 root.insert("log_event_id".into(), log_event_id.as_str().into());
                 root.insert("reason".into(), why.to_string().into());
-                directive(namespace, &[&["function"]], &[(metric, Unit::Count)])
+                vec![directive(namespace, &[&["function"]], &[(metric, Unit::Count)])]
             }
-            _ => directive(namespace, &[&["function"]], &[(metric, Unit::Count)]),
+            _ => vec![directive(namespace, &[&["function"]], &[(metric, Unit::Count)])],
         };
-        Some(emf_document(root, timestamp_ms, vec![directive]))
+        Some(emf_document(root, timestamp_ms, directives))
     }
 }
 

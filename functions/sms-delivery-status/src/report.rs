@@ -111,7 +111,8 @@ pub struct DeliveryReport {
     /// The carrier's or SNS's words, e.g. `Message has been accepted by phone carrier`.
     pub provider_response: Option<String>,
     pub price_usd: Option<PriceUsd>,
-    /// The parts SNS billed the text as (`delivery.numberOfMessageParts`).
+    /// The parts SNS billed the text as (`delivery.numberOfMessageParts`); `None` when absent or not a count of
+    /// parts (it only informs: a record is never refused for it, its status would be lost).
     pub parts: Option<u32>,
     pub sms_type: SmsType,
     pub reported_at: ReportedAt,
@@ -135,8 +136,6 @@ pub enum UnreadableRecord {
     Timestamp,
     #[error("`delivery.priceInUSD` is not an amount from 0 to 1000000")]
     Price,
-    #[error("`delivery.numberOfMessageParts` is not a whole number from 1 to 255")]
-    Parts,
 }
 
 /// A concatenated SMS has at most 255 parts (its header counts them in one octet).
@@ -167,7 +166,7 @@ struct Delivery {
     provider_response: Option<String>,
     #[serde(rename = "priceInUSD")]
     price_in_usd: Option<f64>,
-    number_of_message_parts: Option<u32>,
+    number_of_message_parts: Option<serde_json::Value>,
     sms_type: Option<String>,
 }
 
@@ -199,10 +198,8 @@ impl DeliveryReport {
         };
         let price_usd =
             delivery.price_in_usd.map(|usd| PriceUsd::new(usd).ok_or(UnreadableRecord::Price)).transpose()?;
-        let parts = delivery.number_of_message_parts;
-        if parts.is_some_and(|parts| !(1..=MAX_PARTS).contains(&parts)) {
-            return Err(UnreadableRecord::Parts);
-        }
+        let parts = delivery.number_of_message_parts.as_ref().and_then(serde_json::Value::as_u64);
+        let parts = parts.and_then(|parts| u32::try_from(parts).ok()).filter(|parts| (1..=MAX_PARTS).contains(parts));
         Ok(Self {
             message_id: notification.message_id,
             status,
@@ -270,10 +267,6 @@ mod tests {
         assert_eq!(with(&|line| line["notification"]["timestamp"] = json!("now")), UnreadableRecord::Timestamp);
         assert_eq!(with(&|line| line["delivery"]["priceInUSD"] = json!(-1)), UnreadableRecord::Price);
         assert_eq!(with(&|line| line["delivery"]["priceInUSD"] = json!(1e300)), UnreadableRecord::Price);
-        assert_eq!(with(&|line| line["delivery"]["numberOfMessageParts"] = json!(0)), UnreadableRecord::Parts);
-        assert_eq!(with(&|line| line["delivery"]["numberOfMessageParts"] = json!(256)), UnreadableRecord::Parts);
-        let parts = with(&|line| line["delivery"]["numberOfMessageParts"] = json!("2"));
-        assert_eq!(parts, UnreadableRecord::WrongShape("`delivery.numberOfMessageParts` is of the wrong type".into()));
         let wrong = with(&|line| line["delivery"]["priceInUSD"] = json!("+12025550143"));
         assert_eq!(wrong, UnreadableRecord::WrongShape("`delivery.priceInUSD` is of the wrong type".into()));
         assert!(!wrong.to_string().contains("555"), "{wrong}");
@@ -288,6 +281,17 @@ mod tests {
         let report = DeliveryReport::parse(&line.to_string()).unwrap();
         assert_eq!((report.status, report.sms_type, report.price_usd), (DeliveryStatus::Success, SmsType::Other, None));
         assert_eq!((report.provider_response, report.destination_last4, report.parts), (None, None, None));
+    }
+
+    /// The parts only inform: a value that is no count of parts is left out, and the record (its status) kept.
+    #[test]
+    fn parts_that_are_no_count_are_left_out_and_the_record_kept() {
+        for odd in [json!(0), json!(256), json!("2"), json!(1.5), json!(-1), json!(null), json!({"n": 2})] {
+            let mut line = failure_line();
+            line["delivery"]["numberOfMessageParts"] = odd.clone();
+            let report = DeliveryReport::parse(&line.to_string()).unwrap();
+            assert_eq!((report.parts, report.status), (None, DeliveryStatus::Failure), "{odd}");
+        }
     }
 
     #[test]

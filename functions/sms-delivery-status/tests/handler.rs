@@ -141,8 +141,12 @@ async fn each_applied_record_counts_once_by_sms_type_with_its_price() {
         assert_eq!(document["DeliveryPriceUSD"], json!(0.00645));
         assert_eq!(document["sms_type"], "Transactional");
         assert_eq!(document["function"], "sms-delivery-status");
-        let directive = &document["_aws"]["CloudWatchMetrics"][0];
-        assert_eq!(directive["Dimensions"], json!([["function"], ["function", "sms_type"], ["function", "text_type"]]));
+        let directives = &document["_aws"]["CloudWatchMetrics"];
+        let directive = &directives[0];
+        assert_eq!(directive["Dimensions"], json!([["function"], ["function", "sms_type"]]));
+        // The price by text type too: what each kind of text costs.
+        assert_eq!(directives[1]["Dimensions"], json!([["function", "text_type"]]));
+        assert_eq!(directives[1]["Metrics"], json!([{"Name": "DeliveryPriceUSD", "Unit": "None"}]));
         assert_eq!(directive["Namespace"], "TwoXWebhooks");
     }
     assert_eq!((delivered["id"].as_u64(), failed["id"].as_u64()), (Some(1234), Some(1235)));
