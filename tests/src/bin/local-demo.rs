@@ -82,10 +82,13 @@ async fn run(keep_running: bool) -> Result<(), Error> {
             item["delivery_status"],
             item["delivery_provider_response"],
         );
-        println!(
-            "      SNS billed {} part(s) for ${}  reported {}",
-            item["delivery_parts"], item["delivery_price_usd"], item["delivery_reported_at"]
-        );
+        match item.get("delivery_status") {
+            Some(_) => println!(
+                "      SNS billed {} part(s) for ${}  reported {}",
+                item["delivery_parts"], item["delivery_price_usd"], item["delivery_reported_at"]
+            ),
+            None => println!("      no delivery record (the samples report on texts 1234 and 1235)"),
+        }
     }
 
     println!("\nNumbers on the suppression list (the {OPT_OUTS_TABLE} table), with what 2X sent, as it sent it:");
