@@ -94,8 +94,9 @@ impl<'a> SmsText<'a> {
         }
         let segments = segments(&replaced);
         let better = segments.encoding == SmsEncoding::Gsm7 && segments.count <= written.count;
-        // Only invisible characters would be left blank; a fraction grows it (SNS's limit is in bytes).
-        if characters_replaced == 0 || !better || replaced.trim().is_empty() || replaced.len() > MAX_SMS_BYTES {
+        // A fraction grows the text, and SNS's limit is in bytes. (Nothing blank is left: `parse` refuses a message
+        // of only what the table drops or turns to spaces.)
+        if characters_replaced == 0 || !better || replaced.len() > MAX_SMS_BYTES {
             return self;
         }
         let parts_saved = written.count - segments.count;
@@ -463,6 +464,14 @@ mod tests {
         let ellipses = "\u{2026}".repeat(70);
         assert_eq!(smart(&ellipses), (ellipses.clone(), SmsEncoding::Ucs2, 1, 0));
         assert_eq!(smart(&"\u{2026}".repeat(50)), (".".repeat(150), SmsEncoding::Gsm7, 1, 50));
+    }
+
+    /// SNS's limit is in bytes, and a fraction grows: a text it would take past 1,600 goes out as written.
+    #[test]
+    fn a_text_smart_encoding_would_take_past_1600_bytes_goes_out_as_written() {
+        let written = format!("{}{}", "a".repeat(1300), "\u{bd} ".repeat(100));
+        assert_eq!(written.len(), 1600);
+        assert_eq!(smart(&written), (written.clone(), SmsEncoding::Ucs2, 23, 0));
     }
 
     #[test]
