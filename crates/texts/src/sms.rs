@@ -137,24 +137,20 @@ const GSM7_EXTENSION: &str = "\u{c}^{}\\[~]|€";
 /// The septets of each ASCII character in GSM-7 (0: outside it), from the two tables: most texts are ASCII, and
 /// a look-up spares a scan of the alphabet per character.
 const ASCII_SEPTETS: [u8; 128] = {
-    let mut septets = [0; 128];
-    let (basic, extension) = (GSM7_BASIC.as_bytes(), GSM7_EXTENSION.as_bytes());
-    let mut at = 0;
-    // A byte below 128 in UTF-8 is an ASCII character, never part of another.
-    while at < basic.len() {
-        if basic[at] < 128 {
-            septets[basic[at] as usize] = 1;
+    /// `septets` with each ASCII character of `alphabet` set to `width`. (A byte below 128 in UTF-8 is an ASCII
+    /// character, never part of another.)
+    const fn with(mut septets: [u8; 128], alphabet: &str, width: u8) -> [u8; 128] {
+        let bytes = alphabet.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            if bytes[at] < 128 {
+                septets[bytes[at] as usize] = width;
+            }
+            at += 1;
         }
-        at += 1;
+        septets
     }
-    at = 0;
-    while at < extension.len() {
-        if extension[at] < 128 {
-            septets[extension[at] as usize] = 2;
-        }
-        at += 1;
-    }
-    septets
+    with(with([0; 128], GSM7_BASIC, 1), GSM7_EXTENSION, 2)
 };
 
 /// A character's septets in GSM-7; `None` outside it.
